@@ -1,0 +1,46 @@
+# Build, test and install the llamafile toolchain.
+#   make            build every command into ./bin (static, CGO_ENABLED=0)
+#   make test       vet and test everything
+#   make install    install commands and man pages under PREFIX (default /usr/local)
+#   make cross      build every command for every supported OS and CPU
+
+GO       ?= go
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+LDFLAGS  := -s -w -X github.com/llamafile-go/llamafile/pkg/version.Version=$(VERSION)
+CMDS     := $(notdir $(wildcard cmd/*))
+BINS     := $(addprefix bin/,$(CMDS))
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64 \
+             freebsd/amd64 freebsd/arm64 openbsd/amd64 openbsd/arm64 netbsd/amd64 netbsd/arm64
+
+export CGO_ENABLED := 0
+
+.PHONY: all test install cross clean FORCE
+
+all: $(BINS)
+
+bin/%: FORCE
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/$*
+
+test:
+	$(GO) vet ./...
+	$(GO) test -timeout 30m ./...
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+
+cross:
+	@set -e; for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		for c in $(CMDS); do \
+			echo "build $$os/$$arch $$c"; \
+			GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
+				-o bin/cross/$$os-$$arch/$$c$$ext ./cmd/$$c; \
+		done; \
+	done
+
+clean:
+	rm -rf bin
