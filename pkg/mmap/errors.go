@@ -1,0 +1,5 @@
+package mmap
+
+import "errors"
+
+var errTooLarge = errors.New("range too large to map")
