@@ -1,0 +1,559 @@
+package gguf
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"os"
+
+	"github.com/llamafile-go/llamafile/pkg/ggml"
+	"github.com/llamafile-go/llamafile/pkg/mmap"
+)
+
+// Format limits.
+const (
+	// Magic is the four bytes every GGUF file starts with.
+	Magic = "GGUF"
+	// Version is the version this package writes.
+	Version = 3
+	// DefaultAlignment is the data alignment when general.alignment is absent.
+	DefaultAlignment = 32
+	// MaxDims is the most dimensions a tensor may have (GGML_MAX_DIMS).
+	MaxDims = 4
+	// KeyAlignment is the metadata key that sets the data alignment.
+	KeyAlignment = "general.alignment"
+
+	maxVersion    = 3
+	maxArrayDepth = 8       // nesting limit for arrays of arrays
+	maxAlignment  = 1 << 30 // largest general.alignment accepted
+)
+
+// TensorInfo describes one tensor.
+type TensorInfo struct {
+	Name   string
+	Dims   []uint64  // GGUF order, ne0 (the contiguous dimension) first
+	Type   ggml.Type // element type
+	Offset uint64    // relative to the start of the data section
+	Size   uint64    // bytes of tensor data (computed from Type and Dims)
+}
+
+// Elements returns the number of elements, the product of Dims (1 for no
+// dimensions). It saturates at math.MaxUint64 for TensorInfos not checked by
+// this package.
+func (t *TensorInfo) Elements() uint64 {
+	n := uint64(1)
+	for _, d := range t.Dims {
+		hi, lo := bits.Mul64(n, d)
+		if hi != 0 {
+			return math.MaxUint64
+		}
+		n = lo
+	}
+	return n
+}
+
+// tensorSize checks t's shape against its type and returns its size in
+// bytes: ne0 must be a whole number of blocks, and the element count and
+// size must fit in an int64.
+func tensorSize(typ ggml.Type, dims []uint64) (uint64, error) {
+	if !typ.Valid() {
+		return 0, fmt.Errorf("unknown ggml type %d", uint32(typ))
+	}
+	if len(dims) == 0 {
+		return 0, errors.New("no dimensions")
+	}
+	if len(dims) > MaxDims {
+		return 0, fmt.Errorf("%d dimensions, more than %d", len(dims), MaxDims)
+	}
+	n := uint64(1)
+	for _, d := range dims {
+		hi, lo := bits.Mul64(n, d)
+		if hi != 0 || lo > math.MaxInt64 {
+			return 0, fmt.Errorf("shape %v: element count overflows", dims)
+		}
+		n = lo
+	}
+	bs := uint64(typ.BlockSize())
+	if dims[0]%bs != 0 {
+		return 0, fmt.Errorf("type %s: ne0 %d is not a multiple of the block size %d", typ, dims[0], bs)
+	}
+	hi, size := bits.Mul64(n/bs, uint64(typ.BlockBytes()))
+	if hi != 0 || size > math.MaxInt64 {
+		return 0, fmt.Errorf("shape %v: byte size overflows", dims)
+	}
+	return size, nil
+}
+
+// File is a parsed GGUF file. Its metadata and tensor infos are plain Go
+// values; tensor data stays in the (mapped) file bytes.
+type File struct {
+	Version    uint32
+	Alignment  uint64       // general.alignment or 32
+	DataOffset int64        // offset of the data section from the start of the GGUF bytes
+	KV         []KV         // metadata in file order
+	Tensors    []TensorInfo // in file order
+
+	data    []byte
+	mapping *mmap.Mapping
+	kvIndex map[string]int
+	tIndex  map[string]int
+}
+
+// Open maps the file at path and parses it. Close releases the mapping.
+func Open(path string) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("gguf: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("gguf: %w", err)
+	}
+	file, err := openMapped(f, 0, fi.Size())
+	if err != nil {
+		return nil, fmt.Errorf("gguf: %s: %w", path, err)
+	}
+	return file, nil
+}
+
+// OpenFile maps size bytes of f starting at offset (for example a GGUF
+// stored in a zip entry inside an executable) and parses them. Offsets in
+// the File are relative to the start of that range. The File does not own
+// f; f may be closed once OpenFile returns.
+func OpenFile(f *os.File, offset, size int64) (*File, error) {
+	file, err := openMapped(f, offset, size)
+	if err != nil {
+		return nil, fmt.Errorf("gguf: %s: %w", f.Name(), err)
+	}
+	return file, nil
+}
+
+func openMapped(f *os.File, offset, size int64) (*File, error) {
+	m, err := mmap.Map(f, offset, size)
+	if err != nil {
+		return nil, err
+	}
+	file, err := parse(m.Bytes())
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	file.mapping = m
+	return file, nil
+}
+
+// Parse parses GGUF bytes held in memory. The File refers to data for
+// tensor contents; Close is a no-op.
+func Parse(data []byte) (*File, error) {
+	f, err := parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("gguf: %w", err)
+	}
+	return f, nil
+}
+
+// Close releases the file's mapping, if any. Tensor data slices must not be
+// used afterwards; metadata stays valid.
+func (f *File) Close() error {
+	m := f.mapping
+	f.mapping = nil
+	f.data = nil
+	if m != nil {
+		return m.Close()
+	}
+	return nil
+}
+
+// Tensor returns the tensor named name.
+func (f *File) Tensor(name string) (*TensorInfo, bool) {
+	i, ok := f.tIndex[name]
+	if !ok {
+		return nil, false
+	}
+	return &f.Tensors[i], true
+}
+
+// TensorData returns t's bytes, a slice of the file's data (not a copy; do
+// not modify it). It returns nil when the file is closed or t lies outside
+// the data section.
+func (f *File) TensorData(t *TensorInfo) []byte {
+	if t == nil || f.data == nil {
+		return nil
+	}
+	start := uint64(f.DataOffset) + t.Offset
+	if start < t.Offset || start > uint64(len(f.data)) || t.Size > uint64(len(f.data))-start {
+		return nil
+	}
+	end := start + t.Size
+	return f.data[start:end:end]
+}
+
+// decoder reads little-endian GGUF fields with bounds checks.
+type decoder struct {
+	b      []byte
+	off    int
+	v1     bool // 32-bit lengths and counts
+	lenLen int  // bytes of a length field: 4 (v1) or 8
+}
+
+func (d *decoder) remaining() uint64 { return uint64(len(d.b) - d.off) }
+
+func (d *decoder) take(n int, what string) ([]byte, error) {
+	if n < 0 || uint64(n) > d.remaining() {
+		return nil, fmt.Errorf("unexpected end of file reading %s at offset %d (need %d bytes, %d left)", what, d.off, n, d.remaining())
+	}
+	p := d.b[d.off : d.off+n]
+	d.off += n
+	return p, nil
+}
+
+func (d *decoder) u32(what string) (uint32, error) {
+	p, err := d.take(4, what)
+	if err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint32(p), nil
+}
+
+func (d *decoder) u64(what string) (uint64, error) {
+	p, err := d.take(8, what)
+	if err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint64(p), nil
+}
+
+// count reads a length or count field: 32 bits in v1, 64 bits later.
+func (d *decoder) count(what string) (uint64, error) {
+	if d.v1 {
+		n, err := d.u32(what)
+		return uint64(n), err
+	}
+	return d.u64(what)
+}
+
+// checkCount verifies that n items of at least minSize bytes each fit in
+// the rest of the file.
+func (d *decoder) checkCount(n uint64, minSize int, what string) error {
+	if n > d.remaining()/uint64(minSize) {
+		return fmt.Errorf("%s %d exceeds what the remaining %d bytes of the file can hold", what, n, d.remaining())
+	}
+	return nil
+}
+
+func (d *decoder) str(what string) (string, error) {
+	n, err := d.count(what + " length")
+	if err != nil {
+		return "", err
+	}
+	if n > d.remaining() {
+		return "", fmt.Errorf("%s length %d at offset %d exceeds the remaining %d bytes", what, n, d.off, d.remaining())
+	}
+	p, _ := d.take(int(n), what)
+	return string(p), nil
+}
+
+func parse(data []byte) (*File, error) {
+	d := &decoder{b: data, lenLen: 8}
+	magic, err := d.take(4, "magic")
+	if err != nil {
+		return nil, errors.New("not a GGUF file: too short")
+	}
+	if string(magic) != Magic {
+		return nil, fmt.Errorf("not a GGUF file: magic %q, want %q", magic, Magic)
+	}
+	version, err := d.u32("version")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case version == 0:
+		return nil, errors.New("invalid version 0")
+	case version&0xFFFF == 0 && bits.ReverseBytes32(version) <= 0xFFFF:
+		return nil, fmt.Errorf("big-endian GGUF files are not supported (version field reads %#x, byte-swapped %d)", version, bits.ReverseBytes32(version))
+	case version > maxVersion:
+		return nil, fmt.Errorf("unsupported version %d (this reader handles 1 to %d)", version, maxVersion)
+	}
+	f := &File{Version: version, Alignment: DefaultAlignment, data: data}
+	if version == 1 {
+		d.v1, d.lenLen = true, 4
+	}
+	nTensors, err := d.count("tensor count")
+	if err != nil {
+		return nil, err
+	}
+	nKV, err := d.count("metadata count")
+	if err != nil {
+		return nil, err
+	}
+	// A key-value pair needs at least a key length, a type and one byte;
+	// a tensor info a name length, n_dims, type and offset.
+	const minTensorInfo = 4 + 4 + 8
+	if err := d.checkCount(nKV, d.lenLen+4+1, "metadata count"); err != nil {
+		return nil, err
+	}
+	if err := d.checkCount(nTensors, d.lenLen+minTensorInfo, "tensor count"); err != nil {
+		return nil, err
+	}
+
+	f.KV = make([]KV, 0, nKV)
+	f.kvIndex = make(map[string]int, nKV)
+	for i := uint64(0); i < nKV; i++ {
+		key, err := d.str(fmt.Sprintf("key of metadata pair %d", i))
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := f.kvIndex[key]; dup {
+			return nil, fmt.Errorf("key %q: duplicate key", key)
+		}
+		t, err := d.u32("value type")
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", key, err)
+		}
+		v, err := d.value(ValueType(t), 0)
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", key, err)
+		}
+		f.kvIndex[key] = len(f.KV)
+		f.KV = append(f.KV, KV{Key: key, Value: v})
+	}
+
+	if v, ok := f.Get(KeyAlignment); ok {
+		a, err := alignmentOf(v)
+		if err != nil {
+			return nil, err
+		}
+		f.Alignment = a
+	}
+
+	if err := d.checkCount(nTensors, d.lenLen+minTensorInfo, "tensor count"); err != nil {
+		return nil, err
+	}
+	f.Tensors = make([]TensorInfo, 0, nTensors)
+	f.tIndex = make(map[string]int, nTensors)
+	for i := uint64(0); i < nTensors; i++ {
+		t, err := d.tensorInfo(i)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := f.tIndex[t.Name]; dup {
+			return nil, fmt.Errorf("tensor %q: duplicate tensor name", t.Name)
+		}
+		f.tIndex[t.Name] = len(f.Tensors)
+		f.Tensors = append(f.Tensors, t)
+	}
+
+	dataOff := uint64(d.off)
+	if nTensors > 0 {
+		dataOff = alignUp(dataOff, f.Alignment)
+		if dataOff > uint64(len(data)) {
+			return nil, fmt.Errorf("data section at offset %d starts past the end of the file (%d bytes)", dataOff, len(data))
+		}
+	}
+	f.DataOffset = int64(dataOff)
+	dataLen := uint64(len(data)) - dataOff
+	for i := range f.Tensors {
+		t := &f.Tensors[i]
+		if t.Offset%f.Alignment != 0 {
+			return nil, fmt.Errorf("tensor %q: data offset %d is not a multiple of the alignment %d", t.Name, t.Offset, f.Alignment)
+		}
+		if t.Offset > dataLen || t.Size > dataLen-t.Offset {
+			return nil, fmt.Errorf("tensor %q: data [%d, %d+%d) lies outside the data section (%d bytes)", t.Name, t.Offset, t.Offset, t.Size, dataLen)
+		}
+	}
+	return f, nil
+}
+
+// alignUp rounds off up to a multiple of a (a power of two, off small).
+func alignUp(off, a uint64) uint64 { return (off + a - 1) &^ (a - 1) }
+
+func alignmentOf(v Value) (uint64, error) {
+	if !v.Type.IsInteger() {
+		return 0, fmt.Errorf("key %q: have %s, want uint32", KeyAlignment, v.TypeName())
+	}
+	a, ok := asUint(v)
+	if !ok || a == 0 || a&(a-1) != 0 || a > maxAlignment {
+		return 0, fmt.Errorf("key %q: alignment %v is not a power of two between 1 and %d", KeyAlignment, v.V, maxAlignment)
+	}
+	return a, nil
+}
+
+func (d *decoder) tensorInfo(i uint64) (TensorInfo, error) {
+	var t TensorInfo
+	name, err := d.str(fmt.Sprintf("name of tensor %d", i))
+	if err != nil {
+		return t, err
+	}
+	t.Name = name
+	wrap := func(err error) error { return fmt.Errorf("tensor %q: %w", name, err) }
+	nDims, err := d.u32("dimension count")
+	if err != nil {
+		return t, wrap(err)
+	}
+	if nDims == 0 {
+		return t, wrap(errors.New("dimension count is 0"))
+	}
+	if nDims > MaxDims {
+		return t, wrap(fmt.Errorf("dimension count %d exceeds %d", nDims, MaxDims))
+	}
+	t.Dims = make([]uint64, nDims)
+	for j := range t.Dims {
+		if t.Dims[j], err = d.count("dimension"); err != nil {
+			return t, wrap(err)
+		}
+	}
+	typ, err := d.u32("tensor type")
+	if err != nil {
+		return t, wrap(err)
+	}
+	t.Type = ggml.Type(typ)
+	if !t.Type.Valid() {
+		return t, wrap(fmt.Errorf("unknown ggml type %d", typ))
+	}
+	if t.Offset, err = d.u64("tensor data offset"); err != nil {
+		return t, wrap(err)
+	}
+	if t.Size, err = tensorSize(t.Type, t.Dims); err != nil {
+		return t, wrap(err)
+	}
+	return t, nil
+}
+
+// value reads a value of type t.
+func (d *decoder) value(t ValueType, depth int) (Value, error) {
+	v := Value{Type: t}
+	switch t {
+	case TypeString:
+		s, err := d.str("string")
+		v.V = s
+		return v, err
+	case TypeArray:
+		return d.array(depth)
+	}
+	size := t.fixedSize()
+	if size == 0 {
+		return v, fmt.Errorf("unknown value type %d", uint32(t))
+	}
+	p, err := d.take(size, t.String()+" value")
+	if err != nil {
+		return v, err
+	}
+	v.V = decodeScalar(t, p)
+	return v, nil
+}
+
+func decodeScalar(t ValueType, p []byte) any {
+	le := binary.LittleEndian
+	switch t {
+	case TypeUint8:
+		return p[0]
+	case TypeInt8:
+		return int8(p[0])
+	case TypeUint16:
+		return le.Uint16(p)
+	case TypeInt16:
+		return int16(le.Uint16(p))
+	case TypeUint32:
+		return le.Uint32(p)
+	case TypeInt32:
+		return int32(le.Uint32(p))
+	case TypeFloat32:
+		return math.Float32frombits(le.Uint32(p))
+	case TypeBool:
+		return p[0] != 0
+	case TypeUint64:
+		return le.Uint64(p)
+	case TypeInt64:
+		return int64(le.Uint64(p))
+	case TypeFloat64:
+		return math.Float64frombits(le.Uint64(p))
+	}
+	return nil
+}
+
+func decodeSlice[T any](p []byte, size int, conv func([]byte) T) []T {
+	out := make([]T, len(p)/size)
+	for i := range out {
+		out[i] = conv(p[i*size:])
+	}
+	return out
+}
+
+func (d *decoder) array(depth int) (Value, error) {
+	et, err := d.u32("array element type")
+	if err != nil {
+		return Value{}, err
+	}
+	elem := ValueType(et)
+	v := Value{Type: TypeArray, ElemType: elem}
+	n, err := d.count("array length")
+	if err != nil {
+		return v, err
+	}
+	le := binary.LittleEndian
+	switch elem {
+	case TypeString:
+		if err := d.checkCount(n, d.lenLen, "array[string] length"); err != nil {
+			return v, err
+		}
+		ss := make([]string, n)
+		for i := range ss {
+			if ss[i], err = d.str(fmt.Sprintf("string %d of array", i)); err != nil {
+				return v, err
+			}
+		}
+		v.V = ss
+		return v, nil
+	case TypeArray:
+		if depth+1 >= maxArrayDepth {
+			return v, fmt.Errorf("arrays nested deeper than %d", maxArrayDepth)
+		}
+		if err := d.checkCount(n, 4+d.lenLen, "array[array] length"); err != nil {
+			return v, err
+		}
+		vs := make([]Value, n)
+		for i := range vs {
+			if vs[i], err = d.array(depth + 1); err != nil {
+				return v, fmt.Errorf("element %d: %w", i, err)
+			}
+		}
+		v.V = vs
+		return v, nil
+	}
+	size := elem.fixedSize()
+	if size == 0 {
+		return v, fmt.Errorf("unknown array element type %d", et)
+	}
+	if err := d.checkCount(n, size, "array["+elem.String()+"] length"); err != nil {
+		return v, err
+	}
+	p, _ := d.take(int(n)*size, "array")
+	switch elem {
+	case TypeUint8:
+		v.V = append([]uint8{}, p...)
+	case TypeInt8:
+		v.V = decodeSlice(p, 1, func(b []byte) int8 { return int8(b[0]) })
+	case TypeUint16:
+		v.V = decodeSlice(p, 2, le.Uint16)
+	case TypeInt16:
+		v.V = decodeSlice(p, 2, func(b []byte) int16 { return int16(le.Uint16(b)) })
+	case TypeUint32:
+		v.V = decodeSlice(p, 4, le.Uint32)
+	case TypeInt32:
+		v.V = decodeSlice(p, 4, func(b []byte) int32 { return int32(le.Uint32(b)) })
+	case TypeFloat32:
+		v.V = decodeSlice(p, 4, func(b []byte) float32 { return math.Float32frombits(le.Uint32(b)) })
+	case TypeBool:
+		v.V = decodeSlice(p, 1, func(b []byte) bool { return b[0] != 0 })
+	case TypeUint64:
+		v.V = decodeSlice(p, 8, le.Uint64)
+	case TypeInt64:
+		v.V = decodeSlice(p, 8, func(b []byte) int64 { return int64(le.Uint64(b)) })
+	case TypeFloat64:
+		v.V = decodeSlice(p, 8, func(b []byte) float64 { return math.Float64frombits(le.Uint64(b)) })
+	}
+	return v, nil
+}
