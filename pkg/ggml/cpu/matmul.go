@@ -1,0 +1,169 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/llamafile-go/llamafile/pkg/ggml"
+)
+
+// Tiling of MatMul: the output is cut into tiles of tileRows weight rows by
+// tileTokens tokens; threads take tiles, and inside a tile each weight row
+// is reused for every token of the tile.
+const (
+	tileRows   = 16
+	tileTokens = 16
+	// serialWork is the number of multiply-adds below which MatMul runs on
+	// the calling goroutine: waking workers would cost more than it saves.
+	serialWork = 1 << 15
+)
+
+// Workspace is reusable scratch memory for MatMul: the converted
+// activations and the state handed to the pool's threads. The zero value is
+// ready to use and grows as needed, after which MatMul does not allocate. A
+// Workspace must not be used by two goroutines at once.
+type Workspace struct {
+	bufs [maxType][]byte // converted activations, by vec_dot type
+
+	mm   mmTask
+	mmFn func(lo, hi int)
+	cv   convTask
+	cvFn func(lo, hi int)
+}
+
+// Activations is a batch of N activation rows of Cols elements converted to
+// a vec_dot type, ready to be multiplied by every matrix whose weight type
+// has that vec_dot type (see [VecDotType]). It refers to memory owned by the
+// Workspace that produced it and stays valid until that Workspace converts
+// another batch to the same type.
+type Activations struct {
+	Type    ggml.Type // the vec_dot type
+	N, Cols int
+	data    []byte
+	rowSize int
+}
+
+// QuantizeActivations converts n rows of cols float32 activations in x
+// (row i is x[i*cols:(i+1)*cols]) to the vec_dot type vt: F32, F16, BF16,
+// Q8_0, Q8_1 or Q8_K, as ggml-cpu's from_float does. Use it to convert one
+// batch once and multiply it by several matrices with [MatMulQuantized] (the
+// query, key and value projections share an input, as do the gate and up
+// projections). cols must be a whole number of vt's blocks. It panics on a
+// bad type or shape (a programming error).
+func QuantizeActivations(p *Pool, ws *Workspace, vt ggml.Type, x []float32, n, cols int) Activations {
+	if uint(vt) >= maxType || kern.convert[vt] == nil {
+		panic(fmt.Sprintf("cpu: QuantizeActivations: %v is not a vec_dot type", vt))
+	}
+	rs, err := vt.RowBytes(int64(cols))
+	if err != nil {
+		panic(fmt.Sprintf("cpu: QuantizeActivations: %v", err))
+	}
+	if n < 0 || len(x) < n*cols {
+		panic(fmt.Sprintf("cpu: QuantizeActivations: %d rows of %d need %d values, have %d", n, cols, n*cols, len(x)))
+	}
+	size := n * int(rs)
+	buf := ws.bufs[vt]
+	if cap(buf) < size {
+		buf = make([]byte, size)
+		ws.bufs[vt] = buf
+	}
+	buf = buf[:size]
+	a := Activations{Type: vt, N: n, Cols: cols, data: buf, rowSize: int(rs)}
+	ws.cv = convTask{conv: kern.convert[vt], x: x, cols: cols, dst: buf, rowSize: int(rs)}
+	if ws.cvFn == nil {
+		ws.cvFn = ws.cv.run
+	}
+	if n == 1 || n*cols < serialWork {
+		ws.cvFn(0, n)
+	} else {
+		p.Run(n, ws.cvFn)
+	}
+	ws.cv = convTask{}
+	return a
+}
+
+type convTask struct {
+	conv    convertFunc
+	x       []float32
+	cols    int
+	dst     []byte
+	rowSize int
+}
+
+func (t *convTask) run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		t.conv(t.dst[i*t.rowSize:(i+1)*t.rowSize], t.x[i*t.cols:(i+1)*t.cols])
+	}
+}
+
+// MatMul multiplies the weight matrix w by n activation rows:
+// out[i*w.Rows + r] = dot(row r of w, x[i*w.Cols : (i+1)*w.Cols]) for i in
+// [0, n). n == 1 is generation (matrix-vector); n > 1 a batch of prompt
+// tokens. The activations are first converted to w's vec_dot type in ws.
+// Results do not depend on the number of threads. It panics if x or out is
+// too short (a programming error).
+func MatMul(p *Pool, ws *Workspace, w Matrix, x []float32, n int, out []float32) {
+	vt, ok := VecDotType(w.Type)
+	if !ok {
+		panic(fmt.Sprintf("cpu: MatMul: unsupported weight type %v", w.Type))
+	}
+	a := QuantizeActivations(p, ws, vt, x, n, w.Cols)
+	MatMulQuantized(p, ws, w, a, out)
+}
+
+// MatMulQuantized is [MatMul] with activations already converted by
+// [QuantizeActivations] to w's vec_dot type: out[i*w.Rows + r] is the dot
+// product of row r of w with activation row i.
+func MatMulQuantized(p *Pool, ws *Workspace, w Matrix, a Activations, out []float32) {
+	if vt, ok := VecDotType(w.Type); !ok || vt != a.Type {
+		panic(fmt.Sprintf("cpu: MatMulQuantized: %v weights need %v activations, have %v", w.Type, vt, a.Type))
+	}
+	if a.Cols != w.Cols {
+		panic(fmt.Sprintf("cpu: MatMulQuantized: %d activation columns for a matrix of %d", a.Cols, w.Cols))
+	}
+	if len(out) < a.N*w.Rows {
+		panic(fmt.Sprintf("cpu: MatMulQuantized: out has %d values, want %d", len(out), a.N*w.Rows))
+	}
+	if a.N == 0 || w.Rows == 0 {
+		return
+	}
+	nRB := (w.Rows + tileRows - 1) / tileRows
+	nTB := (a.N + tileTokens - 1) / tileTokens
+	ws.mm = mmTask{
+		dot: kern.vecDot[w.Type], w: w, rowBytes: w.RowBytes(),
+		a: a, out: out, nTB: nTB,
+	}
+	if ws.mmFn == nil {
+		ws.mmFn = ws.mm.run
+	}
+	if w.Rows*w.Cols*a.N < serialWork {
+		ws.mmFn(0, nRB*nTB)
+	} else {
+		p.Run(nRB*nTB, ws.mmFn)
+	}
+	ws.mm = mmTask{} // drop references to the caller's data
+}
+
+// mmTask is one MatMul split into tiles; unit u is row block u/nTB, token
+// block u%nTB, so consecutive units share weight rows.
+type mmTask struct {
+	dot      vecDotFunc
+	w        Matrix
+	rowBytes int
+	a        Activations
+	out      []float32
+	nTB      int
+}
+
+func (t *mmTask) run(lo, hi int) {
+	rows, cols := t.w.Rows, t.w.Cols
+	for u := lo; u < hi; u++ {
+		r0, k0 := u/t.nTB*tileRows, u%t.nTB*tileTokens
+		r1, k1 := min(r0+tileRows, rows), min(k0+tileTokens, t.a.N)
+		for r := r0; r < r1; r++ {
+			wr := t.w.Data[r*t.rowBytes : (r+1)*t.rowBytes]
+			for k := k0; k < k1; k++ {
+				t.out[k*rows+r] = t.dot(cols, wr, t.a.data[k*t.a.rowSize:(k+1)*t.a.rowSize])
+			}
+		}
+	}
+}

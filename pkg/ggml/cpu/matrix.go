@@ -1,0 +1,74 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/llamafile-go/llamafile/pkg/ggml"
+)
+
+// Matrix is a 2-D weight: Rows rows of Cols elements of Type, row-major, as
+// stored in GGUF (ne0 = Cols, ne1 = Rows). Data holds exactly
+// Rows*RowBytes(Type, Cols) bytes. Build one with [NewMatrix], which checks
+// the shape.
+type Matrix struct {
+	Type       ggml.Type
+	Rows, Cols int
+	Data       []byte
+}
+
+// RowBytes returns the bytes one row of cols elements of t occupies, or an
+// error if t is not a supported weight type or cols is not a whole number of
+// blocks.
+func RowBytes(t ggml.Type, cols int) (int, error) {
+	if !Supported(t) {
+		return 0, fmt.Errorf("cpu: unsupported weight type %v", t)
+	}
+	n, err := t.RowBytes(int64(cols))
+	if err != nil {
+		return 0, fmt.Errorf("cpu: %w", err)
+	}
+	return int(n), nil
+}
+
+// NewMatrix checks that data holds rows rows of cols elements of type t and
+// that t is a supported weight type, and returns the matrix.
+func NewMatrix(t ggml.Type, rows, cols int, data []byte) (Matrix, error) {
+	if rows < 0 || cols < 0 {
+		return Matrix{}, fmt.Errorf("cpu: matrix %dx%d: negative dimension", rows, cols)
+	}
+	rb, err := RowBytes(t, cols)
+	if err != nil {
+		return Matrix{}, fmt.Errorf("cpu: matrix %dx%d %v: %w", rows, cols, t, err)
+	}
+	if rb != 0 && rows > len(data)/rb || rows*rb != len(data) {
+		return Matrix{}, fmt.Errorf("cpu: matrix %dx%d %v: data has %d bytes, want %d",
+			rows, cols, t, len(data), rows*rb)
+	}
+	return Matrix{Type: t, Rows: rows, Cols: cols, Data: data}, nil
+}
+
+// RowBytes returns the bytes one row of m occupies.
+func (m Matrix) RowBytes() int {
+	return m.Cols / m.Type.BlockSize() * m.Type.BlockBytes()
+}
+
+// Slice returns the sub-matrix of rows rows starting at row row0, sharing
+// m's data (for example one expert of a 3-D mixture-of-experts tensor, or
+// the filled part of a KV cache). It panics if the range is outside m.
+func (m Matrix) Slice(row0, rows int) Matrix {
+	if row0 < 0 || rows < 0 || row0+rows > m.Rows {
+		panic(fmt.Sprintf("cpu: Matrix.Slice(%d, %d) of a matrix with %d rows", row0, rows, m.Rows))
+	}
+	rb := m.RowBytes()
+	return Matrix{Type: m.Type, Rows: rows, Cols: m.Cols, Data: m.Data[row0*rb : (row0+rows)*rb : (row0+rows)*rb]}
+}
+
+// Row converts row r of w to float32 in dst[:w.Cols] (an embedding lookup).
+// It panics if r is out of range or dst is shorter than a row.
+func Row(w Matrix, r int, dst []float32) {
+	if r < 0 || r >= w.Rows {
+		panic(fmt.Sprintf("cpu: Row(%d) of a matrix with %d rows", r, w.Rows))
+	}
+	rb := w.RowBytes()
+	kern.dequant[w.Type](dst[:w.Cols], w.Data[r*rb:(r+1)*rb])
+}
