@@ -89,8 +89,8 @@ type Value struct {
 }
 
 // TypeName spells the value's type: "uint32", "string", "array[string]",
-// "array[array[int32]]". The inner type of an array of arrays is taken from
-// its first element ("array[array]" when it is empty).
+// "array[array[int32]]". An array of arrays spells its elements' type when
+// they all share one, and is "array[array]" when it is empty or they differ.
 func (v Value) TypeName() string {
 	if v.Type != TypeArray {
 		return v.Type.String()
@@ -98,10 +98,17 @@ func (v Value) TypeName() string {
 	if v.ElemType != TypeArray {
 		return "array[" + v.ElemType.String() + "]"
 	}
-	if vs, ok := v.V.([]Value); ok && len(vs) > 0 {
-		return "array[" + vs[0].TypeName() + "]"
+	vs, ok := v.V.([]Value)
+	if !ok || len(vs) == 0 {
+		return "array[array]"
 	}
-	return "array[array]"
+	inner := vs[0].TypeName()
+	for _, e := range vs[1:] {
+		if e.TypeName() != inner {
+			return "array[array]"
+		}
+	}
+	return "array[" + inner + "]"
 }
 
 // Len returns the number of elements of an array value (0 for scalars or a

@@ -134,6 +134,27 @@ func TestWriterAllValueTypes(t *testing.T) {
 	}
 }
 
+func TestTypeName(t *testing.T) {
+	tests := []struct {
+		v    Value
+		want string
+	}{
+		{MustValueOf(uint8(1)), "uint8"},
+		{MustValueOf("s"), "string"},
+		{MustValueOf([]float64{}), "array[float64]"},
+		{MustValueOf([]Value{}), "array[array]"},
+		{MustValueOf([]Value{MustValueOf([]int32{1}), MustValueOf([]int32{})}), "array[array[int32]]"},
+		{MustValueOf([]Value{MustValueOf([]Value{MustValueOf([]bool{})})}), "array[array[array[bool]]]"},
+		{MustValueOf([]Value{MustValueOf([]int32{1}), MustValueOf([]string{})}), "array[array]"},
+		{Value{Type: ValueType(77)}, "type(77)"},
+	}
+	for _, tt := range tests {
+		if got := tt.v.TypeName(); got != tt.want {
+			t.Errorf("TypeName(%#v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}
+
 func TestWriterErrors(t *testing.T) {
 	f32 := func(name string, dims ...uint64) TensorInfo {
 		return TensorInfo{Name: name, Type: ggml.TypeF32, Dims: dims}

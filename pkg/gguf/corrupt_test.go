@@ -1,0 +1,208 @@
+package gguf
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/llamafile-go/llamafile/internal/testutil"
+)
+
+// field is the position of a count or length field in a GGUF file.
+type field struct{ off, size int }
+
+// countFields walks a valid GGUF file independently of the parser and
+// returns the positions of its counts and lengths: the header counts,
+// string and array lengths, dimension counts and dimensions, and tensor
+// offsets. It looks at no more than limit fields.
+func countFields(t *testing.T, b []byte, limit int) []field {
+	t.Helper()
+	le := binary.LittleEndian
+	pos := 8
+	v1 := le.Uint32(b[4:]) == 1
+	n := 8
+	if v1 {
+		n = 4
+	}
+	var fields []field
+	rd := func(size int) uint64 {
+		if len(fields) < limit {
+			fields = append(fields, field{pos, size})
+		}
+		var x uint64
+		if size == 4 {
+			x = uint64(le.Uint32(b[pos:]))
+		} else {
+			x = le.Uint64(b[pos:])
+		}
+		pos += size
+		return x
+	}
+	skipStr := func() { l := rd(n); pos += int(l) }
+	nTensors := rd(n)
+	nKV := rd(n)
+	var value func(typ uint32)
+	value = func(typ uint32) {
+		switch ValueType(typ) {
+		case TypeString:
+			skipStr()
+		case TypeArray:
+			et := le.Uint32(b[pos:])
+			pos += 4
+			cnt := rd(n)
+			for i := uint64(0); i < cnt; i++ {
+				if s := ValueType(et).fixedSize(); s > 0 {
+					pos += s * int(cnt)
+					break
+				}
+				value(et)
+			}
+		default:
+			pos += ValueType(typ).fixedSize()
+		}
+	}
+	for i := uint64(0); i < nKV; i++ {
+		skipStr()
+		typ := le.Uint32(b[pos:])
+		pos += 4
+		value(typ)
+	}
+	for i := uint64(0); i < nTensors; i++ {
+		skipStr()
+		nd := rd(4)
+		for j := uint64(0); j < nd; j++ {
+			rd(n)
+		}
+		pos += 4 // type
+		rd(8)    // offset
+	}
+	return fields
+}
+
+// TestCorruptedShared parses about a thousand damaged variants of shared
+// files: each must give an error or a valid File, never a panic, and must
+// not allocate much.
+func TestCorruptedShared(t *testing.T) {
+	names := []string{
+		"testdata/models/stories260k.gguf",
+		"testdata/models/stories260k-v1.gguf",
+		"testdata/models/synth-llama-q4_k_m.gguf",
+		"testdata/vocab/ggml-vocab-llama-spm.gguf",
+	}
+	rng := rand.New(rand.NewSource(1))
+	huge := []uint64{1<<64 - 1, 1 << 63, 1 << 62, 1 << 60, 1 << 40, 1<<32 - 1, 1 << 31, 0xFFFFFFF0, 12345678}
+	variants := 0
+	var ms0, ms1 runtime.MemStats
+	try := func(name, what string, data []byte) {
+		t.Helper()
+		variants++
+		runtime.ReadMemStats(&ms0)
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("%s: %s: panic: %v", name, what, r)
+				}
+			}()
+			f, err := Parse(data)
+			if err == nil {
+				checkValid(t, f, data)
+			}
+		}()
+		runtime.ReadMemStats(&ms1)
+		if grew := ms1.TotalAlloc - ms0.TotalAlloc; grew > 256<<20 {
+			t.Errorf("%s: %s: parse allocated %d MiB", name, what, grew>>20)
+		}
+	}
+	for _, name := range names {
+		orig, err := os.ReadFile(testutil.SharedFile(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := filepath.Base(name)
+		f, err := Parse(orig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		header := int(f.DataOffset)
+		// Truncations: every byte of the first 64, then spread over the
+		// metadata and tensor infos, then the data.
+		for i := 0; i < 64; i++ {
+			try(base, fmt.Sprint("truncated at ", i), orig[:i])
+		}
+		for i := 0; i < 60; i++ {
+			n := 64 + rng.Intn(header-64)
+			try(base, fmt.Sprint("truncated at ", n), orig[:n])
+		}
+		for i := 0; i < 10; i++ {
+			n := header + rng.Intn(len(orig)-header+1)
+			try(base, fmt.Sprint("truncated at ", n), orig[:n])
+		}
+		// Bit flips in the header part.
+		buf := make([]byte, len(orig))
+		for i := 0; i < 60; i++ {
+			copy(buf, orig)
+			var what string
+			for k := 0; k < 1+rng.Intn(4); k++ {
+				bit := rng.Intn(header * 8)
+				buf[bit/8] ^= 1 << (bit % 8)
+				what += fmt.Sprintf(" %d.%d", bit/8, bit%8)
+			}
+			try(base, "bits flipped at"+what, buf)
+		}
+		// Huge values in count and length fields.
+		fields := countFields(t, orig, 1<<20)
+		for i := 0; i < 60; i++ {
+			fl := fields[rng.Intn(len(fields))]
+			if i < 8 {
+				fl = fields[i%len(fields)]
+			}
+			h := huge[rng.Intn(len(huge))]
+			copy(buf, orig)
+			if fl.size == 4 {
+				binary.LittleEndian.PutUint32(buf[fl.off:], uint32(h))
+			} else {
+				binary.LittleEndian.PutUint64(buf[fl.off:], h)
+			}
+			try(base, fmt.Sprintf("%#x written at %d", h, fl.off), buf)
+		}
+	}
+	t.Logf("%d variants", variants)
+}
+
+// checkValid checks the invariants of a File that Parse accepted.
+func checkValid(t *testing.T, f *File, data []byte) {
+	t.Helper()
+	if f.DataOffset < 0 || f.DataOffset > int64(len(data)) {
+		t.Fatalf("data offset %d outside %d bytes", f.DataOffset, len(data))
+	}
+	if f.Alignment == 0 || f.Alignment&(f.Alignment-1) != 0 {
+		t.Fatalf("alignment %d", f.Alignment)
+	}
+	for i := range f.Tensors {
+		ti := &f.Tensors[i]
+		if d := f.TensorData(ti); uint64(len(d)) != ti.Size {
+			t.Fatalf("tensor %q: %d bytes of data, want %d", ti.Name, len(d), ti.Size)
+		}
+	}
+	// Whatever was read can be written and reads back the same.
+	var b1 bytes.Buffer
+	if err := Write(&b1, f.KV, f.Tensors, func(i int) ([]byte, error) { return f.TensorData(&f.Tensors[i]), nil }); err != nil {
+		t.Fatalf("rewriting an accepted file: %v", err)
+	}
+	g, err := Parse(b1.Bytes())
+	if err != nil {
+		t.Fatalf("reparsing a rewritten file: %v", err)
+	}
+	var b2 bytes.Buffer
+	if err := Write(&b2, g.KV, g.Tensors, func(i int) ([]byte, error) { return g.TensorData(&g.Tensors[i]), nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b1.Bytes(), b2.Bytes()) {
+		t.Fatal("write, parse, write is not stable")
+	}
+}
