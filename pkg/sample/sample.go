@@ -691,10 +691,50 @@ func partialSort(c []token, k int) {
 	if k <= 0 {
 		return
 	}
-	if k < len(c) {
+	switch {
+	case k <= 128 && len(c) > 8*k:
+		heapSelect(c, k)
+	case k < len(c):
 		nthElement(c, k)
 	}
 	slices.SortFunc(c[:k], less)
+}
+
+// heapSelect moves the k first candidates in less's order to c[:k] (in any
+// order), keeping in c[:k] a heap whose root is the last of them: most
+// candidates cost one comparison with the root.
+func heapSelect(c []token, k int) {
+	h := c[:k]
+	for i := k/2 - 1; i >= 0; i-- {
+		siftDown(h, i)
+	}
+	for i := k; i < len(c); i++ {
+		if c[i].logit < h[0].logit || less(c[i], h[0]) >= 0 {
+			continue
+		}
+		h[0], c[i] = c[i], h[0]
+		siftDown(h, 0)
+	}
+}
+
+// siftDown restores the heap property (parent after its children in less's
+// order) below i.
+func siftDown(h []token, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && less(h[r], h[l]) > 0 {
+			m = r
+		}
+		if less(h[m], h[i]) <= 0 {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }
 
 // nthElement reorders c so that c[:k] holds the k first candidates in less's
