@@ -1,0 +1,231 @@
+package model
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/llamafile-go/llamafile/pkg/ggml"
+)
+
+// Held-out models: small random llamas with shapes unlike the shared test
+// models (multi-query attention, head sizes 16/24/32, odd widths, three
+// experts, tied output, Q8_0 written by the test), built by writeSynth.
+var heldout = []synthSpec{
+	{embd: 64, layers: 2, ff: 96, heads: 4, headsKV: 1, headDim: 16, vocab: 300, typ: ggml.TypeF16, ropeBase: 10000, seed: 1},
+	{embd: 96, layers: 3, ff: 160, heads: 4, headsKV: 2, headDim: 24, vocab: 300, typ: ggml.TypeQ8_0, tied: true, ropeBase: 500000, seed: 2},
+	{embd: 64, layers: 2, ff: 64, heads: 2, headsKV: 2, headDim: 32, vocab: 280, experts: 3, used: 2, typ: ggml.TypeF32, ropeBase: 10000, seed: 3},
+}
+
+// heldoutTokens is the token sequence evaluated on held-out models: BOS
+// then 69 ids spread over the vocabulary (70 tokens, enough to take
+// ggml's tiled attention kernel in one batch).
+func heldoutTokens(vocab int) []int32 {
+	toks := []int32{1}
+	for i := 0; len(toks) < 70; i++ {
+		toks = append(toks, int32(3+(i*37+11)%(vocab-3)))
+	}
+	return toks
+}
+
+// TestWriteHeldoutModels writes the held-out models to
+// $LLAMAFILE_SYNTH_DIR (skipped when unset), to produce the reference
+// values in heldoutRef with llama.cpp:
+//
+//	LLAMAFILE_SYNTH_DIR=/tmp/synth go test ./pkg/model -run WriteHeldout -v
+//	logits /tmp/synth/synth-1.gguf "<ids printed by the test>"
+func TestWriteHeldoutModels(t *testing.T) {
+	dir := os.Getenv("LLAMAFILE_SYNTH_DIR")
+	if dir == "" {
+		t.Skip("LLAMAFILE_SYNTH_DIR not set")
+	}
+	for _, sp := range heldout {
+		p := writeSynth(t, dir, sp)
+		var ids []string
+		for _, id := range heldoutTokens(sp.vocab) {
+			ids = append(ids, itoa(int(id)))
+		}
+		t.Logf("%s %q", p, strings.Join(ids, " "))
+	}
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+// TestHeldoutConsistency loads each held-out model and checks that one
+// batch (the tiled attention kernel where the head size allows), chunks
+// and token-by-token decoding agree.
+func TestHeldoutConsistency(t *testing.T) {
+	dir := t.TempDir()
+	for _, sp := range heldout {
+		m := openModel(t, writeSynth(t, dir, sp))
+		hp := m.Params
+		if hp.Embd != sp.embd || hp.HeadsKV != sp.headsKV || hp.HeadDimK != sp.headDim || hp.Vocab != sp.vocab || hp.Experts != sp.experts {
+			t.Fatalf("seed %d: hyperparameters %+v do not match %+v", sp.seed, hp, sp)
+		}
+		toks := heldoutTokens(sp.vocab)
+		batch, err := m.NewState(StateOptions{ContextSize: 128, Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := batch.Eval(toks, 0); err != nil {
+			t.Fatal(err)
+		}
+		var want []float32
+		for i := range toks {
+			want = append(want, batch.Logits(i)...)
+		}
+		single, err := m.NewState(StateOptions{ContextSize: 128, Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []float32
+		for i, tok := range toks {
+			if err := single.EvalLast([]int32{tok}, i); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, single.Logits(0)...)
+		}
+		nmse, top1 := compare(got, want, hp.Vocab)
+		t.Logf("seed %d: token by token vs batch: nmse %.3e top-1 %.3f", sp.seed, nmse, top1)
+		if nmse > 1e-5 || top1 < 0.95 {
+			t.Errorf("seed %d: token by token vs batch: nmse %.3e top-1 %.3f", sp.seed, nmse, top1)
+		}
+	}
+}
+
+// heldoutValue is one reference logit: position, vocabulary index, value.
+type heldoutValue struct {
+	pos, tok int
+	logit    float32
+}
+
+// heldoutCase holds llama.cpp's results for a held-out model (by seed) on
+// heldoutTokens in one batch: the arg max at every position and a sample of
+// logits. Produced with the reference "logits" program on the files
+// TestWriteHeldoutModels writes (see there); ggml v0.4.0, zen4 CPU backend.
+type heldoutCase struct {
+	seed   uint64
+	top1   []int
+	values []heldoutValue
+}
+
+// TestHeldoutReference compares the held-out models' logits with
+// llama.cpp's reference values.
+func TestHeldoutReference(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range heldoutRef {
+		var sp synthSpec
+		for _, h := range heldout {
+			if h.seed == c.seed {
+				sp = h
+			}
+		}
+		m := openModel(t, writeSynth(t, dir, sp))
+		toks := heldoutTokens(sp.vocab)
+		s, err := m.NewState(StateOptions{ContextSize: 128, Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Eval(toks, 0); err != nil {
+			t.Fatal(err)
+		}
+		agree := 0
+		for i, want := range c.top1 {
+			if argmax(s.Logits(i)) == want {
+				agree++
+			}
+		}
+		var num, den float64
+		for _, v := range c.values {
+			d := float64(s.Logits(v.pos)[v.tok]) - float64(v.logit)
+			num += d * d
+			den += float64(v.logit) * float64(v.logit)
+		}
+		nmse, top1 := num/den, float64(agree)/float64(len(c.top1))
+		lim := map[ggml.Type]float64{ggml.TypeF32: 1e-6, ggml.TypeF16: 1e-5}[sp.typ]
+		if lim == 0 {
+			lim = 2e-3
+		}
+		t.Logf("seed %d (%s): nmse %.3e over %d sampled logits, top-1 %.3f", sp.seed, sp.typ, nmse, len(c.values), top1)
+		if nmse > lim || top1 < 0.9 {
+			t.Errorf("seed %d: nmse %.3e (limit %.0e), top-1 %.3f (limit 0.9)", sp.seed, nmse, lim, top1)
+		}
+	}
+}
+
+var heldoutRef = []heldoutCase{
+	{seed: 1, top1: []int{96, 133, 1, 104, 58, 60, 291, 83, 83, 71, 7, 63, 69, 110, 43, 152, 59, 45, 287, 107, 113, 33, 250, 290, 92, 170, 6, 8, 297, 101, 32, 278, 197, 45, 57, 191, 162, 38, 200, 258, 152, 43, 164, 162, 264, 11, 284, 71, 166, 241, 7, 263, 127, 248, 30, 115, 251, 57, 248, 26, 153, 1, 235, 272, 140, 102, 276, 278, 278, 238}, values: []heldoutValue{
+		{0, 0, 0.410626},
+		{0, 3, -0.889484},
+		{0, 100, -0.327903},
+		{0, 150, -1.01385},
+		{0, 200, 0.654315},
+		{0, 250, -1.22716},
+		{0, 299, 1.08862},
+		{35, 0, -0.169954},
+		{35, 3, -1.99204},
+		{35, 100, 0.141362},
+		{35, 150, 0.553712},
+		{35, 200, -0.453945},
+		{35, 250, -1.0246},
+		{35, 299, -0.432203},
+		{69, 0, -0.389407},
+		{69, 3, -0.722389},
+		{69, 100, -0.745654},
+		{69, 150, 0.0789349},
+		{69, 200, 0.159449},
+		{69, 250, 0.545451},
+		{69, 299, 0.875349},
+	}},
+	{seed: 2, top1: []int{1, 14, 51, 88, 125, 162, 199, 236, 273, 13, 50, 87, 124, 161, 198, 235, 272, 12, 49, 86, 123, 160, 197, 234, 271, 11, 48, 85, 122, 159, 196, 233, 270, 10, 47, 84, 121, 158, 195, 232, 269, 9, 46, 83, 120, 157, 194, 231, 268, 8, 45, 82, 119, 30, 193, 230, 267, 7, 44, 81, 118, 155, 192, 229, 266, 6, 43, 80, 117, 154}, values: []heldoutValue{
+		{0, 0, -8.89439},
+		{0, 3, 0.278381},
+		{0, 100, -5.27171},
+		{0, 150, 1.74697},
+		{0, 200, 6.5442},
+		{0, 250, 2.00253},
+		{0, 299, 9.77682},
+		{35, 0, 9.56386},
+		{35, 3, -2.20658},
+		{35, 100, -4.18883},
+		{35, 150, -7.59115},
+		{35, 200, -1.54178},
+		{35, 250, -8.51953},
+		{35, 299, 3.64055},
+		{69, 0, -9.11144},
+		{69, 3, 0.573255},
+		{69, 100, -12.0176},
+		{69, 150, -1.8818},
+		{69, 200, -4.46516},
+		{69, 250, -11.7125},
+		{69, 299, -1.24558},
+	}},
+	{seed: 3, top1: []int{27, 206, 203, 25, 200, 206, 31, 202, 207, 74, 4, 8, 84, 206, 222, 23, 172, 18, 227, 200, 233, 275, 146, 94, 8, 97, 17, 16, 123, 236, 27, 164, 206, 251, 187, 73, 207, 16, 148, 23, 163, 113, 157, 228, 207, 63, 187, 0, 172, 53, 207, 134, 228, 215, 25, 83, 217, 66, 243, 25, 152, 12, 209, 117, 212, 235, 176, 178, 104, 45}, values: []heldoutValue{
+		{0, 0, -0.0161052},
+		{0, 3, 0.897473},
+		{0, 100, 1.27138},
+		{0, 150, -0.31126},
+		{0, 200, 1.92924},
+		{0, 250, 0.38384},
+		{0, 279, -1.26775},
+		{35, 0, -0.935379},
+		{35, 3, -0.771364},
+		{35, 100, 0.558638},
+		{35, 150, -0.422061},
+		{35, 200, 1.52788},
+		{35, 250, 1.96298},
+		{35, 279, 0.208789},
+		{69, 0, -0.152199},
+		{69, 3, 0.120265},
+		{69, 100, 0.388698},
+		{69, 150, 0.385401},
+		{69, 200, 1.63825},
+		{69, 250, 1.84433},
+		{69, 279, 0.0631217},
+	}},
+}

@@ -1,0 +1,372 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/llamafile-go/llamafile/pkg/ggml/cpu"
+)
+
+// The llama architecture (general.architecture "llama"): Llama 1/2/3,
+// Mistral, Mixtral and the many models converted to its layout. Each block
+// is pre-norm attention with RoPE (adjacent pairs) and grouped-query heads,
+// then a pre-norm SwiGLU feed forward, or a mixture of SwiGLU experts
+// chosen by a softmax router (Mixtral).
+
+// llamaLayer holds one block's weights.
+type llamaLayer struct {
+	attnNorm          []float32
+	wq, wk, wv, wqkv  cpu.Matrix
+	fused             bool // wqkv holds Q, K and V stacked
+	bq, bk, bv, bqkv  []float32
+	wo                cpu.Matrix
+	bo                []float32
+	ffnNorm           []float32
+	gate, up, down    cpu.Matrix
+	bGate, bUp, bDown []float32
+	router            cpu.Matrix // MoE router (ffn_gate_inp)
+	gateE, upE, downE []cpu.Matrix
+}
+
+type llama struct {
+	hp       HParams
+	tokEmbd  cpu.Matrix
+	outNorm  []float32
+	output   cpu.Matrix
+	layers   []llamaLayer
+	rope     rope
+	kqScale  float32
+	nCtxOrig int
+}
+
+// readHParams reads the hyperparameters most architectures share.
+func (l *loader) readHParams() (HParams, error) {
+	var hp HParams
+	var err error
+	get := func(dst *int, suffix string, def int, required bool) {
+		if err == nil {
+			*dst, err = l.uintKey(suffix, def, required)
+		}
+	}
+	get(&hp.Embd, "embedding_length", 0, true)
+	get(&hp.Layers, "block_count", 0, true)
+	get(&hp.FF, "feed_forward_length", 0, true)
+	get(&hp.Heads, "attention.head_count", 0, true)
+	get(&hp.ContextLength, "context_length", 0, false)
+	if err != nil {
+		return hp, err
+	}
+	get(&hp.HeadsKV, "attention.head_count_kv", hp.Heads, false)
+	if err == nil && (hp.Embd <= 0 || hp.Layers <= 0 || hp.Heads <= 0 || hp.FF <= 0) {
+		err = fmt.Errorf("embedding_length %d, block_count %d, feed_forward_length %d and attention.head_count %d must be positive", hp.Embd, hp.Layers, hp.FF, hp.Heads)
+	}
+	if err == nil && hp.Embd%hp.Heads != 0 {
+		// Only the default key/value length needs this.
+		hp.HeadDimK = -1
+	}
+	def := 0
+	if hp.Heads > 0 && hp.Embd%hp.Heads == 0 {
+		def = hp.Embd / hp.Heads
+	}
+	get(&hp.HeadDimK, "attention.key_length", def, false)
+	get(&hp.HeadDimV, "attention.value_length", def, false)
+	get(&hp.RopeDims, "rope.dimension_count", hp.HeadDimK, false)
+	get(&hp.Experts, "expert_count", 0, false)
+	get(&hp.ExpertsUsed, "expert_used_count", 0, false)
+	if err != nil {
+		return hp, err
+	}
+	switch {
+	case hp.HeadDimK <= 0 || hp.HeadDimV <= 0:
+		return hp, fmt.Errorf("attention.key_length/value_length must be set when embedding_length %d is not a multiple of head_count %d", hp.Embd, hp.Heads)
+	case hp.HeadsKV <= 0 || hp.Heads%hp.HeadsKV != 0:
+		return hp, fmt.Errorf("attention.head_count %d is not a multiple of attention.head_count_kv %d", hp.Heads, hp.HeadsKV)
+	case hp.RopeDims <= 0 || hp.RopeDims%2 != 0 || hp.RopeDims > hp.HeadDimK:
+		return hp, fmt.Errorf("rope.dimension_count %d must be even and at most the head size %d", hp.RopeDims, hp.HeadDimK)
+	case hp.Experts < 0 || hp.ExpertsUsed < 0 || (hp.Experts > 0 && (hp.ExpertsUsed == 0 || hp.ExpertsUsed > hp.Experts)):
+		return hp, fmt.Errorf("expert_used_count %d must be between 1 and expert_count %d", hp.ExpertsUsed, hp.Experts)
+	}
+	eps, err := l.floatKey("attention.layer_norm_rms_epsilon", 1e-5)
+	if err != nil {
+		return hp, err
+	}
+	hp.RMSEps = eps
+	if hp.RopeFreqBase, err = l.floatKey("rope.freq_base", 10000); err != nil {
+		return hp, err
+	}
+	if hp.RopeScaling, err = l.stringKey("rope.scaling.type", "linear"); err != nil {
+		return hp, err
+	}
+	factor, err := l.floatKey("rope.scaling.factor", 0)
+	if err != nil {
+		return hp, err
+	}
+	if factor == 0 {
+		if factor, err = l.floatKey("rope.scale_linear", 0); err != nil {
+			return hp, err
+		}
+	}
+	hp.RopeFreqScale = 1
+	if factor != 0 {
+		hp.RopeFreqScale = 1 / factor
+	}
+	switch hp.RopeScaling {
+	case "none":
+		hp.RopeFreqScale = 1
+	case "linear", "yarn":
+	default:
+		return hp, fmt.Errorf("metadata key %q: unsupported RoPE scaling %q", l.key("rope.scaling.type"), hp.RopeScaling)
+	}
+	if hp.RopeOrigCtx, err = l.uintKey("rope.scaling.original_context_length", hp.ContextLength, false); err != nil {
+		return hp, err
+	}
+	if hp.ContextLength <= 0 {
+		hp.ContextLength = 4096
+	}
+	return hp, nil
+}
+
+// vocabSize returns the vocabulary size: the tokenizer's token count when
+// present, else the rows of token_embd.weight.
+func (l *loader) vocabSize() (int, error) {
+	if toks, err := l.f.GetStrings("tokenizer.ggml.tokens"); err == nil && len(toks) > 0 {
+		return len(toks), nil
+	}
+	t, ok := l.f.Tensor("token_embd.weight")
+	if !ok {
+		return 0, fmt.Errorf("%w %q", ErrMissingTensor, "token_embd.weight")
+	}
+	if len(t.Dims) < 2 {
+		return 0, fmt.Errorf("tensor %q: %w: want 2 dimensions, have %v", t.Name, ErrTensorShape, t.Dims)
+	}
+	return int(t.Dims[1]), nil
+}
+
+// ropeFor builds the rotary embedding for hp, with optional per-frequency
+// factors.
+func ropeFor(hp HParams, mode ropeMode, factors []float32) rope {
+	r := rope{
+		mode:       mode,
+		nRot:       hp.RopeDims,
+		freqBase:   hp.RopeFreqBase,
+		freqScale:  hp.RopeFreqScale,
+		attnFactor: 1,
+		factors:    factors,
+	}
+	if hp.RopeScaling == "yarn" {
+		r.extFactor = 1
+		if factor := 1 / hp.RopeFreqScale; factor > 1 {
+			// llama.cpp's magnitude correction, cancelled against the one
+			// the rotation applies when extrapolating.
+			mscale := 0.1*float32(math.Log(float64(factor))) + 1
+			r.attnFactor = mscale / (1 + 0.1*float32(math.Log(float64(factor))))
+		}
+	}
+	return newRope(r, hp.RopeOrigCtx, 32, 1)
+}
+
+func loadLlama(l *loader) (network, HParams, error) {
+	hp, err := l.readHParams()
+	if err != nil {
+		return nil, hp, err
+	}
+	if hp.Vocab, err = l.vocabSize(); err != nil {
+		return nil, hp, err
+	}
+	if hp.HeadDimK != hp.HeadDimV || hp.RopeDims != hp.HeadDimK {
+		return nil, hp, fmt.Errorf("llama needs equal key, value and rotary sizes (have %d, %d, %d)", hp.HeadDimK, hp.HeadDimV, hp.RopeDims)
+	}
+	n := &llama{hp: hp}
+	d, ff := hp.Embd, hp.FF
+	dq, dkv := hp.Heads*hp.HeadDimK, hp.HeadsKV*hp.HeadDimK
+	mat := func(dst *cpu.Matrix, name string, cols, rows int) {
+		if err == nil {
+			*dst, _, err = l.matrix(name, false, cols, rows)
+		}
+	}
+	vec := func(dst *[]float32, name string, n int, optional bool) {
+		if err == nil {
+			*dst, err = l.vector(name, optional, n)
+		}
+	}
+	mat(&n.tokEmbd, "token_embd.weight", d, hp.Vocab)
+	vec(&n.outNorm, "output_norm.weight", d, false)
+	if err != nil {
+		return nil, hp, err
+	}
+	var ok bool
+	if n.output, ok, err = l.matrix("output.weight", true, d, hp.Vocab); err != nil {
+		return nil, hp, err
+	}
+	if !ok {
+		n.output = n.tokEmbd // tied embeddings
+	}
+	var factors []float32
+	if factors, err = l.vector("rope_freqs.weight", true, hp.RopeDims/2); err != nil {
+		return nil, hp, err
+	}
+	n.layers = make([]llamaLayer, hp.Layers)
+	for i := range n.layers {
+		L := &n.layers[i]
+		p := fmt.Sprintf("blk.%d.", i)
+		vec(&L.attnNorm, p+"attn_norm.weight", d, false)
+		if err != nil {
+			return nil, hp, err
+		}
+		L.wqkv, L.fused, err = l.matrix(p+"attn_qkv.weight", true, d, dq+2*dkv)
+		if err != nil {
+			return nil, hp, err
+		}
+		if L.fused {
+			vec(&L.bqkv, p+"attn_qkv.bias", dq+2*dkv, true)
+		} else {
+			mat(&L.wq, p+"attn_q.weight", d, dq)
+			mat(&L.wk, p+"attn_k.weight", d, dkv)
+			mat(&L.wv, p+"attn_v.weight", d, dkv)
+			vec(&L.bq, p+"attn_q.bias", dq, true)
+			vec(&L.bk, p+"attn_k.bias", dkv, true)
+			vec(&L.bv, p+"attn_v.bias", dkv, true)
+		}
+		mat(&L.wo, p+"attn_output.weight", dq, d)
+		vec(&L.bo, p+"attn_output.bias", d, true)
+		vec(&L.ffnNorm, p+"ffn_norm.weight", d, false)
+		if hp.Experts == 0 {
+			mat(&L.gate, p+"ffn_gate.weight", d, ff)
+			mat(&L.up, p+"ffn_up.weight", d, ff)
+			mat(&L.down, p+"ffn_down.weight", ff, d)
+			vec(&L.bGate, p+"ffn_gate.bias", ff, true)
+			vec(&L.bUp, p+"ffn_up.bias", ff, true)
+			vec(&L.bDown, p+"ffn_down.bias", d, true)
+		} else {
+			mat(&L.router, p+"ffn_gate_inp.weight", d, hp.Experts)
+			if err == nil {
+				L.gateE, err = l.experts(p+"ffn_gate_exps.weight", false, d, ff, hp.Experts)
+			}
+			if err == nil {
+				L.upE, err = l.experts(p+"ffn_up_exps.weight", false, d, ff, hp.Experts)
+			}
+			if err == nil {
+				L.downE, err = l.experts(p+"ffn_down_exps.weight", false, ff, d, hp.Experts)
+			}
+		}
+		if err != nil {
+			return nil, hp, err
+		}
+	}
+	n.rope = ropeFor(hp, ropeNorm, factors)
+	n.kqScale = 1 / float32(math.Sqrt(float64(hp.HeadDimK)))
+	return n, hp, nil
+}
+
+func (n *llama) scratch() scratchSizes {
+	hp := n.hp
+	ss := scratchSizes{
+		q:   hp.Heads * hp.HeadDimK,
+		k:   hp.HeadsKV * hp.HeadDimK,
+		v:   hp.HeadsKV * hp.HeadDimV,
+		att: hp.Heads * hp.HeadDimV,
+		ff:  hp.FF,
+	}
+	if hp.Experts > 0 {
+		ss.router = hp.Experts
+		ss.expertsUsed = hp.ExpertsUsed
+	}
+	for _, L := range n.layers {
+		if L.fused {
+			ss.fused = ss.q + ss.k + ss.v
+		}
+	}
+	return ss
+}
+
+// addBias adds b to each of n rows of x (no-op for nil b).
+func addBias(x, b []float32, n int) {
+	if b == nil {
+		return
+	}
+	d := len(b)
+	for i := 0; i < n; i++ {
+		add(x[i*d:(i+1)*d], b)
+	}
+}
+
+func (n *llama) forward(s *State, tokens []int32, pos int, last bool) {
+	hp := n.hp
+	d := hp.Embd
+	nt := len(tokens)
+	dq, dkv := hp.Heads*hp.HeadDimK, hp.HeadsKV*hp.HeadDimK
+	hd := hp.HeadDimK
+	x := s.x[:nt*d]
+	for i, t := range tokens {
+		cpu.Row(n.tokEmbd, int(t), x[i*d:(i+1)*d])
+	}
+	rc := s.ropeCache[:nt*hp.RopeDims]
+	for i := 0; i < nt; i++ {
+		n.rope.cache(pos+i, rc[i*hp.RopeDims:(i+1)*hp.RopeDims])
+	}
+	for il := range n.layers {
+		L := &n.layers[il]
+		xn := s.xn[:nt*d]
+		rmsNormRows(xn, x, L.attnNorm, hp.RMSEps, nt, d)
+		q, k, v := s.q[:nt*dq], s.k[:nt*dkv], s.v[:nt*dkv]
+		if L.fused {
+			w := dq + 2*dkv
+			qkv := s.qkv[:nt*w]
+			s.matmul(L.wqkv, xn, nt, qkv)
+			addBias(qkv, L.bqkv, nt)
+			for i := 0; i < nt; i++ {
+				row := qkv[i*w : (i+1)*w]
+				copy(q[i*dq:(i+1)*dq], row[:dq])
+				copy(k[i*dkv:(i+1)*dkv], row[dq:dq+dkv])
+				copy(v[i*dkv:(i+1)*dkv], row[dq+dkv:])
+			}
+		} else {
+			s.matmul(L.wq, xn, nt, q)
+			s.matmul(L.wk, xn, nt, k)
+			s.matmul(L.wv, xn, nt, v)
+			addBias(q, L.bq, nt)
+			addBias(k, L.bk, nt)
+			addBias(v, L.bv, nt)
+		}
+		for i := 0; i < nt; i++ {
+			c := rc[i*hp.RopeDims : (i+1)*hp.RopeDims]
+			for h := 0; h < hp.Heads; h++ {
+				n.rope.apply(q[i*dq+h*hd:i*dq+(h+1)*hd], c)
+			}
+			for h := 0; h < hp.HeadsKV; h++ {
+				n.rope.apply(k[i*dkv+h*hd:i*dkv+(h+1)*hd], c)
+			}
+		}
+		s.kv.store(il, pos, nt, k, v)
+		s.attention(il, nt, pos, n.kqScale)
+		out := s.tmp[:nt*d]
+		s.matmul(L.wo, s.att, nt, out)
+		addBias(out, L.bo, nt)
+		if last && il == len(n.layers)-1 && nt > 1 {
+			// Only the last token's output is wanted: finish just that row.
+			copy(x[:d], x[(nt-1)*d:])
+			copy(out[:d], out[(nt-1)*d:])
+			nt = 1
+			x, out = x[:d], out[:d]
+		}
+		add(x, out)
+		xn = s.xn[:nt*d]
+		rmsNormRows(xn, x, L.ffnNorm, hp.RMSEps, nt, d)
+		if hp.Experts == 0 {
+			gate, up := s.gate[:nt*hp.FF], s.up[:nt*hp.FF]
+			s.matmul(L.gate, xn, nt, gate)
+			s.matmul(L.up, xn, nt, up)
+			addBias(gate, L.bGate, nt)
+			addBias(up, L.bUp, nt)
+			swiglu(gate, up)
+			s.matmul(L.down, gate, nt, out)
+			addBias(out, L.bDown, nt)
+		} else {
+			s.moe(L.router, L.gateE, L.upE, L.downE, xn, nt, out)
+		}
+		add(x, out)
+	}
+	xn := s.xn[:nt*d]
+	rmsNormRows(xn, x, n.outNorm, hp.RMSEps, nt, d)
+	s.matmul(n.output, xn, nt, s.outLogits(nt))
+}

@@ -1,0 +1,188 @@
+package model
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/llamafile-go/llamafile/pkg/ggml"
+	"github.com/llamafile-go/llamafile/pkg/gguf"
+)
+
+// synthSpec describes a small random llama model written by writeSynth.
+// Every weight comes from a fixed pseudo-random sequence, so the file is
+// the same byte for byte on every run and platform; that is what lets the
+// reference tables in heldout_test.go hold llama.cpp's logits for it.
+type synthSpec struct {
+	embd, layers, ff, heads, headsKV, headDim, vocab int
+	experts, used                                    int
+	typ                                              ggml.Type // matrix type: F32, F16 or Q8_0
+	tied                                             bool      // no output.weight
+	ropeBase                                         float32
+	seed                                             uint64
+	// edit, when set, changes the metadata and tensors before writing
+	// (to build broken files).
+	edit func(kv []gguf.KV, tensors []gguf.TensorInfo, data [][]byte) ([]gguf.KV, []gguf.TensorInfo, [][]byte)
+}
+
+// rng is splitmix64: tiny, and fully specified here.
+type rng uint64
+
+func (r *rng) next() uint64 {
+	*r += 0x9e3779b97f4a7c15
+	z := uint64(*r)
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// uniform returns a float32 in [-1, 1).
+func (r *rng) uniform() float32 {
+	return float32(int64(r.next()>>40)-(1<<23)) / (1 << 23)
+}
+
+// encode stores x as typ.
+func encode(typ ggml.Type, x []float32) []byte {
+	switch typ {
+	case ggml.TypeF32:
+		b := make([]byte, 4*len(x))
+		for i, v := range x {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+		}
+		return b
+	case ggml.TypeF16:
+		b := make([]byte, 2*len(x))
+		for i, v := range x {
+			binary.LittleEndian.PutUint16(b[2*i:], ggml.FP32ToFP16(v))
+		}
+		return b
+	case ggml.TypeQ8_0:
+		// ggml's reference Q8_0: scale amax/127, round half away from 0.
+		b := make([]byte, 0, len(x)/32*34)
+		for i := 0; i < len(x); i += 32 {
+			var amax float32
+			for _, v := range x[i : i+32] {
+				amax = max(amax, float32(math.Abs(float64(v))))
+			}
+			d := amax / 127
+			id := float32(0)
+			if d != 0 {
+				id = 1 / d
+			}
+			b = binary.LittleEndian.AppendUint16(b, ggml.FP32ToFP16(d))
+			for _, v := range x[i : i+32] {
+				b = append(b, byte(int8(math.Round(float64(v*id)))))
+			}
+		}
+		return b
+	}
+	panic("encode: unsupported type " + typ.String())
+}
+
+// writeSynth writes the model sp describes to dir and returns its path.
+func writeSynth(t testing.TB, dir string, sp synthSpec) string {
+	t.Helper()
+	r := rng(sp.seed)
+	var tensors []gguf.TensorInfo
+	var data [][]byte
+	addT := func(name string, typ ggml.Type, scale, offset float32, dims ...uint64) {
+		n := uint64(1)
+		for _, d := range dims {
+			n *= d
+		}
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = offset + scale*r.uniform()
+		}
+		tensors = append(tensors, gguf.TensorInfo{Name: name, Dims: dims, Type: typ})
+		data = append(data, encode(typ, x))
+	}
+	u := func(n int) uint64 { return uint64(n) }
+	d, ff, dq, dkv := sp.embd, sp.ff, sp.heads*sp.headDim, sp.headsKV*sp.headDim
+	ws := func(cols int) float32 { return 1.5 / float32(math.Sqrt(float64(cols))) }
+	addT("token_embd.weight", sp.typ, 1, 0, u(d), u(sp.vocab))
+	addT("output_norm.weight", ggml.TypeF32, 0.2, 1, u(d))
+	if !sp.tied {
+		addT("output.weight", sp.typ, ws(d), 0, u(d), u(sp.vocab))
+	}
+	for l := 0; l < sp.layers; l++ {
+		p := fmt.Sprintf("blk.%d.", l)
+		addT(p+"attn_norm.weight", ggml.TypeF32, 0.2, 1, u(d))
+		addT(p+"attn_q.weight", sp.typ, ws(d), 0, u(d), u(dq))
+		addT(p+"attn_k.weight", sp.typ, ws(d), 0, u(d), u(dkv))
+		addT(p+"attn_v.weight", sp.typ, ws(d), 0, u(d), u(dkv))
+		addT(p+"attn_output.weight", sp.typ, ws(dq), 0, u(dq), u(d))
+		addT(p+"ffn_norm.weight", ggml.TypeF32, 0.2, 1, u(d))
+		if sp.experts == 0 {
+			addT(p+"ffn_gate.weight", sp.typ, ws(d), 0, u(d), u(ff))
+			addT(p+"ffn_up.weight", sp.typ, ws(d), 0, u(d), u(ff))
+			addT(p+"ffn_down.weight", sp.typ, ws(ff), 0, u(ff), u(d))
+		} else {
+			addT(p+"ffn_gate_inp.weight", ggml.TypeF32, ws(d), 0, u(d), u(sp.experts))
+			addT(p+"ffn_gate_exps.weight", sp.typ, ws(d), 0, u(d), u(ff), u(sp.experts))
+			addT(p+"ffn_up_exps.weight", sp.typ, ws(d), 0, u(d), u(ff), u(sp.experts))
+			addT(p+"ffn_down_exps.weight", sp.typ, ws(ff), 0, u(ff), u(d), u(sp.experts))
+		}
+	}
+	// A SentencePiece-style vocabulary: control tokens, the 256 byte
+	// tokens llama.cpp expects, then plain pieces.
+	toks := []string{"<unk>", "<s>", "</s>"}
+	types := []int32{2, 3, 3}
+	for b := 0; b < 256; b++ {
+		toks = append(toks, fmt.Sprintf("<0x%02X>", b))
+		types = append(types, 6)
+	}
+	for i := 0; len(toks) < sp.vocab; i++ {
+		toks = append(toks, fmt.Sprintf("\u2581w%d", i))
+		types = append(types, 1)
+	}
+	scores := make([]float32, len(toks))
+	for i := range scores {
+		scores[i] = -float32(i)
+	}
+	kv := []gguf.KV{
+		{Key: "general.architecture", Value: gguf.MustValueOf("llama")},
+		{Key: "general.name", Value: gguf.MustValueOf("synth")},
+		{Key: "llama.context_length", Value: gguf.MustValueOf(uint32(256))},
+		{Key: "llama.embedding_length", Value: gguf.MustValueOf(uint32(d))},
+		{Key: "llama.block_count", Value: gguf.MustValueOf(uint32(sp.layers))},
+		{Key: "llama.feed_forward_length", Value: gguf.MustValueOf(uint32(ff))},
+		{Key: "llama.attention.head_count", Value: gguf.MustValueOf(uint32(sp.heads))},
+		{Key: "llama.attention.head_count_kv", Value: gguf.MustValueOf(uint32(sp.headsKV))},
+		{Key: "llama.attention.key_length", Value: gguf.MustValueOf(uint32(sp.headDim))},
+		{Key: "llama.attention.value_length", Value: gguf.MustValueOf(uint32(sp.headDim))},
+		{Key: "llama.rope.dimension_count", Value: gguf.MustValueOf(uint32(sp.headDim))},
+		{Key: "llama.rope.freq_base", Value: gguf.MustValueOf(sp.ropeBase)},
+		{Key: "llama.attention.layer_norm_rms_epsilon", Value: gguf.MustValueOf(float32(1e-5))},
+		{Key: "tokenizer.ggml.model", Value: gguf.MustValueOf("llama")},
+		{Key: "tokenizer.ggml.tokens", Value: gguf.MustValueOf(toks)},
+		{Key: "tokenizer.ggml.scores", Value: gguf.MustValueOf(scores)},
+		{Key: "tokenizer.ggml.token_type", Value: gguf.MustValueOf(types)},
+		{Key: "tokenizer.ggml.bos_token_id", Value: gguf.MustValueOf(uint32(1))},
+		{Key: "tokenizer.ggml.eos_token_id", Value: gguf.MustValueOf(uint32(2))},
+	}
+	if sp.experts > 0 {
+		kv = append(kv,
+			gguf.KV{Key: "llama.expert_count", Value: gguf.MustValueOf(uint32(sp.experts))},
+			gguf.KV{Key: "llama.expert_used_count", Value: gguf.MustValueOf(uint32(sp.used))})
+	}
+	if sp.edit != nil {
+		kv, tensors, data = sp.edit(kv, tensors, data)
+	}
+	path := filepath.Join(dir, fmt.Sprintf("synth-%d.gguf", sp.seed))
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := gguf.Write(f, kv, tensors, func(i int) ([]byte, error) { return data[i], nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
