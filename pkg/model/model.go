@@ -271,10 +271,12 @@ func (s *State) BatchSize() int { return s.opts.BatchSize }
 func (s *State) Pos() int { return s.kv.nUsed }
 
 // Truncate drops cached positions from n on, so that evaluation continues
-// at position n (0 clears the cache).
+// at position n (0 clears the cache). Logits of the last evaluation are
+// dropped with them.
 func (s *State) Truncate(n int) {
 	if n >= 0 && n < s.kv.nUsed {
 		s.kv.nUsed = n
+		s.nTokens = 0 // the logits belong to dropped positions
 	}
 }
 
@@ -356,6 +358,10 @@ func (s *State) Logits(i int) []float32 {
 	}
 	return s.logits[i*v : (i+1)*v]
 }
+
+// LastLogits returns the logits of the last token of the last Eval or
+// EvalLast, or nil before any evaluation.
+func (s *State) LastLogits() []float32 { return s.Logits(s.nTokens - 1) }
 
 // outLogits returns the logits rows a forward pass writes.
 func (s *State) outLogits(rows int) []float32 {

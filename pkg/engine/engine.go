@@ -1,0 +1,315 @@
+// Package engine is the Go API for running language models stored in GGUF
+// files: open a model, tokenize text, evaluate tokens, read logits and
+// generate text. The llamafile commands and server are built on it.
+//
+// A Model is opened once and shared; each conversation or request gets its
+// own Context, which holds a key/value cache of ContextSize positions:
+//
+//	m, err := engine.Open("model.gguf", engine.Options{Threads: 4})
+//	if err != nil { ... }
+//	defer m.Close()
+//	c, err := m.NewContext()
+//	if err != nil { ... }
+//	prompt := m.Tokenize("Once upon a time", true, true)
+//	_, err = c.Generate(prompt, engine.Greedy{}, 64, func(tok int32) bool {
+//		os.Stdout.Write(m.TokenToPiece(tok))
+//		return true
+//	})
+//
+// Results match llama.cpp's: the same tokens for the same text, and at
+// temperature 0 the same completion, token for token.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/llamafile-go/llamafile/pkg/gguf"
+	"github.com/llamafile-go/llamafile/pkg/model"
+	"github.com/llamafile-go/llamafile/pkg/tokenizer"
+)
+
+// Options configure a Model and the Contexts it makes.
+type Options struct {
+	// ContextSize is the number of token positions a Context holds; 0
+	// means the model's training context length.
+	ContextSize int
+	// BatchSize is the most tokens one forward pass processes; longer
+	// inputs are split. 0 means 512.
+	BatchSize int
+	// Threads is the number of threads used to generate (one token at a
+	// time); 0 means runtime.NumCPU().
+	Threads int
+	// BatchThreads is the number of threads used to process prompts
+	// (batches of tokens); 0 means Threads.
+	BatchThreads int
+}
+
+// Model is an opened model: weights, hyperparameters and tokenizer. It is
+// safe for concurrent use by several Contexts.
+type Model struct {
+	file  *gguf.File
+	owned bool // Close closes file
+	m     *model.Model
+	tok   *tokenizer.Tokenizer
+	opts  Options
+}
+
+// Open opens the GGUF model file at path. The weights are memory-mapped,
+// not read, so opening is fast; Close releases the mapping.
+func Open(path string, opts Options) (*Model, error) {
+	f, err := gguf.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	m, err := OpenGGUF(f, opts)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w (file %s)", err, path)
+	}
+	m.owned = true
+	return m, nil
+}
+
+// OpenGGUF prepares the model in an already opened GGUF file (for example
+// one embedded in an executable, opened with gguf.OpenFile). The caller
+// keeps ownership of f, which must stay open while the Model is used;
+// Model.Close does not close it.
+func OpenGGUF(f *gguf.File, opts Options) (*Model, error) {
+	if opts.ContextSize < 0 || opts.BatchSize < 0 || opts.Threads < 0 || opts.BatchThreads < 0 {
+		return nil, fmt.Errorf("engine: options must not be negative: %+v", opts)
+	}
+	if opts.Threads == 0 {
+		opts.Threads = runtime.NumCPU()
+	}
+	if opts.BatchThreads == 0 {
+		opts.BatchThreads = opts.Threads
+	}
+	mm, err := model.Load(f)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	tok, err := tokenizer.FromGGUF(f)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	if n := tok.NumTokens(); n != mm.Params.Vocab {
+		return nil, fmt.Errorf("engine: tokenizer has %d tokens but the model's vocabulary is %d", n, mm.Params.Vocab)
+	}
+	return &Model{file: f, m: mm, tok: tok, opts: opts}, nil
+}
+
+// Close releases the model file if Open opened it. Contexts of the model
+// must not be used afterwards.
+func (m *Model) Close() error {
+	if m.owned && m.file != nil {
+		err := m.file.Close()
+		m.file = nil
+		return err
+	}
+	return nil
+}
+
+// Arch returns the model's architecture (general.architecture).
+func (m *Model) Arch() string { return m.m.Arch }
+
+// Params returns the model's hyperparameters.
+func (m *Model) Params() model.HParams { return m.m.Params }
+
+// NumVocab returns the vocabulary size: the length of every logits row.
+func (m *Model) NumVocab() int { return m.m.Params.Vocab }
+
+// Options returns the options the model was opened with, defaults filled
+// in.
+func (m *Model) Options() Options { return m.opts }
+
+// File returns the GGUF file the model was loaded from, for reading more
+// metadata.
+func (m *Model) File() *gguf.File { return m.file }
+
+// Tokenizer returns the model's tokenizer.
+func (m *Model) Tokenizer() *tokenizer.Tokenizer { return m.tok }
+
+// Tokenize converts text to token ids. addSpecial adds the tokens the
+// model wants around a text (BOS for most models); parseSpecial lets
+// special tokens written in the text ("<|im_start|>") become those tokens.
+func (m *Model) Tokenize(text string, addSpecial, parseSpecial bool) []int32 {
+	return m.tok.Encode(text, addSpecial, parseSpecial)
+}
+
+// TokenToPiece returns the text of one token as generated output shows
+// it: special (control) tokens render as nothing.
+func (m *Model) TokenToPiece(id int32) []byte { return m.tok.TokenToPiece(id, false) }
+
+// Detokenize returns the text of a token sequence, without special tokens.
+func (m *Model) Detokenize(ids []int32) string { return m.tok.Decode(ids, true, false) }
+
+// BOS returns the beginning-of-sequence token id.
+func (m *Model) BOS() int32 { return m.tok.BOS() }
+
+// IsEOG reports whether id ends generation (end of sequence, end of turn,
+// ...).
+func (m *Model) IsEOG(id int32) bool { return m.tok.IsEOG(id) }
+
+// Context is one sequence being evaluated: its key/value cache and the
+// logits of the last evaluation. A Context is not safe for concurrent
+// use; use one per goroutine.
+type Context struct {
+	m      *Model
+	st     *model.State
+	tokens []int32 // tokens in the cache, by position
+	pick   []int32 // one-token batch for Generate
+}
+
+// NewContext makes a Context with the Model's options.
+func (m *Model) NewContext() (*Context, error) {
+	st, err := m.m.NewState(model.StateOptions{
+		ContextSize:  m.opts.ContextSize,
+		BatchSize:    m.opts.BatchSize,
+		Threads:      m.opts.Threads,
+		BatchThreads: m.opts.BatchThreads,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	return &Context{m: m, st: st, tokens: make([]int32, 0, st.ContextSize()), pick: make([]int32, 1)}, nil
+}
+
+// ErrContextFull is returned (wrapped) when tokens do not fit in the
+// context.
+var ErrContextFull = model.ErrContextOverflow
+
+// Model returns the Context's model.
+func (c *Context) Model() *Model { return c.m }
+
+// ContextSize returns the number of positions the Context holds.
+func (c *Context) ContextSize() int { return c.st.ContextSize() }
+
+// Pos returns the number of tokens in the cache, the position of the next
+// token evaluated.
+func (c *Context) Pos() int { return len(c.tokens) }
+
+// Tokens returns the tokens in the cache, by position. The slice is valid
+// until the next evaluation.
+func (c *Context) Tokens() []int32 { return c.tokens }
+
+// Eval evaluates tokens after those already in the cache and makes the
+// logits of every one of them available through Logits.
+func (c *Context) Eval(tokens []int32) error { return c.eval(tokens, false) }
+
+// EvalLast is Eval computing only the last token's logits (what
+// generation needs; cheaper for long prompts).
+func (c *Context) EvalLast(tokens []int32) error { return c.eval(tokens, true) }
+
+func (c *Context) eval(tokens []int32, last bool) error {
+	pos := len(c.tokens)
+	var err error
+	if last {
+		err = c.st.EvalLast(tokens, pos)
+	} else {
+		err = c.st.Eval(tokens, pos)
+	}
+	if err != nil {
+		c.tokens = c.tokens[:min(len(c.tokens), c.st.Pos())]
+		return fmt.Errorf("engine: %w", err)
+	}
+	c.tokens = append(c.tokens, tokens...)
+	return nil
+}
+
+// Logits returns the logits (NumVocab values) of token i of the last
+// evaluated batch, or nil if they were not computed (i out of range, or
+// not the last token after EvalLast). The slice is valid until the next
+// evaluation.
+func (c *Context) Logits(i int) []float32 { return c.st.Logits(i) }
+
+// LastLogits returns the logits of the last evaluated token, or nil before
+// any evaluation.
+func (c *Context) LastLogits() []float32 { return c.st.LastLogits() }
+
+// Rewind drops the cached tokens from position n on, so that evaluation
+// continues at n (to reuse a common prefix of a new prompt).
+func (c *Context) Rewind(n int) error {
+	if n < 0 || n > len(c.tokens) {
+		return fmt.Errorf("engine: rewind to %d: the cache holds %d tokens", n, len(c.tokens))
+	}
+	c.st.Truncate(n)
+	c.tokens = c.tokens[:n]
+	return nil
+}
+
+// Reset empties the cache.
+func (c *Context) Reset() { _ = c.Rewind(0) }
+
+// Sampler picks the next token from logits; *sample.Sampler implements it.
+// Accept is told every token chosen, for samplers with memory (repetition
+// penalties, Mirostat).
+type Sampler interface {
+	Sample(logits []float32) (int32, error)
+	Accept(tok int32)
+}
+
+// Greedy is the Sampler of temperature 0: it picks the token with the
+// highest logit (the lowest id among equals), as llama.cpp's greedy
+// decoding does.
+type Greedy struct{}
+
+// Sample returns the arg max of logits.
+func (Greedy) Sample(logits []float32) (int32, error) {
+	if len(logits) == 0 {
+		return 0, errors.New("engine: no logits to sample")
+	}
+	best := 0
+	for i, v := range logits {
+		if v > logits[best] {
+			best = i
+		}
+	}
+	return int32(best), nil
+}
+
+// Accept does nothing.
+func (Greedy) Accept(int32) {}
+
+// Generate evaluates prompt (which may be empty to continue from the
+// cache, if the last evaluation's logits are at hand) and then samples up
+// to maxTokens tokens with s, evaluating each one, until the model ends
+// generation (an EOG token, not returned) or emit returns false. emit
+// (which may be nil) is called with each token as it is generated. It
+// returns the tokens generated. Running out of context ends generation
+// with an error wrapping ErrContextFull.
+func (c *Context) Generate(prompt []int32, s Sampler, maxTokens int, emit func(tok int32) bool) ([]int32, error) {
+	if len(prompt) > 0 {
+		if err := c.EvalLast(prompt); err != nil {
+			return nil, err
+		}
+	}
+	var out []int32
+	for len(out) < maxTokens {
+		logits := c.st.LastLogits()
+		if logits == nil {
+			return out, errors.New("engine: Generate: no logits to start from (empty prompt and no previous evaluation)")
+		}
+		tok, err := s.Sample(logits)
+		if err != nil {
+			return out, fmt.Errorf("engine: %w", err)
+		}
+		s.Accept(tok)
+		if c.m.IsEOG(tok) {
+			break
+		}
+		out = append(out, tok)
+		if emit != nil && !emit(tok) {
+			break
+		}
+		if len(out) == maxTokens {
+			break
+		}
+		c.pick[0] = tok
+		if err := c.EvalLast(c.pick); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
