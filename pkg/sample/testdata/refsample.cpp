@@ -11,7 +11,8 @@
 //   g++ -O2 -std=c++17 -I /tmp/llama-ref/src/include -I /tmp/llama-ref/src/ggml/include \
 //       refsample.cpp -o refsample -L$L -lllama -lggml -lggml-base -Wl,-rpath,$L
 // Usage:
-//   refsample key=value...      sampler run; keys as in parse() below, bias=TOK:VAL repeatable
+//   refsample key=value...      sampler run; keys as in the loop below, bias=TOK:VAL repeatable,
+//                               logits=FILE.f32 to read the logits of each step from a file
 //   refsample rng SEED N        N raw std::mt19937 outputs, then N uniform_real_distribution
 //                               <double>(0,1) draws and N <float>(0,1) draws (fresh engines)
 //   refsample discrete SEED w1 w2 ...   10 draws of std::discrete_distribution<int>
@@ -60,6 +61,7 @@ int main(int argc, char **argv) {
           pres = 0.0f, tau = 5.0f, eta = 0.1f, xtc_p = 0.0f, xtc_t = 0.1f, nsigma = -1.0f,
           dyn_range = 0.0f, dyn_exp = 1.0f;
     uint32_t seed = 42;
+    std::string logits_path;
     std::vector<llama_logit_bias> bias;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
@@ -71,6 +73,7 @@ int main(int argc, char **argv) {
         else if (k == "steps") steps = atoi(v);
         else if (k == "shift") shift = atoi(v);
         else if (k == "vary") vary = atoi(v);
+        else if (k == "logits") logits_path = v;
         else if (k == "seed") seed = strtoul(v, 0, 10);
         else if (k == "temp") temp = strtof(v, 0);
         else if (k == "top_k") top_k = atoi(v);
@@ -115,6 +118,17 @@ int main(int argc, char **argv) {
         llama_sampler_chain_add(chain, llama_sampler_init_temp(temp));
         llama_sampler_chain_add(chain, llama_sampler_init_mirostat_v2(seed, tau, eta));
     }
+    // logits=PATH: take the logits from a float32 file of rows of n_vocab values
+    // (such as the golden logits in /work/shared), one row per step.
+    std::vector<float> file_logits;
+    if (!logits_path.empty()) {
+        FILE *f = fopen(logits_path.c_str(), "rb");
+        if (!f) { fprintf(stderr, "cannot open %s\n", logits_path.c_str()); return 1; }
+        float x;
+        while (fread(&x, sizeof x, 1, f) == 1) file_logits.push_back(x);
+        fclose(f);
+        steps = file_logits.size() / n_vocab;
+    }
     std::vector<llama_token_data> cur(n_vocab);
     const float scale = ldexpf(1.0f, -shift), offset = (float)n_vocab * ldexpf(1.0f, -shift - 1);
     for (int s = 0; s < steps; s++) {
@@ -122,6 +136,7 @@ int main(int argc, char **argv) {
             int st = vary ? s : 0;
             long long k = ((long long)i * A[st % 4] + 977LL * st) % n_vocab;
             cur[i] = {i, (float)k * scale - offset, 0.0f};
+            if (!file_logits.empty()) cur[i].logit = file_logits[(size_t)s * n_vocab + i];
         }
         llama_token_data_array cur_p = {cur.data(), cur.size(), -1, false};
         llama_sampler_apply(chain, &cur_p);
