@@ -225,7 +225,7 @@ func dequantQ2K(src []byte, dst []float32) {
 					sc := scales[is]
 					is++
 					dl := d * float32(sc&0xf)
-					ml := dmin * float32(sc>>4)
+					ml := float32(dmin * float32(sc>>4))
 					for l := 0; l < 16; l++ {
 						y[l] = float32(dl*float32(q[16*half+l]>>shift&3)) - ml
 					}
@@ -299,9 +299,9 @@ func dequantQ4K(src []byte, dst []float32) {
 		scales, qs := b[4:16], b[16:144]
 		for j := 0; j < 4; j++ {
 			sc, m := scaleMinK4(2*j, scales)
-			d1, m1 := d*float32(sc), dmin*float32(m)
+			d1, m1 := d*float32(sc), float32(dmin*float32(m))
 			sc, m = scaleMinK4(2*j+1, scales)
-			d2, m2 := d*float32(sc), dmin*float32(m)
+			d2, m2 := d*float32(sc), float32(dmin*float32(m))
 			q := qs[32*j : 32*j+32]
 			for l := 0; l < 32; l++ {
 				y[l] = float32(d1*float32(q[l]&0xf)) - m1
@@ -321,9 +321,9 @@ func dequantQ5K(src []byte, dst []float32) {
 		u1, u2 := byte(1), byte(2)
 		for j := 0; j < 4; j++ {
 			sc, m := scaleMinK4(2*j, scales)
-			d1, m1 := d*float32(sc), dmin*float32(m)
+			d1, m1 := d*float32(sc), float32(dmin*float32(m))
 			sc, m = scaleMinK4(2*j+1, scales)
-			d2, m2 := d*float32(sc), dmin*float32(m)
+			d2, m2 := d*float32(sc), float32(dmin*float32(m))
 			q := qs[32*j : 32*j+32]
 			for l := 0; l < 32; l++ {
 				lo, hi := q[l]&0xf, q[l]>>4
@@ -490,7 +490,7 @@ func ue4m3Half(x byte) float32 {
 	if exp == 0 {
 		raw = math.Ldexp(man, -9)
 	} else {
-		raw = math.Ldexp(1+man/8, exp-7)
+		raw = math.Ldexp(8+man, exp-10) // (1 + man/8) * 2^(exp-7)
 	}
 	return float32(raw) * 0.5
 }
