@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/base64"
-	"encoding/json"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -69,8 +68,29 @@ func writeJSONString(w *bufio.Writer, s string) {
 		w.WriteString(`"}`)
 		return
 	}
-	b, _ := json.Marshal(s) // cannot fail for a valid string
-	w.Write(b)
+	const hex = "0123456789abcdef"
+	w.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			w.WriteByte('\\')
+			w.WriteByte(c)
+		case c == '\n':
+			w.WriteString(`\n`)
+		case c == '\r':
+			w.WriteString(`\r`)
+		case c == '\t':
+			w.WriteString(`\t`)
+		case c < 0x20 || c == 0x7f:
+			w.WriteString(`\u00`)
+			w.WriteByte(hex[c>>4])
+			w.WriteByte(hex[c&15])
+		default:
+			w.WriteByte(c)
+		}
+	}
+	w.WriteByte('"')
 }
 
 // writeJSONValue writes a metadata value: numbers exactly (integers from

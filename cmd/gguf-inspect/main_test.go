@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"os/exec"
@@ -406,9 +407,20 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// sharedGGUFs returns every GGUF under the shared test data.
 func sharedGGUFs(t *testing.T) []string {
-	files := testutil.SharedGlob(t, "testdata/models/*.gguf")
-	return append(files, testutil.SharedGlob(t, "testdata/vocab/*.gguf")...)
+	dir := filepath.Join(testutil.SharedDir(t), "testdata")
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".gguf") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no GGUF files under %s (%v)", dir, err)
+	}
+	return files
 }
 
 // TestJSONMatchesReaders checks --json on every shared file against
@@ -493,7 +505,7 @@ func writeTestFile(t *testing.T) string {
 		{Key: "f64", Value: gguf.MustValueOf(0.1)},
 		{Key: "u64max", Value: gguf.MustValueOf(uint64(math.MaxUint64))},
 		{Key: "i64min", Value: gguf.MustValueOf(int64(math.MinInt64))},
-		{Key: "strings", Value: gguf.MustValueOf([]string{"a b", "line\nbreak", "\xfe", `quote"`})},
+		{Key: "strings", Value: gguf.MustValueOf([]string{"a b", "line\nbreak", "\xfe", `quote"`, "<s>&\\\t\x01\x7f\u2028é😀"})},
 		{Key: "nested", Value: gguf.MustValueOf([]gguf.Value{gguf.MustValueOf([]int32{1, -2}), gguf.MustValueOf([]int32{3})})},
 		{Key: "mixed", Value: gguf.MustValueOf([]gguf.Value{gguf.MustValueOf([]int32{1, -2}), gguf.MustValueOf([]string{"x"})})},
 		{Key: "many", Value: gguf.MustValueOf([]uint16{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})},
@@ -548,7 +560,7 @@ func TestJSONAwkwardValues(t *testing.T) {
 	if got := jsonString(t, docs[0].Tensors[1].Name); got != "bad\xffname" {
 		t.Errorf("tensor name %q", got)
 	}
-	for _, want := range []string{`"NaN"`, `"Infinity"`, `"-Infinity"`, `18446744073709551615`, `-9223372036854775808`, `{"base64": "b2v/YmFk"}`, `0.1`, `3.4028235e+38`} {
+	for _, want := range []string{`"NaN"`, `"Infinity"`, `"-Infinity"`, `18446744073709551615`, `-9223372036854775808`, `{"base64": "b2v/YmFk"}`, `0.1`, `3.4028235e+38`, `"<s>&\\\t\u0001\u007f é😀"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("JSON output lacks %s", want)
 		}
@@ -566,7 +578,7 @@ func TestGet(t *testing.T) {
 		{"i64min", "-9223372036854775808\n"},
 		{"f64", "0.1\n"},
 		{"flag", "true\n"},
-		{"strings", "a b\nline\nbreak\n\xfe\nquote\"\n"},
+		{"strings", "a b\nline\nbreak\n\xfe\nquote\"\n<s>&\\\t\x01\x7f\u2028é😀\n"},
 		{"floats", "NaN\n+Inf\n-Inf\n0.1\n0\n1e-45\n3.4028235e+38\n"},
 		{"nested", "[1, -2]\n[3]\n"},
 		{"mixed", "[1, -2]\n[\"x\"]\n"},

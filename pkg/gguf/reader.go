@@ -124,6 +124,9 @@ func Open(path string) (*File, error) {
 // the File are relative to the start of that range. The File does not own
 // f; f may be closed once OpenFile returns.
 func OpenFile(f *os.File, offset, size int64) (*File, error) {
+	if f == nil {
+		return nil, errors.New("gguf: OpenFile: nil file")
+	}
 	file, err := openMapped(f, offset, size)
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %s: %w", f.Name(), err)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -420,8 +421,22 @@ func TestGetters(t *testing.T) {
 
 // sharedFiles returns every GGUF under the shared test data.
 func sharedFiles(t testing.TB) []string {
-	files := testutil.SharedGlob(t, "testdata/models/*.gguf")
-	return append(files, testutil.SharedGlob(t, "testdata/vocab/*.gguf")...)
+	return walkGGUF(t, filepath.Join(testutil.SharedDir(t), "testdata"))
+}
+
+// walkGGUF returns the .gguf files under dir, failing when there are none.
+func walkGGUF(t testing.TB, dir string) []string {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".gguf") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no GGUF files under %s (%v)", dir, err)
+	}
+	return files
 }
 
 func TestSharedFiles(t *testing.T) {
