@@ -85,38 +85,20 @@ func randomFloats(r *rand.Rand, n int, s float64) []float32 {
 }
 
 // dequantActivations converts activation row bytes of vec_dot type vt back
-// to float64, written independently of the package's kernels.
+// to float64 with ggml.Dequantize, which is independent of this package's
+// kernels.
 func dequantActivations(vt ggml.Type, b []byte, cols int) []float64 {
+	rs, err := vt.RowBytes(int64(cols))
+	if err != nil {
+		panic(err)
+	}
+	f := make([]float32, cols)
+	if err := ggml.Dequantize(vt, b[:rs], f); err != nil {
+		panic(err)
+	}
 	out := make([]float64, cols)
-	switch vt {
-	case ggml.TypeF32:
-		for i := range out {
-			out[i] = float64(math.Float32frombits(le32(b[4*i:])))
-		}
-	case ggml.TypeF16:
-		for i := range out {
-			out[i] = float64(halfToFloat(le16(b[2*i:])))
-		}
-	case ggml.TypeBF16:
-		for i := range out {
-			out[i] = float64(math.Float32frombits(uint32(le16(b[2*i:])) << 16))
-		}
-	case ggml.TypeQ8_0, ggml.TypeQ8_1:
-		bs, off := 34, 2
-		if vt == ggml.TypeQ8_1 {
-			bs, off = 36, 4
-		}
-		for i := range out {
-			blk := b[i/32*bs:]
-			out[i] = float64(halfToFloat(le16(blk))) * float64(int8(blk[off+i%32]))
-		}
-	case ggml.TypeQ8_K:
-		for i := range out {
-			blk := b[i/256*292:]
-			out[i] = float64(math.Float32frombits(le32(blk))) * float64(int8(blk[4+i%256]))
-		}
-	default:
-		panic(vt)
+	for i, v := range f {
+		out[i] = float64(v)
 	}
 	return out
 }
@@ -173,7 +155,10 @@ func TestMatMulAgainstReference(t *testing.T) {
 					for k := 0; k < n; k++ {
 						act := dequantActivations(vt, a.data[k*a.rowSize:], cols)
 						for i := 0; i < rows; i++ {
-							Row(m, i, wrow)
+							rb := m.RowBytes()
+							if err := ggml.Dequantize(wt.t, m.Data[i*rb:(i+1)*rb], wrow); err != nil {
+								t.Fatal(err)
+							}
 							var tight, loose, mag float64
 							for j, w := range wrow {
 								tight += float64(w) * act[j]
@@ -274,13 +259,13 @@ func TestMatMulNoAllocs(t *testing.T) {
 	defer pool.Close()
 	for _, wt := range weightTypes {
 		for _, n := range []int{1, 20} {
-			const rows, cols = 256, 512
+			const rows, cols = 64, 512
 			m, _ := NewMatrix(wt.t, rows, cols, randomWeights(r, wt.t, wt.scales, rows, cols))
 			x := randomFloats(r, n*cols, 1)
 			out := make([]float32, n*rows)
 			var ws Workspace
 			MatMul(pool, &ws, m, x, n, out) // warm up
-			if allocs := testing.AllocsPerRun(20, func() { MatMul(pool, &ws, m, x, n, out) }); allocs != 0 {
+			if allocs := testing.AllocsPerRun(5, func() { MatMul(pool, &ws, m, x, n, out) }); allocs != 0 {
 				t.Errorf("%v n=%d: MatMul allocates %v times per call", wt.t, n, allocs)
 			}
 		}
@@ -385,6 +370,15 @@ func TestQuantizeActivations(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+func TestHalfToFloat(t *testing.T) {
+	for h := 0; h < 1<<16; h++ {
+		got, want := halfToFloat(uint16(h)), ggml.FP16ToFP32(uint16(h))
+		if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+			t.Fatalf("halfToFloat(%#04x) = %g, ggml.FP16ToFP32 gives %g", h, got, want)
 		}
 	}
 }

@@ -16,16 +16,11 @@ type vecDotFunc func(n int, w, a []byte) float32
 // target type's block size.
 type convertFunc func(dst []byte, x []float32)
 
-// dequantFunc converts one row src of a weight type to float32 in dst
-// (len(dst) elements; src holds exactly their bytes).
-type dequantFunc func(dst []float32, src []byte)
-
 // kernelSet is the dispatch table: one entry per type, generic Go by default
 // and replaced by SIMD versions where the CPU supports them.
 type kernelSet struct {
 	vecDot   [maxType]vecDotFunc  // by weight type
 	convert  [maxType]convertFunc // by vec_dot type
-	dequant  [maxType]dequantFunc // by weight type
 	dotF32   func(a, b []float32) float32
 	sumSqF32 func(x []float32) float64
 }

@@ -70,5 +70,8 @@ func Row(w Matrix, r int, dst []float32) {
 		panic(fmt.Sprintf("cpu: Row(%d) of a matrix with %d rows", r, w.Rows))
 	}
 	rb := w.RowBytes()
-	kern.dequant[w.Type](dst[:w.Cols], w.Data[r*rb:(r+1)*rb])
+	if err := ggml.Dequantize(w.Type, w.Data[r*rb:(r+1)*rb], dst[:w.Cols]); err != nil {
+		// Unreachable for a matrix from NewMatrix: its type and shape are valid.
+		panic(fmt.Sprintf("cpu: Row: %v", err))
+	}
 }

@@ -138,7 +138,9 @@ func FP16ToFP32Row(dst []float32, src []byte) {
 	if len(src) != 2*len(dst) {
 		panic("cpu: FP16ToFP32Row: src must hold 2 bytes per element")
 	}
-	dequantF16Generic(dst, src)
+	for i := range dst {
+		dst[i] = halfAt(src[2*i:])
+	}
 }
 
 // FP32ToBF16Row converts src to bfloat16 in dst, two little-endian bytes
@@ -155,5 +157,7 @@ func BF16ToFP32Row(dst []float32, src []byte) {
 	if len(src) != 2*len(dst) {
 		panic("cpu: BF16ToFP32Row: src must hold 2 bytes per element")
 	}
-	dequantBF16Generic(dst, src)
+	for i := range dst {
+		dst[i] = bf16ToFloat(le16(src[2*i:]))
+	}
 }

@@ -55,22 +55,6 @@ func genericKernelSet() *kernelSet {
 	k.convert[ggml.TypeQ8_1] = quantizeQ8_1Generic
 	k.convert[ggml.TypeQ8_K] = quantizeQ8_KGeneric
 
-	k.dequant[ggml.TypeF32] = dequantF32Generic
-	k.dequant[ggml.TypeF16] = dequantF16Generic
-	k.dequant[ggml.TypeBF16] = dequantBF16Generic
-	k.dequant[ggml.TypeQ4_0] = dequantQ4_0Generic
-	k.dequant[ggml.TypeQ4_1] = dequantQ4_1Generic
-	k.dequant[ggml.TypeQ5_0] = dequantQ5_0Generic
-	k.dequant[ggml.TypeQ5_1] = dequantQ5_1Generic
-	k.dequant[ggml.TypeQ8_0] = dequantQ8_0Generic
-	k.dequant[ggml.TypeQ2_K] = dequantQ2_KGeneric
-	k.dequant[ggml.TypeQ3_K] = dequantQ3_KGeneric
-	k.dequant[ggml.TypeQ4_K] = dequantQ4_KGeneric
-	k.dequant[ggml.TypeQ5_K] = dequantQ5_KGeneric
-	k.dequant[ggml.TypeQ6_K] = dequantQ6_KGeneric
-	k.dequant[ggml.TypeIQ4_NL] = dequantIQ4_NLGeneric
-	k.dequant[ggml.TypeIQ4_XS] = dequantIQ4_XSGeneric
-
 	k.dotF32 = dotF32Generic
 	k.sumSqF32 = sumSqF32Generic
 	return k
