@@ -91,7 +91,7 @@ func argmax(x []float32) int {
 	return best
 }
 
-func openModel(t *testing.T, path string) *Model {
+func openModel(t testing.TB, path string) *Model {
 	t.Helper()
 	f, err := gguf.Open(path)
 	if err != nil {

@@ -1,24 +1,25 @@
 package model
 
-import "github.com/llamafile-go/llamafile/pkg/ggml"
+import "github.com/llamafile-go/llamafile/pkg/ggml/cpu"
 
 // kvCache holds the keys and values of every layer for one sequence, in
-// F16 as llama.cpp keeps them by default. Cell i holds position i; keys and
-// values are stored row-major, one row of kvDim (= heads × head size)
-// elements per position.
+// F16 (two little-endian bytes per element) as llama.cpp keeps them by
+// default. Cell i holds position i; keys and values are stored row-major,
+// one row of kDim (vDim) elements per position: n_head_kv heads of the key
+// (value) length each.
 type kvCache struct {
 	size  int // positions the cache can hold
 	kDim  int // elements per key row (n_head_kv × key length)
 	vDim  int // elements per value row
-	k, v  [][]uint16
+	k, v  [][]byte
 	nUsed int // positions 0..nUsed-1 hold valid entries
 }
 
 func newKVCache(layers, size, kDim, vDim int) *kvCache {
-	c := &kvCache{size: size, kDim: kDim, vDim: vDim, k: make([][]uint16, layers), v: make([][]uint16, layers)}
+	c := &kvCache{size: size, kDim: kDim, vDim: vDim, k: make([][]byte, layers), v: make([][]byte, layers)}
 	for l := range c.k {
-		c.k[l] = make([]uint16, size*kDim)
-		c.v[l] = make([]uint16, size*vDim)
+		c.k[l] = make([]byte, 2*size*kDim)
+		c.v[l] = make([]byte, 2*size*vDim)
 	}
 	return c
 }
@@ -26,12 +27,6 @@ func newKVCache(layers, size, kDim, vDim int) *kvCache {
 // store writes n rows of keys and values for layer l at positions
 // pos..pos+n-1, rounding them to F16.
 func (c *kvCache) store(l, pos, n int, k, v []float32) {
-	kd := c.k[l][pos*c.kDim : (pos+n)*c.kDim]
-	for i, x := range k[:n*c.kDim] {
-		kd[i] = ggml.FP32ToFP16(x)
-	}
-	vd := c.v[l][pos*c.vDim : (pos+n)*c.vDim]
-	for i, x := range v[:n*c.vDim] {
-		vd[i] = ggml.FP32ToFP16(x)
-	}
+	cpu.FP32ToFP16Row(c.k[l][2*pos*c.kDim:2*(pos+n)*c.kDim], k[:n*c.kDim])
+	cpu.FP32ToFP16Row(c.v[l][2*pos*c.vDim:2*(pos+n)*c.vDim], v[:n*c.vDim])
 }

@@ -190,25 +190,8 @@ func (r *rope) apply(x, c []float32) {
 	}
 }
 
-// fp16Round converts x to F16 bits.
-func toF16(dst []uint16, x []float32) {
-	dst = dst[:len(x)]
-	for i, v := range x {
-		dst[i] = ggml.FP32ToFP16(v)
-	}
-}
-
-// dotF16 is the dot product of two F16 vectors, exact products summed in
-// float64 and rounded to float32 (ggml sums in float32 lanes; the
-// difference is rounding noise).
-func dotF16(a, b []uint16) float32 {
-	b = b[:len(a)]
-	var s float64
-	for i, x := range a {
-		s += float64(ggml.FP16ToFP32(x)) * float64(ggml.FP16ToFP32(b[i]))
-	}
-	return float32(s)
-}
+// roundF16 rounds x to the nearest F16 value.
+func roundF16(x float32) float32 { return ggml.FP16ToFP32(ggml.FP32ToFP16(x)) }
 
 // faTile is the number of queries (and keys) ggml's tiled flash-attention
 // kernel handles at once; batches of at least faTile queries take that
@@ -217,43 +200,46 @@ const faTile = 64
 
 // attnScratch is per-query working memory for attention.
 type attnScratch struct {
-	qh  []uint16  // query as F16 (vector kernel)
-	acc []uint16  // F16 accumulator (vector kernel)
+	qh  []float32 // query rounded to F16 (vector kernel)
+	acc []float32 // accumulator holding F16 values (vector kernel)
 	kq  []float32 // scores of one key tile (tiled kernel)
-	k32 []float32 // one key as float32 (tiled kernel)
+	k32 []float32 // one key row widened to float32
+	v32 []float32 // one value row widened to float32
 }
 
 // attendVec computes softmax(q·K/√d)·V for one query against keys and
 // values 0..nKV-1 of an F16 cache, as ggml's one-query flash-attention
-// kernel does: the query is rounded to F16, scores are F16 dot products,
-// the softmax is online and the weighted sum of values accumulates in an
-// F16 vector. k and v hold the head's rows with the given strides (in
-// elements); out receives the head's output.
-func attendVec(out, q []float32, k, v []uint16, kStride, vStride, nKV int, scale float32, s *attnScratch) {
-	d := len(q)
-	qh := s.qh[:d]
-	acc := s.acc[:len(out)]
-	toF16(qh, q)
+// kernel does: the query is rounded to F16, scores are dot products of F16
+// values, the softmax is online and the weighted sum of values
+// accumulates in an F16 vector (rounded after every update). k and v hold
+// the head's F16 rows (2 bytes per element) with the given strides in
+// elements; out receives the head's output.
+func attendVec(out, q []float32, k, v []byte, kStride, vStride, nKV int, scale float32, s *attnScratch) {
+	d, dv := len(q), len(out)
+	qh, acc, k32, v32 := s.qh[:d], s.acc[:dv], s.k32[:d], s.v32[:dv]
+	for i, x := range q {
+		qh[i] = roundF16(x)
+	}
 	clear(acc)
 	var sum float32
 	m := float32(math.Inf(-1))
 	for j := 0; j < nKV; j++ {
-		kr := k[j*kStride : j*kStride+d]
-		score := dotF16(kr, qh) * scale
+		cpu.FP16ToFP32Row(k32, k[2*j*kStride:2*(j*kStride+d)])
+		score := cpu.Dot(k32, qh) * scale
 		ms, vs := float32(1), float32(1)
 		if score > m {
 			old := m
 			m = score
 			ms = expf(old - m)
 			for i, a := range acc {
-				acc[i] = ggml.FP32ToFP16(ggml.FP16ToFP32(a) * ms)
+				acc[i] = roundF16(a * ms)
 			}
 		} else {
 			vs = expf(score - m)
 		}
-		vr := v[j*vStride : j*vStride+len(out)]
+		cpu.FP16ToFP32Row(v32, v[2*j*vStride:2*(j*vStride+dv)])
 		for i, a := range acc {
-			acc[i] = ggml.FP32ToFP16(float32(float64(ggml.FP16ToFP32(a)) + float64(ggml.FP16ToFP32(vr[i]))*float64(vs)))
+			acc[i] = roundF16(a + v32[i]*vs)
 		}
 		sum = sum*ms + vs
 	}
@@ -262,18 +248,17 @@ func attendVec(out, q []float32, k, v []uint16, kStride, vStride, nKV int, scale
 		inv = 1 / sum
 	}
 	for i, a := range acc {
-		out[i] = ggml.FP16ToFP32(a) * inv
+		out[i] = a * inv
 	}
 }
 
 // attendTiled computes the same as attendVec the way ggml's tiled
 // flash-attention kernel (used for batches of faTile or more queries) does:
 // float32 query, keys and values widened from F16, scores in float32, and a
-// float32 accumulator updated once per tile of faTile keys.
-func attendTiled(out, q []float32, k, v []uint16, kStride, vStride, nKV int, scale float32, s *attnScratch) {
-	d := len(q)
-	kq := s.kq[:faTile]
-	k32 := s.k32[:d]
+// float32 accumulator rescaled once per tile of faTile keys.
+func attendTiled(out, q []float32, k, v []byte, kStride, vStride, nKV int, scale float32, s *attnScratch) {
+	d, dv := len(q), len(out)
+	kq, k32, v32 := s.kq[:faTile], s.k32[:d], s.v32[:dv]
 	clear(out)
 	var sum float32
 	m := float32(math.Inf(-1))
@@ -281,23 +266,15 @@ func attendTiled(out, q []float32, k, v []uint16, kStride, vStride, nKV int, sca
 		n := min(faTile, nKV-j0)
 		tmax := float32(math.Inf(-1))
 		for t := 0; t < n; t++ {
-			kr := k[(j0+t)*kStride : (j0+t)*kStride+d]
-			for i, h := range kr {
-				k32[i] = ggml.FP16ToFP32(h)
-			}
-			var dot float32
-			for i, x := range q {
-				dot += x * k32[i]
-			}
-			kq[t] = dot * scale
+			j := j0 + t
+			cpu.FP16ToFP32Row(k32, k[2*j*kStride:2*(j*kStride+d)])
+			kq[t] = cpu.Dot(q, k32) * scale
 			tmax = max(tmax, kq[t])
 		}
 		mnew := max(m, tmax)
 		if mnew > m {
 			ms := expf(m - mnew)
-			for i := range out {
-				out[i] *= ms
-			}
+			cpu.Scale(out, ms)
 			sum *= ms
 		}
 		m = mnew
@@ -309,20 +286,16 @@ func attendTiled(out, q []float32, k, v []uint16, kStride, vStride, nKV int, sca
 		}
 		sum += float32(tsum)
 		for t := 0; t < n; t++ {
-			vr := v[(j0+t)*vStride : (j0+t)*vStride+len(out)]
-			p := kq[t]
-			for i, h := range vr {
-				out[i] += p * ggml.FP16ToFP32(h)
-			}
+			j := j0 + t
+			cpu.FP16ToFP32Row(v32, v[2*j*vStride:2*(j*vStride+dv)])
+			cpu.AddScaled(out, v32, kq[t])
 		}
 	}
 	inv := float32(0)
 	if sum != 0 {
 		inv = 1 / sum
 	}
-	for i := range out {
-		out[i] *= inv
-	}
+	cpu.Scale(out, inv)
 }
 
 // moe computes a mixture-of-experts SwiGLU feed forward for n rows of xn

@@ -249,10 +249,11 @@ func (m *Model) NewState(opts StateOptions) (*State, error) {
 	s.scr = make([]attnScratch, b*hp.Heads)
 	for i := range s.scr {
 		s.scr[i] = attnScratch{
-			qh:  make([]uint16, hp.HeadDimK),
-			acc: make([]uint16, hp.HeadDimV),
+			qh:  make([]float32, hp.HeadDimK),
+			acc: make([]float32, hp.HeadDimV),
 			kq:  make([]float32, faTile),
 			k32: make([]float32, hp.HeadDimK),
+			v32: make([]float32, hp.HeadDimV),
 		}
 	}
 	s.logits = make([]float32, b*hp.Vocab)
@@ -408,8 +409,8 @@ func (s *State) attnRun(lo, hi int) {
 		kvh := h / group
 		q := s.q[i*qDim+h*dk : i*qDim+(h+1)*dk]
 		out := s.att[i*aDim+h*dv : i*aDim+(h+1)*dv]
-		k := kc[kvh*dk:]
-		v := vc[kvh*dv:]
+		k := kc[2*kvh*dk:]
+		v := vc[2*kvh*dv:]
 		nKV := j.pos + i + 1
 		if j.tiled {
 			attendTiled(out, q, k, v, kDim, vDim, nKV, j.scale, &s.scr[it])
