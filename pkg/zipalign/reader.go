@@ -428,12 +428,13 @@ func readEnd64(r io.ReaderAt, locPos int64, loc []byte) (*end64, error) {
 	c := le{b: loc[4:]}
 	c.u32() // disk with the zip64 end record
 	off := c.u64()
-	var candidates []int64
-	if off <= uint64(locPos-lenEnd64) {
-		candidates = append(candidates, int64(off))
+	last := locPos - lenEnd64 // the latest the record can start
+	if last < 0 {
+		return nil, fmt.Errorf("zip64 locator at %d: no room for a zip64 end record", locPos)
 	}
-	if p := locPos - lenEnd64; p >= 0 && (len(candidates) == 0 || candidates[0] != p) {
-		candidates = append(candidates, p)
+	candidates := []int64{last}
+	if off < uint64(last) {
+		candidates = []int64{int64(off), last}
 	}
 	for _, p := range candidates {
 		var b [lenEnd64]byte

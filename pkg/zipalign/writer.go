@@ -349,6 +349,10 @@ func (w *writer) copyRange(src *os.File, name string, off, n int64, crc *uint32)
 			off += int64(k)
 		}
 	}
+	// A hole found by seeking may also be a file that shrank meanwhile.
+	if fi, err := src.Stat(); err == nil && fi.Size() < end {
+		return fmt.Errorf("zipalign: %s: reading: file shrank to %d bytes, before %d (changed while being read?)", name, fi.Size(), end)
+	}
 	return nil
 }
 
