@@ -14,8 +14,13 @@ import (
 // importance matrix) writes: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1 and Q8_K
 // follow ggml's reference quantizers (quantize_row_*_ref), and Q2_K to Q6_K
 // follow the same search for scales (make_qx_quants, make_qkx2_quants,
-// make_q3_quants), each in float32 with ggml's order of operations. F16 and
-// BF16 round to nearest even; F32 copies.
+// make_q3_quants), each in float32 with ggml's order of operations; so do
+// IQ4_NL, IQ4_XS, TQ1_0, TQ2_0 and MXFP4. F16 and BF16 round to nearest
+// even; F32 copies. Q8_1 and Q8_K are the formats ggml's CPU kernels
+// quantize activations to for their dot products.
+//
+// Quantize is safe for concurrent use; callers that want speed on large
+// tensors can quantize disjoint groups of rows in parallel.
 //
 // Quantize fails when t is not supported (see CanQuantize), when rowLen is
 // not a positive multiple of t's block size, or when len(src) is not a
@@ -66,6 +71,12 @@ var quantizers = [...]func(src []float32, dst []byte){
 	TypeQ5_K: quantQ5K,
 	TypeQ6_K: quantQ6K,
 	TypeQ8_K: quantQ8K,
+
+	TypeIQ4_NL: quantIQ4NL,
+	TypeIQ4_XS: quantIQ4XS,
+	TypeTQ1_0:  quantTQ1_0,
+	TypeTQ2_0:  quantTQ2_0,
+	TypeMXFP4:  quantMXFP4,
 }
 
 // putHalf stores f as little-endian binary16.

@@ -11,7 +11,8 @@ import (
 
 // quantTypes are the types Quantize must support.
 var quantTypes = []Type{TypeF32, TypeF16, TypeBF16, TypeQ4_0, TypeQ4_1, TypeQ5_0,
-	TypeQ5_1, TypeQ8_0, TypeQ8_1, TypeQ2_K, TypeQ3_K, TypeQ4_K, TypeQ5_K, TypeQ6_K, TypeQ8_K}
+	TypeQ5_1, TypeQ8_0, TypeQ8_1, TypeQ2_K, TypeQ3_K, TypeQ4_K, TypeQ5_K, TypeQ6_K, TypeQ8_K,
+	TypeIQ4_NL, TypeIQ4_XS, TypeTQ1_0, TypeTQ2_0, TypeMXFP4}
 
 func normalData(r *rand.Rand, n int, sigma float64) []float32 {
 	x := make([]float32, n)
@@ -55,6 +56,8 @@ func TestQuantizeRoundTrip(t *testing.T) {
 		TypeQ6_K: 0.022, TypeQ5_0: 0.055, TypeQ5_1: 0.05, TypeQ5_K: 0.045,
 		TypeQ4_0: 0.11, TypeQ4_1: 0.10, TypeQ4_K: 0.09,
 		TypeQ3_K: 0.19, TypeQ2_K: 0.37,
+		TypeIQ4_NL: 0.095, TypeIQ4_XS: 0.095, TypeMXFP4: 0.14,
+		TypeTQ1_0: 0.85, TypeTQ2_0: 0.85, // ternary: meant for ternary weights
 	}
 	r := rand.New(rand.NewPCG(11, 12))
 	const rowLen, rows = 512, 8
@@ -140,8 +143,9 @@ func TestQuantizeSpecialBlocks(t *testing.T) {
 			if err := Dequantize(typ, q, y); err != nil {
 				t.Fatal(err)
 			}
+			ternary := typ == TypeTQ1_0 || typ == TypeTQ2_0
 			for i := range y {
-				if math.IsNaN(float64(y[i])) || math.Abs(float64(y[i]-x[i])) > 0.5*math.Abs(float64(x[i]))+0.1 {
+				if !ternary && (math.IsNaN(float64(y[i])) || math.Abs(float64(y[i]-x[i])) > 0.5*math.Abs(float64(x[i]))+0.1) {
 					t.Fatalf("%s %s: element %d = %g, want about %g", name, typ, i, y[i], x[i])
 				}
 				if name == "zero" && y[i] != 0 {
@@ -222,7 +226,7 @@ func TestNearestInt(t *testing.T) {
 }
 
 var benchTypes = []Type{TypeF16, TypeBF16, TypeQ4_0, TypeQ4_1, TypeQ5_0, TypeQ5_1, TypeQ8_0,
-	TypeQ8_1, TypeQ2_K, TypeQ3_K, TypeQ4_K, TypeQ5_K, TypeQ6_K, TypeQ8_K}
+	TypeQ8_1, TypeQ2_K, TypeQ3_K, TypeQ4_K, TypeQ5_K, TypeQ6_K, TypeQ8_K, TypeIQ4_NL, TypeIQ4_XS}
 
 func BenchmarkQuantize(b *testing.B) {
 	x := normalData(rand.New(rand.NewPCG(1, 1)), 4096, 1)
@@ -243,8 +247,7 @@ func BenchmarkQuantize(b *testing.B) {
 
 func BenchmarkDequantize(b *testing.B) {
 	x := normalData(rand.New(rand.NewPCG(1, 1)), 4096, 1)
-	types := append(benchTypes[:len(benchTypes):len(benchTypes)], TypeIQ4_NL, TypeIQ4_XS)
-	for _, typ := range types {
+	for _, typ := range append(benchTypes[:len(benchTypes):len(benchTypes)], TypeIQ2_XXS, TypeIQ3_S) {
 		src, err := Quantize(typ, x, 4096, nil)
 		if err != nil {
 			// No quantizer: dequantize random blocks instead.
