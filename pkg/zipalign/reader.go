@@ -35,7 +35,7 @@ type Entry struct {
 	UncompressedSize uint64      // bytes after decompression
 	HeaderOffset     int64       // absolute offset of the local file header
 	DataOffset       int64       // absolute offset of the (possibly compressed) data
-	Modified         time.Time   // modification time (UTC unless a timestamp extra gives it)
+	Modified         time.Time   // from the extended timestamp if any, else the MS-DOS time read as UTC
 	Mode             fs.FileMode // permission and type bits, when the creator recorded them
 
 	// Raw fields kept so that a rewrite can reproduce the entry.
