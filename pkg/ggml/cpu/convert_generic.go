@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"encoding/binary"
 	"math"
 
 	"github.com/llamafile-go/llamafile/pkg/ggml"
@@ -11,25 +12,32 @@ import (
 func convertF32Generic(dst []byte, x []float32) {
 	dst = dst[:4*len(x)]
 	for i, v := range x {
-		u := math.Float32bits(v)
-		b := (*[4]byte)(dst[4*i : 4*i+4])
-		b[0], b[1], b[2], b[3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
+		binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(v))
 	}
 }
 
+// convertF16Generic rounds x to F16 and stores the results as float32 (see
+// actRowBytes).
 func convertF16Generic(dst []byte, x []float32) {
+	dst = dst[:4*len(x)]
+	for i, v := range x {
+		u := math.Float32bits(halfToFloat(ggml.FP32ToFP16(v)))
+		binary.LittleEndian.PutUint32(dst[4*i:], u)
+	}
+}
+
+// convertF16BytesGeneric converts x to F16 bytes.
+func convertF16BytesGeneric(dst []byte, x []float32) {
 	dst = dst[:2*len(x)]
 	for i, v := range x {
-		h := ggml.FP32ToFP16(v)
-		dst[2*i], dst[2*i+1] = byte(h), byte(h>>8)
+		binary.LittleEndian.PutUint16(dst[2*i:], ggml.FP32ToFP16(v))
 	}
 }
 
 func convertBF16Generic(dst []byte, x []float32) {
 	dst = dst[:2*len(x)]
 	for i, v := range x {
-		h := ggml.FP32ToBF16(v)
-		dst[2*i], dst[2*i+1] = byte(h), byte(h>>8)
+		binary.LittleEndian.PutUint16(dst[2*i:], ggml.FP32ToBF16(v))
 	}
 }
 

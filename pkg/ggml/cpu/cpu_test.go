@@ -48,7 +48,7 @@ func randomWeights(r *rand.Rand, t ggml.Type, scales []int, rows, cols int) []by
 		convertF32Generic(data, randomFloats(r, rows*cols, 1))
 		return data
 	case ggml.TypeF16:
-		convertF16Generic(data, randomFloats(r, rows*cols, 1))
+		convertF16BytesGeneric(data, randomFloats(r, rows*cols, 1))
 		return data
 	case ggml.TypeBF16:
 		convertBF16Generic(data, randomFloats(r, rows*cols, 1))
@@ -88,6 +88,16 @@ func randomFloats(r *rand.Rand, n int, s float64) []float32 {
 // to float64 with ggml.Dequantize, which is independent of this package's
 // kernels.
 func dequantActivations(vt ggml.Type, b []byte, cols int) []float64 {
+	if vt == ggml.TypeF16 {
+		// Kept as float32 values rounded to F16; check they are.
+		f := dequantActivations(ggml.TypeF32, b, cols)
+		for i, v := range f {
+			if h := ggml.FP32ToFP16(float32(v)); float64(ggml.FP16ToFP32(h)) != v {
+				panic(fmt.Sprintf("F16 activation %d = %g is not an F16 value", i, v))
+			}
+		}
+		return f
+	}
 	rs, err := vt.RowBytes(int64(cols))
 	if err != nil {
 		panic(err)

@@ -53,7 +53,7 @@ func QuantizeActivations(p *Pool, ws *Workspace, vt ggml.Type, x []float32, n, c
 	if uint(vt) >= maxType || kern.convert[vt] == nil {
 		panic(fmt.Sprintf("cpu: QuantizeActivations: %v is not a vec_dot type", vt))
 	}
-	rs, err := vt.RowBytes(int64(cols))
+	rs, err := actRowBytes(vt, cols)
 	if err != nil {
 		panic(fmt.Sprintf("cpu: QuantizeActivations: %v", err))
 	}
@@ -79,6 +79,17 @@ func QuantizeActivations(p *Pool, ws *Workspace, vt ggml.Type, x []float32, n, c
 	}
 	ws.cv = convTask{}
 	return a
+}
+
+// actRowBytes is the size of one converted activation row. It is the
+// type's row size, except for F16: F16 activations are kept as float32
+// values rounded to F16 (the same numbers, but the kernels need not convert
+// them again for every weight row).
+func actRowBytes(vt ggml.Type, cols int) (int64, error) {
+	if vt == ggml.TypeF16 {
+		vt = ggml.TypeF32
+	}
+	return vt.RowBytes(int64(cols))
 }
 
 type convTask struct {

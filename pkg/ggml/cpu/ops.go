@@ -129,7 +129,7 @@ func FP32ToFP16Row(dst []byte, src []float32) {
 	if len(dst) != 2*len(src) {
 		panic("cpu: FP32ToFP16Row: dst must hold 2 bytes per element")
 	}
-	convertF16Generic(dst, src)
+	convertF16BytesGeneric(dst, src)
 }
 
 // FP16ToFP32Row converts binary16 values (two little-endian bytes each) in

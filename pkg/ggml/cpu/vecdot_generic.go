@@ -124,18 +124,19 @@ func vecDotF32Generic(n int, w, a []byte) float32 {
 	return sum
 }
 
-// vecDotF16Generic accumulates in float32 lanes like ggml's AVX-512 F16 dot
-// (which converts to float32 and uses FMA); the tail goes through float64
-// as in ggml (ggml_float).
+// vecDotF16Generic multiplies F16 weights with activations rounded to F16
+// and held as float32 (see actRowBytes). It accumulates in float32 lanes
+// like ggml's AVX-512 F16 dot (which converts to float32 and uses FMA); the
+// tail goes through float64 as in ggml (ggml_float).
 func vecDotF16Generic(n int, w, a []byte) float32 {
-	w, a = w[:2*n], a[:2*n]
+	w, a = w[:2*n], a[:4*n]
 	var acc [64]float32
 	i := 0
 	for ; i+64 <= n; i += 64 {
 		x := (*[128]byte)(w[2*i : 2*i+128])
-		y := (*[128]byte)(a[2*i : 2*i+128])
+		y := (*[256]byte)(a[4*i : 4*i+256])
 		for l := range acc {
-			acc[l] += float32(halfAt(x[2*l:]) * halfAt(y[2*l:]))
+			acc[l] += float32(halfAt(x[2*l:]) * f32At(y[4*l:]))
 		}
 	}
 	var sum float64
@@ -143,7 +144,7 @@ func vecDotF16Generic(n int, w, a []byte) float32 {
 		sum = float64(reduce64(&acc))
 	}
 	for ; i < n; i++ {
-		sum += float64(halfAt(w[2*i:]) * halfAt(a[2*i:]))
+		sum += float64(halfAt(w[2*i:]) * f32At(a[4*i:]))
 	}
 	return float32(sum)
 }
@@ -476,25 +477,28 @@ func vecDotQ6_KGeneric(n int, w, a []byte) float32 {
 		yd, q8, _ := q8K(a[i*q8_KBytes:])
 		sc := (*[16]byte)(x[192:208])
 		var isum int32
+		// Each of the 16 groups of 16 values has its own scale. Group
+		// 8k+2q+h takes bit pair q of qh[32k+16h+l] and the low (q even) or
+		// high (q odd) nibble of ql[64k+32(q&1)+16h+l].
 		for k := 0; k < 2; k++ {
-			ql := (*[64]byte)(x[64*k : 64*k+64])
-			qh := (*[32]byte)(x[128+32*k : 128+32*k+32])
-			base := 128 * k
-			var s [8]int32 // per group of 16 values
-			for l := 0; l < 32; l++ {
-				h := qh[l]
-				v0 := int32(ql[l]&15|(h&3)<<4) - 32
-				v1 := int32(ql[32+l]&15|(h>>2&3)<<4) - 32
-				v2 := int32(ql[l]>>4|(h>>4&3)<<4) - 32
-				v3 := int32(ql[32+l]>>4|(h>>6&3)<<4) - 32
-				g := l / 16
-				s[g] += v0 * int32(int8(q8[base+l]))
-				s[2+g] += v1 * int32(int8(q8[base+32+l]))
-				s[4+g] += v2 * int32(int8(q8[base+64+l]))
-				s[6+g] += v3 * int32(int8(q8[base+96+l]))
-			}
-			for g := 0; g < 8; g++ {
-				isum += int32(int8(sc[8*k+g])) * s[g]
+			for h := 0; h < 2; h++ {
+				ql0 := (*[16]byte)(x[64*k+16*h:])
+				ql1 := (*[16]byte)(x[64*k+32+16*h:])
+				qh := (*[16]byte)(x[128+32*k+16*h:])
+				y0 := (*[16]byte)(q8[128*k+16*h:])
+				y1 := (*[16]byte)(q8[128*k+32+16*h:])
+				y2 := (*[16]byte)(q8[128*k+64+16*h:])
+				y3 := (*[16]byte)(q8[128*k+96+16*h:])
+				var s0, s1, s2, s3 int32
+				for l := 0; l < 16; l++ {
+					hb := int32(qh[l])
+					s0 += (int32(ql0[l]&15) | (hb&3)<<4 - 32) * int32(int8(y0[l]))
+					s1 += (int32(ql1[l]&15) | (hb>>2&3)<<4 - 32) * int32(int8(y1[l]))
+					s2 += (int32(ql0[l]>>4) | (hb>>4&3)<<4 - 32) * int32(int8(y2[l]))
+					s3 += (int32(ql1[l]>>4) | (hb>>6&3)<<4 - 32) * int32(int8(y3[l]))
+				}
+				g := 8*k + h
+				isum += int32(int8(sc[g]))*s0 + int32(int8(sc[g+2]))*s1 + int32(int8(sc[g+4]))*s2 + int32(int8(sc[g+6]))*s3
 			}
 		}
 		sum += halfAt(x[208:]) * yd * float32(isum)
