@@ -48,8 +48,12 @@ type Activations struct {
 // batch once and multiply it by several matrices with [MatMulQuantized] (the
 // query, key and value projections share an input, as do the gate and up
 // projections). cols must be a whole number of vt's blocks. It panics on a
-// bad type or shape (a programming error).
+// bad type or shape (a programming error). A nil pool runs on the calling
+// goroutine; a nil ws uses a fresh Workspace (and so allocates).
 func QuantizeActivations(p *Pool, ws *Workspace, vt ggml.Type, x []float32, n, cols int) Activations {
+	if ws == nil {
+		ws = new(Workspace)
+	}
 	if uint(vt) >= maxType || kern.convert[vt] == nil {
 		panic(fmt.Sprintf("cpu: QuantizeActivations: %v is not a vec_dot type", vt))
 	}
@@ -111,7 +115,8 @@ func (t *convTask) run(lo, hi int) {
 // [0, n). n == 1 is generation (matrix-vector); n > 1 a batch of prompt
 // tokens. The activations are first converted to w's vec_dot type in ws.
 // Results do not depend on the number of threads. It panics if x or out is
-// too short (a programming error).
+// too short (a programming error). A nil pool runs on the calling
+// goroutine; a nil ws uses a fresh Workspace (and so allocates).
 func MatMul(p *Pool, ws *Workspace, w Matrix, x []float32, n int, out []float32) {
 	vt, ok := VecDotType(w.Type)
 	if !ok {
@@ -125,6 +130,9 @@ func MatMul(p *Pool, ws *Workspace, w Matrix, x []float32, n int, out []float32)
 // [QuantizeActivations] to w's vec_dot type: out[i*w.Rows + r] is the dot
 // product of row r of w with activation row i.
 func MatMulQuantized(p *Pool, ws *Workspace, w Matrix, a Activations, out []float32) {
+	if ws == nil {
+		ws = new(Workspace)
+	}
 	if vt, ok := VecDotType(w.Type); !ok || vt != a.Type {
 		panic(fmt.Sprintf("cpu: MatMulQuantized: %v weights need %v activations, have %v", w.Type, vt, a.Type))
 	}

@@ -268,11 +268,15 @@ func vecDotQ8_0Generic(n int, w, a []byte) float32 {
 	for i := 0; i < nb; i++ {
 		x := (*[q8_0Bytes]byte)(w[i*q8_0Bytes:])
 		y := (*[q8_0Bytes]byte)(a[i*q8_0Bytes:])
-		var s int32
-		for j := 2; j < q8_0Bytes; j++ {
-			s += int32(int8(x[j])) * int32(int8(y[j]))
+		// Four independent sums keep the adds from forming one long chain.
+		var s0, s1, s2, s3 int32
+		for j := 2; j < q8_0Bytes; j += 4 {
+			s0 += int32(int8(x[j])) * int32(int8(y[j]))
+			s1 += int32(int8(x[j+1])) * int32(int8(y[j+1]))
+			s2 += int32(int8(x[j+2])) * int32(int8(y[j+2]))
+			s3 += int32(int8(x[j+3])) * int32(int8(y[j+3]))
 		}
-		sum += float32(s) * (halfAt(x[0:]) * halfAt(y[0:]))
+		sum += float32((s0+s1)+(s2+s3)) * (halfAt(x[0:]) * halfAt(y[0:]))
 	}
 	return sum
 }
