@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/llamafile-go/llamafile/internal/testutil"
 	"github.com/llamafile-go/llamafile/pkg/ggml"
+	"github.com/llamafile-go/llamafile/pkg/gguf"
 )
 
 // weightTypes are the supported weight types, with their fp16 scale fields
@@ -148,7 +150,6 @@ func TestMatMulAgainstReference(t *testing.T) {
 	for _, wt := range weightTypes {
 		t.Run(wt.t.String(), func(t *testing.T) {
 			r := newRand()
-			vt, _ := VecDotType(wt.t)
 			for _, cols := range colsFor(wt.t) {
 				for _, shape := range [][2]int{{1, 1}, {17, 1}, {5, 3}, {33, 18}} {
 					rows, n := shape[0], shape[1]
@@ -156,46 +157,98 @@ func TestMatMulAgainstReference(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					x := randomFloats(r, n*cols, 1)
-					out := make([]float32, n*rows)
-					MatMul(pool, &ws, m, x, n, out)
-
-					a := QuantizeActivations(nil, &Workspace{}, vt, x, n, cols)
-					wrow := make([]float32, cols)
-					for k := 0; k < n; k++ {
-						act := dequantActivations(vt, a.data[k*a.rowSize:], cols)
-						for i := 0; i < rows; i++ {
-							rb := m.RowBytes()
-							if err := ggml.Dequantize(wt.t, m.Data[i*rb:(i+1)*rb], wrow); err != nil {
-								t.Fatal(err)
-							}
-							var tight, loose, mag float64
-							for j, w := range wrow {
-								tight += float64(w) * act[j]
-								loose += float64(w) * float64(x[k*cols+j])
-								mag += math.Abs(float64(w) * float64(x[k*cols+j]))
-							}
-							if vt == ggml.TypeQ8_1 {
-								tight += q8_1Correction(m.Data[i*m.RowBytes():], a.data[k*a.rowSize:], wt.t.BlockBytes(), cols, act)
-							}
-							got := float64(out[k*rows+i])
-							if d := math.Abs(got - tight); d > 2e-6*mag+1e-30 {
-								t.Fatalf("cols=%d rows=%d n=%d: out[%d][%d] = %g, quantized-activation reference %g (diff %.3g, scale %.3g)",
-									cols, rows, n, k, i, got, tight, d, mag)
-							}
-							tol := map[ggml.Type]float64{ggml.TypeF32: 2e-6, ggml.TypeF16: 2e-3, ggml.TypeBF16: 1e-2}[vt]
-							if tol == 0 {
-								tol = 3e-2
-							}
-							if d := math.Abs(got - loose); d > tol*mag {
-								t.Fatalf("cols=%d rows=%d n=%d: out[%d][%d] = %g, float reference %g (diff %.3g, scale %.3g)",
-									cols, rows, n, k, i, got, loose, d, mag)
-							}
-						}
-					}
+					checkMatMul(t, pool, &ws, m, randomFloats(r, n*cols, 1), n)
 				}
 			}
 		})
+	}
+}
+
+// checkMatMul runs MatMul and compares every output with two float64
+// references built with ggml.Dequantize: a tight one from the weights and
+// the converted activations the kernels saw (only rounding in the kernels'
+// float32 accumulation differs), and a loose one from the weights and the
+// original float32 activations (the error of converting activations).
+func checkMatMul(t *testing.T, pool *Pool, ws *Workspace, m Matrix, x []float32, n int) {
+	t.Helper()
+	rows, cols := m.Rows, m.Cols
+	vt, _ := VecDotType(m.Type)
+	out := make([]float32, n*rows)
+	MatMul(pool, ws, m, x, n, out)
+
+	tol := map[ggml.Type]float64{ggml.TypeF32: 2e-6, ggml.TypeF16: 2e-3, ggml.TypeBF16: 1e-2}[vt]
+	if tol == 0 {
+		tol = 3e-2
+	}
+	a := QuantizeActivations(nil, nil, vt, x, n, cols)
+	wrow := make([]float32, cols)
+	rb := m.RowBytes()
+	for k := 0; k < n; k++ {
+		act := dequantActivations(vt, a.data[k*a.rowSize:], cols)
+		for i := 0; i < rows; i++ {
+			if err := ggml.Dequantize(m.Type, m.Data[i*rb:(i+1)*rb], wrow); err != nil {
+				t.Fatal(err)
+			}
+			var tight, loose, mag float64
+			for j, w := range wrow {
+				tight += float64(w) * act[j]
+				loose += float64(w) * float64(x[k*cols+j])
+				mag += math.Abs(float64(w) * float64(x[k*cols+j]))
+			}
+			if vt == ggml.TypeQ8_1 {
+				tight += q8_1Correction(m.Data[i*rb:], a.data[k*a.rowSize:], m.Type.BlockBytes(), cols, act)
+			}
+			got := float64(out[k*rows+i])
+			if d := math.Abs(got - tight); d > 2e-6*mag+1e-30 {
+				t.Fatalf("%v %dx%d n=%d: out[%d][%d] = %g, quantized-activation reference %g (diff %.3g, scale %.3g)",
+					m.Type, rows, cols, n, k, i, got, tight, d, mag)
+			}
+			if d := math.Abs(got - loose); d > tol*mag {
+				t.Fatalf("%v %dx%d n=%d: out[%d][%d] = %g, float reference %g (diff %.3g, scale %.3g)",
+					m.Type, rows, cols, n, k, i, got, loose, d, mag)
+			}
+		}
+	}
+}
+
+// TestMatMulRealWeights multiplies the 2-D tensors of the shared synthetic
+// models, quantized by llama.cpp itself, one tensor of each type per file.
+func TestMatMulRealWeights(t *testing.T) {
+	files := testutil.SharedGlob(t, "testdata/models/synth-*.gguf")
+	pool := NewPool(2)
+	defer pool.Close()
+	r := newRand()
+	seen := map[ggml.Type]bool{}
+	for _, path := range files {
+		f, err := gguf.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range f.Tensors {
+			ti := &f.Tensors[i]
+			if len(ti.Dims) != 2 || !Supported(ti.Type) || seen[ti.Type] && ti.Type != ggml.TypeF32 {
+				continue
+			}
+			seen[ti.Type] = true
+			rows, cols := min(int(ti.Dims[1]), 64), int(ti.Dims[0])
+			data := f.TensorData(ti)
+			rb, _ := RowBytes(ti.Type, cols)
+			m, err := NewMatrix(ti.Type, rows, cols, data[:rows*rb])
+			if err != nil {
+				t.Fatalf("%s: %s: %v", path, ti.Name, err)
+			}
+			for _, n := range []int{1, 5} {
+				checkMatMul(t, pool, nil, m, randomFloats(r, n*cols, 1), n)
+			}
+		}
+		f.Close()
+	}
+	for _, wt := range weightTypes {
+		if seen[wt.t] {
+			t.Logf("checked %v tensors", wt.t)
+		} else {
+			t.Logf("no shared model has %v tensors", wt.t)
+		}
 	}
 }
 
