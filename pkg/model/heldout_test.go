@@ -229,3 +229,81 @@ var heldoutRef = []heldoutCase{
 		{69, 279, 0.0631217},
 	}},
 }
+
+// TestHeldoutDecodeReference decodes held-out model 3 one token at a time
+// past position 256 with 2 threads, where ggml splits each head's keys
+// across threads (attendSplit), and compares with llama.cpp run the same
+// way (a 200-token batch, then single tokens, n_ctx 512, 2 threads; values
+// made with a small libllama program like tools/reference/logits.cpp that
+// calls llama_decode once per token).
+func TestHeldoutDecodeReference(t *testing.T) {
+	c := heldoutDecodeRef
+	sp := heldout[2]
+	if sp.seed != c.seed {
+		t.Fatal("heldout[2] is not seed 3")
+	}
+	m := openModel(t, writeSynth(t, t.TempDir(), sp))
+	toks := []int32{1}
+	for i := 0; len(toks) < 300; i++ {
+		toks = append(toks, int32(3+(i*131+7)%(sp.vocab-3)))
+	}
+	s, err := m.NewState(StateOptions{ContextSize: 512, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EvalLast(toks[:200], 0); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int][]float32{}
+	for i := 200; i < len(toks); i++ {
+		if err := s.EvalLast(toks[i:i+1], i); err != nil {
+			t.Fatal(err)
+		}
+		if i >= 250 {
+			got[i] = append([]float32(nil), s.Logits(0)...)
+		}
+	}
+	agree := 0
+	for i, want := range c.top1 {
+		if argmax(got[250+i]) == want {
+			agree++
+		}
+	}
+	var num, den float64
+	for _, v := range c.values {
+		d := float64(got[v.pos][v.tok]) - float64(v.logit)
+		num += d * d
+		den += float64(v.logit) * float64(v.logit)
+	}
+	nmse, top1 := num/den, float64(agree)/float64(len(c.top1))
+	t.Logf("decode past 256: nmse %.3e over %d sampled logits, top-1 %.3f", nmse, len(c.values), top1)
+	if nmse > 1e-6 || top1 < 0.9 {
+		t.Errorf("nmse %.3e (limit 1e-6), top-1 %.3f (limit 0.9)", nmse, top1)
+	}
+}
+
+// heldoutDecodeRef holds llama.cpp's arg max at positions 250..299 and
+// sampled logits for TestHeldoutDecodeReference.
+var heldoutDecodeRef = heldoutCase{seed: 3, top1: []int{193, 119, 44, 146, 237, 57, 92, 251, 149, 4, 16, 215, 144, 44, 116, 238, 187, 260, 262, 60, 4, 100, 209, 152, 119, 206, 90, 257, 199, 207, 61, 275, 89, 55, 52, 234, 222, 146, 18, 42, 194, 117, 143, 25, 226, 83, 274, 238, 37, 139}, values: []heldoutValue{
+	{260, 0, -0.328681},
+	{260, 3, -0.36531},
+	{260, 100, -1.21095},
+	{260, 150, -0.0505258},
+	{260, 200, 0.443055},
+	{260, 250, -0.322134},
+	{260, 279, 0.254995},
+	{280, 0, -0.761415},
+	{280, 3, 0.60932},
+	{280, 100, 2.11878},
+	{280, 150, 1.26011},
+	{280, 200, 1.42543},
+	{280, 250, 0.425207},
+	{280, 279, -0.819461},
+	{299, 0, 2.14944},
+	{299, 3, 0.278021},
+	{299, 100, -0.766368},
+	{299, 150, 1.2841},
+	{299, 200, -1.76593},
+	{299, 250, 0.234655},
+	{299, 279, 0.44491},
+}}

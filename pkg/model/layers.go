@@ -215,15 +215,61 @@ type attnScratch struct {
 // the head's F16 rows (2 bytes per element) with the given strides in
 // elements; out receives the head's output.
 func attendVec(out, q []float32, k, v []byte, kStride, vStride, nKV int, scale float32, s *attnScratch) {
-	d, dv := len(q), len(out)
+	_, sum := attendRange(q, k, v, kStride, vStride, 0, nKV, scale, s)
+	inv := float32(0)
+	if sum != 0 {
+		inv = 1 / sum
+	}
+	for i, a := range s.acc[:len(out)] {
+		out[i] = a * inv
+	}
+}
+
+// attendSplit is attendVec for a single query against a long cache, as
+// ggml computes it when it splits the keys across threads (one token, at
+// least 512 cache cells): the padded cache of nPad cells is cut into
+// chunks of ceil(nPad/chunks) cells, each chunk is attended as by
+// attendVec (F16 accumulator) to a partial (max, sum, float32 vector), and
+// the partials are merged in float32.
+func attendSplit(out, q []float32, k, v []byte, kStride, vStride, nKV, nPad, chunks int, scale float32, s *attnScratch) {
+	size := (nPad + chunks - 1) / chunks
+	clear(out)
+	m := float32(math.Inf(-1))
+	var sum float32
+	for c := 0; c < chunks; c++ {
+		lo, hi := c*size, min((c+1)*size, nKV)
+		if lo >= hi {
+			continue
+		}
+		mc, sc := attendRange(q, k, v, kStride, vStride, lo, hi, scale, s)
+		if sc == 0 {
+			continue
+		}
+		mnew := max(m, mc)
+		so, sn := expf(m-mnew), expf(mc-mnew)
+		for i, a := range s.acc[:len(out)] {
+			out[i] = out[i]*so + a*sn
+		}
+		sum = sum*so + sc*sn
+		m = mnew
+	}
+	if sum != 0 {
+		cpu.Scale(out, 1/sum)
+	}
+}
+
+// attendRange runs ggml's one-query online softmax over cache cells
+// lo..hi-1, leaving the F16-rounded weighted sum of values in s.acc and
+// returning the running maximum score and the sum of exponentials.
+func attendRange(q []float32, k, v []byte, kStride, vStride, lo, hi int, scale float32, s *attnScratch) (m, sum float32) {
+	d, dv := len(q), len(s.acc)
 	qh, acc, k32, v32 := s.qh[:d], s.acc[:dv], s.k32[:d], s.v32[:dv]
 	for i, x := range q {
 		qh[i] = roundF16(x)
 	}
 	clear(acc)
-	var sum float32
-	m := float32(math.Inf(-1))
-	for j := 0; j < nKV; j++ {
+	m = float32(math.Inf(-1))
+	for j := lo; j < hi; j++ {
 		cpu.FP16ToFP32Row(k32, k[2*j*kStride:2*(j*kStride+d)])
 		score := cpu.Dot(k32, qh) * scale
 		ms, vs := float32(1), float32(1)
@@ -243,13 +289,7 @@ func attendVec(out, q []float32, k, v []byte, kStride, vStride, nKV int, scale f
 		}
 		sum = sum*ms + vs
 	}
-	inv := float32(0)
-	if sum != 0 {
-		inv = 1 / sum
-	}
-	for i, a := range acc {
-		out[i] = a * inv
-	}
+	return m, sum
 }
 
 // attendTiled computes the same as attendVec the way ggml's tiled

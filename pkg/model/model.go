@@ -383,7 +383,17 @@ func (s *State) attention(l, n, pos int, scale float32) {
 	// ggml's tiled kernel needs a batch of faTile queries and a value
 	// length that fills whole SIMD vectors (16 floats with AVX-512, which
 	// the reference outputs use).
-	s.attn = attnJob{layer: l, pos: pos, scale: scale, tiled: n >= faTile && hp.HeadDimV%16 == 0}
+	j := attnJob{layer: l, pos: pos, scale: scale, tiled: n >= faTile && hp.HeadDimV%16 == 0}
+	if n == 1 {
+		// For one token ggml splits a cache view of at least 512 cells
+		// across its threads. The view covers the used cells rounded up
+		// to 256, within the cache size, itself rounded up to 256.
+		size := (s.opts.ContextSize + 255) / 256 * 256
+		if pad := min(size, max(256, (pos+1+255)/256*256)); pad >= 512 {
+			j.split, j.pad = s.pool.Threads(), pad
+		}
+	}
+	s.attn = j
 	s.pool.Run(n*hp.Heads, s.attnFn)
 }
 
@@ -393,6 +403,7 @@ type attnJob struct {
 	layer, pos int
 	scale      float32
 	tiled      bool
+	split, pad int // key chunks and padded cache cells (split > 0: attendSplit)
 }
 
 // attnRun computes attention for (token, head) items lo..hi-1 of s.attn.
@@ -412,9 +423,12 @@ func (s *State) attnRun(lo, hi int) {
 		k := kc[2*kvh*dk:]
 		v := vc[2*kvh*dv:]
 		nKV := j.pos + i + 1
-		if j.tiled {
+		switch {
+		case j.tiled:
 			attendTiled(out, q, k, v, kDim, vDim, nKV, j.scale, &s.scr[it])
-		} else {
+		case j.split > 0:
+			attendSplit(out, q, k, v, kDim, vDim, nKV, j.pad, j.split, j.scale, &s.scr[it])
+		default:
 			attendVec(out, q, k, v, kDim, vDim, nKV, j.scale, &s.scr[it])
 		}
 	}
