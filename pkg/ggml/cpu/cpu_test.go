@@ -477,3 +477,21 @@ func BenchmarkMatMul(b *testing.B) {
 		}
 	}
 }
+
+func TestWorkspaceCopy(t *testing.T) {
+	r := newRand()
+	const rows, cols, n = 64, 256, 8
+	m, _ := NewMatrix(ggml.TypeQ4_K, rows, cols, randomWeights(r, ggml.TypeQ4_K, []int{0, 2}, rows, cols))
+	x := randomFloats(r, n*cols, 1)
+	want := make([]float32, n*rows)
+	var ws Workspace
+	MatMul(nil, &ws, m, x, n, want)
+	ws2 := ws // a copy made after use must still work on its own
+	got := make([]float32, n*rows)
+	MatMul(nil, &ws2, m, x, n, got)
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("copied Workspace: out[%d] = %g, want %g", i, got[i], want[i])
+		}
+	}
+}

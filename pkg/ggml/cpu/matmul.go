@@ -24,10 +24,23 @@ const (
 type Workspace struct {
 	bufs [maxType][]byte // converted activations, by vec_dot type
 
+	// The tasks handed to the pool, with their run methods bound once so
+	// that calls do not allocate. self detects a copied Workspace, whose
+	// bound methods would still point into the original.
 	mm   mmTask
 	mmFn func(lo, hi int)
 	cv   convTask
 	cvFn func(lo, hi int)
+	self *Workspace
+}
+
+// bind (re)binds the task methods to this Workspace.
+func (ws *Workspace) bind() {
+	if ws.self != ws {
+		ws.self = ws
+		ws.mmFn = ws.mm.run
+		ws.cvFn = ws.cv.run
+	}
 }
 
 // Activations is a batch of N activation rows of Cols elements converted to
@@ -73,9 +86,7 @@ func QuantizeActivations(p *Pool, ws *Workspace, vt ggml.Type, x []float32, n, c
 	buf = buf[:size]
 	a := Activations{Type: vt, N: n, Cols: cols, data: buf, rowSize: int(rs)}
 	ws.cv = convTask{conv: kern.convert[vt], x: x, cols: cols, dst: buf, rowSize: int(rs)}
-	if ws.cvFn == nil {
-		ws.cvFn = ws.cv.run
-	}
+	ws.bind()
 	if n == 1 || n*cols < serialWork {
 		ws.cvFn(0, n)
 	} else {
@@ -151,9 +162,7 @@ func MatMulQuantized(p *Pool, ws *Workspace, w Matrix, a Activations, out []floa
 		dot: kern.vecDot[w.Type], w: w, rowBytes: w.RowBytes(),
 		a: a, out: out, nTB: nTB,
 	}
-	if ws.mmFn == nil {
-		ws.mmFn = ws.mm.run
-	}
+	ws.bind()
 	if w.Rows*w.Cols*a.N < serialWork {
 		ws.mmFn(0, nRB*nTB)
 	} else {

@@ -86,7 +86,8 @@ func (p *Pool) drain() {
 // from the pool's threads (the caller's included), and returns when every
 // call has returned. Chunks are handed out dynamically, so fn must not
 // depend on which thread runs a chunk or on the chunk boundaries for its
-// results. Run does not allocate (a closure created for each call may).
+// results. fn must not call Run on the same pool. Run does not allocate (a
+// closure created for each call may).
 func (p *Pool) Run(n int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
