@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/llamafile-go/llamafile/pkg/ggml"
+	"github.com/llamafile-go/llamafile/pkg/gguf"
 )
 
 // Held-out models: small random llamas with shapes unlike the shared test
@@ -15,6 +16,24 @@ var heldout = []synthSpec{
 	{embd: 64, layers: 2, ff: 96, heads: 4, headsKV: 1, headDim: 16, vocab: 300, typ: ggml.TypeF16, ropeBase: 10000, seed: 1},
 	{embd: 96, layers: 3, ff: 160, heads: 4, headsKV: 2, headDim: 24, vocab: 300, typ: ggml.TypeQ8_0, tied: true, ropeBase: 500000, seed: 2},
 	{embd: 64, layers: 2, ff: 64, heads: 2, headsKV: 2, headDim: 32, vocab: 280, experts: 3, used: 2, typ: ggml.TypeF32, ropeBase: 10000, seed: 3},
+	// Llama 3 style RoPE frequency factors plus linear scaling by 2.
+	{embd: 64, layers: 2, ff: 96, heads: 4, headsKV: 2, headDim: 16, vocab: 270, typ: ggml.TypeF32, ropeBase: 500000, seed: 4, edit: ropeFactors(16, 2)},
+}
+
+// ropeFactors adds a rope_freqs.weight tensor (Llama 3's per-frequency
+// divisors, here 1 to 8) for head size hd and a linear RoPE scaling factor.
+func ropeFactors(hd int, factor float32) editFunc {
+	return func(kv []gguf.KV, ts []gguf.TensorInfo, d [][]byte) ([]gguf.KV, []gguf.TensorInfo, [][]byte) {
+		f := make([]float32, hd/2)
+		for i := range f {
+			f[i] = 1 + 7*float32(i)/float32(len(f)-1)
+		}
+		kv = append(kv,
+			gguf.KV{Key: "llama.rope.scaling.type", Value: gguf.MustValueOf("linear")},
+			gguf.KV{Key: "llama.rope.scaling.factor", Value: gguf.MustValueOf(factor)})
+		ts = append(ts, gguf.TensorInfo{Name: "rope_freqs.weight", Dims: []uint64{uint64(hd / 2)}, Type: ggml.TypeF32})
+		return kv, ts, append(d, encode(ggml.TypeF32, f))
+	}
 }
 
 // heldoutTokens is the token sequence evaluated on held-out models: BOS
@@ -227,6 +246,29 @@ var heldoutRef = []heldoutCase{
 		{69, 200, 1.63825},
 		{69, 250, 1.84433},
 		{69, 279, 0.0631217},
+	}},
+	{seed: 4, top1: []int{184, 108, 134, 98, 263, 139, 244, 81, 160, 47, 151, 222, 64, 227, 4, 81, 56, 206, 258, 8, 135, 19, 40, 58, 249, 154, 87, 64, 197, 139, 90, 140, 181, 203, 21, 138, 197, 94, 151, 74, 165, 132, 39, 89, 215, 56, 139, 239, 244, 69, 175, 37, 162, 53, 176, 229, 77, 137, 29, 55, 24, 95, 84, 36, 75, 80, 191, 30, 64, 161}, values: []heldoutValue{
+		{0, 0, -0.935524},
+		{0, 3, 0.179455},
+		{0, 100, -2.06774},
+		{0, 150, -0.262811},
+		{0, 200, -1.19208},
+		{0, 250, -0.935463},
+		{0, 269, 0.18339},
+		{35, 0, -1.00833},
+		{35, 3, 0.265852},
+		{35, 100, -0.579445},
+		{35, 150, 0.50367},
+		{35, 200, 1.44857},
+		{35, 250, -0.26515},
+		{35, 269, 0.42978},
+		{69, 0, 0.647755},
+		{69, 3, 1.78406},
+		{69, 100, 1.29731},
+		{69, 150, -0.0388802},
+		{69, 200, -0.0607358},
+		{69, 250, 0.154431},
+		{69, 269, 0.589548},
 	}},
 }
 
