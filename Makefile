@@ -3,6 +3,8 @@
 #   make test       vet and test everything
 #   make install    install commands and man pages under PREFIX (default /usr/local)
 #   make cross      build every command for every supported OS and CPU
+# bin/$(ENGINE) (bin/llamafile) is the multi-platform file (llamafile-format(5)):
+# the engine built for every platform into bin/engines/, packed by internal/mkape.
 
 GO       ?= go
 PREFIX   ?= /usr/local
@@ -14,6 +16,9 @@ BINS     := $(addprefix bin/,$(CMDS))
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64 \
              freebsd/amd64 freebsd/arm64 openbsd/amd64 openbsd/arm64 netbsd/amd64 netbsd/arm64
 
+ENGINE     ?= llamafile
+ENGINE_PKG ?= ./cmd/$(ENGINE)
+
 export CGO_ENABLED := 0
 
 .PHONY: all test install cross clean FORCE
@@ -23,6 +28,17 @@ all: $(BINS)
 bin/%: FORCE
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/$*
 
+ifneq ($(wildcard $(ENGINE_PKG)/*.go),)
+bin/$(ENGINE): FORCE
+	@set -e; set --; for p in $(PLATFORMS); do \
+		out=bin/engines/$(ENGINE)-$${p%/*}-$${p#*/}; \
+		echo "build $$p $(ENGINE)"; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$out $(ENGINE_PKG); \
+		set -- "$$@" "$$p=$$out"; \
+	done; \
+	echo "pack $@"; $(GO) run ./internal/mkape -o $@ "$$@"
+endif
+
 test:
 	$(GO) vet ./...
 	$(GO) test -timeout 30m ./...
@@ -31,6 +47,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
 
 cross:
 	@set -e; for p in $(PLATFORMS); do \
