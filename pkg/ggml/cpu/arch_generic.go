@@ -1,5 +1,8 @@
+//go:build noasm || !(amd64 || arm64)
+
 package cpu
 
 // useArchKernels replaces entries of k with SIMD kernels the CPU supports.
-// There are none yet: every entry stays generic Go.
+// This build has none (the noasm tag, or a CPU without assembly kernels):
+// every entry stays generic Go.
 func useArchKernels(k *kernelSet) {}

@@ -1,0 +1,6 @@
+//go:build !noasm
+
+package cpu
+
+// useNEON installs the arm64 NEON kernels. None yet.
+func useNEON(k *kernelSet) {}
