@@ -1,0 +1,376 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/llamafile-go/llamafile/pkg/sample"
+)
+
+// mode is what the command does.
+type mode int
+
+const (
+	modeGenerate mode = iota
+	modeTokenize
+	modePerplexity
+)
+
+// options are the parsed command line.
+type options struct {
+	mode mode
+
+	model      string
+	prompt     string
+	promptSet  bool   // -p or -f given
+	promptFile string // -f FNAME, "" for none
+	fileText   []byte // the content of -f, verbatim
+
+	nPredict     int
+	ctxSize      int
+	ctxSizeSet   bool
+	batchSize    int
+	threads      int
+	threadsBatch int
+
+	sampling sample.Params
+
+	escape          bool
+	reversePrompts  []string
+	ignoreEOS       bool
+	noDisplayPrompt bool
+	logDisable      bool
+
+	// --tokenize
+	ids          bool
+	useStdin     bool
+	noBOS        bool
+	parseSpecial bool
+	showCount    bool
+
+	// --perplexity
+	chunks int
+
+	version bool
+}
+
+// usageError is a mistake on the command line.
+type usageError struct{ error }
+
+// readFileFunc reads a -f argument; tests and main pass os.ReadFile.
+type readFileFunc func(name string) ([]byte, error)
+
+// parseArgs parses the command line (without the program name). It returns
+// nil options, and no error, when it printed the help text.
+func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options, error) {
+	o := &options{}
+	def := sample.DefaultParams()
+	var (
+		temp, topP, minP, typical, repeatPenalty         float64
+		presencePenalty, frequencyPenalty, mirLR, mirEnt float64
+		topK, repeatLastN, mirostat                      int
+		seed                                             int64
+		ran                                              bool
+	)
+	app := &cli.App{
+		Name:                      "llamafile",
+		HideHelpCommand:           true,
+		HideVersion:               true,
+		Writer:                    stdout,
+		ErrWriter:                 io.Discard,
+		DisableSliceFlagSeparator: true,
+		CustomAppHelpTemplate:     helpText,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "m", Aliases: []string{"model"}, Destination: &o.model},
+			&cli.StringFlag{Name: "p", Aliases: []string{"prompt"}},
+			&cli.StringFlag{Name: "f", Aliases: []string{"file"}},
+			&cli.IntFlag{Name: "n", Aliases: []string{"predict", "n-predict"}, Value: -1, Destination: &o.nPredict},
+			&cli.IntFlag{Name: "c", Aliases: []string{"ctx-size"}, Destination: &o.ctxSize},
+			&cli.IntFlag{Name: "b", Aliases: []string{"batch-size"}, Value: 2048, Destination: &o.batchSize},
+			&cli.IntFlag{Name: "t", Aliases: []string{"threads"}, Destination: &o.threads},
+			&cli.IntFlag{Name: "tb", Aliases: []string{"threads-batch"}, Destination: &o.threadsBatch},
+			&cli.Float64Flag{Name: "temp", Aliases: []string{"temperature"}, Value: float64(def.Temp), Destination: &temp},
+			&cli.IntFlag{Name: "top-k", Value: def.TopK, Destination: &topK},
+			&cli.Float64Flag{Name: "top-p", Value: float64(def.TopP), Destination: &topP},
+			&cli.Float64Flag{Name: "min-p", Value: float64(def.MinP), Destination: &minP},
+			&cli.Float64Flag{Name: "typical", Aliases: []string{"typical-p"}, Value: float64(def.TypicalP), Destination: &typical},
+			&cli.Float64Flag{Name: "repeat-penalty", Value: float64(def.RepeatPenalty), Destination: &repeatPenalty},
+			&cli.IntFlag{Name: "repeat-last-n", Value: def.RepeatLastN, Destination: &repeatLastN},
+			&cli.Float64Flag{Name: "presence-penalty", Value: float64(def.PresencePenalty), Destination: &presencePenalty},
+			&cli.Float64Flag{Name: "frequency-penalty", Value: float64(def.FrequencyPenalty), Destination: &frequencyPenalty},
+			&cli.IntFlag{Name: "mirostat", Value: def.Mirostat, Destination: &mirostat},
+			&cli.Float64Flag{Name: "mirostat-lr", Value: float64(def.MirostatEta), Destination: &mirLR},
+			&cli.Float64Flag{Name: "mirostat-ent", Value: float64(def.MirostatTau), Destination: &mirEnt},
+			&cli.Int64Flag{Name: "s", Aliases: []string{"seed"}, Value: -1, Destination: &seed},
+			&cli.StringSliceFlag{Name: "l", Aliases: []string{"logit-bias"}},
+			&cli.BoolFlag{Name: "e", Aliases: []string{"escape"}},
+			&cli.BoolFlag{Name: "no-escape"},
+			&cli.StringSliceFlag{Name: "r", Aliases: []string{"reverse-prompt"}},
+			&cli.BoolFlag{Name: "ignore-eos", Destination: &o.ignoreEOS},
+			&cli.BoolFlag{Name: "no-display-prompt", Destination: &o.noDisplayPrompt},
+			&cli.BoolFlag{Name: "log-disable", Destination: &o.logDisable},
+			&cli.BoolFlag{Name: "tokenize"},
+			&cli.BoolFlag{Name: "ids", Destination: &o.ids},
+			&cli.BoolFlag{Name: "stdin", Destination: &o.useStdin},
+			&cli.BoolFlag{Name: "no-bos", Destination: &o.noBOS},
+			&cli.BoolFlag{Name: "parse-special"},
+			&cli.BoolFlag{Name: "no-parse-special"},
+			&cli.BoolFlag{Name: "show-count", Destination: &o.showCount},
+			&cli.BoolFlag{Name: "perplexity"},
+			&cli.IntFlag{Name: "chunks", Value: -1, Destination: &o.chunks},
+			&cli.BoolFlag{Name: "version", Destination: &o.version},
+		},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{flagError(err, args)}
+		},
+		Action: func(c *cli.Context) error {
+			ran = true
+			if c.NArg() > 0 {
+				return usageError{fmt.Errorf("unexpected argument %q (flags take the form -f VALUE or --flag=VALUE; see --help)", c.Args().First())}
+			}
+			switch {
+			case c.Bool("tokenize") && c.Bool("perplexity"):
+				return usageError{errors.New("--tokenize and --perplexity cannot be combined")}
+			case c.Bool("tokenize"):
+				o.mode = modeTokenize
+			case c.Bool("perplexity"):
+				o.mode = modePerplexity
+			}
+
+			// Escapes are on by default, except for --perplexity, as in
+			// llama.cpp's tools; -e and --no-escape decide otherwise.
+			o.escape = o.mode != modePerplexity
+			if c.IsSet("e") {
+				o.escape = c.Bool("e")
+			}
+			if c.Bool("no-escape") {
+				o.escape = false
+			}
+			// --tokenize parses special tokens unless told not to.
+			o.parseSpecial = o.mode == modeTokenize
+			if c.Bool("parse-special") {
+				o.parseSpecial = true
+			}
+			if c.Bool("no-parse-special") {
+				o.parseSpecial = false
+			}
+
+			// -p and -f both set the prompt; the last one given wins, as
+			// in llama.cpp, where each overwrites it.
+			if c.IsSet("p") {
+				o.prompt, o.promptSet = c.String("p"), true
+			}
+			if c.IsSet("f") {
+				name := c.String("f")
+				data, err := readFile(name)
+				if err != nil {
+					return usageError{fmt.Errorf("-f: %w", err)}
+				}
+				if !c.IsSet("p") || lastIndex(args, "f") > lastIndex(args, "p") {
+					o.promptFile, o.fileText = name, data
+					o.prompt, o.promptSet = string(data), true
+					// Like llama.cpp's -f: one trailing newline is dropped
+					// (--tokenize uses fileText, verbatim).
+					o.prompt = strings.TrimSuffix(o.prompt, "\n")
+				}
+			}
+			o.reversePrompts = c.StringSlice("r")
+			o.ctxSizeSet = c.IsSet("c")
+
+			p := def
+			p.Temp = float32(temp)
+			p.TopK = topK
+			p.TopP = float32(topP)
+			p.MinP = float32(minP)
+			p.TypicalP = float32(typical)
+			p.RepeatPenalty = float32(repeatPenalty)
+			p.RepeatLastN = repeatLastN
+			p.PresencePenalty = float32(presencePenalty)
+			p.FrequencyPenalty = float32(frequencyPenalty)
+			p.Mirostat = mirostat
+			p.MirostatEta = float32(mirLR)
+			p.MirostatTau = float32(mirEnt)
+			if repeatLastN < 0 {
+				return usageError{fmt.Errorf("--repeat-last-n %d: must not be negative", repeatLastN)}
+			}
+			if r := float32(repeatPenalty); r <= 0 || math.IsInf(float64(r), 0) || math.IsNaN(float64(r)) {
+				return usageError{fmt.Errorf("--repeat-penalty %g: must be finite and greater than 0", repeatPenalty)}
+			}
+			if mirostat < 0 || mirostat > 2 {
+				return usageError{fmt.Errorf("--mirostat %d: must be 0, 1 or 2", mirostat)}
+			}
+			switch {
+			case seed == -1:
+				p.Seed = sample.RandomSeed
+			case seed < 0 || seed > math.MaxUint32:
+				return usageError{fmt.Errorf("--seed %d: must be -1 (random) or in [0, %d]", seed, uint32(math.MaxUint32))}
+			default:
+				p.Seed = uint32(seed)
+			}
+			for _, s := range c.StringSlice("l") {
+				tok, bias, err := parseLogitBias(s)
+				if err != nil {
+					return usageError{fmt.Errorf("--logit-bias %q: %w", s, err)}
+				}
+				if p.LogitBias == nil {
+					p.LogitBias = map[int32]float32{}
+				}
+				p.LogitBias[tok] += bias
+			}
+			o.sampling = p
+			return nil
+		},
+	}
+	if err := app.Run(append([]string{"llamafile"}, canonicalFlags(app.Flags, args)...)); err != nil {
+		return nil, err
+	}
+	if !ran {
+		return nil, nil // help was printed
+	}
+	return o, nil
+}
+
+// canonicalFlags rewrites every flag of args spelled with an alias (such
+// as --n-predict) to its canonical name (-n), so that a flag given under
+// two names (.args says -n, the user --predict) is an ordinary repetition,
+// the last one winning, as in llama.cpp, rather than an error of
+// urfave/cli. Values of flags that take one are skipped.
+func canonicalFlags(flags []cli.Flag, args []string) []string {
+	canon := map[string]string{}
+	takesValue := map[string]bool{}
+	for _, f := range flags {
+		names := f.Names()
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range names {
+			canon[n] = names[0]
+			takesValue[n] = !isBool
+		}
+	}
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			out = append(out, args[i:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			out = append(out, a)
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		c, ok := canon[name]
+		if !ok {
+			out = append(out, a)
+			continue
+		}
+		a = "--" + c
+		if hasValue {
+			a += "=" + value
+		}
+		out = append(out, a)
+		if takesValue[name] && !hasValue && i+1 < len(args) {
+			i++
+			out = append(out, args[i])
+		}
+	}
+	return out
+}
+
+// lastIndex returns the index in args of the last -p/--prompt (name "p")
+// or -f/--file (name "f") flag, to tell which of the two came last.
+func lastIndex(args []string, name string) int {
+	last := -1
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		flag, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		switch flag {
+		case "p", "prompt", "f", "file":
+			if flag[:1] == name {
+				last = i
+			}
+			if !hasValue {
+				i++ // skip the value
+			}
+		}
+	}
+	return last
+}
+
+// flagError rewords the flag package's errors to name the flag as the
+// user spelled it (-x or --x).
+func flagError(err error, args []string) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return fmt.Errorf("unknown flag %s (see --help)", spelling(name, args))
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return fmt.Errorf("flag %s needs a value", spelling(name, args))
+	}
+	return err
+}
+
+// spelling returns the argument in args that gave flag "-name" to the flag
+// package, without any "=value".
+func spelling(name string, args []string) string {
+	bare := strings.TrimLeft(name, "-")
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		flag, _, _ := strings.Cut(a, "=")
+		if flag == "-"+bare || flag == "--"+bare {
+			return flag
+		}
+	}
+	return name
+}
+
+// parseLogitBias parses llama.cpp's TOKEN_ID(+/-)BIAS syntax: "15043+1",
+// "15043-1.5", "15043-inf".
+func parseLogitBias(s string) (int32, float32, error) {
+	i := 0
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		i++
+	}
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 || i >= len(s) || (s[i] != '+' && s[i] != '-') {
+		return 0, 0, errors.New("want TOKEN_ID+BIAS or TOKEN_ID-BIAS, e.g. 15043+1 or 15043-inf")
+	}
+	tok, err := strconv.ParseInt(s[:i], 10, 32)
+	if err != nil || tok < 0 {
+		return 0, 0, fmt.Errorf("bad token id %q", s[:i])
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(s[i+1:]), 32)
+	if err != nil || math.IsNaN(v) {
+		return 0, 0, fmt.Errorf("bad bias %q", s[i+1:])
+	}
+	if s[i] == '-' {
+		v = -v
+	}
+	return int32(tok), float32(v), nil
+}
+
+// writeUsageHint prints the short hint shown when no arguments are given.
+func writeUsageHint(w io.Writer) {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintln(bw, "usage: llamafile -m MODEL.gguf -p PROMPT [options]")
+	fmt.Fprintln(bw, "       llamafile -m MODEL.gguf --tokenize -p TEXT [--ids]")
+	fmt.Fprintln(bw, "       llamafile -m MODEL.gguf --perplexity -f FILE [-c N]")
+	fmt.Fprintln(bw, "run 'llamafile --help' for the options")
+	bw.Flush()
+}

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/llamafile-go/llamafile/pkg/escape"
+	"github.com/llamafile-go/llamafile/pkg/sample"
+)
+
+// antipromptWindow is how many of the last tokens llama.cpp renders to look
+// for a reverse prompt at the end of the output.
+const antipromptWindow = 32
+
+// minContext is the smallest context llama.cpp's completion tool accepts.
+const minContext = 8
+
+// runGenerate generates text from the prompt, streaming it to stdout, as
+// llama.cpp's completion tool does without interaction.
+func runGenerate(ctx context.Context, o *options, self *selfArchive, e env, logw io.Writer) error {
+	if !o.promptSet {
+		return usageError{errors.New("no prompt: use -p PROMPT or -f FILE (see --help)")}
+	}
+	prompt := o.prompt
+	reverse := append([]string(nil), o.reversePrompts...)
+	if o.escape {
+		prompt = escape.Process(prompt)
+		for i := range reverse {
+			reverse[i] = escape.Process(reverse[i])
+		}
+	}
+	ctxSize := o.ctxSize
+	if ctxSize != 0 && ctxSize < minContext {
+		fmt.Fprintf(logw, "warning: minimum context size is %d, using minimum size.\n", minContext)
+		ctxSize = minContext
+	}
+	if ctxSize < 0 {
+		return usageError{fmt.Errorf("-c %d: must not be negative", o.ctxSize)}
+	}
+
+	tLoad := time.Now()
+	m, err := openModel(o.model, self, engineOptions(o, ctxSize))
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	c, err := m.NewContext()
+	if err != nil {
+		return fmt.Errorf("%s: %w", m.name, err)
+	}
+	loadTime := time.Since(tLoad)
+	nCtx := c.ContextSize()
+	fmt.Fprintf(logw, "llamafile: model %s: %s, %d tokens in the vocabulary\n", m.name, m.Arch(), m.NumVocab())
+	if train := m.Params().ContextLength; train > 0 && nCtx > train {
+		fmt.Fprintf(logw, "warning: model was trained on only %d context tokens (%d specified)\n", train, nCtx)
+	}
+
+	tok := m.Tokenizer()
+	input := m.Tokenize(prompt, true, true)
+	if len(input) == 0 {
+		if !tok.AddBOS() {
+			return errors.New("input is empty")
+		}
+		input = append(input, m.BOS())
+	}
+	if max := nCtx - 4; len(input) > max {
+		return fmt.Errorf("prompt is too long (%d tokens, context is %d, at most %d fit); use a larger -c", len(input), nCtx, max)
+	}
+
+	p := o.sampling
+	p.ContextSize = nCtx
+	if o.ignoreEOS {
+		p.LogitBias = ignoreEOSBias(p.LogitBias, tok.EOGTokens())
+	}
+	smpl, err := sample.New(p, m.NumVocab())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(logw, "sampler seed: %d\n", smpl.Seed())
+	fmt.Fprintf(logw, "generate: n_ctx = %d, n_batch = %d, n_predict = %d\n\n", nCtx, o.batchSize, o.nPredict)
+
+	// Single-token reverse prompts also match the last token itself.
+	var reverseTokens []int32
+	for _, r := range reverse {
+		if ids := m.Tokenize(r, false, true); len(ids) == 1 {
+			reverseTokens = append(reverseTokens, ids[0])
+		}
+	}
+
+	out := bufio.NewWriter(e.stdout)
+	defer out.Flush()
+	var history []int32 // accepted tokens, for the reverse prompts
+	accept := func(t int32) {
+		smpl.Accept(t)
+		history = append(history, t)
+		if len(history) > 2*antipromptWindow {
+			history = append(history[:0], history[len(history)-antipromptWindow:]...)
+		}
+	}
+	stopAtReverse := func() bool {
+		if len(reverse) == 0 || len(history) == 0 {
+			return false
+		}
+		var sb strings.Builder
+		for _, t := range history[max(0, len(history)-antipromptWindow):] {
+			sb.Write(tok.TokenToPiece(t, true))
+		}
+		last := sb.String()
+		for _, r := range reverse {
+			// Not interactive: llama.cpp allows two more bytes after the
+			// reverse prompt, which may come with the same token.
+			from := max(0, len(last)-len(r)-2)
+			if strings.Contains(last[from:], r) {
+				return true
+			}
+		}
+		for _, t := range reverseTokens {
+			if t == history[len(history)-1] {
+				return true
+			}
+		}
+		return false
+	}
+
+	pf := perf{start: time.Now(), load: loadTime}
+	defer func() { pf.print(logw) }()
+
+	for _, t := range input {
+		accept(t)
+		if !o.noDisplayPrompt {
+			out.Write(m.TokenToPiece(t))
+		}
+	}
+	out.Flush()
+	if stopAtReverse() {
+		out.WriteString("\n\n")
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		out.WriteString("\n")
+		return errInterrupted
+	}
+	t0 := time.Now()
+	if err := c.EvalLast(input); err != nil {
+		return fmt.Errorf("evaluating the prompt: %w", err)
+	}
+	pf.promptEval, pf.nPrompt = time.Since(t0), len(input)
+
+	for remain := o.nPredict; remain != 0; {
+		if ctx.Err() != nil {
+			out.WriteString("\n")
+			return errInterrupted
+		}
+		t0 := time.Now()
+		id, err := smpl.Sample(c.LastLogits())
+		if err != nil {
+			return err
+		}
+		accept(id)
+		pf.sampling += time.Since(t0)
+		pf.nSample++
+		remain--
+
+		out.Write(m.TokenToPiece(id))
+		if err := out.Flush(); err != nil {
+			return fmt.Errorf("writing the output: %w", err)
+		}
+		if stopAtReverse() {
+			break
+		}
+		if m.IsEOG(id) {
+			out.WriteString(" [end of text]\n")
+			break
+		}
+		if remain == 0 {
+			break
+		}
+		if c.Pos()+1 >= nCtx {
+			fmt.Fprintf(logw, "\n\ncontext full and context shift is disabled => stopping\n")
+			break
+		}
+		t0 = time.Now()
+		if err := c.EvalLast([]int32{id}); err != nil {
+			return fmt.Errorf("evaluating token %d: %w", id, err)
+		}
+		pf.eval += time.Since(t0)
+		pf.nEval++
+	}
+	out.WriteString("\n\n")
+	return nil
+}
+
+// ignoreEOSBias returns bias with every end-of-generation token banned.
+func ignoreEOSBias(bias map[int32]float32, eog []int32) map[int32]float32 {
+	out := make(map[int32]float32, len(bias)+len(eog))
+	for k, v := range bias {
+		out[k] = v
+	}
+	for _, t := range eog {
+		out[t] = float32(math.Inf(-1))
+	}
+	return out
+}
+
+// perf collects llama.cpp-style timings.
+type perf struct {
+	start      time.Time
+	load       time.Duration
+	promptEval time.Duration
+	nPrompt    int
+	eval       time.Duration
+	nEval      int
+	sampling   time.Duration
+	nSample    int
+	noSampler  bool // omit the sampler line (--perplexity)
+}
+
+// print writes the timings in the format of llama.cpp's
+// llama_perf_sampler_print and llama_perf_context_print.
+func (p *perf) print(w io.Writer) {
+	ms := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+	per := func(d time.Duration, n int) (float64, float64) {
+		if n == 0 || d <= 0 {
+			return 0, 0
+		}
+		return ms(d) / float64(n), 1e3 / ms(d) * float64(n)
+	}
+	fmt.Fprintln(w)
+	if !p.noSampler {
+		a, b := per(p.sampling, p.nSample)
+		fmt.Fprintf(w, "llama_perf_sampler_print:    sampling time = %10.2f ms / %5d runs   (%8.2f ms per token, %8.2f tokens per second)\n", ms(p.sampling), p.nSample, a, b)
+	}
+	fmt.Fprintf(w, "llama_perf_context_print:        load time = %10.2f ms\n", ms(p.load))
+	a, b := per(p.promptEval, p.nPrompt)
+	fmt.Fprintf(w, "llama_perf_context_print: prompt eval time = %10.2f ms / %5d tokens (%8.2f ms per token, %8.2f tokens per second)\n", ms(p.promptEval), p.nPrompt, a, b)
+	a, b = per(p.eval, p.nEval)
+	fmt.Fprintf(w, "llama_perf_context_print:        eval time = %10.2f ms / %5d runs   (%8.2f ms per token, %8.2f tokens per second)\n", ms(p.eval), p.nEval, a, b)
+	fmt.Fprintf(w, "llama_perf_context_print:       total time = %10.2f ms / %5d tokens\n", ms(time.Since(p.start)), p.nPrompt+p.nEval)
+}

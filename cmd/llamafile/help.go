@@ -1,0 +1,78 @@
+package main
+
+// helpText is printed by --help (it is also a text/template for urfave/cli;
+// it holds no template actions).
+const helpText = `llamafile - run a GGUF language model from the command line (llama.cpp-compatible)
+
+usage:
+  llamafile -m MODEL.gguf -p PROMPT [options]        generate text
+  llamafile -m MODEL.gguf --tokenize -p TEXT [--ids] print the tokens of a text
+  llamafile -m MODEL.gguf --perplexity -f FILE [-c N] measure perplexity
+
+When the executable carries a zip archive (a llamafile), its .args supply default
+arguments, -m NAME also finds NAME inside the archive, and without -m the
+archive's only .gguf file is used.
+
+model and input:
+  -m, --model FNAME          model: a .gguf file, a llamafile holding one, or an entry
+                             of this executable's zip (NAME or /zip/NAME)
+  -p, --prompt PROMPT        prompt to start generation with
+  -f, --file FNAME           read the prompt from a file (/dev/stdin works); one
+                             trailing newline is dropped
+  -e, --escape               process escapes (\n, \r, \t, \', \", \\, \xHH) in the
+                             prompt and reverse prompts (default: on, except with
+                             --perplexity)
+      --no-escape            do not process escapes
+
+generation:
+  -n, --predict, --n-predict N
+                             number of tokens to generate (default: -1 = until end of
+                             generation or the context is full)
+  -c, --ctx-size N           context size in tokens (default: 0 = the model's; 512
+                             with --perplexity)
+  -b, --batch-size N         most tokens per forward pass (default: 2048)
+  -t, --threads N            threads for generation (default: number of CPUs)
+  -tb, --threads-batch N     threads for prompt processing (default: same as -t)
+  -r, --reverse-prompt PROMPT
+                             stop when the output ends with PROMPT (repeatable)
+      --ignore-eos           never end generation at an end-of-generation token
+      --no-display-prompt    do not print the prompt before the generated text
+      --log-disable          print no logs or timings on standard error
+
+sampling:
+      --temp, --temperature N  temperature (default: 0.80; 0 = greedy)
+      --top-k N              top-k sampling (default: 40, 0 = disabled)
+      --top-p N              top-p sampling (default: 0.95, 1.0 = disabled)
+      --min-p N              min-p sampling (default: 0.05, 0.0 = disabled)
+      --typical, --typical-p N
+                             locally typical sampling (default: 1.00 = disabled)
+      --repeat-penalty N     penalize repeated tokens (default: 1.00 = disabled)
+      --repeat-last-n N      last tokens the penalties look at (default: 64, 0 =
+                             disabled)
+      --presence-penalty N   presence penalty (default: 0.00 = disabled)
+      --frequency-penalty N  frequency penalty (default: 0.00 = disabled)
+      --mirostat N           Mirostat sampling: 0 off, 1 Mirostat, 2 Mirostat 2.0
+                             (default: 0); replaces top-k, top-p, ...
+      --mirostat-lr N        Mirostat learning rate, eta (default: 0.10)
+      --mirostat-ent N       Mirostat target entropy, tau (default: 5.00)
+  -s, --seed SEED            random seed (default: -1 = random)
+  -l, --logit-bias TOKEN_ID(+/-)BIAS
+                             add BIAS to a token's logit, e.g. 15043+1, 15043-1 or
+                             15043-inf to ban it (repeatable)
+
+--tokenize (like llama-tokenize):
+      --ids                  print the token ids as a list: [1, 15043, 3186]
+      --stdin                read the text from standard input
+      --no-bos               do not add the BOS token
+      --parse-special        parse special tokens in the text (default)
+      --no-parse-special     do not parse special tokens
+      --show-count           print the number of tokens
+
+--perplexity (like llama-perplexity):
+      --chunks N             most chunks to evaluate (default: -1 = all)
+
+  -h, --help                 print this help
+      --version              print the version
+
+Flags accept --flag VALUE and --flag=VALUE; see llamafile(1).
+`

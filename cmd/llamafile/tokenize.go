@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/llamafile-go/llamafile/pkg/escape"
+)
+
+// runTokenize prints the tokens of a text as llama.cpp's llama-tokenize
+// does: "[1, 15043, 3186]" with --ids, otherwise one "    ID -> 'PIECE'"
+// line per token.
+func runTokenize(o *options, self *selfArchive, e env) error {
+	var text string
+	switch {
+	case o.useStdin:
+		// --stdin takes precedence; read after the model opens.
+	case o.promptFile != "":
+		// Unlike generation, the file is used verbatim: a trailing
+		// newline is a token too.
+		text = string(o.fileText)
+	case o.promptSet:
+		text = o.prompt
+	default:
+		return usageError{errors.New("--tokenize: must specify one of: --stdin, --file or --prompt")}
+	}
+
+	// Only the vocabulary is needed; the weights are mapped, not read,
+	// and no context is made.
+	m, err := openModel(o.model, self, engineOptions(o, 0))
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+
+	if o.useStdin {
+		data, err := io.ReadAll(e.stdin)
+		if err != nil {
+			return fmt.Errorf("reading standard input: %w", err)
+		}
+		text = string(data)
+	}
+	if o.escape {
+		text = escape.Process(text)
+	}
+
+	tok := m.Tokenizer()
+	addBOS := tok.AddBOS() && !o.noBOS
+	ids := tok.Encode(text, addBOS, o.parseSpecial)
+
+	w := bufio.NewWriter(e.stdout)
+	if o.ids {
+		w.WriteByte('[')
+		for i, id := range ids {
+			if i > 0 {
+				w.WriteString(", ")
+			}
+			w.WriteString(strconv.Itoa(int(id)))
+		}
+		w.WriteString("]\n")
+	} else {
+		for _, id := range ids {
+			fmt.Fprintf(w, "%6d -> '", id)
+			w.Write(tok.TokenToPiece(id, true))
+			w.WriteString("'\n")
+		}
+	}
+	if o.showCount {
+		fmt.Fprintf(w, "Total number of tokens: %d\n", len(ids))
+	}
+	return w.Flush()
+}
