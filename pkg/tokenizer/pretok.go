@@ -73,124 +73,78 @@ type preSettings struct {
 	noLowercase  bool
 }
 
-// lookupPre maps a tokenizer.ggml.pre value to its settings, following
+// preByName maps tokenizer.ggml.pre values to their settings, following
 // llama.cpp's list of known names.
-func lookupPre(name string) (preSettings, bool) {
-	switch name {
-	case "", "default":
-		return preSettings{typ: preDefault}, true
-	case "minicpm5":
-		return preSettings{typ: preMinicpm5, ignoreMerges: true}, true
-	case "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano":
-		return preSettings{typ: preLlama3, ignoreMerges: true, addBOS: true}, true
-	case "deepseek-llm":
-		return preSettings{typ: preDeepseekLlm, keepSpaces: true}, true
-	case "deepseek-coder":
-		return preSettings{typ: preDeepseekCoder, keepSpaces: true}, true
-	case "deepseek-v3":
-		return preSettings{typ: preDeepseek3Llm, keepSpaces: true}, true
-	case "youtu":
-		return preSettings{typ: preYoutu, keepSpaces: true, ignoreMerges: true}, true
-	case "falcon":
-		return preSettings{typ: preFalcon}, true
-	case "mpt":
-		return preSettings{typ: preMpt}, true
-	case "starcoder":
-		return preSettings{typ: preStarcoder}, true
-	case "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum", "modern-bert", "exaone4":
-		return preSettings{typ: preGpt2}, true
-	case "jais-2":
-		return preSettings{typ: preJais2}, true
-	case "gemma4", "granite-embed-multi-311m":
-		return preSettings{typ: preGemma4, escapeSpaces: true}, true
-	case "sarvam-moe":
-		return preSettings{typ: preSarvamMoe, escapeSpaces: true, keepSpaces: true}, true
-	case "jina-v1-en", "jina-v2-code", "roberta-bpe":
-		return preSettings{typ: preGpt2, addSEP: true}, true
-	case "whitespace":
-		return preSettings{typ: preWhitespace, noLowercase: true}, true
-	case "refact":
-		return preSettings{typ: preRefact}, true
-	case "command-r":
-		return preSettings{typ: preCommandR, keepSpaces: true}, true
-	case "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2":
-		return preSettings{typ: preQwen2, keepSpaces: true}, true
-	case "qwen35":
-		return preSettings{typ: preQwen35, keepSpaces: true}, true
-	case "stablelm2":
-		return preSettings{typ: preStablelm2}, true
-	case "olmo":
-		return preSettings{typ: preOlmo}, true
-	case "dbrx":
-		return preSettings{typ: preDbrx}, true
-	case "smaug-bpe":
-		return preSettings{typ: preSmaug}, true
-	case "poro-chat":
-		return preSettings{typ: prePoro, keepSpaces: true}, true
-	case "glm4", "chatglm-bpe":
-		return preSettings{typ: preChatglm4, noBOS: true}, true
-	case "viking":
-		return preSettings{typ: preViking, keepSpaces: true}, true
-	case "jais":
-		return preSettings{typ: preJais}, true
-	case "tekken":
-		return preSettings{typ: preTekken, keepSpaces: true, ignoreMerges: true, addBOS: true}, true
-	case "smollm":
-		return preSettings{typ: preSmollm, keepSpaces: true}, true
-	case "codeshell":
-		return preSettings{typ: preCodeshell}, true
-	case "bloom":
-		return preSettings{typ: preBloom}, true
-	case "gpt3-finnish":
-		return preSettings{typ: preGpt3Finnish}, true
-	case "exaone":
-		return preSettings{typ: preExaone}, true
-	case "exaone-moe":
-		return preSettings{typ: preExaoneMoe}, true
-	case "chameleon":
-		return preSettings{typ: preChameleon, addBOS: true, keepSpaces: true}, true
-	case "minerva-7b":
-		return preSettings{typ: preMinerva}, true
-	case "megrez":
-		return preSettings{typ: preQwen2}, true
-	case "gpt-4o", "llama4", "kanana2", "talkie":
-		return preSettings{typ: preGpt4o, keepSpaces: true}, true
-	case "granite-embed-multi-97m":
-		return preSettings{typ: preGraniteEmbMulti, keepSpaces: true, ignoreMerges: true}, true
-	case "tiny_aya", "cohere2moe":
-		return preSettings{typ: preTinyAya, keepSpaces: true}, true
-	case "superbpe":
-		return preSettings{typ: preSuperbpe, keepSpaces: true}, true
-	case "trillion":
-		return preSettings{typ: preTrillion, keepSpaces: true}, true
-	case "granite-docling":
-		return preSettings{typ: preGraniteDocling, keepSpaces: true}, true
-	case "bailingmoe", "bailingmoe2", "llada-moe":
-		return preSettings{typ: preBailingmoe, keepSpaces: true}, true
-	case "seed-coder":
-		return preSettings{typ: preSeedCoder, keepSpaces: true}, true
-	case "hunyuan":
-		return preSettings{typ: preHunyuan, keepSpaces: true}, true
-	case "hunyuan-dense":
-		return preSettings{typ: preHunyuanDense, keepSpaces: true}, true
-	case "joyai-llm":
-		return preSettings{typ: preJoyaiLlm, keepSpaces: true}, true
-	case "kimi-k2":
-		return preSettings{typ: preKimiK2, keepSpaces: true}, true
-	case "grok-2":
-		return preSettings{typ: preGrok2, keepSpaces: true}, true
-	case "afmoe":
-		return preSettings{typ: preAfmoe, keepSpaces: true}, true
-	case "laguna":
-		return preSettings{typ: preLaguna, keepSpaces: true}, true
-	case "minimax-m2":
-		return preSettings{typ: preMinimaxM2, keepSpaces: true}, true
-	case "solar-open":
-		return preSettings{typ: preSolarOpen, keepSpaces: true}, true
-	case "mellum2":
-		return preSettings{typ: preMellum2}, true
+var preByName = func() map[string]preSettings {
+	m := make(map[string]preSettings)
+	add := func(s preSettings, names ...string) {
+		for _, n := range names {
+			m[n] = s
+		}
 	}
-	return preSettings{}, false
+	add(preSettings{typ: preDefault}, "", "default")
+	add(preSettings{typ: preMinicpm5, ignoreMerges: true}, "minicpm5")
+	add(preSettings{typ: preLlama3, ignoreMerges: true, addBOS: true}, "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano")
+	add(preSettings{typ: preDeepseekLlm, keepSpaces: true}, "deepseek-llm")
+	add(preSettings{typ: preDeepseekCoder, keepSpaces: true}, "deepseek-coder")
+	add(preSettings{typ: preDeepseek3Llm, keepSpaces: true}, "deepseek-v3")
+	add(preSettings{typ: preYoutu, keepSpaces: true, ignoreMerges: true}, "youtu")
+	add(preSettings{typ: preFalcon}, "falcon")
+	add(preSettings{typ: preMpt}, "mpt")
+	add(preSettings{typ: preStarcoder}, "starcoder")
+	add(preSettings{typ: preGpt2}, "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum", "modern-bert", "exaone4")
+	add(preSettings{typ: preJais2}, "jais-2")
+	add(preSettings{typ: preGemma4, escapeSpaces: true}, "gemma4", "granite-embed-multi-311m")
+	add(preSettings{typ: preSarvamMoe, escapeSpaces: true, keepSpaces: true}, "sarvam-moe")
+	add(preSettings{typ: preGpt2, addSEP: true}, "jina-v1-en", "jina-v2-code", "roberta-bpe")
+	add(preSettings{typ: preWhitespace, noLowercase: true}, "whitespace")
+	add(preSettings{typ: preRefact}, "refact")
+	add(preSettings{typ: preCommandR, keepSpaces: true}, "command-r")
+	add(preSettings{typ: preQwen2, keepSpaces: true}, "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2")
+	add(preSettings{typ: preQwen35, keepSpaces: true}, "qwen35")
+	add(preSettings{typ: preStablelm2}, "stablelm2")
+	add(preSettings{typ: preOlmo}, "olmo")
+	add(preSettings{typ: preDbrx}, "dbrx")
+	add(preSettings{typ: preSmaug}, "smaug-bpe")
+	add(preSettings{typ: prePoro, keepSpaces: true}, "poro-chat")
+	add(preSettings{typ: preChatglm4, noBOS: true}, "glm4", "chatglm-bpe")
+	add(preSettings{typ: preViking, keepSpaces: true}, "viking")
+	add(preSettings{typ: preJais}, "jais")
+	add(preSettings{typ: preTekken, keepSpaces: true, ignoreMerges: true, addBOS: true}, "tekken")
+	add(preSettings{typ: preSmollm, keepSpaces: true}, "smollm")
+	add(preSettings{typ: preCodeshell}, "codeshell")
+	add(preSettings{typ: preBloom}, "bloom")
+	add(preSettings{typ: preGpt3Finnish}, "gpt3-finnish")
+	add(preSettings{typ: preExaone}, "exaone")
+	add(preSettings{typ: preExaoneMoe}, "exaone-moe")
+	add(preSettings{typ: preChameleon, addBOS: true, keepSpaces: true}, "chameleon")
+	add(preSettings{typ: preMinerva}, "minerva-7b")
+	add(preSettings{typ: preQwen2}, "megrez")
+	add(preSettings{typ: preGpt4o, keepSpaces: true}, "gpt-4o", "llama4", "kanana2", "talkie")
+	add(preSettings{typ: preGraniteEmbMulti, keepSpaces: true, ignoreMerges: true}, "granite-embed-multi-97m")
+	add(preSettings{typ: preTinyAya, keepSpaces: true}, "tiny_aya", "cohere2moe")
+	add(preSettings{typ: preSuperbpe, keepSpaces: true}, "superbpe")
+	add(preSettings{typ: preTrillion, keepSpaces: true}, "trillion")
+	add(preSettings{typ: preGraniteDocling, keepSpaces: true}, "granite-docling")
+	add(preSettings{typ: preBailingmoe, keepSpaces: true}, "bailingmoe", "bailingmoe2", "llada-moe")
+	add(preSettings{typ: preSeedCoder, keepSpaces: true}, "seed-coder")
+	add(preSettings{typ: preHunyuan, keepSpaces: true}, "hunyuan")
+	add(preSettings{typ: preHunyuanDense, keepSpaces: true}, "hunyuan-dense")
+	add(preSettings{typ: preJoyaiLlm, keepSpaces: true}, "joyai-llm")
+	add(preSettings{typ: preKimiK2, keepSpaces: true}, "kimi-k2")
+	add(preSettings{typ: preGrok2, keepSpaces: true}, "grok-2")
+	add(preSettings{typ: preAfmoe, keepSpaces: true}, "afmoe")
+	add(preSettings{typ: preLaguna, keepSpaces: true}, "laguna")
+	add(preSettings{typ: preMinimaxM2, keepSpaces: true}, "minimax-m2")
+	add(preSettings{typ: preSolarOpen, keepSpaces: true}, "solar-open")
+	add(preSettings{typ: preMellum2}, "mellum2")
+	return m
+}()
+
+// lookupPre returns the settings of a pre-tokenizer name.
+func lookupPre(name string) (preSettings, bool) {
+	s, ok := preByName[name]
+	return s, ok
 }
 
 // preRegexes returns the split patterns of a pre-tokenizer, applied one after

@@ -148,21 +148,8 @@ func New(v *Vocab) (*Tokenizer, error) {
 		if len(v.Merges) == 0 && pre != "kimi-k2" {
 			return nil, errors.New("tokenizer: tokenizer.ggml.merges is missing")
 		}
-		ps, ok := lookupPre(pre)
-		if !ok {
-			return nil, fmt.Errorf("tokenizer: tokenizer.ggml.pre %q is not a known pre-tokenizer", pre)
-		}
-		t.pre = ps
-		t.escapeSpaces = ps.escapeSpaces
-		t.cleanSpaces = !ps.keepSpaces
-		t.ignoreMerges = ps.ignoreMerges
-		t.addBOS = ps.addBOS
-		t.addSEP = ps.addSEP
-		if ps.noBOS {
-			t.bos = Null
-		}
-		if ps.noLowercase {
-			t.lowercase = false
+		if err := t.setPre(pre); err != nil {
+			return nil, err
 		}
 	case typeSPM:
 		t.addSpacePrefix = true
@@ -186,21 +173,16 @@ func New(v *Vocab) (*Tokenizer, error) {
 	}
 	if t.typ == typeBPE {
 		t.ranks = make(map[string]int32, len(v.Merges))
-		for i, m := range v.Merges {
+		// Backwards, so that of repeated merges the first one's rank stays.
+		for i := len(v.Merges) - 1; i >= 0; i-- {
+			m := v.Merges[i]
 			// llama.cpp splits at the first space after the first byte; a line
 			// without one is a pair of empty strings that never matches.
 			if len(m) < 2 || strings.IndexByte(m[1:], ' ') < 0 {
 				continue
 			}
-			if _, dup := t.ranks[m]; !dup {
-				t.ranks[m] = int32(i)
-			}
+			t.ranks[m] = int32(i)
 		}
-		p, err := newPreTokenizer(t.pre.typ)
-		if err != nil {
-			return nil, fmt.Errorf("tokenizer: pre-tokenizer %q: %w", pre, err)
-		}
-		t.preTok = p
 	}
 	if err := t.initModel(v); err != nil {
 		return nil, err
@@ -233,6 +215,32 @@ func New(v *Vocab) (*Tokenizer, error) {
 	return t, nil
 }
 
+// setPre applies the settings of a byte-level BPE pre-tokenizer.
+func (t *Tokenizer) setPre(name string) error {
+	ps, ok := lookupPre(name)
+	if !ok {
+		return fmt.Errorf("tokenizer: tokenizer.ggml.pre %q is not a known pre-tokenizer", name)
+	}
+	p, err := newPreTokenizer(ps.typ)
+	if err != nil {
+		return fmt.Errorf("tokenizer: pre-tokenizer %q: %w", name, err)
+	}
+	t.pre = ps
+	t.preTok = p
+	t.escapeSpaces = ps.escapeSpaces
+	t.cleanSpaces = !ps.keepSpaces
+	t.ignoreMerges = ps.ignoreMerges
+	t.addBOS = ps.addBOS
+	t.addSEP = ps.addSEP
+	if ps.noBOS {
+		t.bos = Null
+	}
+	if ps.noLowercase {
+		t.lowercase = false
+	}
+	return nil
+}
+
 func (t *Tokenizer) loadTokens(v *Vocab) error {
 	n := len(v.Tokens)
 	if n == 0 {
@@ -252,10 +260,10 @@ func (t *Tokenizer) loadTokens(v *Vocab) error {
 		if w == "" {
 			w = fmt.Sprintf("[EMPTY_%d]", i)
 		}
-		if prev, dup := t.ids[w]; dup {
-			return fmt.Errorf("tokenizer: tokenizer.ggml.tokens: token %d %q repeats token %d", i, w, prev)
-		}
 		t.ids[w] = int32(i)
+		if len(t.ids) != i+1 {
+			return fmt.Errorf("tokenizer: tokenizer.ggml.tokens: token %d %q appears twice", i, w)
+		}
 		t.tokens[i] = w
 		if len(w) > t.maxLen {
 			t.maxLen = len(w)
