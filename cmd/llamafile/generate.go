@@ -131,6 +131,12 @@ func runGenerate(ctx context.Context, o *options, self *selfArchive, e env, logw
 	pf := perf{start: time.Now(), load: loadTime}
 	defer func() { pf.print(logw) }()
 
+	if o.nPredict == 0 {
+		// llama.cpp's loop does not even start: nothing is shown or
+		// evaluated.
+		out.WriteString("\n\n")
+		return nil
+	}
 	for _, t := range input {
 		accept(t)
 		if !o.noDisplayPrompt {

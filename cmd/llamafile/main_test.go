@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -539,6 +540,41 @@ func TestEmbeddedWeights(t *testing.T) {
 		r := runExe(t, deflated, nil, greedy...)
 		if r.code == 0 || !strings.Contains(r.stderr, "compressed") || !strings.Contains(r.stderr, "zipalign") {
 			t.Errorf("exit %d, stderr %q: want an error about the compressed entry naming zipalign", r.code, r.stderr)
+		}
+	})
+	t.Run("misaligned entry", func(t *testing.T) {
+		// archive/zip stores data right after its local header, at no
+		// particular alignment.
+		exe := testutil.Command(t, "llamafile")
+		data, err := os.ReadFile(exe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		weights, err := os.ReadFile(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (len(data)+30+len("stories260k.gguf"))%os.Getpagesize() == 0 {
+			data = append(data, 0) // aligned by chance: misalign it
+		}
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		zw.SetOffset(int64(len(data)))
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: "stories260k.gguf", Method: zip.Store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(weights)
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		bad := filepath.Join(dir, "misaligned.llamafile")
+		if err := os.WriteFile(bad, append(data, buf.Bytes()...), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		r := runExe(t, bad, nil, greedy...)
+		if r.code == 0 || !strings.Contains(r.stderr, "not a multiple of the page size") || !strings.Contains(r.stderr, "zipalign") {
+			t.Errorf("exit %d, stderr %q: want an error about the alignment naming zipalign", r.code, r.stderr)
 		}
 	})
 	t.Run("missing entry", func(t *testing.T) {
