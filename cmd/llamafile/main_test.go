@@ -584,3 +584,46 @@ func TestEmbeddedWeights(t *testing.T) {
 		}
 	})
 }
+
+func TestBadModelFiles(t *testing.T) {
+	orig, err := os.ReadFile(stories(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch := func(find, repl string) []byte {
+		d := bytes.Clone(orig)
+		i := bytes.Index(d, []byte(find))
+		if i < 0 {
+			t.Fatalf("%q not in the model", find)
+		}
+		copy(d[i:], repl)
+		return d
+	}
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		data []byte
+		want []string
+	}{
+		{"unknown architecture", patch(`general.architecture`+"\x08\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00llama", `general.architecture`+"\x08\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00xlama"), []string{"architecture", `"xlama"`}},
+		{"missing tensor", patch("output_norm.weight", "outpux_norm.weight"), []string{"missing tensor", "output_norm.weight"}},
+		{"truncated", orig[:len(orig)/2], []string{"tensor"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".gguf")
+			if err := os.WriteFile(path, tt.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := llamafile(t, nil, "-m", path, "-p", "hi", "--log-disable")
+			if r.code != 1 || strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q: want one error line and status 1", r.code, r.stderr)
+			}
+			for _, w := range append(tt.want, path) {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr %q does not mention %q", r.stderr, w)
+				}
+			}
+		})
+	}
+}
