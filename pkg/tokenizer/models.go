@@ -1,7 +1,7 @@
 package tokenizer
 
 import (
-	"container/heap"
+	"math"
 	"strings"
 )
 
@@ -34,48 +34,68 @@ func splitSymbols(word string, syms []symbol) []symbol {
 
 // bigram is a candidate merge of two adjacent symbols.
 type bigram struct {
+	key         uint64 // priority: lower merges first
 	left, right int
-	size        int     // bytes of the merged text when proposed
-	score       float32 // SentencePiece: higher merges first
-	rank        int32   // BPE: lower merges first
+	size        int // bytes of the merged text when proposed
 }
 
-// spmQueue orders bigrams by score, then leftmost first.
-type spmQueue []bigram
-
-func (q spmQueue) Len() int { return len(q) }
-func (q spmQueue) Less(i, j int) bool {
-	if q[i].score != q[j].score {
-		return q[i].score > q[j].score
+// spmKey orders SentencePiece merges: higher score first, then leftmost.
+func spmKey(score float32, left int) uint64 {
+	bits := math.Float32bits(score)
+	if bits&(1<<31) != 0 {
+		bits = ^bits
+	} else {
+		bits |= 1 << 31
 	}
-	return q[i].left < q[j].left
-}
-func (q spmQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *spmQueue) Push(x any)   { *q = append(*q, x.(bigram)) }
-func (q *spmQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
+	// bits now increases with score; invert it so higher scores come first.
+	return uint64(^bits)<<32 | uint64(uint32(left))
 }
 
-// bpeQueue orders bigrams by merge rank, then leftmost first.
-type bpeQueue []bigram
+// bpeKey orders BPE merges: lowest rank first, then leftmost.
+func bpeKey(rank int32, left int) uint64 {
+	return uint64(uint32(rank))<<32 | uint64(uint32(left))
+}
 
-func (q bpeQueue) Len() int { return len(q) }
-func (q bpeQueue) Less(i, j int) bool {
-	if q[i].rank != q[j].rank {
-		return q[i].rank < q[j].rank
+// bigramQueue is a min-heap of bigrams by key.
+type bigramQueue []bigram
+
+func (q *bigramQueue) push(b bigram) {
+	h := append(*q, b)
+	i := len(h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if h[p].key <= h[i].key {
+			break
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
 	}
-	return q[i].left < q[j].left
+	*q = h
 }
-func (q bpeQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *bpeQueue) Push(x any)   { *q = append(*q, x.(bigram)) }
-func (q *bpeQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
+
+func (q *bigramQueue) pop() bigram {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && h[r].key < h[l].key {
+			m = r
+		}
+		if h[i].key <= h[m].key {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	*q = h
+	return top
 }
 
 // encodeSPM tokenizes escaped text with SentencePiece's BPE: adjacent pieces
@@ -83,7 +103,7 @@ func (q *bpeQueue) Pop() any {
 // not tokens fall back to byte tokens.
 func (t *Tokenizer) encodeSPM(text string, out []int32) []int32 {
 	syms := splitSymbols(text, nil)
-	q := &spmQueue{}
+	var q bigramQueue
 	try := func(left, right int) {
 		if left < 0 || right < 0 {
 			return
@@ -94,13 +114,13 @@ func (t *Tokenizer) encodeSPM(text string, out []int32) []int32 {
 		if !ok {
 			return
 		}
-		heap.Push(q, bigram{left: left, right: right, size: len(s), score: t.scores[id]})
+		q.push(bigram{key: spmKey(t.scores[id], left), left: left, right: right, size: len(s)})
 	}
 	for i := 1; i < len(syms); i++ {
 		try(i-1, i)
 	}
-	for q.Len() > 0 {
-		b := heap.Pop(q).(bigram)
+	for len(q) > 0 {
+		b := q.pop()
 		l, r := &syms[b.left], &syms[b.right]
 		if l.n == 0 || r.n == 0 || l.n+r.n != b.size {
 			continue
@@ -140,10 +160,10 @@ func (t *Tokenizer) encodeSPM(text string, out []int32) []int32 {
 // into words, and each word's pieces merge pairwise, lowest merge rank first.
 func (t *Tokenizer) encodeBPE(text string, out []int32) []int32 {
 	var syms []symbol
-	q := &bpeQueue{}
+	var q bigramQueue
 	var key []byte
 	for _, word := range t.preTok.split(text) {
-		*q = (*q)[:0]
+		q = q[:0]
 		whole := false
 		if t.ignoreMerges {
 			_, whole = t.ids[word]
@@ -167,13 +187,13 @@ func (t *Tokenizer) encodeBPE(text string, out []int32) []int32 {
 			if !ok {
 				return
 			}
-			heap.Push(q, bigram{left: left, right: right, size: l.n + r.n, rank: rank})
+			q.push(bigram{key: bpeKey(rank, left), left: left, right: right, size: l.n + r.n})
 		}
 		for i := 1; i < len(syms); i++ {
 			add(i-1, i)
 		}
-		for q.Len() > 0 {
-			b := heap.Pop(q).(bigram)
+		for len(q) > 0 {
+			b := q.pop()
 			l, r := &syms[b.left], &syms[b.right]
 			if l.n == 0 || r.n == 0 || l.n+r.n != b.size {
 				continue
