@@ -1,0 +1,50 @@
+// Command mkbenchmodel writes a llama GGUF model with random F16 weights
+// for benchmarking (see package benchmodel):
+//
+//	mkbenchmodel [-shape tinyllama|small] [-seed N] [-layers N] OUT.gguf
+//
+// The default shape is TinyLlama 1.1B's (about 2.2 GB in F16).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/llamafile-go/llamafile/internal/benchmodel"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
+
+func run(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mkbenchmodel", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	shapeName := fs.String("shape", "tinyllama", "model shape: tinyllama or small")
+	seed := fs.Uint64("seed", 1, "random seed of the weights")
+	layers := fs.Int("layers", 0, "number of layers (0: the shape's)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: mkbenchmodel [flags] OUT.gguf")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	shape, err := benchmodel.ParseShape(*shapeName)
+	if err != nil {
+		fmt.Fprintf(stderr, "mkbenchmodel: %v\n", err)
+		return 2
+	}
+	if *layers != 0 {
+		shape.Layers = *layers
+	}
+	if err := benchmodel.WriteFile(fs.Arg(0), shape, *seed); err != nil {
+		fmt.Fprintf(stderr, "mkbenchmodel: %v\n", err)
+		return 1
+	}
+	return 0
+}
