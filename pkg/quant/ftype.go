@@ -159,10 +159,11 @@ func FileTypes() []FileType {
 	return out
 }
 
-// Supported reports whether the tensor types the mix ft uses by default
-// can be produced by this build's quantizers (see ggml.CanQuantize).
+// Supported reports whether the tensor type the mix ft uses by default can
+// be produced by this build's quantizers (see ggml.CanQuantize) without an
+// importance matrix.
 // Individual tensors of a mix may still need other types; Plan checks them.
 func (ft FileType) Supported() bool {
 	t, ok := ft.BaseType()
-	return ok && ggml.CanQuantize(t)
+	return ok && ggml.CanQuantize(t) && !needsImatrix("blk.0.ffn_up.weight", t, ft)
 }

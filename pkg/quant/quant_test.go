@@ -52,6 +52,11 @@ func TestParseFileType(t *testing.T) {
 			t.Errorf("ParseFileType(%q) error %q does not name the input", tt.in, err)
 		}
 	}
+	for ft, want := range map[FileType]bool{FileTypeQ4_K_M: true, FileTypeQ8_0: true, FileTypeBF16: true, FileTypeQ2_K_S: false, FileTypeIQ2_XXS: false, 99: false} {
+		if got := ft.Supported(); got != want {
+			t.Errorf("%s.Supported() = %v, want %v", ft, got, want)
+		}
+	}
 	for _, ft := range FileTypes() {
 		got, err := ParseFileType(ft.String())
 		if err != nil || got != ft {

@@ -77,7 +77,7 @@ type RequantizeError struct {
 }
 
 func (e *RequantizeError) Error() string {
-	return fmt.Sprintf("quant: tensor %q: requantizing from type %s is disabled", e.Tensor, e.From)
+	return fmt.Sprintf("tensor %q: requantizing from type %s is disabled", e.Tensor, e.From)
 }
 
 // Metadata returns the metadata of the quantized file: in's metadata in
@@ -104,17 +104,25 @@ func Metadata(in []gguf.KV, ft FileType) []gguf.KV {
 // each conversion checked (requantization, available converters). Nothing
 // is written.
 func Prepare(in *gguf.File, opts Options) ([]Choice, error) {
+	choices, err := prepare(in, opts)
+	if err != nil {
+		return nil, fmt.Errorf("quant: %w", err)
+	}
+	return choices, nil
+}
+
+func prepare(in *gguf.File, opts Options) ([]Choice, error) {
 	if !opts.FileType.Valid() {
-		return nil, fmt.Errorf("quant: unknown file type %d", uint32(opts.FileType))
+		return nil, fmt.Errorf("unknown file type %d", uint32(opts.FileType))
 	}
 	if n, err := in.GetUint("split.count"); err == nil && n > 1 {
-		return nil, fmt.Errorf("quant: the input is part %s of a split model (%d parts); merge it first", splitPart(in), n)
+		return nil, fmt.Errorf("the input is part %s of a split model (%d parts); merge it first", splitPart(in), n)
 	}
-	m, err := ModelFromGGUF(in)
+	m, err := modelFromGGUF(in)
 	if err != nil {
 		return nil, err
 	}
-	choices, err := Plan(opts.FileType, m, in.Tensors)
+	choices, err := plan(opts.FileType, m, in.Tensors)
 	if err != nil {
 		return nil, err
 	}
@@ -126,10 +134,10 @@ func Prepare(in *gguf.File, opts Options) ([]Choice, error) {
 			return nil, &RequantizeError{Tensor: c.Name, From: c.From}
 		}
 		if !ggml.CanDequantize(c.From) {
-			return nil, fmt.Errorf("quant: tensor %q: cannot convert from type %s", c.Name, c.From)
+			return nil, fmt.Errorf("tensor %q: cannot convert from type %s", c.Name, c.From)
 		}
 		if !ggml.CanQuantize(c.To) {
-			return nil, fmt.Errorf("quant: tensor %q: file type %s needs type %s, which this quantizer cannot produce", c.Name, opts.FileType, c.To)
+			return nil, fmt.Errorf("tensor %q: file type %s needs type %s, which this quantizer cannot produce", c.Name, opts.FileType, c.To)
 		}
 	}
 	return choices, nil
@@ -149,7 +157,15 @@ func splitPart(in *gguf.File) string {
 // goroutines, a chunk of rows at a time; the bytes are those llama.cpp
 // writes. Quantize stops early with ctx's error when ctx is done.
 func Quantize(ctx context.Context, in *gguf.File, w io.Writer, opts Options) (*Result, error) {
-	choices, err := Prepare(in, opts)
+	res, err := quantize(ctx, in, w, opts)
+	if err != nil {
+		return nil, fmt.Errorf("quant: %w", err)
+	}
+	return res, nil
+}
+
+func quantize(ctx context.Context, in *gguf.File, w io.Writer, opts Options) (*Result, error) {
+	choices, err := prepare(in, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +187,7 @@ func Quantize(ctx context.Context, in *gguf.File, w io.Writer, opts Options) (*R
 	}
 	gw, err := gguf.NewWriter(w, Metadata(in.KV, opts.FileType), infos)
 	if err != nil {
-		return nil, fmt.Errorf("quant: %w", err)
+		return nil, fmt.Errorf("writing output: %w", err)
 	}
 	out := gw.Tensors()
 
@@ -184,7 +200,7 @@ func Quantize(ctx context.Context, in *gguf.File, w io.Writer, opts Options) (*R
 		t := &in.Tensors[c.Index]
 		src := in.TensorData(t)
 		if uint64(len(src)) != t.Size {
-			return nil, fmt.Errorf("quant: tensor %q: data lies outside the file", t.Name)
+			return nil, fmt.Errorf("tensor %q: data lies outside the file", t.Name)
 		}
 		size := int64(out[i].Size)
 		if cap(buf) < int(size) {
@@ -192,10 +208,10 @@ func Quantize(ctx context.Context, in *gguf.File, w io.Writer, opts Options) (*R
 		}
 		data, err := convert(ctx, c, src, buf[:size], threads, prog)
 		if err != nil {
-			return nil, fmt.Errorf("quant: tensor %q: %w", t.Name, err)
+			return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
 		}
 		if err := gw.WriteTensor(data); err != nil {
-			return nil, fmt.Errorf("quant: %w", err)
+			return nil, fmt.Errorf("writing output: %w", err)
 		}
 		res.NewSize += size
 		if opts.Log != nil {
@@ -203,7 +219,7 @@ func Quantize(ctx context.Context, in *gguf.File, w io.Writer, opts Options) (*R
 		}
 	}
 	if err := gw.Close(); err != nil {
-		return nil, fmt.Errorf("quant: %w", err)
+		return nil, fmt.Errorf("writing output: %w", err)
 	}
 	return res, nil
 }
@@ -361,8 +377,8 @@ func QuantizeFile(ctx context.Context, inPath, outPath string, opts Options) (re
 	}
 	defer in.Close()
 	// Check the plan before creating anything.
-	if _, err := Prepare(in, opts); err != nil {
-		return nil, fmt.Errorf("%s: %w", inPath, err)
+	if _, err := prepare(in, opts); err != nil {
+		return nil, fmt.Errorf("quant: %s: %w", inPath, err)
 	}
 	if fi, err := os.Stat(outPath); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("quant: %s: is a directory", outPath)
@@ -383,9 +399,9 @@ func QuantizeFile(ctx context.Context, inPath, outPath string, opts Options) (re
 		}
 	}()
 	bw := bufio.NewWriterSize(tmp, 1<<20)
-	res, err = Quantize(ctx, in, bw, opts)
+	res, err = quantize(ctx, in, bw, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", inPath, err)
+		return nil, fmt.Errorf("quant: %s: %w", inPath, err)
 	}
 	if err = bw.Flush(); err != nil {
 		return nil, fmt.Errorf("quant: %s: %w", outPath, err)

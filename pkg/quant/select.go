@@ -26,10 +26,22 @@ type Model struct {
 // optional (head_count_kv defaults to head_count). Per-layer arrays of head
 // counts are accepted; their first element is used, as llama.cpp does.
 func ModelFromGGUF(f *gguf.File) (Model, error) {
-	var m Model
-	arch, err := f.GetString("general.architecture")
+	m, err := modelFromGGUF(f)
 	if err != nil {
 		return m, fmt.Errorf("quant: %w", err)
+	}
+	return m, nil
+}
+
+func modelFromGGUF(f *gguf.File) (Model, error) {
+	var m Model
+	v, ok := f.Get("general.architecture")
+	if !ok {
+		return m, errors.New(`key "general.architecture" is missing`)
+	}
+	arch, ok := v.V.(string)
+	if !ok || v.Type != gguf.TypeString {
+		return m, fmt.Errorf(`key "general.architecture": have %s, want string`, v.TypeName())
 	}
 	m.Arch = arch
 	n, err := intKey(f, arch+".block_count", true)
@@ -37,7 +49,7 @@ func ModelFromGGUF(f *gguf.File) (Model, error) {
 		return m, err
 	}
 	if n <= 0 {
-		return m, fmt.Errorf("quant: key %q: %d layers", arch+".block_count", n)
+		return m, fmt.Errorf("key %q: %d layers", arch+".block_count", n)
 	}
 	m.NLayer = n
 	if m.NHead, err = intKey(f, arch+".attention.head_count", false); err != nil {
@@ -61,7 +73,7 @@ func intKey(f *gguf.File, key string, required bool) (int, error) {
 	v, ok := f.Get(key)
 	if !ok {
 		if required {
-			return 0, fmt.Errorf("quant: key %q: %w", key, gguf.ErrKeyNotFound)
+			return 0, fmt.Errorf("key %q is missing", key)
 		}
 		return 0, nil
 	}
@@ -69,7 +81,7 @@ func intKey(f *gguf.File, key string, required bool) (int, error) {
 	if v.Type == gguf.TypeArray {
 		a, err := f.GetInt32s(key)
 		if err != nil {
-			return 0, fmt.Errorf("quant: %w", err)
+			return 0, err
 		}
 		if len(a) > 0 {
 			x = int64(a[0])
@@ -77,12 +89,12 @@ func intKey(f *gguf.File, key string, required bool) (int, error) {
 	} else {
 		i, err := f.GetInt(key)
 		if err != nil {
-			return 0, fmt.Errorf("quant: %w", err)
+			return 0, err
 		}
 		x = i
 	}
 	if x < 0 || x > math.MaxInt32 {
-		return 0, fmt.Errorf("quant: key %q: value %d out of range", key, x)
+		return 0, fmt.Errorf("key %q: value %d out of range", key, x)
 	}
 	return int(x), nil
 }
@@ -305,9 +317,17 @@ func (c *Choice) Convert() bool { return c.From != c.To }
 // experts models), when a row length has no usable fallback type, or when
 // a tensor would need an importance matrix.
 func Plan(ft FileType, m Model, tensors []gguf.TensorInfo) ([]Choice, error) {
+	choices, err := plan(ft, m, tensors)
+	if err != nil {
+		return nil, fmt.Errorf("quant: %w", err)
+	}
+	return choices, nil
+}
+
+func plan(ft FileType, m Model, tensors []gguf.TensorInfo) ([]Choice, error) {
 	base, ok := ft.BaseType()
 	if !ok {
-		return nil, fmt.Errorf("quant: unknown file type %d", uint32(ft))
+		return nil, fmt.Errorf("unknown file type %d", uint32(ft))
 	}
 	order := make([]int, len(tensors))
 	for i := range order {
@@ -342,18 +362,18 @@ func Plan(ft FileType, m Model, tensors []gguf.TensorInfo) ([]Choice, error) {
 			if base.IsQuantized() {
 				want, err := s.choose(t, base)
 				if err != nil {
-					return nil, fmt.Errorf("quant: tensor %q: %w", t.Name, err)
+					return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
 				}
 				c.Wanted = want
 				c.To, c.Fallback, err = fallback(t.Dims[0], want)
 				if err != nil {
-					return nil, fmt.Errorf("quant: tensor %q: %w", t.Name, err)
+					return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
 				}
 			} else {
 				c.Wanted = base
 			}
 			if needsImatrix(t.Name, c.To, ft) {
-				return nil, fmt.Errorf("quant: tensor %q: type %s needs an importance matrix, which this quantizer does not support", t.Name, c.To)
+				return nil, fmt.Errorf("tensor %q: type %s needs an importance matrix, which this quantizer does not support", t.Name, c.To)
 			}
 		}
 		choices[k] = c
