@@ -1,6 +1,6 @@
 # Build, test and install the llamafile toolchain.
 #   make            build every command into ./bin (static, CGO_ENABLED=0)
-#   make test       vet and test everything
+#   make test       vet and test everything (arm64 kernels under qemu too)
 #   make install    install commands and man pages under PREFIX (default /usr/local)
 #   make cross      build every command for every supported OS and CPU
 # bin/$(ENGINE) (bin/llamafile) is the multi-platform file (llamafile-format(5)):
@@ -21,7 +21,7 @@ ENGINE_PKG ?= ./cmd/$(ENGINE)
 
 export CGO_ENABLED := 0
 
-.PHONY: all test install cross clean FORCE
+.PHONY: all test test-arm64 install cross clean FORCE
 
 all: $(BINS)
 
@@ -39,9 +39,14 @@ bin/$(ENGINE): FORCE
 	echo "pack $@"; $(GO) run ./internal/mkape -o $@ "$$@"
 endif
 
-test:
+test: test-arm64
 	$(GO) vet ./...
 	$(GO) test -timeout 30m ./...
+
+# The packages with arm64 assembly, tested under qemu-user (skipped with a
+# message where qemu-aarch64-static is missing, unless CI=true).
+test-arm64:
+	GO=$(GO) ./scripts/test-arm64.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
