@@ -2,6 +2,86 @@
 
 package cpu
 
+import (
+	"github.com/llamafile-go/llamafile/pkg/ggml"
+	"golang.org/x/sys/cpu"
+)
+
+// kqImpl is one SIMD dot-product kernel for a K-quant weight type against
+// Q8_K activations, with whether this CPU can run it.
+type kqImpl struct {
+	name string
+	t    ggml.Type
+	ok   bool
+	dot  vecDotFunc
+}
+
+// kqFeatures are the CPU features the K-quant kernels need.
+type kqFeatures struct {
+	avx2 bool // AVX2, FMA and F16C
+}
+
+func kqDetect() kqFeatures {
+	_, _, ecx, _ := kqCPUID(1, 0)
+	f16c := ecx&(1<<29) != 0
+	return kqFeatures{
+		avx2: cpu.X86.HasAVX2 && cpu.X86.HasFMA && f16c,
+	}
+}
+
+// kqImpls lists the K-quant kernels, for each type from the least to the
+// most capable, so that installing the supported ones in order leaves the
+// best one in place.
+func kqImpls(f kqFeatures) []kqImpl {
+	return []kqImpl{
+		{"Q4_K/AVX2", ggml.TypeQ4_K, f.avx2, vecDotQ4_KAVX2},
+		{"Q6_K/AVX2", ggml.TypeQ6_K, f.avx2, vecDotQ6_KAVX2},
+	}
+}
+
 // useKQuantsAMD64 installs the amd64 kernels for the K-quant types (Q2_K to
-// Q6_K, IQ4_XS) against Q8_K activations. None yet.
-func useKQuantsAMD64(k *kernelSet) {}
+// Q6_K, IQ4_XS) against Q8_K activations that this CPU supports.
+func useKQuantsAMD64(k *kernelSet) {
+	for _, im := range kqImpls(kqDetect()) {
+		if im.ok {
+			k.vecDot[im.t] = im.dot
+		}
+	}
+}
+
+// kqCPUID executes CPUID with the given leaf and sub-leaf.
+//
+//go:noescape
+func kqCPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+
+//go:noescape
+func kqDotQ4KAVX2(nb int, x, y *byte) float32
+
+//go:noescape
+func kqDotQ6KAVX2(nb int, x, y *byte) float32
+
+// kqBlocks returns the number of 256-element blocks in n and panics, as the
+// generic kernels do, if w or a is shorter than nb blocks of wb and Q8_K
+// bytes.
+func kqBlocks(n int, w, a []byte, wb int) int {
+	nb := n / qkK
+	_ = w[:nb*wb]
+	_ = a[:nb*q8_KBytes]
+	return nb
+}
+
+func vecDotQ4_KAVX2(n int, w, a []byte) float32 {
+	nb := kqBlocks(n, w, a, q4_KBytes)
+	if nb == 0 {
+		return 0
+	}
+	return kqDotQ4KAVX2(nb, &w[0], &a[0])
+}
+
+func vecDotQ6_KAVX2(n int, w, a []byte) float32 {
+	nb := kqBlocks(n, w, a, q6_KBytes)
+	if nb == 0 {
+		return 0
+	}
+	return kqDotQ6KAVX2(nb, &w[0], &a[0])
+}

@@ -1,0 +1,191 @@
+//go:build !noasm
+
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/llamafile-go/llamafile/pkg/ggml"
+)
+
+// scalesOf returns the fp16 scale offsets of weight type t from weightTypes.
+func scalesOf(t ggml.Type) []int {
+	for _, wt := range weightTypes {
+		if wt.t == t {
+			return wt.scales
+		}
+	}
+	panic("no weightTypes entry for " + t.String())
+}
+
+// randomQ8KBytes returns nb Q8_K blocks with quants drawn from the whole
+// int8 range (including -128, which the converter never makes but the
+// kernels must handle), random positive scales and matching bsums.
+func randomQ8KBytes(r *rand.Rand, nb int) []byte {
+	b := make([]byte, nb*q8_KBytes)
+	for i := 0; i < nb; i++ {
+		y := b[i*q8_KBytes : (i+1)*q8_KBytes]
+		u := math.Float32bits(float32(0.001 + 0.05*r.Float64()))
+		y[0], y[1], y[2], y[3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
+		for g := 0; g < 16; g++ {
+			var s int
+			for l := 0; l < 16; l++ {
+				q := int8(r.Uint32())
+				if r.IntN(8) == 0 {
+					q = []int8{-128, 127, -127}[r.IntN(3)]
+				}
+				y[4+16*g+l] = byte(q)
+				s += int(q)
+			}
+			y[q8KBsumsOff+2*g], y[q8KBsumsOff+2*g+1] = byte(s), byte(uint16(s)>>8)
+		}
+	}
+	return b
+}
+
+// dotMagnitude returns Σ|w·a| over one row of n weights of type t and n
+// Q8_K activations, from ggml.Dequantize (independent of the kernels).
+func dotMagnitude(t testing.TB, wt ggml.Type, w, a []byte, n int) float64 {
+	t.Helper()
+	wf := make([]float32, n)
+	af := make([]float32, n)
+	wb, _ := wt.RowBytes(int64(n))
+	if err := ggml.Dequantize(wt, w[:wb], wf); err != nil {
+		t.Fatal(err)
+	}
+	if err := ggml.Dequantize(ggml.TypeQ8_K, a[:n/qkK*q8_KBytes], af); err != nil {
+		t.Fatal(err)
+	}
+	var m float64
+	for i := range wf {
+		m += math.Abs(float64(wf[i]) * float64(af[i]))
+	}
+	return m
+}
+
+// TestKQuantKernels compares every K-quant kernel this CPU can run with the
+// generic one on random rows of 1 to 22 blocks, with activations from the
+// Q8_K converter and with raw random Q8_K blocks.
+func TestKQuantKernels(t *testing.T) {
+	generic := genericKernelSet()
+	ran := 0
+	for _, im := range kqImpls(kqDetect()) {
+		if !im.ok {
+			t.Logf("%s: not supported by this CPU, skipped", im.name)
+			continue
+		}
+		ran++
+		t.Run(im.name, func(t *testing.T) {
+			r := newRand()
+			want := generic.vecDot[im.t]
+			for _, nb := range []int{1, 2, 3, 8, 22} {
+				n := nb * qkK
+				for trial := 0; trial < 20; trial++ {
+					w := randomWeights(r, im.t, scalesOf(im.t), 1, n)
+					var a []byte
+					if trial%2 == 0 {
+						a = make([]byte, nb*q8_KBytes)
+						quantizeQ8_KGeneric(a, randomFloats(r, n, 1))
+					} else {
+						a = randomQ8KBytes(r, nb)
+					}
+					got, exp := im.dot(n, w, a), want(n, w, a)
+					mag := dotMagnitude(t, im.t, w, a, n)
+					if d := math.Abs(float64(got) - float64(exp)); d > 1e-6*mag || math.IsNaN(float64(got)) {
+						t.Fatalf("%d blocks, trial %d: got %g, generic %g (diff %.3g, scale %.3g)", nb, trial, got, exp, d, mag)
+					}
+				}
+			}
+			if got := im.dot(0, nil, nil); got != 0 {
+				t.Errorf("empty row: got %g", got)
+			}
+		})
+	}
+	t.Logf("ran %d K-quant kernels", ran)
+}
+
+// TestKQuantKernelsMatMul runs every supported K-quant kernel through
+// MatMul's tiling (n = 1 and n > 1) and compares with the generic kernel.
+func TestKQuantKernelsMatMul(t *testing.T) {
+	generic := genericKernelSet()
+	for _, im := range kqImpls(kqDetect()) {
+		if !im.ok {
+			continue
+		}
+		t.Run(im.name, func(t *testing.T) {
+			r := newRand()
+			const rows, cols = 37, 768
+			m, err := NewMatrix(im.t, rows, cols, randomWeights(r, im.t, scalesOf(im.t), rows, cols))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []int{1, 19} {
+				a := QuantizeActivations(nil, nil, ggml.TypeQ8_K, randomFloats(r, n*cols, 1), n, cols)
+				got := mulWith(im.dot, m, a)
+				want := mulWith(generic.vecDot[im.t], m, a)
+				for i := range got {
+					k, row := i/rows, i%rows
+					mag := dotMagnitude(t, im.t, m.Data[row*m.RowBytes():], a.data[k*a.rowSize:], cols)
+					if d := math.Abs(float64(got[i]) - float64(want[i])); d > 1e-6*mag {
+						t.Fatalf("n=%d: out[%d][%d] = %g, generic %g", n, k, row, got[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// mulWith runs MatMul's tiles for m and a with the given dot kernel.
+func mulWith(dot vecDotFunc, m Matrix, a Activations) []float32 {
+	out := make([]float32, a.N*m.Rows)
+	nTB := (a.N + tileTokens - 1) / tileTokens
+	task := mmTask{dot: dot, w: m, rowBytes: m.RowBytes(), a: a, out: out, nTB: nTB}
+	task.run(0, (m.Rows+tileRows-1)/tileRows*nTB)
+	return out
+}
+
+// BenchmarkKQuantMatMul times MatMul (Q8_K conversion included) with the
+// generic kernel and with each supported SIMD kernel, on the shapes of a
+// TinyLlama-sized model (rows × cols).
+func BenchmarkKQuantMatMul(b *testing.B) {
+	pool := NewPool(0)
+	defer pool.Close()
+	generic := genericKernelSet()
+	impls := kqImpls(kqDetect())
+	for _, wt := range []ggml.Type{ggml.TypeQ4_K, ggml.TypeQ6_K, ggml.TypeQ5_K, ggml.TypeQ3_K, ggml.TypeQ2_K, ggml.TypeIQ4_XS} {
+		kernels := []kqImpl{{name: wt.String() + "/generic", t: wt, ok: true, dot: generic.vecDot[wt]}}
+		for _, im := range impls {
+			if im.t == wt && im.ok {
+				kernels = append(kernels, im)
+			}
+		}
+		if len(kernels) == 1 {
+			continue
+		}
+		for _, shape := range [][2]int{{2048, 2048}, {5632, 2048}, {2048, 5632}} {
+			rows, cols := shape[0], shape[1]
+			r := newRand()
+			m, _ := NewMatrix(wt, rows, cols, randomWeights(r, wt, scalesOf(wt), rows, cols))
+			for _, n := range []int{1, 64} {
+				x := randomFloats(r, n*cols, 1)
+				out := make([]float32, n*rows)
+				for _, im := range kernels {
+					b.Run(fmt.Sprintf("%s/%dx%d/n=%d", im.name, rows, cols, n), func(b *testing.B) {
+						var ws Workspace
+						b.SetBytes(int64(len(m.Data)))
+						for b.Loop() {
+							a := QuantizeActivations(pool, &ws, ggml.TypeQ8_K, x, n, cols)
+							nTB := (n + tileTokens - 1) / tileTokens
+							ws.mm = mmTask{dot: im.dot, w: m, rowBytes: m.RowBytes(), a: a, out: out, nTB: nTB}
+							pool.Run((rows+tileRows-1)/tileRows*nTB, ws.mm.run)
+						}
+						b.ReportMetric(float64(2*rows*cols*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					})
+				}
+			}
+		}
+	}
+}
