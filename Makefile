@@ -67,3 +67,25 @@ cross:
 
 clean:
 	rm -rf bin
+
+# make bench: llama-bench-style speed of random TinyLlama-1.1B-shaped models,
+# generated (F16) and quantized once into $(BENCH_DIR); see README "Benchmarks".
+BENCH_DIR   ?= $(HOME)/.cache/llamafile-bench
+BENCH_TYPES ?= q4_0 q8_0 q4_k_m
+BENCH_ARGS  ?= -p 512 -n 128 -r 3 -t 2 -o md
+BENCH_MODELS := $(BENCH_DIR)/tinyllama-f16.gguf $(foreach t,$(BENCH_TYPES),$(BENCH_DIR)/tinyllama-$(t).gguf)
+
+.PHONY: bench bench-models
+
+bench: bin/$(ENGINE) $(BENCH_MODELS)
+	bin/$(ENGINE) --bench $(addprefix -m ,$(BENCH_MODELS)) $(BENCH_ARGS)
+
+bench-models: $(BENCH_MODELS)
+
+$(BENCH_DIR)/tinyllama-f16.gguf:
+	@mkdir -p $(@D)
+	$(GO) run ./internal/benchmodel/cmd/mkbenchmodel $@
+
+# bin/quantize is order-only: rebuilding it does not redo the models.
+$(BENCH_DIR)/tinyllama-%.gguf: $(BENCH_DIR)/tinyllama-f16.gguf | bin/quantize
+	bin/quantize $< $@.tmp $* && mv $@.tmp $@
