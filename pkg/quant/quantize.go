@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -390,7 +391,12 @@ func QuantizeFile(ctx context.Context, inPath, outPath string, opts Options) (re
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
 	if err != nil {
-		return nil, fmt.Errorf("quant: %w", err)
+		// Name the output, not the temporary file.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("quant: %s: %w", outPath, err)
 	}
 	defer func() {
 		if err != nil {
