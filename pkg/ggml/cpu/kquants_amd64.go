@@ -14,11 +14,15 @@ type kqImpl struct {
 	t    ggml.Type
 	ok   bool
 	dot  vecDotFunc
+	// no128 marks a kernel that is exact only for activation quants in
+	// [-127, 127], which is all the Q8_K converter produces.
+	no128 bool
 }
 
 // kqFeatures are the CPU features the K-quant kernels need.
 type kqFeatures struct {
 	avx2 bool // AVX2, FMA and F16C
+	bmi2 bool
 }
 
 func kqDetect() kqFeatures {
@@ -26,6 +30,7 @@ func kqDetect() kqFeatures {
 	f16c := ecx&(1<<29) != 0
 	return kqFeatures{
 		avx2: cpu.X86.HasAVX2 && cpu.X86.HasFMA && f16c,
+		bmi2: cpu.X86.HasBMI2,
 	}
 }
 
@@ -34,8 +39,12 @@ func kqDetect() kqFeatures {
 // best one in place.
 func kqImpls(f kqFeatures) []kqImpl {
 	return []kqImpl{
-		{"Q4_K/AVX2", ggml.TypeQ4_K, f.avx2, vecDotQ4_KAVX2},
-		{"Q6_K/AVX2", ggml.TypeQ6_K, f.avx2, vecDotQ6_KAVX2},
+		{"Q4_K/AVX2", ggml.TypeQ4_K, f.avx2, vecDotQ4_KAVX2, false},
+		{"Q6_K/AVX2", ggml.TypeQ6_K, f.avx2, vecDotQ6_KAVX2, false},
+		{"Q5_K/AVX2", ggml.TypeQ5_K, f.avx2, vecDotQ5_KAVX2, false},
+		{"Q3_K/AVX2", ggml.TypeQ3_K, f.avx2, vecDotQ3_KAVX2, false},
+		{"Q2_K/AVX2", ggml.TypeQ2_K, f.avx2, vecDotQ2_KAVX2, false},
+		{"IQ4_XS/AVX2", ggml.TypeIQ4_XS, f.avx2 && f.bmi2, vecDotIQ4_XSAVX2, true},
 	}
 }
 
@@ -56,6 +65,18 @@ func kqCPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 
 //go:noescape
 func kqDotQ4KAVX2(nb int, x, y *byte) float32
+
+//go:noescape
+func kqDotQ5KAVX2(nb int, x, y *byte) float32
+
+//go:noescape
+func kqDotQ3KAVX2(nb int, x, y *byte) float32
+
+//go:noescape
+func kqDotQ2KAVX2(nb int, x, y *byte) float32
+
+//go:noescape
+func kqDotIQ4XSAVX2(nb int, x, y *byte) float32
 
 //go:noescape
 func kqDotQ6KAVX2(nb int, x, y *byte) float32
@@ -84,4 +105,36 @@ func vecDotQ6_KAVX2(n int, w, a []byte) float32 {
 		return 0
 	}
 	return kqDotQ6KAVX2(nb, &w[0], &a[0])
+}
+
+func vecDotQ5_KAVX2(n int, w, a []byte) float32 {
+	nb := kqBlocks(n, w, a, q5_KBytes)
+	if nb == 0 {
+		return 0
+	}
+	return kqDotQ5KAVX2(nb, &w[0], &a[0])
+}
+
+func vecDotQ3_KAVX2(n int, w, a []byte) float32 {
+	nb := kqBlocks(n, w, a, q3_KBytes)
+	if nb == 0 {
+		return 0
+	}
+	return kqDotQ3KAVX2(nb, &w[0], &a[0])
+}
+
+func vecDotQ2_KAVX2(n int, w, a []byte) float32 {
+	nb := kqBlocks(n, w, a, q2_KBytes)
+	if nb == 0 {
+		return 0
+	}
+	return kqDotQ2KAVX2(nb, &w[0], &a[0])
+}
+
+func vecDotIQ4_XSAVX2(n int, w, a []byte) float32 {
+	nb := kqBlocks(n, w, a, iq4xsBytes)
+	if nb == 0 {
+		return 0
+	}
+	return kqDotIQ4XSAVX2(nb, &w[0], &a[0])
 }

@@ -81,6 +81,54 @@ GLOBL kqShufQ6K<>(SB), RODATA|NOPTR, $128
 // 2j (32 values) is the low nibbles of qs[32j:32j+32], sub-block 2j+1 the
 // high nibbles.
 
+// KSCALEMIN unpacks the 6-bit scales and mins of the Q4_K/Q5_K block at SI
+// (with the Q8_K block at DI): it leaves the eight int16 scales in both
+// 128-bit halves of Y2 and d*yd in all lanes of Y5, and adds dmin*yd times
+// the mins terms (min times the sum of the sub-block's activations, from
+// the bsums) to the four float32 lanes of X12. It clobbers AX, BX, DX,
+// R8-R10, Y3-Y6.
+#define KSCALEMIN \
+	MOVL 4(SI), AX; \
+	MOVL 8(SI), BX; \
+	MOVL 12(SI), DX; \
+	MOVL AX, R8; \
+	ANDL $0x3f3f3f3f, R8; \
+	MOVL DX, R9; \
+	ANDL $0x0f0f0f0f, R9; \
+	SHRL $6, AX; \
+	ANDL $0x03030303, AX; \
+	SHLL $4, AX; \
+	ORL AX, R9; \
+	MOVL BX, R10; \
+	ANDL $0x3f3f3f3f, R10; \
+	SHRL $4, DX; \
+	ANDL $0x0f0f0f0f, DX; \
+	SHRL $6, BX; \
+	ANDL $0x03030303, BX; \
+	SHLL $4, BX; \
+	ORL BX, DX; \
+	SHLQ $32, R9; \
+	ORQ R9, R8; \
+	SHLQ $32, DX; \
+	ORQ DX, R10; \
+	VMOVQ R8, X2; \
+	VPINSRQ $1, R10, X2, X2; \
+	VPMOVZXBW X2, Y2; \
+	VEXTRACTI128 $1, Y2, X3; \
+	VPERMQ $0x44, Y2, Y2; \
+	VMOVDQU 260(DI), Y4; \
+	VEXTRACTI128 $1, Y4, X5; \
+	VPHADDW X5, X4, X4; \
+	VPMADDWD X3, X4, X4; \
+	VCVTDQ2PS X4, X4; \
+	VCVTPH2PS (SI), X5; \
+	VBROADCASTSS (DI), X6; \
+	VMULPS X6, X5, X5; \
+	VMOVSHDUP X5, X6; \
+	VBROADCASTSS X6, X6; \
+	VFMADD231PS X6, X4, X12; \
+	VBROADCASTSS X5, Y5
+
 // Q4KSTEP multiplies sub-blocks 2j and 2j+1 (qs at QOFF, q8 at YOFF) by
 // their scales and adds to the int32 lanes of Y7. Y2 holds the eight int16
 // scales in both 128-bit halves, Y15 the byte mask 0x0f.
@@ -112,51 +160,7 @@ TEXT ·kqDotQ4KAVX2(SB), NOSPLIT, $0-28
 	JLE q4kdone
 
 q4kloop:
-	// Unpack the scales (bytes 0-7) and mins (bytes 8-15) into X2.
-	MOVL 4(SI), AX  // u0
-	MOVL 8(SI), BX  // u1
-	MOVL 12(SI), DX // u2
-	MOVL AX, R8
-	ANDL $0x3f3f3f3f, R8 // scales 0-3
-	MOVL DX, R9
-	ANDL $0x0f0f0f0f, R9
-	SHRL $6, AX
-	ANDL $0x03030303, AX
-	SHLL $4, AX
-	ORL AX, R9           // scales 4-7
-	MOVL BX, R10
-	ANDL $0x3f3f3f3f, R10 // mins 0-3
-	SHRL $4, DX
-	ANDL $0x0f0f0f0f, DX
-	SHRL $6, BX
-	ANDL $0x03030303, BX
-	SHLL $4, BX
-	ORL BX, DX           // mins 4-7
-	SHLQ $32, R9
-	ORQ R9, R8
-	SHLQ $32, DX
-	ORQ DX, R10
-	VMOVQ R8, X2
-	VPINSRQ $1, R10, X2, X2
-	VPMOVZXBW X2, Y2        // int16: scales 0-7, mins 8-15
-	VEXTRACTI128 $1, Y2, X3 // mins
-	VPERMQ $0x44, Y2, Y2    // scales in both halves
-
-	// Mins: sum over sub-blocks of min * (sum of its 32 activations).
-	VMOVDQU 260(DI), Y4
-	VEXTRACTI128 $1, Y4, X5
-	VPHADDW X5, X4, X4
-	VPMADDWD X3, X4, X4
-	VCVTDQ2PS X4, X4
-
-	// d*yd and dmin*yd.
-	VCVTPH2PS (SI), X5
-	VBROADCASTSS (DI), X6
-	VMULPS X6, X5, X5
-	VMOVSHDUP X5, X6
-	VBROADCASTSS X6, X6
-	VFMADD231PS X6, X4, X12
-	VBROADCASTSS X5, Y5
+	KSCALEMIN
 
 	VPXOR Y7, Y7, Y7
 	Q4KSTEP(16, 4, 0)
@@ -277,3 +281,362 @@ TEXT ·kqCPUID(SB), NOSPLIT, $0-24
 	MOVL CX, ecx+16(FP)
 	MOVL DX, edx+20(FP)
 	RET
+
+// Q5_K block (176 bytes): d, dmin, 12 bytes of scales and mins as in Q4_K,
+// 32 bytes of high bits (qh) at 16, 128 bytes of low 4 bits at 48. Value l
+// of sub-block s has its high bit in bit s of qh[l].
+
+// Q5KSTEP is Q4KSTEP with the fifth bits: bit 2j of Y13 (qh) moved to bit 4
+// by SHL $SL, bit 2j+1 by SHH $SH; Y14 holds the byte mask 0x10.
+#define Q5KSTEP(QOFF, YOFF, SOFF, SHL, SL, SHH, SH) \
+	VMOVDQU    QOFF(SI), Y8; \
+	VPSRLW     $4, Y8, Y9; \
+	VPAND      Y15, Y8, Y8; \
+	VPAND      Y15, Y9, Y9; \
+	SHL        $SL, Y13, Y10; \
+	SHH        $SH, Y13, Y11; \
+	VPAND      Y14, Y10, Y10; \
+	VPAND      Y14, Y11, Y11; \
+	VPOR       Y10, Y8, Y8; \
+	VPOR       Y11, Y9, Y9; \
+	VPMADDUBSW YOFF(DI), Y8, Y8; \
+	VPMADDUBSW (YOFF+32)(DI), Y9, Y9; \
+	VPSHUFB    kqShufQ4K<>+SOFF(SB), Y2, Y10; \
+	VPSHUFB    kqShufQ4K<>+(SOFF+32)(SB), Y2, Y11; \
+	VPMADDWD   Y10, Y8, Y8; \
+	VPMADDWD   Y11, Y9, Y9; \
+	VPADDD     Y8, Y7, Y7; \
+	VPADDD     Y9, Y7, Y7
+
+// func kqDotQ5KAVX2(nb int, x, y *byte) float32
+TEXT ·kqDotQ5KAVX2(SB), NOSPLIT, $0-28
+	MOVQ nb+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS X12, X12, X12
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL $0x10101010, AX
+	VMOVD AX, X14
+	VPBROADCASTD X14, Y14
+	TESTQ CX, CX
+	JLE q5kdone
+
+q5kloop:
+	KSCALEMIN
+	VMOVDQU 16(SI), Y13
+	VPXOR Y7, Y7, Y7
+	Q5KSTEP(48, 4, 0, VPSLLW, 4, VPSLLW, 3)
+	Q5KSTEP(80, 68, 64, VPSLLW, 2, VPSLLW, 1)
+	Q5KSTEP(112, 132, 128, VPSRLW, 0, VPSRLW, 1)
+	Q5KSTEP(144, 196, 192, VPSRLW, 2, VPSRLW, 3)
+	VCVTDQ2PS Y7, Y7
+	VFMADD231PS Y5, Y7, Y0
+
+	ADDQ $176, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q5kloop
+
+q5kdone:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VSUBPS X12, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// Q2_K block (84 bytes): 16 bytes of 4-bit scales (low nibble) and mins
+// (high nibble) at 0, 64 bytes of 2-bit quants at 16, d and dmin fp16 at 80
+// and 82. Bits 2i..2i+1 of qs[32k+l] hold value 128k+32i+l; each group of
+// 16 values has its own scale and min.
+
+// K16DOT multiplies the 32 unsigned quants in WREG with the q8 at YOFF,
+// scales the two halves by their groups' int16 scales (row SOFF of
+// kqShufQ6K applied to SREG) and adds to Y7.
+#define K16DOT(WREG, YOFF, SREG, SOFF) \
+	VPMADDUBSW YOFF(DI), WREG, WREG; \
+	VPSHUFB    kqShufQ6K<>+SOFF(SB), SREG, Y9; \
+	VPMADDWD   Y9, WREG, WREG; \
+	VPADDD     WREG, Y7, Y7
+
+// Q2KHALF handles 128 values: 2-bit quants at QOFF, q8 at YOFF.
+#define Q2KHALF(QOFF, YOFF, SREG) \
+	VMOVDQU QOFF(SI), Y6; \
+	VPAND   Y15, Y6, Y8; \
+	K16DOT(Y8, YOFF, SREG, 0); \
+	VPSRLW  $2, Y6, Y8; \
+	VPAND   Y15, Y8, Y8; \
+	K16DOT(Y8, (YOFF+32), SREG, 32); \
+	VPSRLW  $4, Y6, Y8; \
+	VPAND   Y15, Y8, Y8; \
+	K16DOT(Y8, (YOFF+64), SREG, 64); \
+	VPSRLW  $6, Y6, Y8; \
+	VPAND   Y15, Y8, Y8; \
+	K16DOT(Y8, (YOFF+96), SREG, 96)
+
+// func kqDotQ2KAVX2(nb int, x, y *byte) float32
+TEXT ·kqDotQ2KAVX2(SB), NOSPLIT, $0-28
+	MOVQ nb+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	VXORPS Y0, Y0, Y0   // d terms
+	VXORPS Y12, Y12, Y12 // dmin terms
+	MOVL $0x03030303, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X14
+	VPBROADCASTD X14, X14
+	TESTQ CX, CX
+	JLE q2kdone
+
+q2kloop:
+	// d*yd, dmin*yd
+	MOVL 80(SI), AX
+	VMOVD AX, X5
+	VCVTPH2PS X5, X5
+	VBROADCASTSS (DI), X6
+	VMULPS X6, X5, X5
+	VMOVSHDUP X5, X6
+	VBROADCASTSS X6, Y6
+	VBROADCASTSS X5, Y5
+
+	VMOVDQU (SI), X1
+	VPSRLW $4, X1, X2
+	VPAND X14, X1, X1
+	VPAND X14, X2, X2
+	VPMOVZXBW X2, Y2         // 16 int16 mins
+	VPMADDWD 260(DI), Y2, Y2 // min * bsum
+	VCVTDQ2PS Y2, Y2
+	VFMADD231PS Y6, Y2, Y12
+	VPMOVZXBW X1, Y1         // 16 int16 scales
+	VPERMQ $0x44, Y1, Y3
+	VPERMQ $0xee, Y1, Y4
+
+	VPXOR Y7, Y7, Y7
+	Q2KHALF(16, 4, Y3)
+	Q2KHALF(48, 132, Y4)
+	VCVTDQ2PS Y7, Y7
+	VFMADD231PS Y5, Y7, Y0
+
+	ADDQ $84, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q2kloop
+
+q2kdone:
+	VSUBPS Y12, Y0, Y0
+	REDUCE8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// Q3_K block (110 bytes): 32 bytes of high bits (hmask) at 0, 64 bytes of
+// low 2 bits at 32 (as in Q2_K), 12 bytes of packed 6-bit scales (offset
+// 32) at 96, d fp16 at 108. Value 128k+32i+l is (low bits) + 4*(bit 4k+i
+// of hmask[l]) - 4; the -4 is taken out through the bsums.
+
+// Q3KVEC builds the 32 quants (0..7) of vector i with shift 2i of the low
+// bits in Y6 and the high bit moved to bit 2 (by HSH $HS) from Y13.
+#define Q3KVEC(LS, HSH, HS) \
+	VPSRLW  $LS, Y6, Y8; \
+	HSH     $HS, Y13, Y10; \
+	VPAND   Y15, Y8, Y8; \
+	VPAND   Y14, Y10, Y10; \
+	VPOR    Y10, Y8, Y8
+
+// func kqDotQ3KAVX2(nb int, x, y *byte) float32
+TEXT ·kqDotQ3KAVX2(SB), NOSPLIT, $0-28
+	MOVQ nb+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	VXORPS Y0, Y0, Y0
+	MOVL $0x03030303, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL $0x04040404, AX
+	VMOVD AX, X14
+	VPBROADCASTD X14, Y14
+	MOVL $0x20202020, AX
+	VMOVD AX, X12
+	VPBROADCASTD X12, X12
+	TESTQ CX, CX
+	JLE q3kdone
+
+q3kloop:
+	// Scales: byte i of (R8, R9) is scale i + 32.
+	MOVL 96(SI), AX  // a0
+	MOVL 100(SI), BX // a1
+	MOVL 104(SI), DX // a2
+	MOVL AX, R8
+	ANDL $0x0f0f0f0f, R8
+	MOVL DX, R10
+	ANDL $0x03030303, R10
+	SHLL $4, R10
+	ORL R10, R8 // scales 0-3
+	MOVL BX, R9
+	ANDL $0x0f0f0f0f, R9
+	MOVL DX, R10
+	SHRL $2, R10
+	ANDL $0x03030303, R10
+	SHLL $4, R10
+	ORL R10, R9 // scales 4-7
+	SHLQ $32, R9
+	ORQ R9, R8
+	SHRL $4, AX
+	ANDL $0x0f0f0f0f, AX
+	MOVL DX, R10
+	SHRL $4, R10
+	ANDL $0x03030303, R10
+	SHLL $4, R10
+	ORL R10, AX // scales 8-11
+	SHRL $4, BX
+	ANDL $0x0f0f0f0f, BX
+	SHRL $6, DX
+	ANDL $0x03030303, DX
+	SHLL $4, DX
+	ORL DX, BX // scales 12-15
+	SHLQ $32, BX
+	ORQ BX, AX
+	VMOVQ R8, X1
+	VPINSRQ $1, AX, X1, X1
+	VPSUBB X12, X1, X1
+	VPMOVSXBW X1, Y1         // 16 int16 scales
+	VPMADDWD 260(DI), Y1, Y2 // scale * bsum
+	VPSLLD $2, Y2, Y2        // times the offset 4
+	VPERMQ $0x44, Y1, Y3
+	VPERMQ $0xee, Y1, Y4
+
+	VMOVDQU (SI), Y13
+	VPXOR Y7, Y7, Y7
+	VMOVDQU 32(SI), Y6
+	Q3KVEC(0, VPSLLW, 2)
+	K16DOT(Y8, 4, Y3, 0)
+	Q3KVEC(2, VPSLLW, 1)
+	K16DOT(Y8, 36, Y3, 32)
+	Q3KVEC(4, VPSRLW, 0)
+	K16DOT(Y8, 68, Y3, 64)
+	Q3KVEC(6, VPSRLW, 1)
+	K16DOT(Y8, 100, Y3, 96)
+	VMOVDQU 64(SI), Y6
+	Q3KVEC(0, VPSRLW, 2)
+	K16DOT(Y8, 132, Y4, 0)
+	Q3KVEC(2, VPSRLW, 3)
+	K16DOT(Y8, 164, Y4, 32)
+	Q3KVEC(4, VPSRLW, 4)
+	K16DOT(Y8, 196, Y4, 64)
+	Q3KVEC(6, VPSRLW, 5)
+	K16DOT(Y8, 228, Y4, 96)
+	VPSUBD Y2, Y7, Y7
+	VCVTDQ2PS Y7, Y7
+	MOVWLZX 108(SI), AX
+	VMOVD AX, X5
+	VCVTPH2PS X5, X5
+	VMULSS (DI), X5, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS Y5, Y7, Y0
+
+	ADDQ $110, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q3kloop
+
+q3kdone:
+	REDUCE8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// IQ4_XS block (136 bytes): d fp16 at 0, scales_h uint16 at 2, scales_l
+// [4]byte at 4, 128 bytes of 4-bit indexes into the IQ4_NL levels at 8.
+// Sub-block ib (32 values) has scale (low nibble ib of scales_l | bits
+// 2ib..2ib+1 of scales_h << 4) - 32; its values 0-15 are the low nibbles
+// of qs[16ib:16ib+16], 16-31 the high nibbles.
+
+// IQ4XSSUB adds sub-block IB's scaled dot product to Y7. Y14 holds the 16
+// levels in both halves, Y2 the int16 scales in both halves. The signed
+// product uses |w| (unsigned) times q8 with w's sign, which is exact for
+// q8 > -128 (Q8_K quants are in [-127, 127]).
+#define IQ4XSSUB(IB) \
+	VMOVDQU      (8+16*IB)(SI), X8; \
+	VPSRLW       $4, X8, X9; \
+	VINSERTI128  $1, X9, Y8, Y8; \
+	VPAND        Y15, Y8, Y8; \
+	VPSHUFB      Y8, Y14, Y8; \
+	VMOVDQU      (4+32*IB)(DI), Y10; \
+	VPSIGNB      Y8, Y10, Y10; \
+	VPABSB       Y8, Y8; \
+	VPMADDUBSW   Y10, Y8, Y8; \
+	VPSHUFB      kqShufQ4K<>+(32*IB)(SB), Y2, Y11; \
+	VPMADDWD     Y11, Y8, Y8; \
+	VPADDD       Y8, Y7, Y7
+
+// func kqDotIQ4XSAVX2(nb int, x, y *byte) float32
+TEXT ·kqDotIQ4XSAVX2(SB), NOSPLIT, $0-28
+	MOVQ nb+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	VXORPS Y0, Y0, Y0
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VBROADCASTI128 kqIQ4NL<>(SB), Y14
+	MOVL $0x20202020, AX
+	VMOVD AX, X12
+	VPBROADCASTD X12, X12
+	MOVQ $0x0f0f0f0f0f0f0f0f, R11
+	MOVQ $0x3030303030303030, R12
+	TESTQ CX, CX
+	JLE iq4xsdone
+
+iq4xsloop:
+	// Scales: byte ib of AX is scale ib + 32.
+	MOVL 4(SI), AX
+	PDEPQ R11, AX, AX
+	MOVWLZX 2(SI), BX
+	PDEPQ R12, BX, BX
+	ORQ BX, AX
+	VMOVQ AX, X2
+	VPSUBB X12, X2, X2
+	VPMOVSXBW X2, X2
+	VPERMQ $0x44, Y2, Y2
+
+	VPXOR Y7, Y7, Y7
+	IQ4XSSUB(0)
+	IQ4XSSUB(1)
+	IQ4XSSUB(2)
+	IQ4XSSUB(3)
+	IQ4XSSUB(4)
+	IQ4XSSUB(5)
+	IQ4XSSUB(6)
+	IQ4XSSUB(7)
+	VCVTDQ2PS Y7, Y7
+	MOVWLZX (SI), AX
+	VMOVD AX, X5
+	VCVTPH2PS X5, X5
+	VMULSS (DI), X5, X5
+	VBROADCASTSS X5, Y5
+	VFMADD231PS Y5, Y7, Y0
+
+	ADDQ $136, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ iq4xsloop
+
+iq4xsdone:
+	REDUCE8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// kqIQ4NL<> holds the 16 IQ4_NL levels as int8.
+DATA kqIQ4NL<>+0(SB)/8, $0xf6eaddcfbfad9881
+DATA kqIQ4NL<>+8(SB)/8, $0x7159453526190d01
+GLOBL kqIQ4NL<>(SB), RODATA|NOPTR, $16

@@ -22,9 +22,9 @@ func scalesOf(t ggml.Type) []int {
 }
 
 // randomQ8KBytes returns nb Q8_K blocks with quants drawn from the whole
-// int8 range (including -128, which the converter never makes but the
-// kernels must handle), random positive scales and matching bsums.
-func randomQ8KBytes(r *rand.Rand, nb int) []byte {
+// int8 range (including -128, which the converter never makes, unless
+// no128), random positive scales and matching bsums.
+func randomQ8KBytes(r *rand.Rand, nb int, no128 bool) []byte {
 	b := make([]byte, nb*q8_KBytes)
 	for i := 0; i < nb; i++ {
 		y := b[i*q8_KBytes : (i+1)*q8_KBytes]
@@ -34,7 +34,10 @@ func randomQ8KBytes(r *rand.Rand, nb int) []byte {
 			var s int
 			for l := 0; l < 16; l++ {
 				q := int8(r.Uint32())
-				if r.IntN(8) == 0 {
+				if no128 && q == -128 {
+					q = -127
+				}
+				if r.IntN(8) == 0 && !no128 {
 					q = []int8{-128, 127, -127}[r.IntN(3)]
 				}
 				y[4+16*g+l] = byte(q)
@@ -90,7 +93,7 @@ func TestKQuantKernels(t *testing.T) {
 						a = make([]byte, nb*q8_KBytes)
 						quantizeQ8_KGeneric(a, randomFloats(r, n, 1))
 					} else {
-						a = randomQ8KBytes(r, nb)
+						a = randomQ8KBytes(r, nb, im.no128)
 					}
 					got, exp := im.dot(n, w, a), want(n, w, a)
 					mag := dotMagnitude(t, im.t, w, a, n)
