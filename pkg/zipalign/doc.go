@@ -12,8 +12,11 @@
 // record it writes has its zip64 form, so entries may exceed 4 GiB, and with
 // the default options the output depends only on the inputs.
 //
-// Open and OpenSelf find the archive at the end of a file, even when its
-// offsets count from the start of the archive rather than of the file, and
-// report each entry's absolute data offset, for memory-mapping, and its
-// compression method; ReadAll reads small entries, deflated or stored.
+// Open finds the archive at the end of a file, even when its offsets count
+// from the start of the archive rather than of the file, and reports each
+// entry's absolute data offset, for memory-mapping, and its compression
+// method; ReadAll reads small entries, deflated or stored. A llamafile
+// engine opens its own file this way: the path ape.SelfPath returns, which
+// is the multi-platform file it was extracted from rather than the
+// extracted executable (os.Executable).
 package zipalign

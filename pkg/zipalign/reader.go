@@ -109,16 +109,6 @@ func Open(path string) (*Archive, error) {
 	return a, nil
 }
 
-// OpenSelf opens the running executable and reads the zip archive appended
-// to it, as a llamafile finds its own weights.
-func OpenSelf() (*Archive, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("zipalign: locating the executable: %w", err)
-	}
-	return Open(exe)
-}
-
 // NewReader reads the zip archive at the end of the size bytes of r. The
 // returned Archive's File method returns nil and Close does nothing.
 func NewReader(r io.ReaderAt, size int64) (*Archive, error) {
@@ -137,7 +127,7 @@ func newArchive(r io.ReaderAt, size int64, name string) (*Archive, error) {
 	return a, nil
 }
 
-// Close closes the file opened by Open or OpenSelf.
+// Close closes the file opened by Open.
 func (a *Archive) Close() error {
 	if a.f == nil {
 		return nil

@@ -37,19 +37,6 @@ func TestOpenNoArchive(t *testing.T) {
 	}
 }
 
-func TestOpenSelf(t *testing.T) {
-	// A test binary carries no archive: OpenSelf must say so, not fail
-	// otherwise.
-	a, err := OpenSelf()
-	if err == nil {
-		a.Close()
-		t.Skip("the test binary carries an archive")
-	}
-	if !errors.Is(err, ErrNoArchive) {
-		t.Errorf("OpenSelf: %v, want ErrNoArchive", err)
-	}
-}
-
 func TestReaderGoZips(t *testing.T) {
 	files := map[string][]byte{"a.txt": textBytes(3000), "b.bin": randBytes(50, 5000), "c": {}}
 	names := []string{"a.txt", "b.bin", "c"}
