@@ -1,4 +1,6 @@
 # Build, test and install the llamafile toolchain.
+#   make demo       build bin/llamafile, put a model (MODEL=FILE.gguf) inside
+#                   it as bin/demo.llamafile and run that
 #   make            build every command into ./bin (static, CGO_ENABLED=0)
 #   make test       vet and test everything (arm64 kernels under qemu too)
 #   make install    install commands and man pages under PREFIX (default /usr/local)
@@ -21,7 +23,7 @@ ENGINE_PKG ?= ./cmd/$(ENGINE)
 
 export CGO_ENABLED := 0
 
-.PHONY: all test test-arm64 install cross clean FORCE
+.PHONY: all test test-arm64 install cross clean demo FORCE
 
 all: $(BINS)
 
@@ -37,6 +39,32 @@ bin/$(ENGINE): FORCE
 		set -- "$$@" "$$p=$$out"; \
 	done; \
 	echo "pack $@"; $(GO) run ./internal/mkape -o $@ "$$@"
+endif
+
+# make demo: bin/llamafile with MODEL and an .args (-m MODEL's name, then
+# DEMO_DEFAULTS, then the user's arguments) in its zip, as
+# bin/demo.llamafile, run with DEMO_RUN. MODEL defaults to stories260k.gguf
+# of the shared test data ($LLAMAFILE_SHARED, else ../shared).
+SHARED        ?= $(or $(LLAMAFILE_SHARED),../shared)
+MODEL         ?= $(wildcard $(SHARED)/testdata/models/stories260k.gguf)
+DEMO_DEFAULTS ?= --temp 0
+DEMO_RUN      ?= -p "Once upon a time" -n 64 --no-display-prompt
+TINYLLAMA_URL := https://huggingface.co/TheBloke/TinyLlama-1.1B-Chat-v1.0-GGUF/resolve/main/tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf
+
+ifeq ($(wildcard $(MODEL)),)
+demo:
+	@echo "make demo: no model$(if $(MODEL), ($(MODEL) does not exist)). Give a GGUF file as MODEL, for example:" >&2
+	@echo "  curl -L -o tinyllama.gguf $(TINYLLAMA_URL)" >&2
+	@echo "  make demo MODEL=tinyllama.gguf" >&2
+	@echo "(without MODEL it uses $(SHARED)/testdata/models/stories260k.gguf where that exists)" >&2
+	@exit 1
+else
+demo: bin/$(ENGINE) bin/zipalign
+	@mkdir -p bin/demo
+	cp bin/$(ENGINE) bin/demo.llamafile
+	printf '%s\n' -m '$(notdir $(MODEL))' $(DEMO_DEFAULTS) ... >bin/demo/.args
+	bin/zipalign -j0 bin/demo.llamafile '$(MODEL)' bin/demo/.args
+	./bin/demo.llamafile $(DEMO_RUN)
 endif
 
 test: test-arm64
