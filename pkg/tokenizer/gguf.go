@@ -94,7 +94,7 @@ func VocabFromGGUF(f *gguf.File) (*Vocab, error) {
 		{"tokenizer.ggml.add_space_prefix", &v.AddSpacePrefix},
 		{"tokenizer.ggml.remove_extra_whitespaces", &v.RemoveExtraWhitespaces},
 		{"tokenizer.ggml.normalizer.lowercase", &v.NormalizerLowercase},
-		{"tokenizer.ggml.normalizer.strip_accents", &v.NormalizerStripAcc},
+		{"tokenizer.ggml.normalizer.strip_accents", &v.NormalizerStripAccents},
 	}
 	for _, fl := range flags {
 		b, err := f.GetBool(fl.key)

@@ -49,9 +49,13 @@ type charSet struct {
 	high    [][2]rune // ranges over code points >= 0x80
 	highAll bool      // every code point >= 0x80 (from \S, \D, \W)
 	negate  bool
+	and     *charSet // when set, members must also be in and
 }
 
 func (s *charSet) has(c rune) bool {
+	if s.and != nil && !s.and.has(c) {
+		return false
+	}
 	var in bool
 	if c >= 0 && c < 128 {
 		in = s.ascii[c]
@@ -223,6 +227,17 @@ func (p *reParser) parseSeq() (*reNode, error) {
 	}
 	if len(seq.subs) == 1 {
 		return seq.subs[0], nil
+	}
+	// (?=[A])[B] matches one code point in both sets: fuse it into one set,
+	// so that repeating it needs no recursion (the Tekken and GPT-4o
+	// patterns repeat such pairs over whole words).
+	if len(seq.subs) == 2 {
+		look, set := seq.subs[0], seq.subs[1]
+		if look.kind == reLook && !look.negate && look.subs[0].kind == reSet && set.kind == reSet {
+			both := *set.set
+			both.and = look.subs[0].set
+			return &reNode{kind: reSet, set: &both}, nil
+		}
 	}
 	return seq, nil
 }

@@ -90,3 +90,39 @@ func TestEveryPreTokenizerCompiles(t *testing.T) {
 		}
 	}
 }
+
+// TestRegexLookaheadFusion checks that (?=[A])[B] behaves as one code point
+// in both sets, also when repeated.
+func TestRegexLookaheadFusion(t *testing.T) {
+	got := splitWords(t, `((?=[a-z])([^x]))+`, false, "abxcdXe")
+	want := []string{"ab", "x", "cd", "X", "e"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestSplitThousands compares the hand-written splitter with the generic
+// matcher on the pattern it replaces.
+func TestSplitThousands(t *testing.T) {
+	re, err := compileRegex(patThousands, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"1234567", "123", "12", "", "a123456b12 9999 x1234", "٣٤٥١٢٣", "1234567890123"} {
+		in := &splitInput{cpts: []rune(text)}
+		for _, offsets := range [][]int{{len(in.cpts)}, splitHalves(len(in.cpts))} {
+			want := re.split(in.cpts, offsets)
+			got := splitThousands(in, offsets)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%q %v: got %v, want %v", text, offsets, got, want)
+			}
+		}
+	}
+}
+
+func splitHalves(n int) []int {
+	if n < 2 {
+		return []int{n}
+	}
+	return []int{n / 2, n - n/2}
+}

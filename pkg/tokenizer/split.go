@@ -40,6 +40,9 @@ const (
 	patAfmoe   = `\p{AFMoE_digits}`
 	patLines   = `[^\n]+|[\n]+`
 	patAyaNums = `\d{1,3}(?=(?:\d{3})*\b)`
+	// Not special in llama.cpp, but the generic matcher needs quadratic time
+	// for it on long digit runs; splitThousands gives the same result.
+	patThousands = `(?=(\d{3})+(?!\d))`
 )
 
 func newPreTokenizer(t preType) (*preTokenizer, error) {
@@ -62,6 +65,8 @@ func newPreTokenizer(t preType) (*preTokenizer, error) {
 			step.custom = splitDigitGroups
 		case patLines:
 			step.custom = splitLines
+		case patThousands:
+			step.custom = splitThousands
 		default:
 			collapsed := false
 			for _, name := range categoryNames {
@@ -501,4 +506,42 @@ func splitLines(in *splitInput, offsets []int) []int {
 			s.add(pos)
 		}
 	})
+}
+
+// splitThousands implements (?=(\d{3})+(?!\d)) as std::regex_iterator
+// runs it: an empty match wherever the rest of an ASCII digit run is a
+// positive multiple of three digits long, each splitting the segment there
+// and adding an empty segment.
+func splitThousands(in *splitInput, offsets []int) []int {
+	out := make([]int, 0, len(offsets))
+	start := 0
+	for _, n := range offsets {
+		seg := in.cpts[start : start+n]
+		start += n
+		prev := 0
+		for i := 0; i < n; {
+			if seg[i] < '0' || seg[i] > '9' {
+				i++
+				continue
+			}
+			end := i
+			for end < n && seg[end] >= '0' && seg[end] <= '9' {
+				end++
+			}
+			for p := i; p+3 <= end; p++ {
+				if (end-p)%3 == 0 {
+					if p > prev {
+						out = append(out, p-prev)
+					}
+					out = append(out, 0)
+					prev = p
+				}
+			}
+			i = end
+		}
+		if prev < n {
+			out = append(out, n-prev)
+		}
+	}
+	return out
 }

@@ -45,18 +45,23 @@ type Vocab struct {
 	Pre    string    // tokenizer.ggml.pre (byte-level BPE only)
 	Tokens []string  // tokenizer.ggml.tokens
 	Scores []float32 // tokenizer.ggml.scores
-	Types  []int32   // tokenizer.ggml.token_type
+	Types  []int32   // tokenizer.ggml.token_type (TypeNormal, TypeControl, ...)
 	Merges []string  // tokenizer.ggml.merges ("left right"; rank = index)
 
-	BOS, EOS, EOT, EOM, UNK, SEP, PAD, Mask *uint32
-	FIMPre, FIMSuf, FIMMid, FIMPad, FIMRep  *uint32
-	FIMSep                                  *uint32
-	AddBOS, AddEOS, AddSEP                  *bool
-	AddSpacePrefix, RemoveExtraWhitespaces  *bool
-	NormalizerLowercase, NormalizerStripAcc *bool // tokenizer.ggml.normalizer.*
-	PrecompiledCharsmap                     []byte
-	ModelName                               string // general.name (some models get per-token attributes by name)
-	Architecture                            string // general.architecture
+	// Special token ids (tokenizer.ggml.bos_token_id and so on). Ids out of
+	// range are ignored, as llama.cpp does.
+	BOS, EOS, EOT, EOM, UNK, SEP, PAD, Mask        *uint32
+	FIMPre, FIMSuf, FIMMid, FIMPad, FIMRep, FIMSep *uint32
+
+	AddBOS, AddEOS, AddSEP *bool  // tokenizer.ggml.add_{bos,eos,sep}_token
+	AddSpacePrefix         *bool  // tokenizer.ggml.add_space_prefix
+	RemoveExtraWhitespaces *bool  // tokenizer.ggml.remove_extra_whitespaces
+	NormalizerLowercase    *bool  // tokenizer.ggml.normalizer.lowercase
+	NormalizerStripAccents *bool  // tokenizer.ggml.normalizer.strip_accents
+	PrecompiledCharsmap    []byte // tokenizer.ggml.precompiled_charsmap (Unigram)
+
+	ModelName    string // general.name (some models get per-token attributes by name)
+	Architecture string // general.architecture
 }
 
 // Null is the id that stands for "no such token".
@@ -206,8 +211,8 @@ func New(v *Vocab) (*Tokenizer, error) {
 		t.lowercase = *v.NormalizerLowercase
 	}
 	t.stripAccents = t.lowercase
-	if v.NormalizerStripAcc != nil {
-		t.stripAccents = *v.NormalizerStripAcc
+	if v.NormalizerStripAccents != nil {
+		t.stripAccents = *v.NormalizerStripAccents
 	}
 	t.detectSpecialTokens()
 	t.buildSpecialCache()

@@ -369,3 +369,19 @@ func BenchmarkNew(b *testing.B) {
 		}
 	}
 }
+
+// TestConcurrentEncode uses one tokenizer from several goroutines (run with
+// -race to check for shared state).
+func TestConcurrentEncode(t *testing.T) {
+	tok := loadTokenizer(t, "qwen2", func(v *Vocab) { v.Pre = "gpt-4o" }) // a regex pre-tokenizer
+	want := tok.Encode(benchText, true, true)
+	done := make(chan []int32)
+	for g := 0; g < 4; g++ {
+		go func() { done <- tok.Encode(benchText, true, true) }()
+	}
+	for g := 0; g < 4; g++ {
+		if got := <-done; !equalIDs(got, want) {
+			t.Error("concurrent Encode gave a different result")
+		}
+	}
+}
