@@ -23,6 +23,8 @@ type kqImpl struct {
 type kqFeatures struct {
 	avx2 bool // AVX2, FMA and F16C
 	bmi2 bool
+	// avx512 is AVX-512 F, BW and VL with VNNI (on top of avx2).
+	avx512 bool
 }
 
 func kqDetect() kqFeatures {
@@ -31,6 +33,8 @@ func kqDetect() kqFeatures {
 	return kqFeatures{
 		avx2: cpu.X86.HasAVX2 && cpu.X86.HasFMA && f16c,
 		bmi2: cpu.X86.HasBMI2,
+		avx512: cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
+			cpu.X86.HasAVX512VNNI,
 	}
 }
 
@@ -44,6 +48,8 @@ func kqImpls(f kqFeatures) []kqImpl {
 		{"Q5_K/AVX2", ggml.TypeQ5_K, f.avx2, vecDotQ5_KAVX2, false},
 		{"Q3_K/AVX2", ggml.TypeQ3_K, f.avx2, vecDotQ3_KAVX2, false},
 		{"Q2_K/AVX2", ggml.TypeQ2_K, f.avx2, vecDotQ2_KAVX2, false},
+		{"Q4_K/AVX512", ggml.TypeQ4_K, f.avx2 && f.avx512, vecDotQ4_KAVX512, false},
+		{"Q6_K/AVX512", ggml.TypeQ6_K, f.avx2 && f.avx512, vecDotQ6_KAVX512, false},
 		{"IQ4_XS/AVX2", ggml.TypeIQ4_XS, f.avx2 && f.bmi2, vecDotIQ4_XSAVX2, true},
 	}
 }
@@ -77,6 +83,12 @@ func kqDotQ2KAVX2(nb int, x, y *byte) float32
 
 //go:noescape
 func kqDotIQ4XSAVX2(nb int, x, y *byte) float32
+
+//go:noescape
+func kqDotQ4KAVX512(nb int, x, y *byte) float32
+
+//go:noescape
+func kqDotQ6KAVX512(nb int, x, y *byte) float32
 
 //go:noescape
 func kqDotQ6KAVX2(nb int, x, y *byte) float32
@@ -137,4 +149,20 @@ func vecDotIQ4_XSAVX2(n int, w, a []byte) float32 {
 		return 0
 	}
 	return kqDotIQ4XSAVX2(nb, &w[0], &a[0])
+}
+
+func vecDotQ4_KAVX512(n int, w, a []byte) float32 {
+	nb := kqBlocks(n, w, a, q4_KBytes)
+	if nb == 0 {
+		return 0
+	}
+	return kqDotQ4KAVX512(nb, &w[0], &a[0])
+}
+
+func vecDotQ6_KAVX512(n int, w, a []byte) float32 {
+	nb := kqBlocks(n, w, a, q6_KBytes)
+	if nb == 0 {
+		return 0
+	}
+	return kqDotQ6KAVX512(nb, &w[0], &a[0])
 }

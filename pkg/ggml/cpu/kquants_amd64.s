@@ -640,3 +640,187 @@ iq4xsdone:
 DATA kqIQ4NL<>+0(SB)/8, $0xf6eaddcfbfad9881
 DATA kqIQ4NL<>+8(SB)/8, $0x7159453526190d01
 GLOBL kqIQ4NL<>(SB), RODATA|NOPTR, $16
+
+// AVX-512 (F, BW, VL) with VNNI: 64 values per ZMM, and VPDPWSSD to scale
+// and accumulate the int16 pair sums in one instruction.
+
+// kqPermQ6K<> row 2k+p (64 bytes) selects for word l of a ZMM the int16
+// scale of group 8k+4p+l/8.
+DATA kqPermQ6K<>+0(SB)/8, $0x0000000000000000
+DATA kqPermQ6K<>+8(SB)/8, $0x0000000000000000
+DATA kqPermQ6K<>+16(SB)/8, $0x0001000100010001
+DATA kqPermQ6K<>+24(SB)/8, $0x0001000100010001
+DATA kqPermQ6K<>+32(SB)/8, $0x0002000200020002
+DATA kqPermQ6K<>+40(SB)/8, $0x0002000200020002
+DATA kqPermQ6K<>+48(SB)/8, $0x0003000300030003
+DATA kqPermQ6K<>+56(SB)/8, $0x0003000300030003
+DATA kqPermQ6K<>+64(SB)/8, $0x0004000400040004
+DATA kqPermQ6K<>+72(SB)/8, $0x0004000400040004
+DATA kqPermQ6K<>+80(SB)/8, $0x0005000500050005
+DATA kqPermQ6K<>+88(SB)/8, $0x0005000500050005
+DATA kqPermQ6K<>+96(SB)/8, $0x0006000600060006
+DATA kqPermQ6K<>+104(SB)/8, $0x0006000600060006
+DATA kqPermQ6K<>+112(SB)/8, $0x0007000700070007
+DATA kqPermQ6K<>+120(SB)/8, $0x0007000700070007
+DATA kqPermQ6K<>+128(SB)/8, $0x0008000800080008
+DATA kqPermQ6K<>+136(SB)/8, $0x0008000800080008
+DATA kqPermQ6K<>+144(SB)/8, $0x0009000900090009
+DATA kqPermQ6K<>+152(SB)/8, $0x0009000900090009
+DATA kqPermQ6K<>+160(SB)/8, $0x000a000a000a000a
+DATA kqPermQ6K<>+168(SB)/8, $0x000a000a000a000a
+DATA kqPermQ6K<>+176(SB)/8, $0x000b000b000b000b
+DATA kqPermQ6K<>+184(SB)/8, $0x000b000b000b000b
+DATA kqPermQ6K<>+192(SB)/8, $0x000c000c000c000c
+DATA kqPermQ6K<>+200(SB)/8, $0x000c000c000c000c
+DATA kqPermQ6K<>+208(SB)/8, $0x000d000d000d000d
+DATA kqPermQ6K<>+216(SB)/8, $0x000d000d000d000d
+DATA kqPermQ6K<>+224(SB)/8, $0x000e000e000e000e
+DATA kqPermQ6K<>+232(SB)/8, $0x000e000e000e000e
+DATA kqPermQ6K<>+240(SB)/8, $0x000f000f000f000f
+DATA kqPermQ6K<>+248(SB)/8, $0x000f000f000f000f
+GLOBL kqPermQ6K<>(SB), RODATA|NOPTR, $256
+
+// kqShiftQ6K<>: word shift counts 4 (low half), 2 (high half); then 0, 2.
+DATA kqShiftQ6K<>+0(SB)/8, $0x0004000400040004
+DATA kqShiftQ6K<>+8(SB)/8, $0x0004000400040004
+DATA kqShiftQ6K<>+16(SB)/8, $0x0004000400040004
+DATA kqShiftQ6K<>+24(SB)/8, $0x0004000400040004
+DATA kqShiftQ6K<>+32(SB)/8, $0x0002000200020002
+DATA kqShiftQ6K<>+40(SB)/8, $0x0002000200020002
+DATA kqShiftQ6K<>+48(SB)/8, $0x0002000200020002
+DATA kqShiftQ6K<>+56(SB)/8, $0x0002000200020002
+DATA kqShiftQ6K<>+64(SB)/8, $0x0000000000000000
+DATA kqShiftQ6K<>+72(SB)/8, $0x0000000000000000
+DATA kqShiftQ6K<>+80(SB)/8, $0x0000000000000000
+DATA kqShiftQ6K<>+88(SB)/8, $0x0000000000000000
+DATA kqShiftQ6K<>+96(SB)/8, $0x0002000200020002
+DATA kqShiftQ6K<>+104(SB)/8, $0x0002000200020002
+DATA kqShiftQ6K<>+112(SB)/8, $0x0002000200020002
+DATA kqShiftQ6K<>+120(SB)/8, $0x0002000200020002
+GLOBL kqShiftQ6K<>(SB), RODATA|NOPTR, $128
+
+// Q4KSTEP512 handles sub-blocks 2j and 2j+1 of a Q4_K block (qs at QOFF,
+// q8 at YOFF): the low nibbles go in the low half of Z8 and the high
+// nibbles in the high half, matching the 64 contiguous q8; row pair SOFF of
+// kqShufQ4K picks their scales from Z2. Adds to Z7.
+#define Q4KSTEP512(QOFF, YOFF, SOFF) \
+	VMOVDQU      QOFF(SI), Y8; \
+	VPSRLW       $4, Y8, Y9; \
+	VINSERTI64X4 $1, Y9, Z8, Z8; \
+	VPANDD       Z15, Z8, Z8; \
+	VPMADDUBSW   YOFF(DI), Z8, Z8; \
+	VPSHUFB      kqShufQ4K<>+SOFF(SB), Z2, Z10; \
+	VPDPWSSD     Z10, Z8, Z7
+
+// func kqDotQ4KAVX512(nb int, x, y *byte) float32
+TEXT ·kqDotQ4KAVX512(SB), NOSPLIT, $0-28
+	MOVQ nb+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS X12, X12, X12
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z15
+	TESTQ CX, CX
+	JLE q4k512done
+
+q4k512loop:
+	KSCALEMIN
+	VSHUFI64X2 $0x44, Z2, Z2, Z2 // scales in all four 128-bit lanes
+	VPXORD Z7, Z7, Z7
+	Q4KSTEP512(16, 4, 0)
+	Q4KSTEP512(48, 68, 64)
+	Q4KSTEP512(80, 132, 128)
+	Q4KSTEP512(112, 196, 192)
+	VEXTRACTI64X4 $1, Z7, Y8
+	VPADDD Y8, Y7, Y7
+	VCVTDQ2PS Y7, Y7
+	VFMADD231PS Y5, Y7, Y0
+
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q4k512loop
+
+q4k512done:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VSUBPS X12, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// Q6KHALF512 handles 128 values of a Q6_K block: ql at QL (64 bytes), qh
+// at QH (32 bytes), q8 at YOFF. The first ZMM holds values 0-63 (low
+// nibbles of ql, qh bits 0-1 and 2-3), the second values 64-127 (high
+// nibbles, qh bits 4-5 and 6-7). PA and PB pick their groups' scales from
+// Z1. Z15 = 0x0f bytes, Z14 = 0x30 bytes, Z13 and Z12 the qh word shifts.
+#define Q6KHALF512(QL, QH, YOFF, PA, PB) \
+	VMOVDQU64       QL(SI), Z6; \
+	VBROADCASTI64X4 QH(SI), Z8; \
+	VPSLLVW         Z13, Z8, Z9; \
+	VPANDD          Z14, Z9, Z9; \
+	VMOVDQA64       Z6, Z10; \
+	VPTERNLOGD      $0xea, Z9, Z15, Z10; \
+	VPMADDUBSW      YOFF(DI), Z10, Z10; \
+	VPERMW          Z1, PA, Z11; \
+	VPDPWSSD        Z11, Z10, Z7; \
+	VPSRLVW         Z12, Z8, Z9; \
+	VPANDD          Z14, Z9, Z9; \
+	VPSRLW          $4, Z6, Z6; \
+	VPTERNLOGD      $0xea, Z9, Z15, Z6; \
+	VPMADDUBSW      (YOFF+64)(DI), Z6, Z6; \
+	VPERMW          Z1, PB, Z11; \
+	VPDPWSSD        Z11, Z6, Z7
+
+// func kqDotQ6KAVX512(nb int, x, y *byte) float32
+TEXT ·kqDotQ6KAVX512(SB), NOSPLIT, $0-28
+	MOVQ nb+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	VXORPS Y0, Y0, Y0
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z15
+	MOVL $0x30303030, AX
+	VPBROADCASTD AX, Z14
+	VMOVDQU64 kqShiftQ6K<>+0(SB), Z13
+	VMOVDQU64 kqShiftQ6K<>+64(SB), Z12
+	VMOVDQU64 kqPermQ6K<>+0(SB), Z20
+	VMOVDQU64 kqPermQ6K<>+64(SB), Z21
+	VMOVDQU64 kqPermQ6K<>+128(SB), Z22
+	VMOVDQU64 kqPermQ6K<>+192(SB), Z23
+	TESTQ CX, CX
+	JLE q6k512done
+
+q6k512loop:
+	VPMOVSXBW 192(SI), Y1    // 16 int16 scales
+	VPMADDWD 260(DI), Y1, Y2 // scale * bsum
+	VPSLLD $5, Y2, Y2        // times the offset 32
+	VPXORD Z7, Z7, Z7
+	Q6KHALF512(0, 128, 4, Z20, Z21)
+	Q6KHALF512(64, 160, 132, Z22, Z23)
+	VEXTRACTI64X4 $1, Z7, Y8
+	VPADDD Y8, Y7, Y7
+	VPSUBD Y2, Y7, Y7
+	VCVTDQ2PS Y7, Y7
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X6
+	VCVTPH2PS X6, X6
+	VMULSS (DI), X6, X6
+	VBROADCASTSS X6, Y6
+	VFMADD231PS Y6, Y7, Y0
+
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q6k512loop
+
+q6k512done:
+	REDUCE8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET

@@ -192,3 +192,35 @@ func BenchmarkKQuantMatMul(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkKQuantVecDot times the dot kernels alone on one thread, over 64
+// rows of 4096 weights (cache-resident), generic and SIMD in turn.
+func BenchmarkKQuantVecDot(b *testing.B) {
+	generic := genericKernelSet()
+	const rows, cols = 64, 4096
+	for _, wt := range []ggml.Type{ggml.TypeQ4_K, ggml.TypeQ6_K, ggml.TypeQ5_K, ggml.TypeQ3_K, ggml.TypeQ2_K, ggml.TypeIQ4_XS} {
+		r := newRand()
+		m, _ := NewMatrix(wt, rows, cols, randomWeights(r, wt, scalesOf(wt), rows, cols))
+		a := QuantizeActivations(nil, nil, ggml.TypeQ8_K, randomFloats(r, cols, 1), 1, cols)
+		kernels := []kqImpl{{name: wt.String() + "/generic", dot: generic.vecDot[wt]}}
+		for _, im := range kqImpls(kqDetect()) {
+			if im.t == wt && im.ok {
+				kernels = append(kernels, im)
+			}
+		}
+		for _, im := range kernels {
+			b.Run(im.name, func(b *testing.B) {
+				rb := m.RowBytes()
+				b.SetBytes(int64(len(m.Data)))
+				var sink float32
+				for b.Loop() {
+					for i := 0; i < rows; i++ {
+						sink += im.dot(cols, m.Data[i*rb:(i+1)*rb], a.data)
+					}
+				}
+				b.ReportMetric(float64(2*rows*cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				_ = sink
+			})
+		}
+	}
+}
