@@ -16,11 +16,60 @@ type vecDotFunc func(n int, w, a []byte) float32
 // target type's block size.
 type convertFunc func(dst []byte, x []float32)
 
+// tileFunc is a multi-token tile kernel: it multiplies rows weight rows by
+// nt activation rows packed into a panel, writing
+//
+//	out[t*ldo + r] = dot(weight row r, activation t)
+//
+// for r in [0, rows) and t in [0, nt). Weight row r starts at
+// w[r*wStride:]; each row has cols elements. rows is a positive multiple of
+// the kernel's tileKernel.rows, nt is in [1, panelKind.tokens] of the
+// weight type's vec_dot type, and panel holds the nt tokens as the panel
+// packer of that type lays them out (see panelFunc). Each result must equal
+// (bit for bit, ideally) what the weight type's vecDot gives for the same
+// row and activation, because MatMul computes rows that do not fill a
+// group of tileKernel.rows with vecDot, and because results must not
+// depend on how rows and tokens are split among threads.
+//
+// A tile kernel keeps its accumulators in registers and loads, unpacks
+// (and, for the amd64 kernels, transposes) each weight block once for all
+// nt tokens: with a batch of prompt tokens this turns the memory-bound
+// matrix-vector product into a compute-bound one. It also serves nt == 1
+// (generation), so a weight type with a tile kernel uses it for every
+// MatMul.
+//
+// To add one for another weight type: install k.tile[type] (and, if its
+// vec_dot type has no packer yet, k.panel[vec_dot type]) from the
+// architecture's use* function.
+type tileFunc func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int)
+
+// tileKernel is a tile kernel and the row granularity it works in.
+type tileKernel struct {
+	fn   tileFunc
+	rows int // rows per call are a multiple of this
+}
+
+// panelFunc packs nt activation rows of cols elements, already converted
+// to a vec_dot type (row t at src[t*srcStride:]), into dst, which holds
+// exactly nt*panelKind.tokenBytes(cols) bytes, in the layout the tile
+// kernels of that vec_dot type read.
+type panelFunc func(dst, src []byte, srcStride, nt, cols int)
+
+// panelKind describes the panels of one vec_dot type. Activations are
+// packed in groups of tokens rows; the last group may be smaller.
+type panelKind struct {
+	pack       panelFunc
+	tokens     int                // tokens per group (the tile kernels' maximum nt)
+	tokenBytes func(cols int) int // panel bytes per token
+}
+
 // kernelSet is the dispatch table: one entry per type, generic Go by default
 // and replaced by SIMD versions where the CPU supports them.
 type kernelSet struct {
 	vecDot   [maxType]vecDotFunc  // by weight type
+	tile     [maxType]tileKernel  // by weight type; fn is nil where there is none
 	convert  [maxType]convertFunc // by vec_dot type
+	panel    [maxType]panelKind   // by vec_dot type; pack is nil where there is none
 	dotF32   func(a, b []float32) float32
 	sumSqF32 func(x []float32) float64
 }

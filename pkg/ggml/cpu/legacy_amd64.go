@@ -2,7 +2,117 @@
 
 package cpu
 
+import (
+	"github.com/llamafile-go/llamafile/pkg/ggml"
+	"golang.org/x/sys/cpu"
+)
+
+// legacyFeatures are the CPU features the legacy and float kernels use.
+type legacyFeatures struct {
+	avx2   bool // AVX2, FMA and F16C
+	avx512 bool // AVX-512 F, BW, VL, DQ and VNNI (and the AVX2 set)
+}
+
+func legacyDetect() legacyFeatures {
+	_, _, ecx, _ := legacyCPUID(1, 0)
+	f16c := ecx&(1<<29) != 0
+	var f legacyFeatures
+	f.avx2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && f16c
+	f.avx512 = f.avx2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
+		cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VNNI
+	return f
+}
+
+// legacyTile is one tile kernel, with whether this CPU can run it.
+type legacyTile struct {
+	name string
+	t    ggml.Type
+	ok   bool
+	k    tileKernel
+}
+
+// legacyTiles lists the tile kernels, for each type from the least to the
+// most capable, so that installing the supported ones in order leaves the
+// best one in place.
+func legacyTiles(f legacyFeatures) []legacyTile {
+	z := func(fn tileAsm, bb int) tileKernel { return tileKernel{asmTile(fn, bb), 16} }
+	return []legacyTile{
+		{"Q4_0/AVX512", ggml.TypeQ4_0, f.avx512, z(tileQ4_0AVX512, q4_0Bytes)},
+		{"Q4_1/AVX512", ggml.TypeQ4_1, f.avx512, z(tileQ4_1AVX512, q4_1Bytes)},
+		{"Q5_0/AVX512", ggml.TypeQ5_0, f.avx512, z(tileQ5_0AVX512, q5_0Bytes)},
+		{"Q5_1/AVX512", ggml.TypeQ5_1, f.avx512, z(tileQ5_1AVX512, q5_1Bytes)},
+		{"Q8_0/AVX512", ggml.TypeQ8_0, f.avx512, z(tileQ8_0AVX512, q8_0Bytes)},
+		{"IQ4_NL/AVX512", ggml.TypeIQ4_NL, f.avx512, z(tileIQ4_NLAVX512, iq4nlBytes)},
+	}
+}
+
+// legacyPanels returns the panel kinds for the Q8_0 and Q8_1 tile kernels
+// this CPU runs (tokens 0 where there are none).
+func legacyPanels(f legacyFeatures) (q8_0, q8_1 panelKind) {
+	if f.avx512 {
+		return panelKind{packQ8_0, 16, panelTokenBytes32}, panelKind{packQ8_1, 8, panelTokenBytes32}
+	}
+	return panelKind{}, panelKind{}
+}
+
 // useLegacyAMD64 installs the amd64 kernels for the float types and the
 // 32-element block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL) and the
-// activation converters. None yet.
-func useLegacyAMD64(k *kernelSet) {}
+// activation converters.
+func useLegacyAMD64(k *kernelSet) {
+	f := legacyDetect()
+	for _, lt := range legacyTiles(f) {
+		if lt.ok {
+			k.tile[lt.t] = lt.k
+		}
+	}
+	k.panel[ggml.TypeQ8_0], k.panel[ggml.TypeQ8_1] = legacyPanels(f)
+}
+
+// tileAsm is the signature of the assembly tile kernels: rows weight rows
+// from w (ws bytes apart) times nt tokens of the panel pan, with nb blocks
+// per row, into out[t*ldo+r].
+type tileAsm func(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+// asmTile wraps an assembly tile kernel for weights of bb bytes per block as
+// a tileFunc, checking the bounds the assembly relies on.
+func asmTile(fn tileAsm, bb int) tileFunc {
+	return func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int) {
+		nb := cols / qk
+		if rows <= 0 || nt <= 0 {
+			return
+		}
+		if nb == 0 {
+			for t := 0; t < nt; t++ {
+				clear(out[t*ldo : t*ldo+rows])
+			}
+			return
+		}
+		_ = w[(rows-1)*wStride+nb*bb-1]
+		_ = panel[nt*nb*panelBlockBytes-1]
+		_ = out[(nt-1)*ldo+rows-1]
+		fn(&w[0], wStride, rows, &panel[0], nb, nt, &out[0], ldo)
+	}
+}
+
+// legacyCPUID executes CPUID with the given leaf and sub-leaf.
+//
+//go:noescape
+func legacyCPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+
+//go:noescape
+func tileQ4_0AVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ4_1AVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ5_0AVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ5_1AVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ8_0AVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileIQ4_NLAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)

@@ -12,6 +12,9 @@ import (
 const (
 	tileRows   = 16
 	tileTokens = 16
+	// tileGroups is the number of row groups of a tile kernel in one unit
+	// of work.
+	tileGroups = 4
 	// serialWork is the number of multiply-adds below which MatMul runs on
 	// the calling goroutine: waking workers would cost more than it saves.
 	serialWork = 1 << 15
@@ -22,7 +25,8 @@ const (
 // ready to use and grows as needed, after which MatMul does not allocate. A
 // Workspace must not be used by two goroutines at once.
 type Workspace struct {
-	bufs [maxType][]byte // converted activations, by vec_dot type
+	bufs   [maxType][]byte // converted activations, by vec_dot type
+	panels [maxType][]byte // the same packed for tile kernels
 
 	// The tasks handed to the pool, with their run methods bound once so
 	// that calls do not allocate. self detects a copied Workspace, whose
@@ -53,6 +57,19 @@ type Activations struct {
 	N, Cols int
 	data    []byte
 	rowSize int
+
+	// The rows packed for tile kernels in groups of panelTokens tokens of
+	// tokenBytes bytes each (nil if the vec_dot type has no packer).
+	panel       []byte
+	panelTokens int
+	tokenBytes  int
+}
+
+// group returns the panel of the token group starting at token k0 and the
+// number of tokens in it.
+func (a *Activations) group(k0 int) ([]byte, int) {
+	nt := min(a.panelTokens, a.N-k0)
+	return a.panel[k0*a.tokenBytes : (k0+nt)*a.tokenBytes], nt
 }
 
 // QuantizeActivations converts n rows of cols float32 activations in x
@@ -64,10 +81,15 @@ type Activations struct {
 // bad type or shape (a programming error). A nil pool runs on the calling
 // goroutine; a nil ws uses a fresh Workspace (and so allocates).
 func QuantizeActivations(p *Pool, ws *Workspace, vt ggml.Type, x []float32, n, cols int) Activations {
+	return quantizeActivations(kern, p, ws, vt, x, n, cols)
+}
+
+// quantizeActivations is QuantizeActivations with the kernels of k.
+func quantizeActivations(k *kernelSet, p *Pool, ws *Workspace, vt ggml.Type, x []float32, n, cols int) Activations {
 	if ws == nil {
 		ws = new(Workspace)
 	}
-	if uint(vt) >= maxType || kern.convert[vt] == nil {
+	if uint(vt) >= maxType || k.convert[vt] == nil {
 		panic(fmt.Sprintf("cpu: QuantizeActivations: %v is not a vec_dot type", vt))
 	}
 	rs, err := actRowBytes(vt, cols)
@@ -85,7 +107,7 @@ func QuantizeActivations(p *Pool, ws *Workspace, vt ggml.Type, x []float32, n, c
 	}
 	buf = buf[:size]
 	a := Activations{Type: vt, N: n, Cols: cols, data: buf, rowSize: int(rs)}
-	ws.cv = convTask{conv: kern.convert[vt], x: x, cols: cols, dst: buf, rowSize: int(rs)}
+	ws.cv = convTask{conv: k.convert[vt], x: x, cols: cols, dst: buf, rowSize: int(rs)}
 	ws.bind()
 	if n == 1 || n*cols < serialWork {
 		ws.cvFn(0, n)
@@ -93,6 +115,19 @@ func QuantizeActivations(p *Pool, ws *Workspace, vt ggml.Type, x []float32, n, c
 		p.Run(n, ws.cvFn)
 	}
 	ws.cv = convTask{}
+	if pk := k.panel[vt]; pk.pack != nil && cols > 0 && n > 0 {
+		tb := pk.tokenBytes(cols)
+		pan := ws.panels[vt]
+		if cap(pan) < n*tb {
+			pan = make([]byte, n*tb)
+			ws.panels[vt] = pan
+		}
+		a.panel, a.panelTokens, a.tokenBytes = pan[:n*tb], pk.tokens, tb
+		for k0 := 0; k0 < n; k0 += pk.tokens {
+			dst, nt := a.group(k0)
+			pk.pack(dst, buf[k0*a.rowSize:], a.rowSize, nt, cols)
+		}
+	}
 	return a
 }
 
@@ -129,18 +164,31 @@ func (t *convTask) run(lo, hi int) {
 // too short (a programming error). A nil pool runs on the calling
 // goroutine; a nil ws uses a fresh Workspace (and so allocates).
 func MatMul(p *Pool, ws *Workspace, w Matrix, x []float32, n int, out []float32) {
+	matMul(kern, p, ws, w, x, n, out)
+}
+
+// matMul is MatMul with the kernels of k.
+func matMul(k *kernelSet, p *Pool, ws *Workspace, w Matrix, x []float32, n int, out []float32) {
 	vt, ok := VecDotType(w.Type)
 	if !ok {
 		panic(fmt.Sprintf("cpu: MatMul: unsupported weight type %v", w.Type))
 	}
-	a := QuantizeActivations(p, ws, vt, x, n, w.Cols)
-	MatMulQuantized(p, ws, w, a, out)
+	if ws == nil {
+		ws = new(Workspace)
+	}
+	a := quantizeActivations(k, p, ws, vt, x, n, w.Cols)
+	matMulQuantized(k, p, ws, w, a, out)
 }
 
 // MatMulQuantized is [MatMul] with activations already converted by
 // [QuantizeActivations] to w's vec_dot type: out[i*w.Rows + r] is the dot
 // product of row r of w with activation row i.
 func MatMulQuantized(p *Pool, ws *Workspace, w Matrix, a Activations, out []float32) {
+	matMulQuantized(kern, p, ws, w, a, out)
+}
+
+// matMulQuantized is MatMulQuantized with the kernels of k.
+func matMulQuantized(k *kernelSet, p *Pool, ws *Workspace, w Matrix, a Activations, out []float32) {
 	if ws == nil {
 		ws = new(Workspace)
 	}
@@ -156,37 +204,56 @@ func MatMulQuantized(p *Pool, ws *Workspace, w Matrix, a Activations, out []floa
 	if a.N == 0 || w.Rows == 0 {
 		return
 	}
-	nRB := (w.Rows + tileRows - 1) / tileRows
-	nTB := (a.N + tileTokens - 1) / tileTokens
 	ws.mm = mmTask{
-		dot: kern.vecDot[w.Type], w: w, rowBytes: w.RowBytes(),
-		a: a, out: out, nTB: nTB,
+		dot: k.vecDot[w.Type], w: w, rowBytes: w.RowBytes(),
+		a: a, out: out,
+		chunkRows: tileRows, chunkTokens: tileTokens,
 	}
+	if tk := k.tile[w.Type]; tk.fn != nil && a.panel != nil && w.Rows >= tk.rows {
+		ws.mm.tile = tk
+		ws.mm.chunkRows = tk.rows * tileGroups
+		ws.mm.chunkTokens = a.panelTokens
+	}
+	nRB := (w.Rows + ws.mm.chunkRows - 1) / ws.mm.chunkRows
+	ws.mm.nTB = (a.N + ws.mm.chunkTokens - 1) / ws.mm.chunkTokens
 	ws.bind()
 	if w.Rows*w.Cols*a.N < serialWork {
-		ws.mmFn(0, nRB*nTB)
+		ws.mmFn(0, nRB*ws.mm.nTB)
 	} else {
-		p.Run(nRB*nTB, ws.mmFn)
+		p.Run(nRB*ws.mm.nTB, ws.mmFn)
 	}
 	ws.mm = mmTask{} // drop references to the caller's data
 }
 
-// mmTask is one MatMul split into tiles; unit u is row block u/nTB, token
-// block u%nTB, so consecutive units share weight rows.
+// mmTask is one MatMul split into units of chunkRows weight rows by
+// chunkTokens tokens; unit u is row chunk u/nTB, token chunk u%nTB, so
+// consecutive units share weight rows.
 type mmTask struct {
-	dot      vecDotFunc
-	w        Matrix
-	rowBytes int
-	a        Activations
-	out      []float32
-	nTB      int
+	dot         vecDotFunc
+	tile        tileKernel // fn is nil if the dot products go through dot
+	w           Matrix
+	rowBytes    int
+	a           Activations
+	out         []float32
+	chunkRows   int
+	chunkTokens int
+	nTB         int
 }
 
 func (t *mmTask) run(lo, hi int) {
 	rows, cols := t.w.Rows, t.w.Cols
 	for u := lo; u < hi; u++ {
-		r0, k0 := u/t.nTB*tileRows, u%t.nTB*tileTokens
-		r1, k1 := min(r0+tileRows, rows), min(k0+tileTokens, t.a.N)
+		r0, k0 := u/t.nTB*t.chunkRows, u%t.nTB*t.chunkTokens
+		r1, k1 := min(r0+t.chunkRows, rows), min(k0+t.chunkTokens, t.a.N)
+		if t.tile.fn != nil {
+			// Whole groups of rows go through the tile kernel, the
+			// rest (at the end of the matrix) through dot.
+			panel, nt := t.a.group(k0)
+			if full := (r1 - r0) / t.tile.rows * t.tile.rows; full > 0 {
+				t.tile.fn(t.w.Data[r0*t.rowBytes:], t.rowBytes, full, panel, nt, cols, t.out[k0*rows+r0:], rows)
+				r0 += full
+			}
+		}
 		for r := r0; r < r1; r++ {
 			wr := t.w.Data[r*t.rowBytes : (r+1)*t.rowBytes]
 			for k := k0; k < k1; k++ {

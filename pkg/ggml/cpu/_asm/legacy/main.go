@@ -1,0 +1,372 @@
+// Command legacy generates legacy_amd64.s, the amd64 tile kernels for the
+// 32-element block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL) of package
+// cpu. Run it from this directory:
+//
+//	go run . -o ../../legacy_amd64.s
+//
+// # Tile kernels
+//
+// A tile kernel multiplies a group of weight rows by up to T activation
+// rows ("tokens") packed into a panel (see panel.go in package cpu). The
+// integer part of each block's dot product is computed with VPDPBUSD
+// (unsigned weight bytes times signed activation bytes), with the weight
+// rows transposed in registers so that each 32-bit lane belongs to one
+// weight row: lane r of register P_k holds elements 4k..4k+3 of row r, and
+// the activation's matching four bytes are broadcast from memory. The lane
+// sums are then whole-block dot products, so the float part (scale the
+// block sum by d_w*d_a and add it to the row's accumulator) is done for
+// all rows at once, in the same order and with the same roundings as the
+// generic kernels: the results are bit-identical to them.
+//
+// Weights are made unsigned by an offset (Q4_0: q = v+8, Q5_0: v+16,
+// Q8_0 and IQ4_NL: v+128); the offset times the activation block's sum,
+// which the panel stores, starts the integer accumulator.
+//
+// The AVX-512 kernels take 16 rows per group (one per lane of a ZMM
+// register) and up to 16 tokens (8 for the types with a min, which need a
+// second accumulator per token): Z0-Z7 hold the transposed weights, Z8 the
+// weight scales, Z15 the weight mins, Z16-Z31 the accumulators.
+//
+// The AVX2 kernels take 8 rows per group (one per lane of a YMM register)
+// and up to 4 tokens (16 registers).
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+)
+
+// wtype describes one weight type.
+type wtype struct {
+	name       string
+	blockBytes int
+	act        string // activation panel: "Q8_0" or "Q8_1"
+	shift      int    // log2 of the weight offset (Q8_0 panels)
+	mins       bool   // has a min (Q8_1 panels)
+	qsOff      int    // offset of the nibbles (or bytes for Q8_0)
+	qhOff      int    // offset of the fifth bits, or -1
+	iq4        bool   // IQ4_NL table lookup
+	q8         bool   // 32 bytes of int8 quants
+}
+
+var types = []wtype{
+	{name: "Q4_0", blockBytes: 18, act: "Q8_0", shift: 3, qsOff: 2, qhOff: -1},
+	{name: "Q4_1", blockBytes: 20, act: "Q8_1", mins: true, qsOff: 4, qhOff: -1},
+	{name: "Q5_0", blockBytes: 22, act: "Q8_0", shift: 4, qsOff: 6, qhOff: 2},
+	{name: "Q5_1", blockBytes: 24, act: "Q8_1", mins: true, qsOff: 8, qhOff: 4},
+	{name: "Q8_0", blockBytes: 34, act: "Q8_0", shift: 7, qsOff: 2, qhOff: -1, q8: true},
+	{name: "IQ4_NL", blockBytes: 18, act: "Q8_0", shift: 7, qsOff: 2, qhOff: -1, iq4: true},
+}
+
+// Panel layout of one block of T tokens: T*32 quant bytes, then T float32
+// scales, then T int32 values (Q8_0: minus the block's quant sum; Q8_1: the
+// float32 s = d*sum). 40*T bytes.
+func panelQ(T, t, k int) int { return 32*t + 4*k }
+func panelD(T, t int) int    { return 32*T + 4*t }
+func panelC(T, t int) int    { return 36*T + 4*t }
+
+type gen struct {
+	b bytes.Buffer
+}
+
+func (g *gen) i(format string, args ...any) {
+	fmt.Fprintf(&g.b, "\t"+format+"\n", args...)
+}
+
+func (g *gen) label(l string) { fmt.Fprintf(&g.b, "%s:\n", l) }
+
+func (g *gen) raw(s string) { g.b.WriteString(s) }
+
+// isa is one instruction-set flavour of the kernels.
+type isa struct {
+	name  string // function name suffix
+	v     string // vector register prefix: "Z" or "Y"
+	lanes int    // 128-bit lanes per register (rows per group / 4)
+	maxT  int    // tokens per call, Q8_0 panels
+	maxT1 int    // tokens per call, Q8_1 panels
+}
+
+var avx512 = isa{name: "AVX512", v: "Z", lanes: 4, maxT: 16, maxT1: 8}
+
+// Row pointers: rows 4l..4l+3 of the group are at lp[l] + i*SI.
+var lp = []string{"AX", "BX", "R10", "R13"}
+
+func rowAddr(off, row int) string {
+	l, i := row/4, row%4
+	idx := []string{"", "(SI*1)", "(SI*2)", "(R8*1)"}[i]
+	return fmt.Sprintf("%d(%s)%s", off, lp[l], idx)
+}
+
+func (s isa) reg(n int) string { return fmt.Sprintf("%s%d", s.v, n) }
+func (s isa) rows() int        { return 4 * s.lanes }
+
+// load4 loads 16 bytes at off from each row of the group into d[0..3]
+// (d[i] holds rows i, 4+i, 8+i, 12+i in its 128-bit lanes) and transposes
+// each lane as a 4x4 matrix of dwords, so that d[k] lane r holds dword k
+// of row r. t[0..3] are scratch.
+func (g *gen) load4(s isa, off int, d, t [4]int) {
+	for i := 0; i < 4; i++ {
+		g.i("VMOVDQU %s, X%d", rowAddr(off, i), d[i])
+		for l := 1; l < s.lanes; l++ {
+			if s.v == "Z" {
+				g.i("VINSERTI32X4 $%d, %s, Z%d, Z%d", l, rowAddr(off, 4*l+i), d[i], d[i])
+			} else {
+				g.i("VINSERTI128 $%d, %s, Y%d, Y%d", l, rowAddr(off, 4*l+i), d[i], d[i])
+			}
+		}
+	}
+	r := s.reg
+	g.i("VPUNPCKLDQ %s, %s, %s", r(d[1]), r(d[0]), r(t[0]))
+	g.i("VPUNPCKHDQ %s, %s, %s", r(d[1]), r(d[0]), r(t[1]))
+	g.i("VPUNPCKLDQ %s, %s, %s", r(d[3]), r(d[2]), r(t[2]))
+	g.i("VPUNPCKHDQ %s, %s, %s", r(d[3]), r(d[2]), r(t[3]))
+	g.i("VPUNPCKLQDQ %s, %s, %s", r(t[2]), r(t[0]), r(d[0]))
+	g.i("VPUNPCKHQDQ %s, %s, %s", r(t[2]), r(t[0]), r(d[1]))
+	g.i("VPUNPCKLQDQ %s, %s, %s", r(t[3]), r(t[1]), r(d[2]))
+	g.i("VPUNPCKHQDQ %s, %s, %s", r(t[3]), r(t[1]), r(d[3]))
+}
+
+// halves gathers the fp16 at off of every row of the group into the
+// float32 lanes of register dst (tmp is scratch).
+func (g *gen) halves(s isa, off, dst, tmp int) {
+	for j := 0; j < 8; j++ {
+		g.i("VPINSRW $%d, %s, X%d, X%d", j, rowAddr(off, j), dst, dst)
+	}
+	if s.rows() == 16 {
+		for j := 0; j < 8; j++ {
+			g.i("VPINSRW $%d, %s, X%d, X%d", j, rowAddr(off, 8+j), tmp, tmp)
+		}
+		g.i("VINSERTI128 $1, X%d, Y%d, Y%d", tmp, dst, dst)
+		g.i("VCVTPH2PS Y%d, Z%d", dst, dst)
+	} else {
+		g.i("VCVTPH2PS X%d, Y%d", dst, dst)
+	}
+}
+
+// prep loads block data of the current block of the row group: the eight
+// transposed unsigned-byte registers 0..7, the scales in 8, the mins in 15.
+func (g *gen) prep(s isa, w wtype) {
+	r := s.reg
+	if w.q8 {
+		g.load4(s, w.qsOff, [4]int{0, 1, 2, 3}, [4]int{4, 5, 6, 7})
+		g.load4(s, w.qsOff+16, [4]int{4, 5, 6, 7}, [4]int{10, 11, 12, 13})
+		for k := 0; k < 8; k++ {
+			g.i("VPXORD %s, %s, %s", r(9), r(k), r(k))
+		}
+	} else {
+		g.load4(s, w.qsOff, [4]int{0, 1, 2, 3}, [4]int{4, 5, 6, 7})
+		for k := 0; k < 4; k++ {
+			g.i("VPSRLD $4, %s, %s", r(k), r(k+4))
+			g.i("VPANDD %s, %s, %s", r(9), r(k), r(k))
+			g.i("VPANDD %s, %s, %s", r(9), r(k+4), r(k+4))
+		}
+		if w.iq4 {
+			for k := 0; k < 8; k++ {
+				g.i("VPSHUFB %s, %s, %s", r(k), r(14), r(k))
+			}
+		}
+		if w.qhOff >= 0 {
+			// Gather the 32-bit qh of each row into register 10's lanes.
+			for x := 0; x < s.lanes; x++ {
+				for j := 0; j < 4; j++ {
+					g.i("VPINSRD $%d, %s, X%d, X%d", j, rowAddr(w.qhOff, 4*x+j), 10+x, 10+x)
+				}
+			}
+			g.i("VINSERTI128 $1, X11, Y10, Y10")
+			if s.lanes == 4 {
+				g.i("VINSERTI128 $1, X13, Y12, Y12")
+				g.i("VINSERTI64X4 $1, Y12, Z10, Z10")
+			}
+			// Element 4k+i of a row is bit 4k+i of its qh: replicate qh
+			// byte k/2 over each dword, test bit (4k+i)%8 of byte i, and
+			// add 16 where it is set.
+			for k := 0; k < 8; k++ {
+				g.i("VPSHUFB q5ctrl<>+%d(SB), %s, %s", 64*(k/2), r(10), r(11))
+				g.i("VPTESTMB q5bits<>+%d(SB), %s, K1", 64*(k%2), r(11))
+				g.i("VPADDB %s, %s, K1, %s", r(14), r(k), r(k))
+			}
+		}
+	}
+	g.halves(s, 0, 8, 10)
+	if w.mins {
+		g.halves(s, 2, 15, 11)
+	}
+}
+
+// tileFunc emits the kernel for weight type w:
+//
+//	func tile<w><isa>(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+func (g *gen) tileFunc(s isa, w wtype) {
+	fn := fmt.Sprintf("tile%s%s", w.name, s.name)
+	maxT := s.maxT
+	if w.mins {
+		maxT = s.maxT1
+	}
+	g.raw(fmt.Sprintf("\n// func %s(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)\n", fn))
+	g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-64\n", fn))
+	g.i("MOVQ nt+40(FP), R9")
+	for T := 1; T <= maxT; T++ {
+		g.i("CMPQ R9, $%d", T)
+		g.i("JEQ %s_t%d", fn, T)
+	}
+	g.i("RET")
+	for T := 1; T <= maxT; T++ {
+		g.tileBody(s, w, fn, T)
+	}
+}
+
+func (g *gen) tileBody(s isa, w wtype, fn string, T int) {
+	r := s.reg
+	L := fmt.Sprintf("%s_t%d", fn, T)
+	g.label(L)
+	g.i("MOVQ w+0(FP), DI")
+	g.i("MOVQ ws+8(FP), SI")
+	g.i("LEAQ (SI)(SI*2), R8")
+	g.i("MOVQ out+48(FP), R11")
+	g.i("MOVQ rows+16(FP), R12")
+	g.i("SHRQ $%d, R12", map[int]int{8: 3, 16: 4}[s.rows()])
+	switch {
+	case w.q8:
+		g.i("MOVL $0x80808080, R9")
+	default:
+		g.i("MOVL $0x0f0f0f0f, R9")
+	}
+	g.i("VPBROADCASTD R9, %s", r(9))
+	switch {
+	case w.iq4:
+		g.i("VBROADCASTI32X4 iq4nl<>(SB), %s", r(14))
+	case w.qhOff >= 0:
+		g.i("MOVL $0x10101010, R9")
+		g.i("VPBROADCASTD R9, %s", r(14))
+	}
+	g.label(L + "_group")
+	g.i("MOVQ DI, AX")
+	g.i("LEAQ (DI)(SI*4), BX")
+	if s.lanes == 4 {
+		g.i("LEAQ (DI)(SI*8), R10")
+		g.i("LEAQ (BX)(SI*8), R13")
+	}
+	g.i("MOVQ pan+24(FP), DX")
+	g.i("MOVQ nb+32(FP), CX")
+	acc := func(t int) int { return 16 + t }
+	macc := func(t int) int { return 24 + t }
+	for t := 0; t < T; t++ {
+		g.i("VPXORD %s, %s, %s", r(acc(t)), r(acc(t)), r(acc(t)))
+		if w.mins {
+			g.i("VPXORD %s, %s, %s", r(macc(t)), r(macc(t)), r(macc(t)))
+		}
+	}
+	g.label(L + "_block")
+	g.prep(s, w)
+	for t := 0; t < T; t++ {
+		a, tmp := 10+2*(t%2), 11+2*(t%2)
+		if w.mins {
+			g.i("VPXORD %s, %s, %s", r(a), r(a), r(a))
+		} else {
+			g.i("VPBROADCASTD %d(DX), %s", panelC(T, t), r(a))
+			g.i("VPSLLD $%d, %s, %s", w.shift, r(a), r(a))
+		}
+		for k := 0; k < 8; k++ {
+			g.i("VPDPBUSD.BCST %d(DX), %s, %s", panelQ(T, t, k), r(k), r(a))
+		}
+		g.i("VCVTDQ2PS %s, %s", r(a), r(a))
+		g.i("VMULPS.BCST %d(DX), %s, %s", panelD(T, t), r(8), r(tmp))
+		g.i("VMULPS %s, %s, %s", r(tmp), r(a), r(a))
+		g.i("VADDPS %s, %s, %s", r(a), r(acc(t)), r(acc(t)))
+		if w.mins {
+			g.i("VMULPS.BCST %d(DX), %s, %s", panelC(T, t), r(15), r(tmp))
+			g.i("VADDPS %s, %s, %s", r(tmp), r(macc(t)), r(macc(t)))
+		}
+	}
+	for _, p := range lp[:s.lanes] {
+		g.i("ADDQ $%d, %s", w.blockBytes, p)
+	}
+	g.i("ADDQ $%d, DX", 40*T)
+	g.i("DECQ CX")
+	g.i("JNZ %s_block", L)
+	g.i("MOVQ ldo+56(FP), R9")
+	g.i("SHLQ $2, R9")
+	g.i("MOVQ R11, CX")
+	for t := 0; t < T; t++ {
+		if w.mins {
+			g.i("VADDPS %s, %s, %s", r(macc(t)), r(acc(t)), r(acc(t)))
+		}
+		g.i("VMOVUPS %s, (CX)", r(acc(t)))
+		if t < T-1 {
+			g.i("ADDQ R9, CX")
+		}
+	}
+	g.i("ADDQ $%d, R11", 4*s.rows())
+	g.i("MOVQ SI, R9")
+	g.i("SHLQ $%d, R9", map[int]int{8: 3, 16: 4}[s.rows()])
+	g.i("ADDQ R9, DI")
+	g.i("DECQ R12")
+	g.i("JNZ %s_group", L)
+	g.i("VZEROUPPER")
+	g.i("RET")
+}
+
+// data emits the constant tables.
+func (g *gen) data() {
+	// IQ4_NL levels plus 128, as unsigned bytes.
+	iq4 := []int{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
+	var b []byte
+	for _, v := range iq4 {
+		b = append(b, byte(v+128))
+	}
+	g.bytesData("iq4nl", b)
+	// q5ctrl: for k/2 = 0..3, 64 bytes: every dword takes byte k/2 of itself.
+	b = b[:0]
+	for h := 0; h < 4; h++ {
+		for d := 0; d < 16; d++ {
+			for i := 0; i < 4; i++ {
+				b = append(b, byte(4*(d%4)+h))
+			}
+		}
+	}
+	g.bytesData("q5ctrl", b)
+	// q5bits: for k even and odd, byte i of every dword tests bit (4k+i)%8.
+	b = b[:0]
+	for odd := 0; odd < 2; odd++ {
+		for d := 0; d < 16; d++ {
+			for i := 0; i < 4; i++ {
+				b = append(b, byte(1)<<(4*odd+i))
+			}
+		}
+	}
+	g.bytesData("q5bits", b)
+}
+
+func (g *gen) bytesData(name string, b []byte) {
+	for i := 0; i < len(b); i += 8 {
+		var v uint64
+		for j := 0; j < 8 && i+j < len(b); j++ {
+			v |= uint64(b[i+j]) << (8 * j)
+		}
+		n := min(8, len(b)-i)
+		g.raw(fmt.Sprintf("DATA %s<>+%d(SB)/%d, $0x%0*x\n", name, i, n, 2*n, v))
+	}
+	g.raw(fmt.Sprintf("GLOBL %s<>(SB), RODATA|NOPTR, $%d\n\n", name, len(b)))
+}
+
+func main() {
+	out := flag.String("o", "", "output file (default stdout)")
+	flag.Parse()
+	g := &gen{}
+	g.raw("// Code generated by _asm/legacy; DO NOT EDIT.\n\n//go:build !noasm\n\n#include \"textflag.h\"\n\n")
+	g.data()
+	for _, w := range types {
+		g.tileFunc(avx512, w)
+	}
+	src := g.b.Bytes()
+	if *out == "" {
+		os.Stdout.Write(src)
+		return
+	}
+	if err := os.WriteFile(*out, src, 0o644); err != nil {
+		log.Fatal(err)
+	}
+}

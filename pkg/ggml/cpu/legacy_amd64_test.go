@@ -1,0 +1,197 @@
+//go:build !noasm
+
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/llamafile-go/llamafile/pkg/ggml"
+)
+
+// legacyScales returns the fp16 scale offsets of weight type t (weightTypes).
+func legacyScales(t ggml.Type) []int {
+	for _, wt := range weightTypes {
+		if wt.t == t {
+			return wt.scales
+		}
+	}
+	panic(fmt.Sprintf("no weight type %v", t))
+}
+
+// checkClose compares a kernel's result with the generic one: the integer
+// parts are exact, so only float32 summation order may differ; the tile
+// kernels do the float operations of the generic kernels in the same
+// order, so they must match bit for bit unless the Go compiler fuses the
+// generic kernels' multiply-adds (GOAMD64=v3). exact counts matches.
+func checkClose(t *testing.T, what string, got, want, mag float64, exact *int) {
+	t.Helper()
+	if got == want {
+		*exact++
+		return
+	}
+	if !goFusesFMA() {
+		t.Fatalf("%s: got %g, generic %g: not bit-identical", what, got, want)
+	}
+	if d := math.Abs(got - want); !(d <= 1e-6*mag) {
+		t.Fatalf("%s: got %g, generic %g (diff %.3g, scale %.3g)", what, got, want, d, mag)
+	}
+}
+
+var fmaProbe = [3]float32{1 + 0x1p-12, 1 - 0x1p-12, -1}
+
+// goFusesFMA reports whether the compiler turned x*y+z into a fused
+// multiply-add in this build.
+func goFusesFMA() bool {
+	x, y, z := fmaProbe[0], fmaProbe[1], fmaProbe[2]
+	return x*y+z != 0
+}
+
+// dotMag is Σ|w·a| over the dequantized row and activation, the scale of
+// the rounding error of a dot product.
+func dotMag(t ggml.Type, w []byte, act []float64) float64 {
+	f := make([]float32, len(act))
+	if err := ggml.Dequantize(t, w, f); err != nil {
+		panic(err)
+	}
+	var m float64
+	for i, v := range f {
+		m += math.Abs(float64(v) * act[i])
+	}
+	return m
+}
+
+func TestLegacyTileKernels(t *testing.T) {
+	f := legacyDetect()
+	gen := genericKernelSet()
+	q8_0, q8_1 := legacyPanels(f)
+	ran := 0
+	for _, lt := range legacyTiles(f) {
+		if !lt.ok {
+			t.Logf("%s: not supported by this CPU, skipped", lt.name)
+			continue
+		}
+		ran++
+		vt := vecDotTypes[lt.t]
+		pk := q8_0
+		if vt == ggml.TypeQ8_1 {
+			pk = q8_1
+		}
+		r := newRand()
+		exact, total := 0, 0
+		for _, cols := range []int{32, 64, 96, 512, 2048} {
+			for _, rows := range []int{lt.k.rows, 2 * lt.k.rows, 3 * lt.k.rows} {
+				w := randomWeights(r, lt.t, legacyScales(lt.t), rows, cols)
+				rb, _ := RowBytes(lt.t, cols)
+				for _, nt := range []int{1, 2, 3, pk.tokens - 1, pk.tokens} {
+					x := randomFloats(r, nt*cols, 1)
+					a := quantizeActivations(gen, nil, nil, vt, x, nt, cols)
+					panel := make([]byte, nt*pk.tokenBytes(cols))
+					pk.pack(panel, a.data, a.rowSize, nt, cols)
+					const ldo = 1000
+					out := make([]float32, (nt-1)*ldo+rows+1)
+					out[len(out)-1] = 42 // must not be written
+					lt.k.fn(w, rb, rows, panel, nt, cols, out, ldo)
+					if out[len(out)-1] != 42 {
+						t.Fatalf("%s: wrote past the tile", lt.name)
+					}
+					for tk := 0; tk < nt; tk++ {
+						arow := a.data[tk*a.rowSize : (tk+1)*a.rowSize]
+						act := dequantActivations(vt, arow, cols)
+						for i := 0; i < rows; i++ {
+							wr := w[i*rb : (i+1)*rb]
+							want := gen.vecDot[lt.t](cols, wr, arow)
+							what := fmt.Sprintf("%s cols=%d rows=%d nt=%d: row %d token %d", lt.name, cols, rows, nt, i, tk)
+							checkClose(t, what, float64(out[tk*ldo+i]), float64(want), dotMag(lt.t, wr, act), &exact)
+							total++
+						}
+					}
+				}
+			}
+		}
+		t.Logf("%s: %d of %d results bit-identical to the generic kernel", lt.name, exact, total)
+	}
+	if ran == 0 {
+		t.Logf("no legacy tile kernel runs on this CPU")
+	}
+}
+
+// TestLegacyMatMulVsGeneric runs whole MatMuls with this CPU's kernels and
+// with the generic ones, over shapes that mix tile groups, leftover rows
+// and partial token groups.
+func TestLegacyMatMulVsGeneric(t *testing.T) {
+	gen := genericKernelSet()
+	arch := newKernelSet()
+	pool := NewPool(2)
+	defer pool.Close()
+	for _, wt := range weightTypes {
+		if wt.t.BlockSize() != 32 {
+			continue
+		}
+		if arch.tile[wt.t].fn == nil {
+			t.Logf("%v: no tile kernel on this CPU", wt.t)
+			continue
+		}
+		r := newRand()
+		exact, total := 0, 0
+		for _, shape := range [][3]int{{16, 32, 1}, {17, 64, 1}, {200, 512, 1}, {64, 256, 5}, {81, 160, 17}, {130, 512, 40}} {
+			rows, cols, n := shape[0], shape[1], shape[2]
+			m, _ := NewMatrix(wt.t, rows, cols, randomWeights(r, wt.t, wt.scales, rows, cols))
+			x := randomFloats(r, n*cols, 1)
+			got := make([]float32, n*rows)
+			want := make([]float32, n*rows)
+			matMul(arch, pool, &Workspace{}, m, x, n, got)
+			matMul(gen, pool, &Workspace{}, m, x, n, want)
+			vt := vecDotTypes[wt.t]
+			a := quantizeActivations(gen, nil, nil, vt, x, n, cols)
+			rb := m.RowBytes()
+			for k := 0; k < n; k++ {
+				act := dequantActivations(vt, a.data[k*a.rowSize:], cols)
+				for i := 0; i < rows; i++ {
+					what := fmt.Sprintf("%v %dx%d n=%d: out[%d][%d]", wt.t, rows, cols, n, k, i)
+					checkClose(t, what, float64(got[k*rows+i]), float64(want[k*rows+i]), dotMag(wt.t, m.Data[i*rb:(i+1)*rb], act), &exact)
+					total++
+				}
+			}
+		}
+		t.Logf("%v: %d of %d MatMul results bit-identical to the generic kernels", wt.t, exact, total)
+	}
+}
+
+// BenchmarkLegacyMatMul compares this CPU's kernels with the generic ones
+// in one run, on TinyLlama's matrix shapes.
+func BenchmarkLegacyMatMul(b *testing.B) {
+	pool := NewPool(0)
+	defer pool.Close()
+	sets := []struct {
+		name string
+		k    *kernelSet
+	}{{"generic", genericKernelSet()}, {"arch", newKernelSet()}}
+	for _, wt := range weightTypes {
+		if wt.t.BlockSize() != 32 && wt.t != ggml.TypeF16 && wt.t != ggml.TypeF32 && wt.t != ggml.TypeBF16 {
+			continue
+		}
+		for _, shape := range [][2]int{{2048, 2048}, {5632, 2048}} {
+			rows, cols := shape[0], shape[1]
+			r := newRand()
+			m, _ := NewMatrix(wt.t, rows, cols, randomWeights(r, wt.t, wt.scales, rows, cols))
+			for _, n := range []int{1, 64} {
+				x := randomFloats(r, n*cols, 1)
+				out := make([]float32, n*rows)
+				for _, s := range sets {
+					b.Run(fmt.Sprintf("%v/%dx%d/n=%d/%s", wt.t, rows, cols, n, s.name), func(b *testing.B) {
+						var ws Workspace
+						matMul(s.k, pool, &ws, m, x, n, out)
+						b.SetBytes(int64(len(m.Data)))
+						b.ResetTimer()
+						for i := 0; i < b.N; i++ {
+							matMul(s.k, pool, &ws, m, x, n, out)
+						}
+						b.ReportMetric(float64(2*rows*cols*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					})
+				}
+			}
+		}
+	}
+}
