@@ -1,6 +1,9 @@
 package model
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/llamafile-go/llamafile/internal/testutil"
@@ -9,20 +12,46 @@ import (
 // benchModels are the shared models the benchmarks run.
 var benchModels = []string{"stories260k", "synth-llama-q4_0", "synth-llama-f16", "synth-moe-q4_0"}
 
+// benchModelPaths returns the model files to benchmark: the shared models,
+// plus the files listed in $LLAMAFILE_BENCH_MODELS (separated by the OS
+// path-list separator), for example a TinyLlama-shaped model written by
+// internal/benchmodel/cmd/mkbenchmodel and quantized.
+func benchModelPaths(b *testing.B) map[string]string {
+	paths := map[string]string{}
+	for _, list := range filepath.SplitList(os.Getenv("LLAMAFILE_BENCH_MODELS")) {
+		if list != "" {
+			paths[strings.TrimSuffix(filepath.Base(list), ".gguf")] = list
+		}
+	}
+	if len(paths) > 0 && os.Getenv("LLAMAFILE_BENCH_SHARED") == "" {
+		return paths
+	}
+	for _, name := range benchModels {
+		paths[name] = testutil.SharedFile(b, "testdata/models/"+name+".gguf")
+	}
+	return paths
+}
+
+// benchTokens returns n token ids spread over the vocabulary.
+func benchTokens(m *Model, n int) []int32 {
+	toks := make([]int32, n)
+	for i := range toks {
+		toks[i] = int32(1 + i*7%(m.Params.Vocab-1))
+	}
+	return toks
+}
+
 // BenchmarkPrefill evaluates a 64-token prompt in one batch (like
 // llama-bench's pp test); tokens/s = 64 / (ns/op).
 func BenchmarkPrefill(b *testing.B) {
-	for _, name := range benchModels {
+	for name, path := range benchModelPaths(b) {
 		b.Run(name, func(b *testing.B) {
-			m := openModel(b, testutil.SharedFile(b, "testdata/models/"+name+".gguf"))
+			m := openModel(b, path)
 			s, err := m.NewState(StateOptions{ContextSize: 128, Threads: 2})
 			if err != nil {
 				b.Fatal(err)
 			}
-			toks := make([]int32, 64)
-			for i := range toks {
-				toks[i] = int32(1 + i*7%(m.Params.Vocab-1))
-			}
+			toks := benchTokens(m, 64)
 			b.ResetTimer()
 			for range b.N {
 				if err := s.EvalLast(toks, 0); err != nil {
@@ -35,20 +64,16 @@ func BenchmarkPrefill(b *testing.B) {
 }
 
 // BenchmarkDecode generates one token at a time after a 64-token context
-// (like llama-bench's tg test).
+// (like llama-bench's tg test) and reports the resident memory.
 func BenchmarkDecode(b *testing.B) {
-	for _, name := range benchModels {
+	for name, path := range benchModelPaths(b) {
 		b.Run(name, func(b *testing.B) {
-			m := openModel(b, testutil.SharedFile(b, "testdata/models/"+name+".gguf"))
+			m := openModel(b, path)
 			s, err := m.NewState(StateOptions{ContextSize: 128, Threads: 2})
 			if err != nil {
 				b.Fatal(err)
 			}
-			toks := make([]int32, 64)
-			for i := range toks {
-				toks[i] = int32(1 + i*7%(m.Params.Vocab-1))
-			}
-			if err := s.EvalLast(toks, 0); err != nil {
+			if err := s.EvalLast(benchTokens(m, 64), 0); err != nil {
 				b.Fatal(err)
 			}
 			tok := []int32{5}
@@ -59,6 +84,9 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+			if rss, ok := residentBytes(); ok {
+				b.ReportMetric(float64(rss)/(1<<20), "RSS-MiB")
+			}
 		})
 	}
 }

@@ -3,7 +3,6 @@ package model
 import (
 	"math"
 
-	"github.com/llamafile-go/llamafile/pkg/ggml"
 	"github.com/llamafile-go/llamafile/pkg/ggml/cpu"
 )
 
@@ -15,46 +14,11 @@ import (
 // expf is float32 exp, rounded from a float64 exp.
 func expf(x float32) float32 { return float32(math.Exp(float64(x))) }
 
-// rmsNorm writes x / sqrt(mean(x²) + eps) * w to out. Like ggml, the sum of
-// squares (float32 products) accumulates in float64 and the scale is a
-// float32.
-func rmsNorm(out, x, w []float32, eps float32) {
-	var sum float64
-	for _, v := range x {
-		sum += float64(v * v)
-	}
-	mean := float32(sum / float64(len(x)))
-	scale := 1 / float32(math.Sqrt(float64(mean+eps)))
-	w = w[:len(x)]
-	out = out[:len(x)]
-	for i, v := range x {
-		out[i] = v * scale * w[i]
-	}
-}
-
-// rmsNormRows applies rmsNorm to each of n rows of width d.
-func rmsNormRows(out, x, w []float32, eps float32, n, d int) {
-	for i := 0; i < n; i++ {
-		rmsNorm(out[i*d:(i+1)*d], x[i*d:(i+1)*d], w, eps)
-	}
-}
-
 // add sets dst[i] += src[i].
 func add(dst, src []float32) {
 	src = src[:len(dst)]
 	for i := range dst {
 		dst[i] += src[i]
-	}
-}
-
-// silu is x·sigmoid(x).
-func silu(x float32) float32 { return x / (1 + expf(-x)) }
-
-// swiglu sets gate[i] = silu(gate[i]) * up[i].
-func swiglu(gate, up []float32) {
-	up = up[:len(gate)]
-	for i, g := range gate {
-		gate[i] = silu(g) * up[i]
 	}
 }
 
@@ -190,154 +154,6 @@ func (r *rope) apply(x, c []float32) {
 	}
 }
 
-// roundF16 rounds x to the nearest F16 value.
-func roundF16(x float32) float32 { return ggml.FP16ToFP32(ggml.FP32ToFP16(x)) }
-
-// faTile is the number of queries (and keys) ggml's tiled flash-attention
-// kernel handles at once; batches of at least faTile queries take that
-// kernel, smaller ones the one-query-at-a-time kernel.
-const faTile = 64
-
-// attnScratch is per-query working memory for attention.
-type attnScratch struct {
-	qh  []float32 // query rounded to F16 (vector kernel)
-	acc []float32 // accumulator holding F16 values (vector kernel)
-	kq  []float32 // scores of one key tile (tiled kernel)
-	k32 []float32 // one key row widened to float32
-	v32 []float32 // one value row widened to float32
-}
-
-// attendVec computes softmax(q·K/√d)·V for one query against keys and
-// values 0..nKV-1 of an F16 cache, as ggml's one-query flash-attention
-// kernel does: the query is rounded to F16, scores are dot products of F16
-// values, the softmax is online and the weighted sum of values
-// accumulates in an F16 vector (rounded after every update). k and v hold
-// the head's F16 rows (2 bytes per element) with the given strides in
-// elements; out receives the head's output.
-func attendVec(out, q []float32, k, v []byte, kStride, vStride, nKV int, scale float32, s *attnScratch) {
-	_, sum := attendRange(q, k, v, kStride, vStride, 0, nKV, scale, s)
-	inv := float32(0)
-	if sum != 0 {
-		inv = 1 / sum
-	}
-	for i, a := range s.acc[:len(out)] {
-		out[i] = a * inv
-	}
-}
-
-// attendSplit is attendVec for a single query against a long cache, as
-// ggml computes it when it splits the keys across threads (one token, at
-// least 512 cache cells): the padded cache of nPad cells is cut into
-// chunks of ceil(nPad/chunks) cells, each chunk is attended as by
-// attendVec (F16 accumulator) to a partial (max, sum, float32 vector), and
-// the partials are merged in float32.
-func attendSplit(out, q []float32, k, v []byte, kStride, vStride, nKV, nPad, chunks int, scale float32, s *attnScratch) {
-	size := (nPad + chunks - 1) / chunks
-	clear(out)
-	m := float32(math.Inf(-1))
-	var sum float32
-	for c := 0; c < chunks; c++ {
-		lo, hi := c*size, min((c+1)*size, nKV)
-		if lo >= hi {
-			continue
-		}
-		mc, sc := attendRange(q, k, v, kStride, vStride, lo, hi, scale, s)
-		if sc == 0 {
-			continue
-		}
-		mnew := max(m, mc)
-		so, sn := expf(m-mnew), expf(mc-mnew)
-		for i, a := range s.acc[:len(out)] {
-			out[i] = out[i]*so + a*sn
-		}
-		sum = sum*so + sc*sn
-		m = mnew
-	}
-	if sum != 0 {
-		cpu.Scale(out, 1/sum)
-	}
-}
-
-// attendRange runs ggml's one-query online softmax over cache cells
-// lo..hi-1, leaving the F16-rounded weighted sum of values in s.acc and
-// returning the running maximum score and the sum of exponentials.
-func attendRange(q []float32, k, v []byte, kStride, vStride, lo, hi int, scale float32, s *attnScratch) (m, sum float32) {
-	d, dv := len(q), len(s.acc)
-	qh, acc, k32, v32 := s.qh[:d], s.acc[:dv], s.k32[:d], s.v32[:dv]
-	for i, x := range q {
-		qh[i] = roundF16(x)
-	}
-	clear(acc)
-	m = float32(math.Inf(-1))
-	for j := lo; j < hi; j++ {
-		cpu.FP16ToFP32Row(k32, k[2*j*kStride:2*(j*kStride+d)])
-		score := cpu.Dot(k32, qh) * scale
-		ms, vs := float32(1), float32(1)
-		if score > m {
-			old := m
-			m = score
-			ms = expf(old - m)
-			for i, a := range acc {
-				acc[i] = roundF16(a * ms)
-			}
-		} else {
-			vs = expf(score - m)
-		}
-		cpu.FP16ToFP32Row(v32, v[2*j*vStride:2*(j*vStride+dv)])
-		for i, a := range acc {
-			acc[i] = roundF16(a + v32[i]*vs)
-		}
-		sum = sum*ms + vs
-	}
-	return m, sum
-}
-
-// attendTiled computes the same as attendVec the way ggml's tiled
-// flash-attention kernel (used for batches of faTile or more queries) does:
-// float32 query, keys and values widened from F16, scores in float32, and a
-// float32 accumulator rescaled once per tile of faTile keys.
-func attendTiled(out, q []float32, k, v []byte, kStride, vStride, nKV int, scale float32, s *attnScratch) {
-	d, dv := len(q), len(out)
-	kq, k32, v32 := s.kq[:faTile], s.k32[:d], s.v32[:dv]
-	clear(out)
-	var sum float32
-	m := float32(math.Inf(-1))
-	for j0 := 0; j0 < nKV; j0 += faTile {
-		n := min(faTile, nKV-j0)
-		tmax := float32(math.Inf(-1))
-		for t := 0; t < n; t++ {
-			j := j0 + t
-			cpu.FP16ToFP32Row(k32, k[2*j*kStride:2*(j*kStride+d)])
-			kq[t] = cpu.Dot(q, k32) * scale
-			tmax = max(tmax, kq[t])
-		}
-		mnew := max(m, tmax)
-		if mnew > m {
-			ms := expf(m - mnew)
-			cpu.Scale(out, ms)
-			sum *= ms
-		}
-		m = mnew
-		var tsum float64
-		for t := 0; t < n; t++ {
-			e := expf(kq[t] - m)
-			kq[t] = e
-			tsum += float64(e)
-		}
-		sum += float32(tsum)
-		for t := 0; t < n; t++ {
-			j := j0 + t
-			cpu.FP16ToFP32Row(v32, v[2*j*vStride:2*(j*vStride+dv)])
-			cpu.AddScaled(out, v32, kq[t])
-		}
-	}
-	inv := float32(0)
-	if sum != 0 {
-		inv = 1 / sum
-	}
-	cpu.Scale(out, inv)
-}
-
 // moe computes a mixture-of-experts SwiGLU feed forward for n rows of xn
 // into out, as llama.cpp does for Mixtral-style layers: router logits,
 // softmax, the top ExpertsUsed experts, their weights renormalized to sum
@@ -384,9 +200,8 @@ func (s *State) moe(router cpu.Matrix, gate, up, down []cpu.Matrix, xn []float32
 			copy(in[r*d:(r+1)*d], xn[i*d:(i+1)*d])
 		}
 		g, u := s.gate[:m*ff], s.up[:m*ff]
-		s.matmul(gate[e], in, m, g)
-		s.matmul(up[e], in, m, u)
-		swiglu(g, u)
+		s.matmuls(in, m, []cpu.Matrix{gate[e], up[e]}, [][]float32{g, u})
+		s.swiglu(g, u)
 		dn := s.tmpE[:m*d]
 		s.matmul(down[e], g, m, dn)
 		for r, slot := range rows {

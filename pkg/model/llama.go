@@ -279,6 +279,73 @@ func (n *llama) scratch() scratchSizes {
 	return ss
 }
 
+func (n *llama) forward(s *State, tokens []int32, pos int, last bool) {
+	hp := n.hp
+	d := hp.Embd
+	nt := len(tokens)
+	dq, dkv := hp.Heads*hp.HeadDimK, hp.HeadsKV*hp.HeadDimK
+	x := s.x[:nt*d]
+	for i, t := range tokens {
+		cpu.Row(n.tokEmbd, int(t), x[i*d:(i+1)*d])
+	}
+	rc := s.ropeCache[:nt*hp.RopeDims]
+	for i := 0; i < nt; i++ {
+		n.rope.cache(pos+i, rc[i*hp.RopeDims:(i+1)*hp.RopeDims])
+	}
+	xn := s.xn[:nt*d]
+	out := s.tmp[:nt*d]
+	s.addNorm(x, nil, xn, n.layers[0].attnNorm, hp.RMSEps, nt, d)
+	for il := range n.layers {
+		L := &n.layers[il]
+		q, k, v := s.q[:nt*dq], s.k[:nt*dkv], s.v[:nt*dkv]
+		var qkv []float32
+		if L.fused {
+			qkv = s.qkv[:nt*(dq+2*dkv)]
+			s.matmul(L.wqkv, xn, nt, qkv)
+			s.ropeStore(il, pos, nt, qkv, sub(L.bqkv, 0, dq), sub(L.bqkv, dq, dq+dkv), sub(L.bqkv, dq+dkv, dq+2*dkv), &n.rope)
+		} else {
+			s.matmuls(xn, nt, []cpu.Matrix{L.wq, L.wk, L.wv}, [][]float32{q, k, v})
+			s.ropeStore(il, pos, nt, nil, L.bq, L.bk, L.bv, &n.rope)
+		}
+		s.attention(il, nt, pos, n.kqScale)
+		s.matmul(L.wo, s.att, nt, out)
+		if last && il == len(n.layers)-1 && nt > 1 {
+			// Only the last token's output is wanted: finish just that row.
+			copy(x[:d], x[(nt-1)*d:])
+			copy(out[:d], out[(nt-1)*d:])
+			nt = 1
+			x, xn, out = x[:d], xn[:d], out[:d]
+		}
+		addBias(out, L.bo, nt)
+		s.addNorm(x, out, xn, L.ffnNorm, hp.RMSEps, nt, d)
+		if hp.Experts == 0 {
+			gate, up := s.gate[:nt*hp.FF], s.up[:nt*hp.FF]
+			s.matmuls(xn, nt, []cpu.Matrix{L.gate, L.up}, [][]float32{gate, up})
+			addBias(gate, L.bGate, nt)
+			addBias(up, L.bUp, nt)
+			s.swiglu(gate, up)
+			s.matmul(L.down, gate, nt, out)
+			addBias(out, L.bDown, nt)
+		} else {
+			s.moe(L.router, L.gateE, L.upE, L.downE, xn, nt, out)
+		}
+		norm := n.outNorm
+		if il+1 < len(n.layers) {
+			norm = n.layers[il+1].attnNorm
+		}
+		s.addNorm(x, out, xn, norm, hp.RMSEps, nt, d)
+	}
+	s.matmul(n.output, xn, nt, s.outLogits(nt))
+}
+
+// sub returns b[lo:hi], or nil for a nil b.
+func sub(b []float32, lo, hi int) []float32 {
+	if b == nil {
+		return nil
+	}
+	return b[lo:hi]
+}
+
 // addBias adds b to each of n rows of x (no-op for nil b).
 func addBias(x, b []float32, n int) {
 	if b == nil {
@@ -288,85 +355,4 @@ func addBias(x, b []float32, n int) {
 	for i := 0; i < n; i++ {
 		add(x[i*d:(i+1)*d], b)
 	}
-}
-
-func (n *llama) forward(s *State, tokens []int32, pos int, last bool) {
-	hp := n.hp
-	d := hp.Embd
-	nt := len(tokens)
-	dq, dkv := hp.Heads*hp.HeadDimK, hp.HeadsKV*hp.HeadDimK
-	hd := hp.HeadDimK
-	x := s.x[:nt*d]
-	for i, t := range tokens {
-		cpu.Row(n.tokEmbd, int(t), x[i*d:(i+1)*d])
-	}
-	rc := s.ropeCache[:nt*hp.RopeDims]
-	for i := 0; i < nt; i++ {
-		n.rope.cache(pos+i, rc[i*hp.RopeDims:(i+1)*hp.RopeDims])
-	}
-	for il := range n.layers {
-		L := &n.layers[il]
-		xn := s.xn[:nt*d]
-		rmsNormRows(xn, x, L.attnNorm, hp.RMSEps, nt, d)
-		q, k, v := s.q[:nt*dq], s.k[:nt*dkv], s.v[:nt*dkv]
-		if L.fused {
-			w := dq + 2*dkv
-			qkv := s.qkv[:nt*w]
-			s.matmul(L.wqkv, xn, nt, qkv)
-			addBias(qkv, L.bqkv, nt)
-			for i := 0; i < nt; i++ {
-				row := qkv[i*w : (i+1)*w]
-				copy(q[i*dq:(i+1)*dq], row[:dq])
-				copy(k[i*dkv:(i+1)*dkv], row[dq:dq+dkv])
-				copy(v[i*dkv:(i+1)*dkv], row[dq+dkv:])
-			}
-		} else {
-			s.matmul(L.wq, xn, nt, q)
-			s.matmul(L.wk, xn, nt, k)
-			s.matmul(L.wv, xn, nt, v)
-			addBias(q, L.bq, nt)
-			addBias(k, L.bk, nt)
-			addBias(v, L.bv, nt)
-		}
-		for i := 0; i < nt; i++ {
-			c := rc[i*hp.RopeDims : (i+1)*hp.RopeDims]
-			for h := 0; h < hp.Heads; h++ {
-				n.rope.apply(q[i*dq+h*hd:i*dq+(h+1)*hd], c)
-			}
-			for h := 0; h < hp.HeadsKV; h++ {
-				n.rope.apply(k[i*dkv+h*hd:i*dkv+(h+1)*hd], c)
-			}
-		}
-		s.kv.store(il, pos, nt, k, v)
-		s.attention(il, nt, pos, n.kqScale)
-		out := s.tmp[:nt*d]
-		s.matmul(L.wo, s.att, nt, out)
-		addBias(out, L.bo, nt)
-		if last && il == len(n.layers)-1 && nt > 1 {
-			// Only the last token's output is wanted: finish just that row.
-			copy(x[:d], x[(nt-1)*d:])
-			copy(out[:d], out[(nt-1)*d:])
-			nt = 1
-			x, out = x[:d], out[:d]
-		}
-		add(x, out)
-		xn = s.xn[:nt*d]
-		rmsNormRows(xn, x, L.ffnNorm, hp.RMSEps, nt, d)
-		if hp.Experts == 0 {
-			gate, up := s.gate[:nt*hp.FF], s.up[:nt*hp.FF]
-			s.matmul(L.gate, xn, nt, gate)
-			s.matmul(L.up, xn, nt, up)
-			addBias(gate, L.bGate, nt)
-			addBias(up, L.bUp, nt)
-			swiglu(gate, up)
-			s.matmul(L.down, gate, nt, out)
-			addBias(out, L.bDown, nt)
-		} else {
-			s.moe(L.router, L.gateE, L.upE, L.downE, xn, nt, out)
-		}
-		add(x, out)
-	}
-	xn := s.xn[:nt*d]
-	rmsNormRows(xn, x, n.outNorm, hp.RMSEps, nt, d)
-	s.matmul(n.output, xn, nt, s.outLogits(nt))
 }

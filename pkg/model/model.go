@@ -17,10 +17,12 @@
 // nothing.
 //
 // Numerics follow ggml's CPU backend, which llama.cpp runs by default: the
-// key/value cache is F16 and attention is computed the way ggml's flash
-// attention kernels do; matrix products go through package
-// [github.com/llamafile-go/llamafile/pkg/ggml/cpu], which quantizes
-// activations as ggml does.
+// key/value cache is F16 (or F32 or Q8_0, see [CacheType]) and attention
+// is computed the way ggml's flash attention kernels do; matrix products
+// go through package [github.com/llamafile-go/llamafile/pkg/ggml/cpu],
+// which quantizes activations as ggml does (once for the matrices that
+// share an input). Matrix products, attention and the element-wise steps
+// between them all run on the State's threads.
 package model
 
 import (
@@ -153,11 +155,19 @@ type StateOptions struct {
 	// BatchThreads is the number of threads for batches of several
 	// tokens; 0 means Threads.
 	BatchThreads int
+	// CacheTypeK and CacheTypeV are the element types of the key and
+	// value caches (llama.cpp's --cache-type-k/-v); the zero value is F16.
+	// Q8_0 needs key (value) lengths that are multiples of 32.
+	CacheTypeK, CacheTypeV CacheType
 }
 
 // State is the evaluation state of one sequence: its key/value cache,
 // working buffers and the logits of the last batch. A State is not safe
 // for concurrent use.
+//
+// Its buffers are sized by the batch size (and the thread count), not by
+// the context: besides the cache, a State holds a few activation rows per
+// batch token and the logits of the rows an evaluation returns.
 type State struct {
 	m         *Model
 	opts      StateOptions
@@ -166,7 +176,6 @@ type State struct {
 	pool1     *cpu.Pool // single-token pool
 	poolN     *cpu.Pool // batch pool
 	ws        *cpu.Workspace
-	rope      rope
 	ropeCache []float32 // [batch][RopeDims]
 
 	// Per-token buffers, sized for BatchSize tokens.
@@ -181,11 +190,13 @@ type State struct {
 	moeOut       []float32 // per-token, per-slot expert outputs
 	tmpE         []float32 // expert down-projection output
 	moeRows      []int
-	scr          []attnScratch // per (token, head)
+	slots        []attnSlot // attention scratch, one per work slot
 	attn         attnJob
 	attnFn       func(lo, hi int) // s.attnRun
+	ew           ewJob            // element-wise work being run
+	ewFns        ewFuncs          // its bound functions
 
-	logits    []float32 // [rows][Vocab]
+	logits    []float32 // [rows][Vocab], grown as needed
 	logitRows int       // rows in logits
 	logitsOff int       // where the current forward pass writes logits
 	lastOnly  bool      // logits hold only the last position
@@ -217,7 +228,11 @@ func (m *Model) NewState(opts StateOptions) (*State, error) {
 	s := &State{m: m, opts: opts}
 	ss := m.net.scratch()
 	b := opts.BatchSize
-	s.kv = newKVCache(hp.Layers, opts.ContextSize, hp.HeadsKV*hp.HeadDimK, hp.HeadsKV*hp.HeadDimV)
+	var err error
+	s.kv, err = newKVCache(hp.Layers, opts.ContextSize, hp.HeadsKV, hp.HeadDimK, hp.HeadDimV, opts.CacheTypeK, opts.CacheTypeV)
+	if err != nil {
+		return nil, err
+	}
 	s.pool1 = cpu.NewPool(opts.Threads)
 	s.poolN = s.pool1
 	if opts.BatchThreads != opts.Threads {
@@ -246,18 +261,18 @@ func (m *Model) NewState(opts StateOptions) (*State, error) {
 		s.moeRows = make([]int, 0, b*ss.expertsUsed)
 		s.tmpE = make([]float32, b*hp.Embd)
 	}
-	s.scr = make([]attnScratch, b*hp.Heads)
-	for i := range s.scr {
-		s.scr[i] = attnScratch{
-			qh:  make([]float32, hp.HeadDimK),
-			acc: make([]float32, hp.HeadDimV),
-			kq:  make([]float32, faTile),
-			k32: make([]float32, hp.HeadDimK),
-			v32: make([]float32, hp.HeadDimV),
-		}
+	// Four attention slots per thread balance the load; each converts a
+	// query once here so that decoding allocates nothing later.
+	s.slots = make([]attnSlot, 4*max(opts.Threads, opts.BatchThreads))
+	vt, _ := cpu.VecDotType(s.kv.kt)
+	for i := range s.slots {
+		s.slots[i] = newAttnSlot(hp.HeadDimK, hp.HeadDimV)
+		cpu.QuantizeActivations(nil, &s.slots[i].ws, vt, s.q[:hp.HeadDimK], 1, hp.HeadDimK)
 	}
-	s.logits = make([]float32, b*hp.Vocab)
+	// The logits of one row; evaluations that return more grow them.
+	s.logits = make([]float32, hp.Vocab)
 	s.attnFn = s.attnRun
+	s.ewFns = ewFuncs{addNorm: s.addNormRun, swiglu: s.swigluRun, add: s.addRun, qkv: s.ropeStoreRun}
 	return s, nil
 }
 
@@ -368,70 +383,6 @@ func (s *State) LastLogits() []float32 { return s.Logits(s.nTokens - 1) }
 func (s *State) outLogits(rows int) []float32 {
 	v := s.m.Params.Vocab
 	return s.logits[s.logitsOff : s.logitsOff+rows*v]
-}
-
-// matmul computes out = w·x for n input rows of x.
-func (s *State) matmul(w cpu.Matrix, x []float32, n int, out []float32) {
-	cpu.MatMul(s.pool, s.ws, w, x[:n*w.Cols], n, out[:n*w.Rows])
-}
-
-// attention computes the attention output for n tokens at positions
-// pos.. of layer l, whose queries are in s.q and keys and values already
-// in the cache, into s.att.
-func (s *State) attention(l, n, pos int, scale float32) {
-	hp := s.m.Params
-	// ggml's tiled kernel needs a batch of faTile queries and a value
-	// length that fills whole SIMD vectors (16 floats with AVX-512, which
-	// the reference outputs use).
-	j := attnJob{layer: l, pos: pos, scale: scale, tiled: n >= faTile && hp.HeadDimV%16 == 0}
-	if n == 1 {
-		// For one token ggml splits a cache view of at least 512 cells
-		// across its threads. The view covers the used cells rounded up
-		// to 256, within the cache size, itself rounded up to 256.
-		size := (s.opts.ContextSize + 255) / 256 * 256
-		if pad := min(size, max(256, (pos+1+255)/256*256)); pad >= 512 {
-			j.split, j.pad = s.pool.Threads(), pad
-		}
-	}
-	s.attn = j
-	s.pool.Run(n*hp.Heads, s.attnFn)
-}
-
-// attnJob holds the parameters of the attention pass being run, so that
-// the function handed to the pool is made once per State.
-type attnJob struct {
-	layer, pos int
-	scale      float32
-	tiled      bool
-	split, pad int // key chunks and padded cache cells (split > 0: attendSplit)
-}
-
-// attnRun computes attention for (token, head) items lo..hi-1 of s.attn.
-func (s *State) attnRun(lo, hi int) {
-	hp := s.m.Params
-	j := s.attn
-	dk, dv := hp.HeadDimK, hp.HeadDimV
-	group := hp.Heads / hp.HeadsKV
-	kc, vc := s.kv.k[j.layer], s.kv.v[j.layer]
-	kDim, vDim := s.kv.kDim, s.kv.vDim
-	qDim, aDim := hp.Heads*dk, hp.Heads*dv
-	for it := lo; it < hi; it++ {
-		i, h := it/hp.Heads, it%hp.Heads
-		kvh := h / group
-		q := s.q[i*qDim+h*dk : i*qDim+(h+1)*dk]
-		out := s.att[i*aDim+h*dv : i*aDim+(h+1)*dv]
-		k := kc[2*kvh*dk:]
-		v := vc[2*kvh*dv:]
-		nKV := j.pos + i + 1
-		switch {
-		case j.tiled:
-			attendTiled(out, q, k, v, kDim, vDim, nKV, j.scale, &s.scr[it])
-		case j.split > 0:
-			attendSplit(out, q, k, v, kDim, vDim, nKV, j.pad, j.split, j.scale, &s.scr[it])
-		default:
-			attendVec(out, q, k, v, kDim, vDim, nKV, j.scale, &s.scr[it])
-		}
-	}
 }
 
 // loader reads hyperparameters and tensors for an architecture, wrapping

@@ -1,0 +1,351 @@
+package model
+
+import (
+	"math"
+
+	"github.com/llamafile-go/llamafile/pkg/ggml"
+	"github.com/llamafile-go/llamafile/pkg/ggml/cpu"
+)
+
+// Attention over the key/value cache, computed the way ggml's CPU flash
+// attention (ggml_compute_forward_flash_attn_ext) does, which llama.cpp
+// uses by default:
+//
+//   - The vector kernel (batches of fewer than faTile queries, and any
+//     batch whose cache is Q8_0 or whose key and value types differ)
+//     converts each query to the vec_dot type of the key type (F16
+//     rounding for an F16 cache, Q8_0 quantization for a Q8_0 cache), takes
+//     dot products with the key rows, and runs an online softmax over the
+//     keys, accumulating the weighted values in an F16 vector when the
+//     values are F16 (rounded after every update) and in float32
+//     otherwise.
+//   - The tiled kernel (batches of at least faTile queries, F32 or F16
+//     cache, same types) uses float32 queries and keys widened to float32,
+//     and rescales a float32 accumulator once per tile of faTile keys.
+//   - A single query over a cache view of at least 512 cells (F32 or F16,
+//     same types) is split into as many key ranges as there are threads;
+//     each range is attended as by the vector kernel and the partial
+//     results are merged in float32. This depends on the thread count, as
+//     it does in llama.cpp.
+//
+// Work is spread over the State's pool in "slots": each slot owns scratch
+// memory and takes every slots-th work item, so that results do not depend
+// on which thread runs what.
+
+// faTile is the number of queries (and keys) ggml's tiled flash-attention
+// kernel handles at once; batches of at least faTile queries take that
+// kernel, smaller ones the one-query-at-a-time kernel.
+const faTile = 64
+
+// kvChunk is the number of cache cells whose scores the vector kernel
+// computes with one matrix product.
+const kvChunk = 256
+
+// attnSlot is the scratch memory of one attention worker.
+type attnSlot struct {
+	ws     cpu.Workspace // the converted query
+	scores []float32     // kvChunk scores
+	acc    []float32     // DV: value accumulator (vector kernel)
+	part   []float32     // DV: merged partial results (split kernel)
+	v32    []float32     // DV: one value row widened to float32
+
+	// Tiled kernel: a block of up to faTile queries of one head against
+	// tiles of faTile keys.
+	q32    []float32 // [faTile][DK] queries
+	k32    []float32 // [faTile][DK] keys widened to float32
+	vt32   []float32 // [faTile][DV] values widened to float32
+	kq     []float32 // [faTile] scores of one query
+	accT   []float32 // [faTile][DV] accumulators
+	m, sum [faTile]float32
+}
+
+func newAttnSlot(dk, dv int) attnSlot {
+	return attnSlot{
+		scores: make([]float32, kvChunk),
+		acc:    make([]float32, dv),
+		part:   make([]float32, dv),
+		v32:    make([]float32, dv),
+	}
+}
+
+// tiledScratch allocates the tiled kernel's buffers on first use.
+func (sc *attnSlot) tiledScratch(dk, dv int) {
+	if sc.q32 == nil {
+		sc.q32 = make([]float32, faTile*dk)
+		sc.k32 = make([]float32, faTile*dk)
+		sc.vt32 = make([]float32, faTile*dv)
+		sc.kq = make([]float32, faTile)
+		sc.accT = make([]float32, faTile*dv)
+	}
+}
+
+// attnJob holds the parameters of the attention pass being run, so that
+// the function handed to the pool is made once per State.
+type attnJob struct {
+	layer, pos, n int
+	scale         float32
+	tiled         bool
+	split, pad    int // key ranges and padded cache cells (split > 0)
+	items, slots  int
+}
+
+// attention computes the attention output for n tokens at positions
+// pos.. of layer l, whose queries are in s.q and keys and values already
+// in the cache, into s.att.
+func (s *State) attention(l, n, pos int, scale float32) {
+	hp := s.m.Params
+	kv := s.kv
+	sameF := kv.kt == kv.vt && (kv.kt == ggml.TypeF16 || kv.kt == ggml.TypeF32)
+	// ggml's tiled kernel needs a batch of faTile queries and a value
+	// length that fills whole SIMD vectors (16 floats with AVX-512, which
+	// the reference outputs use).
+	j := attnJob{layer: l, pos: pos, n: n, scale: scale, tiled: sameF && n >= faTile && hp.HeadDimV%16 == 0}
+	if n == 1 && sameF {
+		// For one token ggml splits a cache view of at least 512 cells
+		// across its threads. The view covers the used cells rounded up
+		// to 256, within the cache size, itself rounded up to 256.
+		size := (s.opts.ContextSize + 255) / 256 * 256
+		if pad := min(size, max(256, (pos+1+255)/256*256)); pad >= 512 {
+			j.split, j.pad = s.pool.Threads(), pad
+		}
+	}
+	j.items = n * hp.Heads
+	if j.tiled {
+		j.items = hp.Heads * ((n + faTile - 1) / faTile)
+	}
+	j.slots = min(j.items, len(s.slots))
+	s.attn = j
+	s.pool.Run(j.slots, s.attnFn)
+}
+
+// attnRun runs attention slots lo..hi-1: slot i takes work items i,
+// i+slots, i+2·slots, ...
+func (s *State) attnRun(lo, hi int) {
+	hp := s.m.Params
+	j := &s.attn
+	for slot := lo; slot < hi; slot++ {
+		sc := &s.slots[slot]
+		for it := slot; it < j.items; it += j.slots {
+			if j.tiled {
+				nb := (j.n + faTile - 1) / faTile
+				h, b := it/nb, it%nb
+				s.attendTiled(sc, h, b*faTile, min((b+1)*faTile, j.n))
+				continue
+			}
+			i, h := it/hp.Heads, it%hp.Heads
+			if j.split > 0 {
+				s.attendSplit(sc, i, h)
+			} else {
+				s.attendVec(sc, i, h)
+			}
+		}
+	}
+}
+
+// query returns the query of batch row i, head h.
+func (s *State) query(i, h int) []float32 {
+	dk := s.m.Params.HeadDimK
+	off := i*s.m.Params.Heads*dk + h*dk
+	return s.q[off : off+dk]
+}
+
+// output returns the attention output of batch row i, head h.
+func (s *State) output(i, h int) []float32 {
+	dv := s.m.Params.HeadDimV
+	off := i*s.m.Params.Heads*dv + h*dv
+	return s.att[off : off+dv]
+}
+
+// kvHead returns the key/value head that query head h reads.
+func (s *State) kvHead(h int) int { return h / (s.m.Params.Heads / s.m.Params.HeadsKV) }
+
+// attendVec computes softmax(q·K/√d)·V for the query of batch row i, head
+// h, against cells 0..pos+i, as ggml's one-query kernel does.
+func (s *State) attendVec(sc *attnSlot, i, h int) {
+	kv := s.kv
+	vt, _ := cpu.VecDotType(kv.kt)
+	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.query(i, h), 1, kv.dk)
+	_, sum := s.attendRange(sc, qa, s.kvHead(h), 0, s.attn.pos+i+1)
+	inv := float32(0)
+	if sum != 0 {
+		inv = 1 / sum
+	}
+	out := s.output(i, h)
+	for d, a := range sc.acc {
+		out[d] = a * inv
+	}
+}
+
+// attendSplit is attendVec for a single query against a long cache, as
+// ggml computes it when it splits the keys across threads (one token, at
+// least 512 cache cells): the padded cache of pad cells is cut into split
+// ranges of ceil(pad/split) cells, each range is attended as by attendVec
+// to a partial (max, sum, float32 vector), and the partials are merged in
+// float32.
+func (s *State) attendSplit(sc *attnSlot, i, h int) {
+	kv, j := s.kv, &s.attn
+	vt, _ := cpu.VecDotType(kv.kt)
+	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.query(i, h), 1, kv.dk)
+	nKV := j.pos + i + 1
+	size := (j.pad + j.split - 1) / j.split
+	out := sc.part
+	clear(out)
+	m := float32(math.Inf(-1))
+	var sum float32
+	for c := 0; c < j.split; c++ {
+		lo, hi := c*size, min((c+1)*size, nKV)
+		if lo >= hi {
+			continue
+		}
+		mc, sc2 := s.attendRange(sc, qa, s.kvHead(h), lo, hi)
+		if sc2 == 0 {
+			continue
+		}
+		mnew := max(m, mc)
+		so, sn := expf(m-mnew), expf(mc-mnew)
+		for d, a := range sc.acc {
+			out[d] = out[d]*so + a*sn
+		}
+		sum = sum*so + sc2*sn
+		m = mnew
+	}
+	if sum != 0 {
+		cpu.Scale(out, 1/sum)
+	}
+	copy(s.output(i, h), out)
+}
+
+// attendRange runs ggml's one-query online softmax over cache cells
+// lo..hi-1 of key/value head kvh, leaving the weighted sum of values in
+// sc.acc (F16-rounded for an F16 value cache) and returning the running
+// maximum score and the sum of exponentials.
+func (s *State) attendRange(sc *attnSlot, qa cpu.Activations, kvh, lo, hi int) (m, sum float32) {
+	kv, l, scale := s.kv, s.attn.layer, s.attn.scale
+	acc, v32 := sc.acc, sc.v32
+	f16 := kv.vt == ggml.TypeF16
+	clear(acc)
+	m = float32(math.Inf(-1))
+	for c0 := lo; c0 < hi; c0 += kvChunk {
+		c1 := min(c0+kvChunk, hi)
+		scores := sc.scores[:c1-c0]
+		cpu.MatMulQuantized(nil, &sc.ws, kv.keys(l, kvh, c0, c1), qa, scores)
+		for jj, score := range scores {
+			score *= scale
+			ms, vs := float32(1), float32(1)
+			if score > m {
+				ms = expf(m - score)
+				m = score
+				if f16 {
+					for d, a := range acc {
+						acc[d] = roundF16(a * ms)
+					}
+				} else {
+					cpu.Scale(acc, ms)
+				}
+			} else {
+				vs = expf(score - m)
+			}
+			getRow(kv.vt, v32, kv.valueRow(l, kvh, c0+jj))
+			if f16 {
+				for d, a := range acc {
+					acc[d] = roundF16(a + v32[d]*vs)
+				}
+			} else {
+				cpu.AddScaled(acc, v32, vs)
+			}
+			sum = sum*ms + vs
+		}
+	}
+	return m, sum
+}
+
+// attendTiled computes attention for the queries of batch rows i0..i1-1
+// (at most faTile) of head h the way ggml's tiled flash-attention kernel
+// does: float32 queries, keys and values widened to float32 a tile of
+// faTile cells at a time (once for the whole block of queries), scores in
+// float32, and a float32 accumulator per query rescaled once per tile.
+func (s *State) attendTiled(sc *attnSlot, h, i0, i1 int) {
+	kv, j := s.kv, &s.attn
+	dk, dv := kv.dk, kv.dv
+	sc.tiledScratch(dk, dv)
+	nq := i1 - i0
+	kvh := s.kvHead(h)
+	for t := 0; t < nq; t++ {
+		copy(sc.q32[t*dk:(t+1)*dk], s.query(i0+t, h))
+		sc.m[t] = float32(math.Inf(-1))
+		sc.sum[t] = 0
+	}
+	acc := sc.accT[:nq*dv]
+	clear(acc)
+	end := j.pos + i1 // cells the last query sees
+	for c0 := 0; c0 < end; c0 += faTile {
+		nk := min(faTile, end-c0)
+		for t := 0; t < nk; t++ {
+			getRow(kv.kt, sc.k32[t*dk:(t+1)*dk], kv.keyRow(j.layer, kvh, c0+t))
+			getRow(kv.vt, sc.vt32[t*dv:(t+1)*dv], kv.valueRow(j.layer, kvh, c0+t))
+		}
+		for t := 0; t < nq; t++ {
+			// Query t sees cells 0..pos+i0+t; the others are masked.
+			valid := min(nk, j.pos+i0+t+1-c0)
+			if valid <= 0 {
+				continue
+			}
+			q := sc.q32[t*dk : (t+1)*dk]
+			a := acc[t*dv : (t+1)*dv]
+			kq := sc.kq[:valid]
+			tmax := float32(math.Inf(-1))
+			for k := range kq {
+				kq[k] = cpu.Dot(q, sc.k32[k*dk:(k+1)*dk]) * j.scale
+				tmax = max(tmax, kq[k])
+			}
+			if mnew := max(sc.m[t], tmax); mnew > sc.m[t] {
+				ms := expf(sc.m[t] - mnew)
+				cpu.Scale(a, ms)
+				sc.sum[t] *= ms
+				sc.m[t] = mnew
+			}
+			var tsum float64
+			for k, x := range kq {
+				e := expf(x - sc.m[t])
+				kq[k] = e
+				tsum += float64(e)
+			}
+			sc.sum[t] = float32(float64(sc.sum[t]) + tsum)
+			for k, p := range kq {
+				cpu.AddScaled(a, sc.vt32[k*dv:(k+1)*dv], p)
+			}
+		}
+	}
+	for t := 0; t < nq; t++ {
+		inv := float32(0)
+		if sc.sum[t] != 0 {
+			inv = 1 / sc.sum[t]
+		}
+		out := s.output(i0+t, h)
+		for d, a := range acc[t*dv : (t+1)*dv] {
+			out[d] = a * inv
+		}
+	}
+}
+
+// roundF16 rounds x to the nearest F16 value (ties to even), as a
+// conversion to F16 and back does: F16's 10-bit mantissa for normal
+// values, multiples of 2^-24 below 2^-14, infinity from 65520 on.
+func roundF16(x float32) float32 {
+	b := math.Float32bits(x)
+	sign, abs := b&0x80000000, b&0x7fffffff
+	switch {
+	case abs >= 0x38800000 && abs < 0x477ff000:
+		// Normal F16: round away the 13 low mantissa bits, nearest even.
+		abs += 0xfff + (abs>>13)&1
+		return math.Float32frombits(sign | abs&^0x1fff)
+	case abs < 0x38800000:
+		// Subnormal F16 (or zero): adding 0.5, whose unit in the last
+		// place is 2^-24, rounds to a multiple of 2^-24.
+		v := math.Float32frombits(abs) + 0.5
+		return math.Float32frombits(sign | math.Float32bits(v-0.5))
+	case abs <= 0x7f800000:
+		return math.Float32frombits(sign | 0x7f800000)
+	}
+	return math.Float32frombits(sign | 0x7fc00000) // NaN, as F16's quiet NaN
+}

@@ -1,0 +1,163 @@
+package model
+
+import (
+	"github.com/llamafile-go/llamafile/pkg/ggml"
+	"github.com/llamafile-go/llamafile/pkg/ggml/cpu"
+)
+
+// The element-wise steps between matrix products (normalization, residual
+// additions, RoPE, storing keys and values, SwiGLU) run on the State's
+// pool too, split by batch row or by blocks of elements. Every element is
+// computed the same way whichever thread computes it, so results do not
+// depend on the thread count.
+
+// parallelWork is the number of element operations below which a step
+// runs on the calling goroutine: waking the workers would cost more.
+const parallelWork = 1 << 14
+
+// ewBlock is the number of elements one work item of a purely
+// element-wise step (SwiGLU, addition) covers.
+const ewBlock = 2048
+
+// ewJob holds the parameters of the element-wise step being run, so that
+// the functions handed to the pool are made once per State.
+type ewJob struct {
+	x, y, out, w []float32
+	eps          float32
+	d            int // row width
+
+	// qkv step
+	layer, pos int
+	qkv        []float32 // fused projection output, or nil
+	bq, bk, bv []float32 // biases, or nil
+	rope       *rope
+}
+
+// ewFuncs are the State's element-wise steps, bound once.
+type ewFuncs struct {
+	addNorm, swiglu, add, qkv func(lo, hi int)
+}
+
+// parallel runs fn over [0, n) on the current pool, or on the calling
+// goroutine when the step's total work is below parallelWork.
+func (s *State) parallel(n, work int, fn func(lo, hi int)) {
+	if n <= 1 || work < parallelWork || s.pool.Threads() == 1 {
+		fn(0, n)
+		return
+	}
+	s.pool.Run(n, fn)
+}
+
+// addNorm adds y (unless nil) to the n rows of width d of x and writes
+// RMSNorm(x)·w to out.
+func (s *State) addNorm(x, y, out, w []float32, eps float32, n, d int) {
+	s.ew = ewJob{x: x, y: y, out: out, w: w, eps: eps, d: d}
+	s.parallel(n, 4*n*d, s.ewFns.addNorm)
+}
+
+func (s *State) addNormRun(lo, hi int) {
+	j := &s.ew
+	d := j.d
+	for i := lo; i < hi; i++ {
+		x := j.x[i*d : (i+1)*d]
+		if j.y != nil {
+			cpu.Add(x, x, j.y[i*d:(i+1)*d])
+		}
+		cpu.RMSNorm(j.out[i*d:(i+1)*d], x, j.w, j.eps)
+	}
+}
+
+// add sets x += y.
+func (s *State) add(x, y []float32) {
+	s.ew = ewJob{x: x, y: y}
+	s.parallel((len(x)+ewBlock-1)/ewBlock, len(x), s.ewFns.add)
+}
+
+func (s *State) addRun(lo, hi int) {
+	x, y := s.ew.x, s.ew.y
+	x, y = x[lo*ewBlock:min(hi*ewBlock, len(x))], y[lo*ewBlock:min(hi*ewBlock, len(x))]
+	cpu.Add(x, x, y)
+}
+
+// swiglu sets gate = silu(gate)·up.
+func (s *State) swiglu(gate, up []float32) {
+	s.ew = ewJob{x: gate, y: up}
+	s.parallel((len(gate)+ewBlock-1)/ewBlock, 16*len(gate), s.ewFns.swiglu)
+}
+
+func (s *State) swigluRun(lo, hi int) {
+	g, u := s.ew.x, s.ew.y
+	g, u = g[lo*ewBlock:min(hi*ewBlock, len(g))], u[lo*ewBlock:min(hi*ewBlock, len(g))]
+	cpu.SwiGLU(g, g, u)
+}
+
+// ropeStore finishes the attention projections of n batch rows for layer
+// l at positions pos..: it splits a fused QKV output (qkv, unless nil) into
+// s.q, s.k and s.v, adds the biases, rotates queries and keys with r and
+// stores keys and values in the cache.
+func (s *State) ropeStore(l, pos, n int, qkv, bq, bk, bv []float32, r *rope) {
+	hp := s.m.Params
+	s.ew = ewJob{layer: l, pos: pos, qkv: qkv, bq: bq, bk: bk, bv: bv, rope: r}
+	per := hp.Heads*hp.HeadDimK + 2*hp.HeadsKV*hp.HeadDimK
+	s.parallel(n, 4*n*per, s.ewFns.qkv)
+}
+
+func (s *State) ropeStoreRun(lo, hi int) {
+	hp := s.m.Params
+	j := &s.ew
+	hd, nr := hp.HeadDimK, hp.RopeDims
+	dq, dk, dv := hp.Heads*hd, hp.HeadsKV*hd, hp.HeadsKV*hp.HeadDimV
+	for i := lo; i < hi; i++ {
+		q, k, v := s.q[i*dq:(i+1)*dq], s.k[i*dk:(i+1)*dk], s.v[i*dv:(i+1)*dv]
+		if j.qkv != nil {
+			row := j.qkv[i*(dq+dk+dv) : (i+1)*(dq+dk+dv)]
+			copy(q, row[:dq])
+			copy(k, row[dq:dq+dk])
+			copy(v, row[dq+dk:])
+		}
+		if j.bq != nil {
+			cpu.Add(q, q, j.bq)
+		}
+		if j.bk != nil {
+			cpu.Add(k, k, j.bk)
+		}
+		if j.bv != nil {
+			cpu.Add(v, v, j.bv)
+		}
+		c := s.ropeCache[i*nr : (i+1)*nr]
+		for h := 0; h < hp.Heads; h++ {
+			j.rope.apply(q[h*hd:(h+1)*hd], c)
+		}
+		for h := 0; h < hp.HeadsKV; h++ {
+			j.rope.apply(k[h*hd:(h+1)*hd], c)
+		}
+	}
+	s.kv.store(j.layer, j.pos, lo, hi, s.k, s.v)
+}
+
+// matmul computes out = w·x for n input rows of x.
+func (s *State) matmul(w cpu.Matrix, x []float32, n int, out []float32) {
+	cpu.MatMul(s.pool, s.ws, w, x[:n*w.Cols], n, out[:n*w.Rows])
+}
+
+// matmuls computes outs[i] = ws[i]·x for n input rows of x, matrices that
+// share their input (the query, key and value projections; gate and up),
+// converting x once per vec_dot type rather than once per matrix.
+func (s *State) matmuls(x []float32, n int, ws []cpu.Matrix, outs [][]float32) {
+	var types [4]ggml.Type
+	var acts [4]cpu.Activations
+	done := 0
+	for i, w := range ws {
+		vt, _ := cpu.VecDotType(w.Type)
+		k := 0
+		for k < done && types[k] != vt {
+			k++
+		}
+		if k == done {
+			types[k] = vt
+			acts[k] = cpu.QuantizeActivations(s.pool, s.ws, vt, x[:n*w.Cols], n, w.Cols)
+			done++
+		}
+		cpu.MatMulQuantized(s.pool, s.ws, w, acts[k], outs[i][:n*w.Rows])
+	}
+}
