@@ -66,6 +66,42 @@ func useLegacyAMD64(k *kernelSet) {
 		}
 	}
 	k.panel[ggml.TypeQ8_0], k.panel[ggml.TypeQ8_1] = legacyPanels(f)
+	for _, lc := range legacyConverters(f) {
+		if lc.ok {
+			k.convert[lc.t] = lc.fn
+		}
+	}
+}
+
+// legacyConverter is one activation converter, with whether this CPU can
+// run it.
+type legacyConverter struct {
+	name string
+	t    ggml.Type // the vec_dot type it converts to
+	ok   bool
+	fn   convertFunc
+}
+
+// legacyConverters lists the activation converters, least capable first.
+func legacyConverters(f legacyFeatures) []legacyConverter {
+	return []legacyConverter{
+		{"Q8_0/AVX512", ggml.TypeQ8_0, f.avx512, asmQuantize(quantizeQ8_0AVX512, qk, q8_0Bytes)},
+		{"Q8_1/AVX512", ggml.TypeQ8_1, f.avx512, asmQuantize(quantizeQ8_1AVX512, qk, q8_1Bytes)},
+		{"Q8_K/AVX512", ggml.TypeQ8_K, f.avx512, asmQuantize(quantizeQ8_KAVX512, qkK, q8_KBytes)},
+	}
+}
+
+// asmQuantize wraps an assembly quantizer of blocks of bs values into bb
+// bytes as a convertFunc.
+func asmQuantize(fn func(dst *byte, x *float32, nb int), bs, bb int) convertFunc {
+	return func(dst []byte, x []float32) {
+		nb := len(x) / bs
+		if nb == 0 {
+			return
+		}
+		_ = dst[nb*bb-1]
+		fn(&dst[0], &x[0], nb)
+	}
 }
 
 // tileAsm is the signature of the assembly tile kernels: rows weight rows
@@ -98,6 +134,15 @@ func asmTile(fn tileAsm, bb int) tileFunc {
 //
 //go:noescape
 func legacyCPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+
+//go:noescape
+func quantizeQ8_0AVX512(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantizeQ8_1AVX512(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantizeQ8_KAVX512(dst *byte, x *float32, nb int)
 
 //go:noescape
 func tileQ4_0AVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)

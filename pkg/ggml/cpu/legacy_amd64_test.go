@@ -195,3 +195,64 @@ func BenchmarkLegacyMatMul(b *testing.B) {
 		}
 	}
 }
+
+// converterInputs returns rows of cols values that stress the activation
+// quantizers: normal values of several magnitudes, exact rounding ties,
+// all-zero and one-value blocks, negative maxima, and equal magnitudes of
+// both signs (the first one sets Q8_K's scale).
+func converterInputs(cols int) [][]float32 {
+	r := newRand()
+	var rows [][]float32
+	for _, s := range []float64{1, 1e-3, 30, 1e-6, 1e4} {
+		rows = append(rows, randomFloats(r, cols, s))
+	}
+	ties := make([]float32, cols)
+	for i := range ties {
+		// With amax = 127, x*127/amax = x: halves are ties.
+		ties[i] = float32(i%255-127) / 2
+	}
+	for b := 0; b < cols; b += 32 {
+		ties[b] = 127
+	}
+	rows = append(rows, ties)
+	sparse := make([]float32, cols)
+	sparse[cols/2] = -3
+	rows = append(rows, sparse, make([]float32, cols))
+	signs := randomFloats(r, cols, 1)
+	for i := 0; i < cols; i += 7 {
+		signs[i] = float32(5 - 10*float64(i%2))
+	}
+	rows = append(rows, signs)
+	return rows
+}
+
+func TestLegacyConverters(t *testing.T) {
+	gen := genericKernelSet()
+	for _, lc := range legacyConverters(legacyDetect()) {
+		if !lc.ok {
+			t.Logf("%s: not supported by this CPU, skipped", lc.name)
+			continue
+		}
+		n := 0
+		for _, cols := range []int{256, 512, 4096} {
+			for i, x := range converterInputs(cols) {
+				rb, _ := lc.t.RowBytes(int64(cols))
+				want := make([]byte, rb)
+				got := make([]byte, rb+1)
+				got[rb] = 0x5a
+				gen.convert[lc.t](want, x)
+				lc.fn(got[:rb], x)
+				if got[rb] != 0x5a {
+					t.Fatalf("%s: wrote past the row", lc.name)
+				}
+				for j := range want {
+					if got[j] != want[j] {
+						t.Fatalf("%s cols=%d input %d: byte %d = %#x, generic %#x", lc.name, cols, i, j, got[j], want[j])
+					}
+				}
+				n++
+			}
+		}
+		t.Logf("%s: %d rows byte-identical to the generic converter", lc.name, n)
+	}
+}
