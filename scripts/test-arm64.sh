@@ -7,6 +7,9 @@
 # The binaries run in their package directories, so tests that read the
 # shared test data find ../shared (or $LLAMAFILE_SHARED) as `go test` would.
 #
+# A package may name its own CPU models after a colon (pkg/ggml has no
+# assembly: one model is enough).
+#
 # Without qemu-aarch64-static the tests are skipped with a message, except
 # when CI=true, where that is an error. Environment: GO (go command), QEMU
 # (emulator), ARM64_CPUS (CPU models), ARM64_PKGS (packages), ARM64_TESTFLAGS
@@ -17,7 +20,7 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 QEMU=${QEMU:-qemu-aarch64-static}
 read -r -a cpus <<<"${ARM64_CPUS:-cortex-a53 max}"
-read -r -a pkgs <<<"${ARM64_PKGS:-./pkg/ggml/cpu ./pkg/ggml ./pkg/model}"
+read -r -a pkgs <<<"${ARM64_PKGS:-./pkg/ggml/cpu ./pkg/model ./pkg/ggml:max}"
 
 if ! command -v "$QEMU" >/dev/null 2>&1; then
 	if [ "${CI:-}" = true ]; then
@@ -32,11 +35,14 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 root=$(pwd)
 status=0
-for pkg in "${pkgs[@]}"; do
+for spec in "${pkgs[@]}"; do
+	pkg=${spec%%:*}
+	pcpus=("${cpus[@]}")
+	[ "$spec" = "$pkg" ] || IFS=, read -r -a pcpus <<<"${spec#*:}"
 	bin="$tmp/$(echo "${pkg#./}" | tr / _).test"
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 "$GO" test -c -o "$bin" "$pkg"
 	[ -e "$bin" ] || continue # no test files
-	for cpu in "${cpus[@]}"; do
+	for cpu in "${pcpus[@]}"; do
 		start=$SECONDS
 		if (cd "$root/$pkg" && "$QEMU" -cpu "$cpu" "$bin" -test.timeout 10m ${ARM64_TESTFLAGS:-} >"$tmp/out" 2>&1); then
 			[ -z "${ARM64_TESTFLAGS:-}" ] || cat "$tmp/out"
