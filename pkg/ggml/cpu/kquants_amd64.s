@@ -67,14 +67,42 @@ DATA kqShufQ6K<>+112(SB)/8, $0x0f0e0f0e0f0e0f0e
 DATA kqShufQ6K<>+120(SB)/8, $0x0f0e0f0e0f0e0f0e
 GLOBL kqShufQ6K<>(SB), RODATA|NOPTR, $128
 
-// REDUCE8 sums the eight float32 lanes of Y0 into the low lane of X0.
-#define REDUCE8 \
-	VEXTRACTF128 $1, Y0, X1; \
-	VADDPS       X1, X0, X0; \
-	VMOVHLPS     X0, X0, X1; \
-	VADDPS       X1, X0, X0; \
-	VMOVSHDUP    X0, X1; \
-	VADDSS       X1, X0, X0
+// Every kernel computes each block's integer sums exactly, reduces them
+// to scalars and adds the block's float32 result to X0 in the order the
+// generic kernels use: sum += d*float32(isum) - dmin*float32(mins), with d
+// and dmin the weight block's fp16 scales times the Q8_K scale, each
+// operation rounded to float32 (no FMA). The tile kernels use the same
+// order, so results do not depend on which kernel computed them.
+
+// KFINISH2 adds d*float32(sum of Y7's int32 lanes) - dmin*float32(sum of
+// X4's four lanes) to X0; X5 holds d, dmin in lanes 0 and 1.
+#define KFINISH2 \
+	VEXTRACTI128 $1, Y7, X8; \
+	VPADDD       X8, X7, X7; \
+	VPHADDD      X4, X7, X7; \
+	VPHADDD      X7, X7, X7; \
+	VCVTDQ2PS    X7, X7; \
+	VMULPS       X5, X7, X7; \
+	VMOVSHDUP    X7, X8; \
+	VSUBSS       X8, X7, X7; \
+	VADDSS       X7, X0, X0
+
+// KFINISH1 adds d*float32(sum of Y7's int32 lanes) to X0; X5 holds d in
+// lane 0.
+#define KFINISH1 \
+	VEXTRACTI128 $1, Y7, X8; \
+	VPADDD       X8, X7, X7; \
+	VPHADDD      X7, X7, X7; \
+	VPHADDD      X7, X7, X7; \
+	VCVTDQ2PS    X7, X7; \
+	VMULSS       X5, X7, X7; \
+	VADDSS       X7, X0, X0
+
+// KDONE returns X0.
+#define KDONE \
+	VZEROUPPER; \
+	MOVSS X0, ret+24(FP); \
+	RET
 
 // Q4_K block (144 bytes): d, dmin fp16 at 0 and 2, 12 bytes of packed
 // 6-bit scales and mins at 4, 128 bytes of 4-bit quants at 16. Sub-block
@@ -83,10 +111,10 @@ GLOBL kqShufQ6K<>(SB), RODATA|NOPTR, $128
 
 // KSCALEMIN unpacks the 6-bit scales and mins of the Q4_K/Q5_K block at SI
 // (with the Q8_K block at DI): it leaves the eight int16 scales in both
-// 128-bit halves of Y2 and d*yd in all lanes of Y5, and adds dmin*yd times
-// the mins terms (min times the sum of the sub-block's activations, from
-// the bsums) to the four float32 lanes of X12. It clobbers AX, BX, DX,
-// R8-R10, Y3-Y6.
+// 128-bit halves of Y2, the mins terms (min times the sum of the
+// sub-block's activations, from the bsums) in the four int32 lanes of X4,
+// and d*yd, dmin*yd in lanes 0 and 1 of X5. It clobbers AX, BX, DX, R8-R10,
+// Y3-Y6.
 #define KSCALEMIN \
 	MOVL 4(SI), AX; \
 	MOVL 8(SI), BX; \
@@ -120,14 +148,9 @@ GLOBL kqShufQ6K<>(SB), RODATA|NOPTR, $128
 	VEXTRACTI128 $1, Y4, X5; \
 	VPHADDW X5, X4, X4; \
 	VPMADDWD X3, X4, X4; \
-	VCVTDQ2PS X4, X4; \
 	VCVTPH2PS (SI), X5; \
 	VBROADCASTSS (DI), X6; \
-	VMULPS X6, X5, X5; \
-	VMOVSHDUP X5, X6; \
-	VBROADCASTSS X6, X6; \
-	VFMADD231PS X6, X4, X12; \
-	VBROADCASTSS X5, Y5
+	VMULPS X6, X5, X5
 
 // Q4KSTEP multiplies sub-blocks 2j and 2j+1 (qs at QOFF, q8 at YOFF) by
 // their scales and adds to the int32 lanes of Y7. Y2 holds the eight int16
@@ -152,7 +175,6 @@ TEXT ·kqDotQ4KAVX2(SB), NOSPLIT, $0-28
 	MOVQ x+8(FP), SI
 	MOVQ y+16(FP), DI
 	VXORPS Y0, Y0, Y0 // sum of d * scaled quant products
-	VXORPS X12, X12, X12 // sum of dmin * mins terms
 	MOVL $0x0f0f0f0f, AX
 	VMOVD AX, X15
 	VPBROADCASTD X15, Y15
@@ -167,8 +189,7 @@ q4kloop:
 	Q4KSTEP(48, 68, 64)
 	Q4KSTEP(80, 132, 128)
 	Q4KSTEP(112, 196, 192)
-	VCVTDQ2PS Y7, Y7
-	VFMADD231PS Y5, Y7, Y0
+	KFINISH2
 
 	ADDQ $144, SI
 	ADDQ $292, DI
@@ -176,16 +197,7 @@ q4kloop:
 	JNZ q4kloop
 
 q4kdone:
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VSUBPS X12, X0, X0
-	VMOVHLPS X0, X0, X1
-	VADDPS X1, X0, X0
-	VMOVSHDUP X0, X1
-	VADDSS X1, X0, X0
-	VZEROUPPER
-	MOVSS X0, ret+24(FP)
-	RET
+	KDONE
 
 // Q6_K block (210 bytes): 128 bytes of low 4 bits (ql) at 0, 64 bytes of
 // high 2 bits (qh) at 128, 16 int8 scales at 192, d fp16 at 208. Quants are
@@ -251,14 +263,12 @@ q6kloop:
 	VPXOR Y5, Y5, Y5
 	Q6KHALF(0, 128, 4, Y3)
 	Q6KHALF(64, 160, 132, Y4)
-	VPSUBD Y2, Y5, Y5
-	VCVTDQ2PS Y5, Y5
+	VPSUBD Y2, Y5, Y7
 	MOVWLZX 208(SI), AX
-	VMOVD AX, X6
-	VCVTPH2PS X6, X6
-	VMULSS (DI), X6, X6
-	VBROADCASTSS X6, Y6
-	VFMADD231PS Y6, Y5, Y0
+	VMOVD AX, X5
+	VCVTPH2PS X5, X5
+	VMULSS (DI), X5, X5
+	KFINISH1
 
 	ADDQ $210, SI
 	ADDQ $292, DI
@@ -266,10 +276,7 @@ q6kloop:
 	JNZ q6kloop
 
 q6kdone:
-	REDUCE8
-	VZEROUPPER
-	MOVSS X0, ret+24(FP)
-	RET
+	KDONE
 
 // func kqCPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·kqCPUID(SB), NOSPLIT, $0-24
@@ -314,7 +321,6 @@ TEXT ·kqDotQ5KAVX2(SB), NOSPLIT, $0-28
 	MOVQ x+8(FP), SI
 	MOVQ y+16(FP), DI
 	VXORPS Y0, Y0, Y0
-	VXORPS X12, X12, X12
 	MOVL $0x0f0f0f0f, AX
 	VMOVD AX, X15
 	VPBROADCASTD X15, Y15
@@ -332,8 +338,7 @@ q5kloop:
 	Q5KSTEP(80, 68, 64, VPSLLW, 2, VPSLLW, 1)
 	Q5KSTEP(112, 132, 128, VPSRLW, 0, VPSRLW, 1)
 	Q5KSTEP(144, 196, 192, VPSRLW, 2, VPSRLW, 3)
-	VCVTDQ2PS Y7, Y7
-	VFMADD231PS Y5, Y7, Y0
+	KFINISH2
 
 	ADDQ $176, SI
 	ADDQ $292, DI
@@ -341,16 +346,7 @@ q5kloop:
 	JNZ q5kloop
 
 q5kdone:
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VSUBPS X12, X0, X0
-	VMOVHLPS X0, X0, X1
-	VADDPS X1, X0, X0
-	VMOVSHDUP X0, X1
-	VADDSS X1, X0, X0
-	VZEROUPPER
-	MOVSS X0, ret+24(FP)
-	RET
+	KDONE
 
 // Q2_K block (84 bytes): 16 bytes of 4-bit scales (low nibble) and mins
 // (high nibble) at 0, 64 bytes of 2-bit quants at 16, d and dmin fp16 at 80
@@ -386,8 +382,7 @@ TEXT ·kqDotQ2KAVX2(SB), NOSPLIT, $0-28
 	MOVQ nb+0(FP), CX
 	MOVQ x+8(FP), SI
 	MOVQ y+16(FP), DI
-	VXORPS Y0, Y0, Y0   // d terms
-	VXORPS Y12, Y12, Y12 // dmin terms
+	VXORPS Y0, Y0, Y0
 	MOVL $0x03030303, AX
 	VMOVD AX, X15
 	VPBROADCASTD X15, Y15
@@ -403,10 +398,7 @@ q2kloop:
 	VMOVD AX, X5
 	VCVTPH2PS X5, X5
 	VBROADCASTSS (DI), X6
-	VMULPS X6, X5, X5
-	VMOVSHDUP X5, X6
-	VBROADCASTSS X6, Y6
-	VBROADCASTSS X5, Y5
+	VMULPS X6, X5, X5 // d*yd, dmin*yd
 
 	VMOVDQU (SI), X1
 	VPSRLW $4, X1, X2
@@ -414,8 +406,6 @@ q2kloop:
 	VPAND X14, X2, X2
 	VPMOVZXBW X2, Y2         // 16 int16 mins
 	VPMADDWD 260(DI), Y2, Y2 // min * bsum
-	VCVTDQ2PS Y2, Y2
-	VFMADD231PS Y6, Y2, Y12
 	VPMOVZXBW X1, Y1         // 16 int16 scales
 	VPERMQ $0x44, Y1, Y3
 	VPERMQ $0xee, Y1, Y4
@@ -423,8 +413,15 @@ q2kloop:
 	VPXOR Y7, Y7, Y7
 	Q2KHALF(16, 4, Y3)
 	Q2KHALF(48, 132, Y4)
-	VCVTDQ2PS Y7, Y7
-	VFMADD231PS Y5, Y7, Y0
+	VPHADDD Y2, Y7, Y7 // per 128-bit half: two isum, two mins partial sums
+	VEXTRACTI128 $1, Y7, X8
+	VPADDD X8, X7, X7
+	VPHADDD X7, X7, X7 // isum, mins
+	VCVTDQ2PS X7, X7
+	VMULPS X5, X7, X7
+	VMOVSHDUP X7, X8
+	VSUBSS X8, X7, X7
+	VADDSS X7, X0, X0
 
 	ADDQ $84, SI
 	ADDQ $292, DI
@@ -432,11 +429,7 @@ q2kloop:
 	JNZ q2kloop
 
 q2kdone:
-	VSUBPS Y12, Y0, Y0
-	REDUCE8
-	VZEROUPPER
-	MOVSS X0, ret+24(FP)
-	RET
+	KDONE
 
 // Q3_K block (110 bytes): 32 bytes of high bits (hmask) at 0, 64 bytes of
 // low 2 bits at 32 (as in Q2_K), 12 bytes of packed 6-bit scales (offset
@@ -535,13 +528,11 @@ q3kloop:
 	Q3KVEC(6, VPSRLW, 5)
 	K16DOT(Y8, 228, Y4, 96)
 	VPSUBD Y2, Y7, Y7
-	VCVTDQ2PS Y7, Y7
 	MOVWLZX 108(SI), AX
 	VMOVD AX, X5
 	VCVTPH2PS X5, X5
 	VMULSS (DI), X5, X5
-	VBROADCASTSS X5, Y5
-	VFMADD231PS Y5, Y7, Y0
+	KFINISH1
 
 	ADDQ $110, SI
 	ADDQ $292, DI
@@ -549,10 +540,7 @@ q3kloop:
 	JNZ q3kloop
 
 q3kdone:
-	REDUCE8
-	VZEROUPPER
-	MOVSS X0, ret+24(FP)
-	RET
+	KDONE
 
 // IQ4_XS block (136 bytes): d fp16 at 0, scales_h uint16 at 2, scales_l
 // [4]byte at 4, 128 bytes of 4-bit indexes into the IQ4_NL levels at 8.
@@ -617,13 +605,11 @@ iq4xsloop:
 	IQ4XSSUB(5)
 	IQ4XSSUB(6)
 	IQ4XSSUB(7)
-	VCVTDQ2PS Y7, Y7
 	MOVWLZX (SI), AX
 	VMOVD AX, X5
 	VCVTPH2PS X5, X5
 	VMULSS (DI), X5, X5
-	VBROADCASTSS X5, Y5
-	VFMADD231PS Y5, Y7, Y0
+	KFINISH1
 
 	ADDQ $136, SI
 	ADDQ $292, DI
@@ -631,10 +617,7 @@ iq4xsloop:
 	JNZ iq4xsloop
 
 iq4xsdone:
-	REDUCE8
-	VZEROUPPER
-	MOVSS X0, ret+24(FP)
-	RET
+	KDONE
 
 // kqIQ4NL<> holds the 16 IQ4_NL levels as int8.
 DATA kqIQ4NL<>+0(SB)/8, $0xf6eaddcfbfad9881
@@ -718,7 +701,6 @@ TEXT ·kqDotQ4KAVX512(SB), NOSPLIT, $0-28
 	MOVQ x+8(FP), SI
 	MOVQ y+16(FP), DI
 	VXORPS Y0, Y0, Y0
-	VXORPS X12, X12, X12
 	MOVL $0x0f0f0f0f, AX
 	VPBROADCASTD AX, Z15
 	TESTQ CX, CX
@@ -734,8 +716,7 @@ q4k512loop:
 	Q4KSTEP512(112, 196, 192)
 	VEXTRACTI64X4 $1, Z7, Y8
 	VPADDD Y8, Y7, Y7
-	VCVTDQ2PS Y7, Y7
-	VFMADD231PS Y5, Y7, Y0
+	KFINISH2
 
 	ADDQ $144, SI
 	ADDQ $292, DI
@@ -743,16 +724,7 @@ q4k512loop:
 	JNZ q4k512loop
 
 q4k512done:
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VSUBPS X12, X0, X0
-	VMOVHLPS X0, X0, X1
-	VADDPS X1, X0, X0
-	VMOVSHDUP X0, X1
-	VADDSS X1, X0, X0
-	VZEROUPPER
-	MOVSS X0, ret+24(FP)
-	RET
+	KDONE
 
 // Q6KHALF512 handles 128 values of a Q6_K block: ql at QL (64 bytes), qh
 // at QH (32 bytes), q8 at YOFF. The first ZMM holds values 0-63 (low
@@ -806,13 +778,11 @@ q6k512loop:
 	VEXTRACTI64X4 $1, Z7, Y8
 	VPADDD Y8, Y7, Y7
 	VPSUBD Y2, Y7, Y7
-	VCVTDQ2PS Y7, Y7
 	MOVWLZX 208(SI), AX
-	VMOVD AX, X6
-	VCVTPH2PS X6, X6
-	VMULSS (DI), X6, X6
-	VBROADCASTSS X6, Y6
-	VFMADD231PS Y6, Y7, Y0
+	VMOVD AX, X5
+	VCVTPH2PS X5, X5
+	VMULSS (DI), X5, X5
+	KFINISH1
 
 	ADDQ $210, SI
 	ADDQ $292, DI
@@ -820,7 +790,4 @@ q6k512loop:
 	JNZ q6k512loop
 
 q6k512done:
-	REDUCE8
-	VZEROUPPER
-	MOVSS X0, ret+24(FP)
-	RET
+	KDONE

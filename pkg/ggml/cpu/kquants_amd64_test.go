@@ -100,6 +100,9 @@ func TestKQuantKernels(t *testing.T) {
 					if d := math.Abs(float64(got) - float64(exp)); d > 1e-6*mag || math.IsNaN(float64(got)) {
 						t.Fatalf("%d blocks, trial %d: got %g, generic %g (diff %.3g, scale %.3g)", nb, trial, got, exp, d, mag)
 					}
+					if genericUnfused && math.Float32bits(got) != math.Float32bits(exp) {
+						t.Fatalf("%d blocks, trial %d: got %g, generic %g: not bit-identical", nb, trial, got, exp)
+					}
 				}
 			}
 			if got := im.dot(0, nil, nil); got != 0 {
@@ -107,7 +110,7 @@ func TestKQuantKernels(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("ran %d K-quant kernels", ran)
+	t.Logf("ran %d K-quant kernels (bit-identical to generic required: %v)", ran, genericUnfused)
 }
 
 // TestKQuantKernelsMatMul runs every supported K-quant kernel through
@@ -132,7 +135,8 @@ func TestKQuantKernelsMatMul(t *testing.T) {
 				for i := range got {
 					k, row := i/rows, i%rows
 					mag := dotMagnitude(t, im.t, m.Data[row*m.RowBytes():], a.data[k*a.rowSize:], cols)
-					if d := math.Abs(float64(got[i]) - float64(want[i])); d > 1e-6*mag {
+					if d := math.Abs(float64(got[i]) - float64(want[i])); d > 1e-6*mag ||
+						genericUnfused && math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 						t.Fatalf("n=%d: out[%d][%d] = %g, generic %g", n, k, row, got[i], want[i])
 					}
 				}
