@@ -56,7 +56,9 @@ type tileKernel struct {
 type panelFunc func(dst, src []byte, srcStride, nt, cols int)
 
 // panelKind describes the panels of one vec_dot type. Activations are
-// packed in groups of tokens rows; the last group may be smaller.
+// packed in groups of tokens rows; the last group may be smaller. A nil
+// pack with tokens > 0 means the converted rows themselves are the panel
+// (tokenBytes is then unused).
 type panelKind struct {
 	pack       panelFunc
 	tokens     int                // tokens per group (the tile kernels' maximum nt)

@@ -10,7 +10,7 @@ import (
 // legacyFeatures are the CPU features the legacy and float kernels use.
 type legacyFeatures struct {
 	avx2   bool // AVX2, FMA and F16C
-	avx512 bool // AVX-512 F, BW, VL, DQ and VNNI (and the AVX2 set)
+	avx512 bool // AVX-512 F, BW, VL, DQ and VNNI, BMI2 (and the AVX2 set)
 }
 
 func legacyDetect() legacyFeatures {
@@ -19,7 +19,7 @@ func legacyDetect() legacyFeatures {
 	var f legacyFeatures
 	f.avx2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && f16c
 	f.avx512 = f.avx2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
-		cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VNNI
+		cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VNNI && cpu.X86.HasBMI2
 	return f
 }
 
@@ -43,6 +43,58 @@ func legacyTiles(f legacyFeatures) []legacyTile {
 		{"Q5_1/AVX512", ggml.TypeQ5_1, f.avx512, z(tileQ5_1AVX512, q5_1Bytes)},
 		{"Q8_0/AVX512", ggml.TypeQ8_0, f.avx512, z(tileQ8_0AVX512, q8_0Bytes)},
 		{"IQ4_NL/AVX512", ggml.TypeIQ4_NL, f.avx512, z(tileIQ4_NLAVX512, iq4nlBytes)},
+		{"F16/AVX512", ggml.TypeF16, f.avx512, tileKernel{asmFloatTile(tileF16AVX512, 2), 4}},
+		{"F32/AVX512", ggml.TypeF32, f.avx512, tileKernel{asmFloatTile(tileF32AVX512, 4), 4}},
+	}
+}
+
+// legacyDots lists the vecDot kernels, least capable first. The float ones
+// compute what their tile kernels compute for one pair.
+func legacyDots(f legacyFeatures) []legacyDot {
+	return []legacyDot{
+		{"F16/AVX512", ggml.TypeF16, f.avx512, asmFloatDot(vecDotF16AVX512, 2)},
+		{"F32/AVX512", ggml.TypeF32, f.avx512, asmFloatDot(vecDotF32AVX512, 4)},
+	}
+}
+
+// legacyDot is one vecDot kernel, with whether this CPU can run it.
+type legacyDot struct {
+	name string
+	t    ggml.Type
+	ok   bool
+	fn   vecDotFunc
+}
+
+// asmFloatTile wraps an assembly float tile kernel for weights of eb bytes
+// per element (activations are float32 rows, cols apart) as a tileFunc.
+func asmFloatTile(fn tileAsm, eb int) tileFunc {
+	return func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int) {
+		if rows <= 0 || nt <= 0 {
+			return
+		}
+		if cols == 0 {
+			for t := 0; t < nt; t++ {
+				clear(out[t*ldo : t*ldo+rows])
+			}
+			return
+		}
+		_ = w[(rows-1)*wStride+cols*eb-1]
+		_ = panel[nt*cols*4-1]
+		_ = out[(nt-1)*ldo+rows-1]
+		fn(&w[0], wStride, rows, &panel[0], cols, nt, &out[0], ldo)
+	}
+}
+
+// asmFloatDot wraps an assembly float vecDot for weights of eb bytes per
+// element.
+func asmFloatDot(fn func(n int, w, a *byte) float32, eb int) vecDotFunc {
+	return func(n int, w, a []byte) float32 {
+		if n <= 0 {
+			return 0
+		}
+		_ = w[n*eb-1]
+		_ = a[n*4-1]
+		return fn(n, &w[0], &a[0])
 	}
 }
 
@@ -66,6 +118,16 @@ func useLegacyAMD64(k *kernelSet) {
 		}
 	}
 	k.panel[ggml.TypeQ8_0], k.panel[ggml.TypeQ8_1] = legacyPanels(f)
+	if f.avx512 {
+		// Float activations are their own panels.
+		k.panel[ggml.TypeF16] = panelKind{tokens: 6}
+		k.panel[ggml.TypeF32] = panelKind{tokens: 6}
+	}
+	for _, ld := range legacyDots(f) {
+		if ld.ok {
+			k.vecDot[ld.t] = ld.fn
+		}
+	}
 	for _, lc := range legacyConverters(f) {
 		if lc.ok {
 			k.convert[lc.t] = lc.fn
@@ -161,3 +223,15 @@ func tileQ8_0AVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, 
 
 //go:noescape
 func tileIQ4_NLAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileF16AVX512(w *byte, ws, rows int, pan *byte, cols, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileF32AVX512(w *byte, ws, rows int, pan *byte, cols, nt int, out *float32, ldo int)
+
+//go:noescape
+func vecDotF16AVX512(n int, w, a *byte) float32
+
+//go:noescape
+func vecDotF32AVX512(n int, w, a *byte) float32

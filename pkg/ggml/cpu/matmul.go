@@ -115,7 +115,10 @@ func quantizeActivations(k *kernelSet, p *Pool, ws *Workspace, vt ggml.Type, x [
 		p.Run(n, ws.cvFn)
 	}
 	ws.cv = convTask{}
-	if pk := k.panel[vt]; pk.pack != nil && cols > 0 && n > 0 {
+	if pk := k.panel[vt]; pk.tokens > 0 && pk.pack == nil && cols > 0 && n > 0 {
+		// The converted rows are the panel.
+		a.panel, a.panelTokens, a.tokenBytes = buf, pk.tokens, a.rowSize
+	} else if pk.pack != nil && cols > 0 && n > 0 {
 		tb := pk.tokenBytes(cols)
 		pan := ws.panels[vt]
 		if cap(pan) < n*tb {

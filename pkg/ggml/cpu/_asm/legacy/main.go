@@ -361,6 +361,10 @@ func main() {
 	for _, w := range types {
 		g.tileFunc(avx512, w)
 	}
+	for _, f16 := range []bool{true, false} {
+		g.floatTile(f16)
+		g.floatDot(f16)
+	}
 	src := g.b.Bytes()
 	if *out == "" {
 		os.Stdout.Write(src)
@@ -369,4 +373,175 @@ func main() {
 	if err := os.WriteFile(*out, src, 0o644); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// Float tiles: F16 or F32 weights times float32 activations (F16
+// activations are float32 values rounded to F16). Each (row, token) pair
+// has its own ZMM accumulator of 16 lanes: lane l sums the products of
+// elements 16i+l with FMA, the last partial step masked; the lanes are then
+// reduced by hsum16. Groups of floatRows rows by up to floatTokens tokens;
+// vecDot uses the same sequence for one pair, so its results are the
+// tile's bit for bit.
+const (
+	floatRows   = 4
+	floatTokens = 6
+)
+
+var tokAddr = []string{"(DX)", "(DX)(BX*1)", "(DX)(BX*2)", "(DX)(R9*1)", "(DX)(BX*4)", "(DX)(R10*1)"}
+
+func rowAddrF(r int) string {
+	return []string{"(AX)", "(AX)(SI*1)", "(AX)(SI*2)", "(AX)(R8*1)"}[r]
+}
+
+// floatStep emits one step of 16 elements for R rows and T tokens; masked
+// uses K1 for a partial step.
+func (g *gen) floatStep(f16 bool, R, T int, masked bool, wAddr func(int) string, aAddr func(int) string) {
+	z := ""
+	k := ""
+	if masked {
+		z, k = ".Z", " K1,"
+	}
+	for r := 0; r < R; r++ {
+		if f16 {
+			g.i("VCVTPH2PS%s %s,%s Z%d", z, wAddr(r), k, r)
+		} else {
+			g.i("VMOVUPS%s %s,%s Z%d", z, wAddr(r), k, r)
+		}
+	}
+	for t := 0; t < T; t++ {
+		a := 4 + t%4
+		g.i("VMOVUPS%s %s,%s Z%d", z, aAddr(t), k, a)
+		for r := 0; r < R; r++ {
+			g.i("VFMADD231PS Z%d, Z%d, Z%d", a, r, 8+r*floatTokens+t)
+		}
+	}
+}
+
+// hsum16 reduces Z to its lane sum in the low lane of X (Y is its YMM
+// name); Z1 is scratch.
+func (g *gen) hsum16(n int) {
+	g.i("VEXTRACTF64X4 $1, Z%d, Y1", n)
+	g.i("VADDPS Y1, Y%d, Y1", n)
+	g.i("VEXTRACTF128 $1, Y1, X0")
+	g.i("VADDPS X0, X1, X1")
+	g.i("VPERMILPS $0x4e, X1, X0")
+	g.i("VADDPS X0, X1, X1")
+	g.i("VPERMILPS $0xb1, X1, X0")
+	g.i("VADDSS X0, X1, X1")
+}
+
+// floatMask sets K1 to the low n%16 bits (n in CX) and CX to n/16.
+func (g *gen) floatMask() {
+	g.i("MOVQ CX, R13")
+	g.i("ANDQ $15, R13")
+	g.i("MOVL $1, R12")
+	g.i("SHLXL R13, R12, R12")
+	g.i("DECL R12")
+	g.i("KMOVW R12, K1")
+	g.i("SHRQ $4, CX")
+}
+
+// func tileF16AVX512(w *byte, ws, rows int, pan *byte, cols, nt int, out *float32, ldo int)
+func (g *gen) floatTile(f16 bool) {
+	name := "F32"
+	eb := 4
+	if f16 {
+		name, eb = "F16", 2
+	}
+	fn := "tile" + name + "AVX512"
+	g.raw(fmt.Sprintf("\n// func %s(w *byte, ws, rows int, pan *byte, cols, nt int, out *float32, ldo int)\n", fn))
+	g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-64\n", fn))
+	g.i("MOVQ nt+40(FP), R9")
+	for T := 1; T <= floatTokens; T++ {
+		g.i("CMPQ R9, $%d", T)
+		g.i("JEQ %s_t%d", fn, T)
+	}
+	g.i("RET")
+	for T := 1; T <= floatTokens; T++ {
+		L := fmt.Sprintf("%s_t%d", fn, T)
+		g.label(L)
+		g.i("MOVQ w+0(FP), DI")
+		g.i("MOVQ ws+8(FP), SI")
+		g.i("LEAQ (SI)(SI*2), R8")
+		g.i("MOVQ cols+32(FP), BX")
+		g.i("SHLQ $2, BX")
+		g.i("LEAQ (BX)(BX*2), R9")
+		g.i("LEAQ (BX)(BX*4), R10")
+		g.i("MOVQ out+48(FP), R11")
+		g.label(L + "_group")
+		g.i("MOVQ DI, AX")
+		g.i("MOVQ pan+24(FP), DX")
+		g.i("MOVQ cols+32(FP), CX")
+		g.floatMask()
+		for r := 0; r < floatRows; r++ {
+			for t := 0; t < T; t++ {
+				n := 8 + r*floatTokens + t
+				g.i("VPXORD Z%d, Z%d, Z%d", n, n, n)
+			}
+		}
+		g.i("TESTQ CX, CX")
+		g.i("JZ %s_tail", L)
+		g.label(L + "_loop")
+		g.floatStep(f16, floatRows, T, false, rowAddrF, func(t int) string { return tokAddr[t] })
+		g.i("ADDQ $%d, AX", 16*eb)
+		g.i("ADDQ $64, DX")
+		g.i("DECQ CX")
+		g.i("JNZ %s_loop", L)
+		g.label(L + "_tail")
+		g.i("KORTESTW K1, K1")
+		g.i("JZ %s_sum", L)
+		g.floatStep(f16, floatRows, T, true, rowAddrF, func(t int) string { return tokAddr[t] })
+		g.label(L + "_sum")
+		g.i("MOVQ ldo+56(FP), CX")
+		g.i("SHLQ $2, CX")
+		g.i("MOVQ R11, DX")
+		for t := 0; t < T; t++ {
+			for r := 0; r < floatRows; r++ {
+				g.hsum16(8 + r*floatTokens + t)
+				g.i("VMOVSS X1, %d(DX)", 4*r)
+			}
+			g.i("ADDQ CX, DX")
+		}
+		g.i("ADDQ $%d, R11", 4*floatRows)
+		g.i("LEAQ (DI)(SI*4), DI")
+		g.i("SUBQ $%d, rows+16(FP)", floatRows)
+		g.i("JNZ %s_group", L)
+		g.i("VZEROUPPER")
+		g.i("RET")
+	}
+}
+
+// func vecDotF16AVX512(n int, w, a *byte) float32
+func (g *gen) floatDot(f16 bool) {
+	name := "F32"
+	eb := 4
+	if f16 {
+		name, eb = "F16", 2
+	}
+	fn := "vecDot" + name + "AVX512"
+	g.raw(fmt.Sprintf("\n// func %s(n int, w, a *byte) float32\n", fn))
+	g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-28\n", fn))
+	g.i("MOVQ n+0(FP), CX")
+	g.i("MOVQ w+8(FP), AX")
+	g.i("MOVQ a+16(FP), DX")
+	g.floatMask()
+	g.i("VPXORD Z8, Z8, Z8")
+	L := fn
+	g.i("TESTQ CX, CX")
+	g.i("JZ %s_tail", L)
+	g.label(L + "_loop")
+	g.floatStep(f16, 1, 1, false, rowAddrF, func(t int) string { return tokAddr[t] })
+	g.i("ADDQ $%d, AX", 16*eb)
+	g.i("ADDQ $64, DX")
+	g.i("DECQ CX")
+	g.i("JNZ %s_loop", L)
+	g.label(L + "_tail")
+	g.i("KORTESTW K1, K1")
+	g.i("JZ %s_sum", L)
+	g.floatStep(f16, 1, 1, true, rowAddrF, func(t int) string { return tokAddr[t] })
+	g.label(L + "_sum")
+	g.hsum16(8)
+	g.i("VMOVSS X1, ret+24(FP)")
+	g.i("VZEROUPPER")
+	g.i("RET")
 }
