@@ -182,6 +182,88 @@ func TestTokenizeMatchesLlamaCpp(t *testing.T) {
 	}
 }
 
+// TestTokenizeVocabOnly tokenizes with the vocabulary-only files of
+// ../shared, as llama-tokenize (which loads vocab_only) does: a few texts of
+// each against its test vectors (made without BOS and without parsing
+// special tokens), and the default BOS.
+func TestTokenizeVocabOnly(t *testing.T) {
+	vocabs := testutil.SharedGlob(t, "testdata/vocab/*.gguf")
+	if len(vocabs) == 0 {
+		t.Fatal("no vocabulary files")
+	}
+	for _, vocab := range vocabs {
+		t.Run(filepath.Base(vocab), func(t *testing.T) {
+			texts, want := readVocabVectors(t, vocab)
+			// Four non-empty texts spread over the file.
+			var picks []int
+			for i := range texts {
+				if texts[i] != "" {
+					picks = append(picks, i)
+				}
+			}
+			for k := 0; k < 4 && k < len(picks); k++ {
+				i := picks[k*(len(picks)-1)/3]
+				r := llamafile(t, nil, "-m", vocab, "--tokenize", "--ids", "--no-bos", "--no-parse-special", "--no-escape", "--prompt="+texts[i])
+				if r.code != 0 {
+					t.Fatalf("text %d %q: exit %d: %s", i, texts[i], r.code, r.stderr)
+				}
+				w, _ := json.Marshal(want[i])
+				if len(want[i]) == 0 {
+					w = []byte("[]")
+				}
+				w = bytes.ReplaceAll(w, []byte(","), []byte(", "))
+				if got := strings.TrimSuffix(r.stdout, "\n"); got != string(w) {
+					t.Errorf("text %d %q: got %s, want %s", i, texts[i], got, w)
+				}
+			}
+		})
+	}
+	// The issue's example: BOS by default.
+	r := llamafile(t, nil, "-m", testutil.SharedFile(t, "testdata/vocab/ggml-vocab-llama-spm.gguf"), "--tokenize", "--ids", "-p", "Hello world")
+	if r.code != 0 || r.stdout != "[1, 15043, 3186]\n" {
+		t.Errorf("llama-spm \"Hello world\": exit %d, stdout %q, stderr %q; want [1, 15043, 3186]", r.code, r.stdout, r.stderr)
+	}
+	// Generation needs weights: a clear error.
+	r = llamafile(t, nil, "-m", testutil.SharedFile(t, "testdata/vocab/ggml-vocab-llama-spm.gguf"), "-p", "Hello", "--log-disable")
+	if r.code != 1 || !strings.Contains(r.stderr, "missing tensor") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("generating with a vocabulary-only file: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// readVocabVectors reads <vocab>.inp (texts, each followed by the line
+// __ggml_vocab_test__) and <vocab>.out (one line of ids per text).
+func readVocabVectors(t *testing.T, vocab string) ([]string, [][]int) {
+	t.Helper()
+	inp, err := os.ReadFile(vocab + ".inp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.ReadFile(vocab + ".out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := strings.Split(string(inp), "\n__ggml_vocab_test__\n")
+	if texts[len(texts)-1] == "" {
+		texts = texts[:len(texts)-1]
+	}
+	var want [][]int
+	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		ids := []int{}
+		for _, f := range strings.Fields(line) {
+			v, err := strconv.Atoi(f)
+			if err != nil {
+				t.Fatalf("%s.out: %v", vocab, err)
+			}
+			ids = append(ids, v)
+		}
+		want = append(want, ids)
+	}
+	if len(texts) != len(want) {
+		t.Fatalf("%s: %d texts, %d id lines", vocab, len(texts), len(want))
+	}
+	return texts, want
+}
+
 func TestTokenizeFormats(t *testing.T) {
 	model := stories(t)
 	tests := []struct {

@@ -28,9 +28,11 @@ func runTokenize(o *options, self *selfArchive, e env) error {
 		return usageError{errors.New("--tokenize: must specify one of: --stdin, --file or --prompt")}
 	}
 
-	// Only the vocabulary is needed; the weights are mapped, not read,
-	// and no context is made.
-	m, err := openModel(o.model, self, engineOptions(o, 0))
+	// Only the vocabulary is loaded, as llama-tokenize does (vocab_only):
+	// vocabulary-only GGUF files work, and the weights are not looked at.
+	opts := engineOptions(o, 0)
+	opts.VocabOnly = true
+	m, err := openModel(o.model, self, opts)
 	if err != nil {
 		return err
 	}

@@ -44,14 +44,20 @@ type Options struct {
 	// BatchThreads is the number of threads used to process prompts
 	// (batches of tokens); 0 means Threads.
 	BatchThreads int
+	// VocabOnly loads only the tokenizer, as llama.cpp's vocab_only does:
+	// the architecture and weights are not looked at, so vocabulary-only
+	// GGUF files open too. Such a Model tokenizes and detokenizes, but
+	// NewContext fails and Params is zero.
+	VocabOnly bool
 }
 
 // Model is an opened model: weights, hyperparameters and tokenizer. It is
 // safe for concurrent use by several Contexts.
 type Model struct {
 	file  *gguf.File
-	owned bool // Close closes file
-	m     *model.Model
+	owned bool         // Close closes file
+	m     *model.Model // nil with Options.VocabOnly
+	arch  string
 	tok   *tokenizer.Tokenizer
 	opts  Options
 }
@@ -86,6 +92,13 @@ func OpenGGUF(f *gguf.File, opts Options) (*Model, error) {
 	if opts.BatchThreads == 0 {
 		opts.BatchThreads = opts.Threads
 	}
+	if opts.VocabOnly {
+		tok, err := tokenizer.FromGGUF(f)
+		if err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+		return &Model{file: f, arch: f.Architecture(), tok: tok, opts: opts}, nil
+	}
 	mm, err := model.Load(f)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
@@ -97,7 +110,7 @@ func OpenGGUF(f *gguf.File, opts Options) (*Model, error) {
 	if n := tok.NumTokens(); n != mm.Params.Vocab {
 		return nil, fmt.Errorf("engine: tokenizer has %d tokens but the model's vocabulary is %d", n, mm.Params.Vocab)
 	}
-	return &Model{file: f, m: mm, tok: tok, opts: opts}, nil
+	return &Model{file: f, m: mm, arch: mm.Arch, tok: tok, opts: opts}, nil
 }
 
 // Close releases the model file if Open opened it. Contexts of the model
@@ -112,13 +125,19 @@ func (m *Model) Close() error {
 }
 
 // Arch returns the model's architecture (general.architecture).
-func (m *Model) Arch() string { return m.m.Arch }
+func (m *Model) Arch() string { return m.arch }
 
-// Params returns the model's hyperparameters.
-func (m *Model) Params() model.HParams { return m.m.Params }
+// Params returns the model's hyperparameters (zero with
+// Options.VocabOnly).
+func (m *Model) Params() model.HParams {
+	if m.m == nil {
+		return model.HParams{}
+	}
+	return m.m.Params
+}
 
 // NumVocab returns the vocabulary size: the length of every logits row.
-func (m *Model) NumVocab() int { return m.m.Params.Vocab }
+func (m *Model) NumVocab() int { return m.tok.NumTokens() }
 
 // Options returns the options the model was opened with, defaults filled
 // in.
@@ -162,8 +181,15 @@ type Context struct {
 	pick   []int32 // one-token batch for Generate
 }
 
+// ErrVocabOnly is returned (wrapped) by NewContext for a Model opened with
+// Options.VocabOnly.
+var ErrVocabOnly = errors.New("the model was opened with its vocabulary only")
+
 // NewContext makes a Context with the Model's options.
 func (m *Model) NewContext() (*Context, error) {
+	if m.m == nil {
+		return nil, fmt.Errorf("engine: cannot evaluate: %w", ErrVocabOnly)
+	}
 	st, err := m.m.NewState(model.StateOptions{
 		ContextSize:  m.opts.ContextSize,
 		BatchSize:    m.opts.BatchSize,
