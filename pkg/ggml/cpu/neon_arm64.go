@@ -45,9 +45,13 @@ func useNEONFeatures(k *kernelSet, f neonFeatures) {
 	if f.dotProd {
 		k.vecDot[ggml.TypeQ8_0] = vecDotQ8_0SDOT
 		k.vecDot[ggml.TypeQ4_0] = vecDotQ4_0SDOT
+		k.vecDot[ggml.TypeQ4_K] = vecDotQ4_KSDOT
+		k.vecDot[ggml.TypeQ6_K] = vecDotQ6_KSDOT
 	} else {
 		k.vecDot[ggml.TypeQ8_0] = vecDotQ8_0NEON
 		k.vecDot[ggml.TypeQ4_0] = vecDotQ4_0NEON
+		k.vecDot[ggml.TypeQ4_K] = vecDotQ4_KNEON
+		k.vecDot[ggml.TypeQ6_K] = vecDotQ6_KNEON
 	}
 }
 
@@ -71,6 +75,18 @@ func dotQ4_0SDOTAsm(nb int, w, a *byte) float32
 
 //go:noescape
 func dotQ4_0NEONAsm(nb int, w, a *byte) float32
+
+//go:noescape
+func dotQ4_KSDOTAsm(nb int, w, a *byte) float32
+
+//go:noescape
+func dotQ4_KNEONAsm(nb int, w, a *byte) float32
+
+//go:noescape
+func dotQ6_KSDOTAsm(nb int, w, a *byte) float32
+
+//go:noescape
+func dotQ6_KNEONAsm(nb int, w, a *byte) float32
 
 // The float kernels give the generic kernels' results bit for bit: the
 // assembly sums whole groups of 64 elements in the same lanes and order,
@@ -152,4 +168,40 @@ func vecDotQ4_0NEON(n int, w, a []byte) float32 {
 	}
 	w, a = w[:nb*q4_0Bytes], a[:nb*q8_0Bytes]
 	return dotQ4_0NEONAsm(nb, &w[0], &a[0])
+}
+
+func vecDotQ4_KSDOT(n int, w, a []byte) float32 {
+	nb := n / qkK
+	if nb <= 0 {
+		return 0
+	}
+	w, a = w[:nb*q4_KBytes], a[:nb*q8_KBytes]
+	return dotQ4_KSDOTAsm(nb, &w[0], &a[0])
+}
+
+func vecDotQ4_KNEON(n int, w, a []byte) float32 {
+	nb := n / qkK
+	if nb <= 0 {
+		return 0
+	}
+	w, a = w[:nb*q4_KBytes], a[:nb*q8_KBytes]
+	return dotQ4_KNEONAsm(nb, &w[0], &a[0])
+}
+
+func vecDotQ6_KSDOT(n int, w, a []byte) float32 {
+	nb := n / qkK
+	if nb <= 0 {
+		return 0
+	}
+	w, a = w[:nb*q6_KBytes], a[:nb*q8_KBytes]
+	return dotQ6_KSDOTAsm(nb, &w[0], &a[0])
+}
+
+func vecDotQ6_KNEON(n int, w, a []byte) float32 {
+	nb := n / qkK
+	if nb <= 0 {
+		return 0
+	}
+	w, a = w[:nb*q6_KBytes], a[:nb*q8_KBytes]
+	return dotQ6_KNEONAsm(nb, &w[0], &a[0])
 }

@@ -23,6 +23,7 @@
 #define SADDLV(d, n) NEON2(0x4E703800, d, n)       // sd = sum of vn.8h
 #define ADDV(d, n) NEON2(0x4EB1B800, d, n)         // sd = sum of vn.4s
 #define ADDP(d, n, m) NEON3(0x4EA0BC00, d, n, m)   // vd.4s = pairwise sums of vn.4s, vm.4s
+#define ADDP8H(d, n, m) NEON3(0x4E60BC00, d, n, m)  // vd.8h = pairwise sums of vn.8h, vm.8h
 #define ADD4S(d, n, m) NEON3(0x4EA08400, d, n, m)  // vd.4s = vn.4s + vm.4s
 #define SUB16B(d, n, m) NEON3(0x6E208400, d, n, m) // vd.16b = vn.16b - vm.16b
 #define MUL4S(d, n, m) NEON3(0x4EA09C00, d, n, m)  // vd.4s = vn.4s * vm.4s
@@ -37,6 +38,7 @@
 
 // Floating point (float32 lanes).
 #define SCVTF4S(d, n) NEON2(0x4E21D800, d, n)      // vd.4s = float(vn.4s)
+#define SCVTFS(d, n) NEON2(0x5E21D800, d, n)       // sd = float(sn) (scalar)
 #define FMUL4S(d, n, m) NEON3(0x6E20DC00, d, n, m) // vd.4s = vn.4s * vm.4s
 #define FADD4S(d, n, m) NEON3(0x4E20D400, d, n, m) // vd.4s = vn.4s + vm.4s
 #define FADDP4S(d, n, m) NEON3(0x6E20D400, d, n, m) // vd.4s = pairwise sums of vn.4s, vm.4s
@@ -45,4 +47,34 @@
 #define FMULE(d, n, m, i) NEONELEM(0x4F809000, d, n, m, i) // vd.4s = vn.4s * vm.s[i]
 #define FCVTL(d, n) NEON2(0x0E217800, d, n)        // vd.4s = float32(vn.4h), half to single
 #define FCVTL2(d, n) NEON2(0x4E217800, d, n)       // vd.4s = float32(vn.8h[4:])
-#define FADDS(d, n, m) NEON3(0x1E202800, d, n, m)  // sd = sn + sm (scalar)
+
+// Signed byte dot products in two variants (the DOT argument of the kernel
+// macros): *SDOT with the dot-product extension, *NEON with ARMv8.0
+// widening multiplies into 16-bit lanes, pairwise widened to 32 bits. Two
+// products share a 16-bit lane, which cannot overflow: activations are in
+// [-127, 127] and weights in [-128, 127].
+//
+// DOT32x(acc, w0, w1, a0, a1, t, u): vacc.4s = four partial sums of
+// w0·a0 + w1·a1 (16 bytes each); t and u are scratch.
+#define DOT32SDOT(acc, w0, w1, a0, a1, t, u) \
+	EOR16B(acc, acc, acc); \
+	SDOT(acc, w0, a0); \
+	SDOT(acc, w1, a1)
+
+#define DOT32NEON(acc, w0, w1, a0, a1, t, u) \
+	SMULL(t, w0, a0); \
+	SMULL2(u, w0, a0); \
+	SMLAL(t, w1, a1); \
+	SMLAL2(u, w1, a1); \
+	SADDLP(acc, t); \
+	SADALP(acc, u)
+
+// DOT16x(acc, w, a, t): vacc.4s = four partial sums of w·a (16 bytes).
+#define DOT16SDOT(acc, w, a, t) \
+	EOR16B(acc, acc, acc); \
+	SDOT(acc, w, a)
+
+#define DOT16NEON(acc, w, a, t) \
+	SMULL(t, w, a); \
+	SMLAL2(t, w, a); \
+	SADDLP(acc, t)

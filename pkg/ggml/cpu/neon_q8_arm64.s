@@ -4,26 +4,8 @@
 #include "neon_arm64.h"
 
 // Dot products of Q8_0 and Q4_0 weight rows with a Q8_0 activation row,
-// nb blocks of 32. Each comes in two variants that differ only in the
-// integer dot product of 32 signed bytes (the DOT macro argument):
-//   DOTSDOT  with the dot-product extension (SDOT);
-//   DOTNEON  ARMv8.0: widening multiplies into 16-bit lanes, pairwise
-//            widened to 32 bits. Two products share a 16-bit lane, which
-//            cannot overflow because activations are in [-127, 127].
-// DOT(acc, w0, w1, a0, a1, t, u): vacc.4s = four partial sums of
-// w0·a0 + w1·a1 (16 bytes each); t and u are scratch.
-#define DOTSDOT(acc, w0, w1, a0, a1, t, u) \
-	EOR16B(acc, acc, acc); \
-	SDOT(acc, w0, a0); \
-	SDOT(acc, w1, a1)
-
-#define DOTNEON(acc, w0, w1, a0, a1, t, u) \
-	SMULL(t, w0, a0); \
-	SMULL2(u, w0, a0); \
-	SMLAL(t, w1, a1); \
-	SMLAL2(u, w1, a1); \
-	SADDLP(acc, t); \
-	SADALP(acc, u)
+// nb blocks of 32, in two variants (DOT32SDOT and DOT32NEON, see
+// neon_arm64.h).
 
 // Four blocks at a time: V24 holds the four blocks' scale products
 // d(w)·d(a), V16 their integer sums, and V31 accumulates the products.
@@ -104,7 +86,7 @@
 #define EPILOGUE \
 	FADDP4S(31, 31, 31); \
 	FADDP4S(31, 31, 31); \
-	FADDS(31, 31, 30); \
+	FADDS F30, F31, F31; \
 	FMOVS F31, ret+24(FP); \
 	RET
 
@@ -202,16 +184,16 @@ done: \
 
 // func dotQ8_0SDOTAsm(nb int, w, a *byte) float32
 TEXT ·dotQ8_0SDOTAsm(SB), NOSPLIT, $0-28
-	Q8_0KERNEL(DOTSDOT)
+	Q8_0KERNEL(DOT32SDOT)
 
 // func dotQ8_0NEONAsm(nb int, w, a *byte) float32
 TEXT ·dotQ8_0NEONAsm(SB), NOSPLIT, $0-28
-	Q8_0KERNEL(DOTNEON)
+	Q8_0KERNEL(DOT32NEON)
 
 // func dotQ4_0SDOTAsm(nb int, w, a *byte) float32
 TEXT ·dotQ4_0SDOTAsm(SB), NOSPLIT, $0-28
-	Q4_0KERNEL(DOTSDOT)
+	Q4_0KERNEL(DOT32SDOT)
 
 // func dotQ4_0NEONAsm(nb int, w, a *byte) float32
 TEXT ·dotQ4_0NEONAsm(SB), NOSPLIT, $0-28
-	Q4_0KERNEL(DOTNEON)
+	Q4_0KERNEL(DOT32NEON)
