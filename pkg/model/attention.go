@@ -19,14 +19,18 @@ import (
 //     keys, accumulating the weighted values in an F16 vector when the
 //     values are F16 (rounded after every update) and in float32
 //     otherwise.
-//   - The tiled kernel (batches of at least faTile queries, F32 or F16
-//     cache, same types) uses float32 queries and keys widened to float32,
+//   - The tiled kernel (batches of at least faTile queries, F16 keys and
+//     values) uses float32 queries and keys widened to float32,
 //     and rescales a float32 accumulator once per tile of faTile keys.
-//   - A single query over a cache view of at least 512 cells (F32 or F16,
-//     same types) is split into as many key ranges as there are threads;
+//   - A single query over a cache view of at least 512 cells (F16 keys
+//     and values) is split into as many key ranges as there are threads;
 //     each range is attended as by the vector kernel and the partial
 //     results are merged in float32. This depends on the thread count, as
 //     it does in llama.cpp.
+//
+// llama.cpp casts an F32 key or value cache to F16 before flash attention,
+// so an F32 cache attends exactly like an F16 one: its rows are rounded to
+// F16 as they are read (attnType).
 //
 // Work is spread over the State's pool in "slots": each slot owns scratch
 // memory and takes every slots-th work item, so that results do not depend
@@ -45,6 +49,8 @@ const kvChunk = 256
 type attnSlot struct {
 	ws     cpu.Workspace // the converted query
 	scores []float32     // kvChunk scores
+	k16    []byte        // kvChunk F16 key rows cast from an F32 cache
+	k32r   []float32     // DK: one F32 key row
 	acc    []float32     // DV: value accumulator (vector kernel)
 	part   []float32     // DV: merged partial results (split kernel)
 	v32    []float32     // DV: one value row widened to float32
@@ -65,6 +71,26 @@ func newAttnSlot(dk, dv int) attnSlot {
 		acc:    make([]float32, dv),
 		part:   make([]float32, dv),
 		v32:    make([]float32, dv),
+	}
+}
+
+// attnType is the type attention reads a cache of type t as: ggml's flash
+// attention gets an F32 cache cast to F16.
+func attnType(t ggml.Type) ggml.Type {
+	if t == ggml.TypeF32 {
+		return ggml.TypeF16
+	}
+	return t
+}
+
+// readRow widens a key or value row of cache type t to float32 in dst,
+// rounded to F16 for an F32 cache, as attention sees it.
+func readRow(t ggml.Type, dst []float32, row []byte) {
+	getRow(t, dst, row)
+	if t == ggml.TypeF32 {
+		for i, x := range dst {
+			dst[i] = roundF16(x)
+		}
 	}
 }
 
@@ -95,7 +121,7 @@ type attnJob struct {
 func (s *State) attention(l, n, pos int, scale float32) {
 	hp := s.m.Params
 	kv := s.kv
-	sameF := kv.kt == kv.vt && (kv.kt == ggml.TypeF16 || kv.kt == ggml.TypeF32)
+	sameF := attnType(kv.kt) == ggml.TypeF16 && attnType(kv.vt) == ggml.TypeF16
 	// ggml's tiled kernel needs a batch of faTile queries and a value
 	// length that fills whole SIMD vectors (16 floats with AVX-512, which
 	// the reference outputs use).
@@ -163,7 +189,7 @@ func (s *State) kvHead(h int) int { return h / (s.m.Params.Heads / s.m.Params.He
 // h, against cells 0..pos+i, as ggml's one-query kernel does.
 func (s *State) attendVec(sc *attnSlot, i, h int) {
 	kv := s.kv
-	vt, _ := cpu.VecDotType(kv.kt)
+	vt, _ := cpu.VecDotType(attnType(kv.kt))
 	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.query(i, h), 1, kv.dk)
 	_, sum := s.attendRange(sc, qa, s.kvHead(h), 0, s.attn.pos+i+1)
 	inv := float32(0)
@@ -184,7 +210,7 @@ func (s *State) attendVec(sc *attnSlot, i, h int) {
 // float32.
 func (s *State) attendSplit(sc *attnSlot, i, h int) {
 	kv, j := s.kv, &s.attn
-	vt, _ := cpu.VecDotType(kv.kt)
+	vt, _ := cpu.VecDotType(attnType(kv.kt))
 	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.query(i, h), 1, kv.dk)
 	nKV := j.pos + i + 1
 	size := (j.pad + j.split - 1) / j.split
@@ -222,13 +248,17 @@ func (s *State) attendSplit(sc *attnSlot, i, h int) {
 func (s *State) attendRange(sc *attnSlot, qa cpu.Activations, kvh, lo, hi int) (m, sum float32) {
 	kv, l, scale := s.kv, s.attn.layer, s.attn.scale
 	acc, v32 := sc.acc, sc.v32
-	f16 := kv.vt == ggml.TypeF16
+	f16 := attnType(kv.vt) == ggml.TypeF16
 	clear(acc)
 	m = float32(math.Inf(-1))
 	for c0 := lo; c0 < hi; c0 += kvChunk {
 		c1 := min(c0+kvChunk, hi)
 		scores := sc.scores[:c1-c0]
-		cpu.MatMulQuantized(nil, &sc.ws, kv.keys(l, kvh, c0, c1), qa, scores)
+		keys := kv.keys(l, kvh, c0, c1)
+		if kv.kt == ggml.TypeF32 {
+			keys = sc.castKeys(keys)
+		}
+		cpu.MatMulQuantized(nil, &sc.ws, keys, qa, scores)
 		for jj, score := range scores {
 			score *= scale
 			ms, vs := float32(1), float32(1)
@@ -245,7 +275,7 @@ func (s *State) attendRange(sc *attnSlot, qa cpu.Activations, kvh, lo, hi int) (
 			} else {
 				vs = expf(score - m)
 			}
-			getRow(kv.vt, v32, kv.valueRow(l, kvh, c0+jj))
+			readRow(kv.vt, v32, kv.valueRow(l, kvh, c0+jj))
 			if f16 {
 				for d, a := range acc {
 					acc[d] = roundF16(a + v32[d]*vs)
@@ -257,6 +287,22 @@ func (s *State) attendRange(sc *attnSlot, qa cpu.Activations, kvh, lo, hi int) (
 		}
 	}
 	return m, sum
+}
+
+// castKeys converts F32 key rows to F16 in sc.k16, as llama.cpp's cast of
+// an F32 cache before flash attention does.
+func (sc *attnSlot) castKeys(keys cpu.Matrix) cpu.Matrix {
+	dk := keys.Cols
+	if sc.k16 == nil {
+		sc.k16 = make([]byte, 2*kvChunk*dk)
+		sc.k32r = make([]float32, dk)
+	}
+	rb := keys.RowBytes()
+	for r := 0; r < keys.Rows; r++ {
+		getRow(ggml.TypeF32, sc.k32r, keys.Data[r*rb:(r+1)*rb])
+		cpu.FP32ToFP16Row(sc.k16[2*r*dk:2*(r+1)*dk], sc.k32r)
+	}
+	return cpu.Matrix{Type: ggml.TypeF16, Rows: keys.Rows, Cols: dk, Data: sc.k16[:2*keys.Rows*dk]}
 }
 
 // attendTiled computes attention for the queries of batch rows i0..i1-1
@@ -281,8 +327,8 @@ func (s *State) attendTiled(sc *attnSlot, h, i0, i1 int) {
 	for c0 := 0; c0 < end; c0 += faTile {
 		nk := min(faTile, end-c0)
 		for t := 0; t < nk; t++ {
-			getRow(kv.kt, sc.k32[t*dk:(t+1)*dk], kv.keyRow(j.layer, kvh, c0+t))
-			getRow(kv.vt, sc.vt32[t*dv:(t+1)*dv], kv.valueRow(j.layer, kvh, c0+t))
+			readRow(kv.kt, sc.k32[t*dk:(t+1)*dk], kv.keyRow(j.layer, kvh, c0+t))
+			readRow(kv.vt, sc.vt32[t*dv:(t+1)*dv], kv.valueRow(j.layer, kvh, c0+t))
 		}
 		for t := 0; t < nq; t++ {
 			// Query t sees cells 0..pos+i0+t; the others are masked.

@@ -26,6 +26,7 @@
 package model
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -201,6 +202,8 @@ type State struct {
 	logitsOff int       // where the current forward pass writes logits
 	lastOnly  bool      // logits hold only the last position
 	nTokens   int       // tokens in the last Eval
+
+	done <-chan struct{} // the running evaluation's ctx.Done(), or nil
 }
 
 // NewState allocates a State for m.
@@ -208,6 +211,11 @@ func (m *Model) NewState(opts StateOptions) (*State, error) {
 	hp := m.Params
 	if opts.ContextSize < 0 || opts.BatchSize < 0 || opts.Threads < 0 || opts.BatchThreads < 0 {
 		return nil, fmt.Errorf("model: negative state option %+v", opts)
+	}
+	for _, ct := range []CacheType{opts.CacheTypeK, opts.CacheTypeV} {
+		if int(ct) >= len(cacheTypeNames) {
+			return nil, fmt.Errorf("model: unsupported cache type %v (supported: %v)", ct, CacheTypes())
+		}
 	}
 	if opts.ContextSize == 0 {
 		opts.ContextSize = hp.ContextLength
@@ -264,7 +272,7 @@ func (m *Model) NewState(opts StateOptions) (*State, error) {
 	// Four attention slots per thread balance the load; each converts a
 	// query once here so that decoding allocates nothing later.
 	s.slots = make([]attnSlot, 4*max(opts.Threads, opts.BatchThreads))
-	vt, _ := cpu.VecDotType(s.kv.kt)
+	vt, _ := cpu.VecDotType(attnType(s.kv.kt))
 	for i := range s.slots {
 		s.slots[i] = newAttnSlot(hp.HeadDimK, hp.HeadDimV)
 		cpu.QuantizeActivations(nil, &s.slots[i].ws, vt, s.q[:hp.HeadDimK], 1, hp.HeadDimK)
@@ -301,13 +309,42 @@ func (s *State) Truncate(n int) {
 // token available through Logits. pos must not exceed Pos(); cached
 // positions from pos on are replaced. Batches longer than BatchSize are
 // processed in several passes.
-func (s *State) Eval(tokens []int32, pos int) error { return s.eval(tokens, pos, false) }
+func (s *State) Eval(tokens []int32, pos int) error {
+	return s.eval(context.Background(), tokens, pos, false)
+}
 
 // EvalLast is Eval computing only the logits of the last token (Logits of
 // len(tokens)-1), which saves the output projection of every other token.
-func (s *State) EvalLast(tokens []int32, pos int) error { return s.eval(tokens, pos, true) }
+func (s *State) EvalLast(tokens []int32, pos int) error {
+	return s.eval(context.Background(), tokens, pos, true)
+}
 
-func (s *State) eval(tokens []int32, pos int, last bool) error {
+// EvalContext is Eval that stops early when ctx is done: it checks between
+// layers and returns an error wrapping ctx.Err(). The passes (of BatchSize
+// tokens) completed before stay in the cache, as Pos reports; no logits
+// are available.
+func (s *State) EvalContext(ctx context.Context, tokens []int32, pos int) error {
+	return s.eval(ctx, tokens, pos, false)
+}
+
+// EvalLastContext is EvalLast that stops early when ctx is done, as
+// EvalContext does.
+func (s *State) EvalLastContext(ctx context.Context, tokens []int32, pos int) error {
+	return s.eval(ctx, tokens, pos, true)
+}
+
+// stopped reports whether the running evaluation's context is done; the
+// forward passes call it between layers.
+func (s *State) stopped() bool {
+	select {
+	case <-s.done: // never ready when nil
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *State) eval(ctx context.Context, tokens []int32, pos int, last bool) error {
 	hp := s.m.Params
 	if len(tokens) == 0 {
 		return fmt.Errorf("model: empty batch")
@@ -331,8 +368,14 @@ func (s *State) eval(tokens []int32, pos int, last bool) error {
 		s.logits = make([]float32, need)
 	}
 	s.kv.nUsed = pos
+	s.done = ctx.Done()
+	defer func() { s.done = nil }()
 	b := s.opts.BatchSize
 	for i := 0; i < len(tokens); i += b {
+		if s.stopped() {
+			s.nTokens = 0
+			return fmt.Errorf("model: evaluation stopped after %d of %d tokens: %w", i, len(tokens), ctx.Err())
+		}
 		chunk := tokens[i:min(i+b, len(tokens))]
 		s.pool = s.poolN
 		if len(chunk) == 1 {
@@ -349,6 +392,11 @@ func (s *State) eval(tokens []int32, pos int, last bool) error {
 			s.m.net.forward(s, chunk, pos+i, true)
 		} else {
 			s.m.net.forward(s, chunk, pos+i, last)
+		}
+		if s.stopped() {
+			// The pass may have ended early: its positions are not cached.
+			s.nTokens = 0
+			return fmt.Errorf("model: evaluation stopped after %d of %d tokens: %w", i, len(tokens), ctx.Err())
 		}
 		s.kv.nUsed = pos + i + len(chunk)
 	}
