@@ -46,11 +46,13 @@ func useNEONFeatures(k *kernelSet, f neonFeatures) {
 		k.vecDot[ggml.TypeQ8_0] = vecDotQ8_0SDOT
 		k.vecDot[ggml.TypeQ4_0] = vecDotQ4_0SDOT
 		k.vecDot[ggml.TypeQ4_K] = vecDotQ4_KSDOT
+		k.vecDot[ggml.TypeQ5_K] = vecDotQ5_KSDOT
 		k.vecDot[ggml.TypeQ6_K] = vecDotQ6_KSDOT
 	} else {
 		k.vecDot[ggml.TypeQ8_0] = vecDotQ8_0NEON
 		k.vecDot[ggml.TypeQ4_0] = vecDotQ4_0NEON
 		k.vecDot[ggml.TypeQ4_K] = vecDotQ4_KNEON
+		k.vecDot[ggml.TypeQ5_K] = vecDotQ5_KNEON
 		k.vecDot[ggml.TypeQ6_K] = vecDotQ6_KNEON
 	}
 }
@@ -81,6 +83,12 @@ func dotQ4_KSDOTAsm(nb int, w, a *byte) float32
 
 //go:noescape
 func dotQ4_KNEONAsm(nb int, w, a *byte) float32
+
+//go:noescape
+func dotQ5_KSDOTAsm(nb int, w, a *byte) float32
+
+//go:noescape
+func dotQ5_KNEONAsm(nb int, w, a *byte) float32
 
 //go:noescape
 func dotQ6_KSDOTAsm(nb int, w, a *byte) float32
@@ -204,4 +212,22 @@ func vecDotQ6_KNEON(n int, w, a []byte) float32 {
 	}
 	w, a = w[:nb*q6_KBytes], a[:nb*q8_KBytes]
 	return dotQ6_KNEONAsm(nb, &w[0], &a[0])
+}
+
+func vecDotQ5_KSDOT(n int, w, a []byte) float32 {
+	nb := n / qkK
+	if nb <= 0 {
+		return 0
+	}
+	w, a = w[:nb*q5_KBytes], a[:nb*q8_KBytes]
+	return dotQ5_KSDOTAsm(nb, &w[0], &a[0])
+}
+
+func vecDotQ5_KNEON(n int, w, a []byte) float32 {
+	nb := n / qkK
+	if nb <= 0 {
+		return 0
+	}
+	w, a = w[:nb*q5_KBytes], a[:nb*q8_KBytes]
+	return dotQ5_KNEONAsm(nb, &w[0], &a[0])
 }

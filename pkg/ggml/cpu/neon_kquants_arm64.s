@@ -24,12 +24,13 @@
 	DOT(s0, 2, 3, 8, 9, 12, 13); \
 	DOT(s1, 4, 5, 10, 11, 14, 15)
 
-// Q4KKERNEL: the integer sums of the 8 sub-blocks end in V16 (0-3) and V20
+// Q4KKERNEL (also Q5_K's, with its STEP and PRE and the quants at QSOFF
+// in blocks of BB bytes): the integer sums of the 8 sub-blocks end in V16 (0-3) and V20
 // (4-7). The scales decode with 32-bit masks (R19-R21): bytes 0-3 of the
 // 12 are scales 0-3 (low six bits), bytes 4-7 mins 0-3, bytes 8-11 the low
 // four bits of scales 4-7 (low nibbles) and mins 4-7 (high nibbles), whose
 // top two bits are the top bits of bytes 0-3 and 4-7. Sum in F30.
-#define Q4KKERNEL(DOT) \
+#define Q4KKERNEL(DOT, STEP, PRE, QSOFF, BB) \
 	MOVD nb+0(FP), R0; \
 	MOVD w+8(FP), R1; \
 	MOVD a+16(FP), R2; \
@@ -39,12 +40,13 @@
 	MOVW $0x0f0f0f0f, R20; \
 	MOVW $0x03030303, R21; \
 loop: \
-	ADD $16, R1, R3; \
+	ADD $QSOFF, R1, R3; \
 	ADD $4, R2, R4; \
-	Q4KSTEP(DOT, 16, 17); \
-	Q4KSTEP(DOT, 18, 19); \
-	Q4KSTEP(DOT, 20, 21); \
-	Q4KSTEP(DOT, 22, 23); \
+	PRE; \
+	STEP(DOT, 16, 17); \
+	STEP(DOT, 18, 19); \
+	STEP(DOT, 20, 21); \
+	STEP(DOT, 22, 23); \
 	ADDP(16, 16, 17); \
 	ADDP(18, 18, 19); \
 	ADDP(16, 16, 18); \
@@ -96,20 +98,66 @@ loop: \
 	FMULS F16, F25, F25; \
 	FMSUBS F29, F25, F26, F25; \
 	FADDS F25, F30, F30; \
-	ADD $144, R1; \
+	ADD $BB, R1; \
 	ADD $292, R2; \
 	SUBS $1, R0; \
 	BNE loop; \
 	FMOVS F30, ret+24(FP); \
 	RET
 
+#define NOPRE MOVD R0, R0
+
 // func dotQ4_KSDOTAsm(nb int, w, a *byte) float32
 TEXT ·dotQ4_KSDOTAsm(SB), NOSPLIT, $0-28
-	Q4KKERNEL(DOT32SDOT)
+	Q4KKERNEL(DOT32SDOT, Q4KSTEP, NOPRE, 16, 144)
 
 // func dotQ4_KNEONAsm(nb int, w, a *byte) float32
 TEXT ·dotQ4_KNEONAsm(SB), NOSPLIT, $0-28
-	Q4KKERNEL(DOT32NEON)
+	Q4KKERNEL(DOT32NEON, Q4KSTEP, NOPRE, 16, 144)
+
+// ---- Q5_K: 176-byte blocks: Q4_K's d, dmin and scales, then 32 bytes of
+// fifth bits (qh: bit 2j of byte l for value l of sub-block 2j, bit 2j+1
+// for sub-block 2j+1), then Q4_K's 128 bytes of nibbles.
+
+// Q5KPRE loads qh into V6 and V7 and 0x10 into every byte of V29.
+#define Q5KPRE \
+	ADD $16, R1, R15; \
+	VLD1 (R15), [V6.B16, V7.B16]; \
+	VMOVI $16, V29.B16
+
+// Q5KSTEP is Q4KSTEP plus the fifth bits: the low two bits of V6/V7 are
+// those of the current pair of sub-blocks; they shift down by two a step.
+#define Q5KSTEP(DOT, s0, s1) \
+	VLD1.P 32(R3), [V0.B16, V1.B16]; \
+	VLD1.P 64(R4), [V8.B16, V9.B16, V10.B16, V11.B16]; \
+	VAND V31.B16, V0.B16, V2.B16; \
+	VAND V31.B16, V1.B16, V3.B16; \
+	VUSHR $4, V0.B16, V4.B16; \
+	VUSHR $4, V1.B16, V5.B16; \
+	VSHL $4, V6.B16, V26.B16; \
+	VSHL $4, V7.B16, V27.B16; \
+	VAND V29.B16, V26.B16, V26.B16; \
+	VAND V29.B16, V27.B16, V27.B16; \
+	VORR V26.B16, V2.B16, V2.B16; \
+	VORR V27.B16, V3.B16, V3.B16; \
+	VSHL $3, V6.B16, V26.B16; \
+	VSHL $3, V7.B16, V27.B16; \
+	VAND V29.B16, V26.B16, V26.B16; \
+	VAND V29.B16, V27.B16, V27.B16; \
+	VORR V26.B16, V4.B16, V4.B16; \
+	VORR V27.B16, V5.B16, V5.B16; \
+	VUSHR $2, V6.B16, V6.B16; \
+	VUSHR $2, V7.B16, V7.B16; \
+	DOT(s0, 2, 3, 8, 9, 12, 13); \
+	DOT(s1, 4, 5, 10, 11, 14, 15)
+
+// func dotQ5_KSDOTAsm(nb int, w, a *byte) float32
+TEXT ·dotQ5_KSDOTAsm(SB), NOSPLIT, $0-28
+	Q4KKERNEL(DOT32SDOT, Q5KSTEP, Q5KPRE, 48, 176)
+
+// func dotQ5_KNEONAsm(nb int, w, a *byte) float32
+TEXT ·dotQ5_KNEONAsm(SB), NOSPLIT, $0-28
+	Q4KKERNEL(DOT32NEON, Q5KSTEP, Q5KPRE, 48, 176)
 
 // ---- Q6_K: 210-byte blocks: 128 bytes of low nibbles (ql), 64 bytes of
 // high bit pairs (qh), 16 int8 scales (one per group of 16), fp16 d. In
