@@ -296,6 +296,9 @@ func (n *llama) forward(s *State, tokens []int32, pos int, last bool) {
 	out := s.tmp[:nt*d]
 	s.addNorm(x, nil, xn, n.layers[0].attnNorm, hp.RMSEps, nt, d)
 	for il := range n.layers {
+		if s.stopped() {
+			return // the caller sees it too and discards the pass
+		}
 		L := &n.layers[il]
 		q, k, v := s.q[:nt*dq], s.k[:nt*dkv], s.v[:nt*dkv]
 		var qkv []float32
