@@ -54,13 +54,83 @@ func kqImpls(f kqFeatures) []kqImpl {
 	}
 }
 
+// kqTileTokens is the number of tokens in a group of the Q8_K panels the
+// tile kernels read (the converted rows themselves).
+const kqTileTokens = 8
+
+// kqTile is one tile kernel, with whether this CPU can run it.
+type kqTile struct {
+	name string
+	t    ggml.Type
+	ok   bool
+	k    tileKernel
+}
+
+// kqTiles lists the K-quant tile kernels, least capable first. Each
+// computes what the vecDot kernel of the same level computes.
+func kqTiles(f kqFeatures) []kqTile {
+	avx512 := f.avx2 && f.avx512
+	return []kqTile{
+		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, kqTileKernel(kqTileQ4KAVX512, kqDotQ4KAVX512, q4_KBytes)},
+		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, kqTileKernel(kqTileQ6KAVX512, kqDotQ6KAVX512, q6_KBytes)},
+	}
+}
+
+// kqTileAsm is the signature of the assembly tile kernels: rows weight rows
+// from w (ws bytes apart) times nt <= kqTileTokens Q8_K rows of nb blocks
+// from pan (contiguous), into out[t*ldo+r].
+type kqTileAsm func(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+// kqTileKernel wraps an assembly tile kernel for weights of bb bytes per
+// block, checking the bounds the assembly relies on. A single token goes
+// through the matching vecDot kernel dot, which computes the same.
+func kqTileKernel(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) tileKernel {
+	return tileKernel{rows: 1, fn: func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int) {
+		nb := cols / qkK
+		if rows <= 0 || nt <= 0 {
+			return
+		}
+		if nt > kqTileTokens {
+			panic("cpu: K-quant tile kernel: too many tokens")
+		}
+		if nb == 0 {
+			for t := 0; t < nt; t++ {
+				clear(out[t*ldo : t*ldo+rows])
+			}
+			return
+		}
+		_ = w[(rows-1)*wStride+nb*bb-1]
+		_ = panel[nt*nb*q8_KBytes-1]
+		_ = out[(nt-1)*ldo+rows-1]
+		if nt == 1 {
+			for r := 0; r < rows; r++ {
+				out[r] = dot(nb, &w[r*wStride], &panel[0])
+			}
+			return
+		}
+		fn(&w[0], wStride, rows, &panel[0], nb, nt, &out[0], ldo)
+	}}
+}
+
 // useKQuantsAMD64 installs the amd64 kernels for the K-quant types (Q2_K to
 // Q6_K, IQ4_XS) against Q8_K activations that this CPU supports.
 func useKQuantsAMD64(k *kernelSet) {
-	for _, im := range kqImpls(kqDetect()) {
+	f := kqDetect()
+	for _, im := range kqImpls(f) {
 		if im.ok {
 			k.vecDot[im.t] = im.dot
 		}
+	}
+	tiles := false
+	for _, kt := range kqTiles(f) {
+		if kt.ok {
+			k.tile[kt.t] = kt.k
+			tiles = true
+		}
+	}
+	if tiles {
+		// The converted Q8_K rows are the panels.
+		k.panel[ggml.TypeQ8_K] = panelKind{tokens: kqTileTokens}
 	}
 }
 
@@ -89,6 +159,12 @@ func kqDotQ4KAVX512(nb int, x, y *byte) float32
 
 //go:noescape
 func kqDotQ6KAVX512(nb int, x, y *byte) float32
+
+//go:noescape
+func kqTileQ4KAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func kqTileQ6KAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
 
 //go:noescape
 func kqDotQ6KAVX2(nb int, x, y *byte) float32

@@ -791,3 +791,324 @@ q6k512loop:
 
 q6k512done:
 	KDONE
+
+// Tile kernels (AVX-512 VNNI): rows weight rows times nt <= 8 Q8_K
+// activation rows. The panel is the converted Q8_K rows themselves, nb
+// blocks (rowSize = 292*nb bytes) apart. For each weight row and block the
+// weights are unpacked once into Z16-Z19 with their int16 scales in
+// Z20-Z23, then multiplied with every token (isum of token t in the eight
+// int32 lanes of Yt, t = 0..7, and for Q4_K its mins term in Y(8+t)). The
+// lanes are then summed with a transposing VPHADDD tree, so that lane t of
+// one vector holds token t's block sums, and the float32 block results are
+// added in lane t of Y29 in the vecDot order: the results are the vecDot
+// results bit for bit.
+//
+// func kqTileQ4KAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+// func kqTileQ6KAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+//
+// Registers: SI weight block, BX panel block, DI token block, CX blocks
+// left, R8 rowSize, R9 nt, R10 rows left, R11 out row, R12 ldo*4, R13 row
+// start; K2 the mask of the nt tokens, Y27 the token offsets, Y30 the
+// tokens' Q8_K scales, Y29 the row's sums, Z28 the byte mask 0x0f.
+
+// Q4_K scale unpacking for the tile kernels: shuffles and masks that turn
+// the 12 packed bytes into 8 scales and 8 mins (see KSCALEMIN).
+DATA kqQ4KIdxL<>+0(SB)/8, $0x0b0a090803020100
+DATA kqQ4KIdxL<>+8(SB)/8, $0x8080808007060504
+GLOBL kqQ4KIdxL<>(SB), RODATA|NOPTR, $16
+DATA kqQ4KMaskL<>+0(SB)/8, $0x0f0f0f0f3f3f3f3f
+DATA kqQ4KMaskL<>+8(SB)/8, $0x000000003f3f3f3f
+GLOBL kqQ4KMaskL<>(SB), RODATA|NOPTR, $16
+DATA kqQ4KIdxH<>+0(SB)/8, $0x8080808080808080
+DATA kqQ4KIdxH<>+8(SB)/8, $0x0b0a090880808080
+GLOBL kqQ4KIdxH<>(SB), RODATA|NOPTR, $16
+DATA kqQ4KIdxB<>+0(SB)/8, $0x0302010080808080
+DATA kqQ4KIdxB<>+8(SB)/8, $0x0706050480808080
+GLOBL kqQ4KIdxB<>(SB), RODATA|NOPTR, $16
+DATA kqMask30<>+0(SB)/8, $0x3030303030303030
+DATA kqMask30<>+8(SB)/8, $0x3030303030303030
+GLOBL kqMask30<>(SB), RODATA|NOPTR, $16
+
+// kqMinsDup<> selects int16 words 8,8,9,9,...,15,15: each min for both
+// of its sub-block's two bsums.
+DATA kqMinsDup<>+0(SB)/8, $0x0009000900080008
+DATA kqMinsDup<>+8(SB)/8, $0x000b000b000a000a
+DATA kqMinsDup<>+16(SB)/8, $0x000d000d000c000c
+DATA kqMinsDup<>+24(SB)/8, $0x000f000f000e000e
+GLOBL kqMinsDup<>(SB), RODATA|NOPTR, $32
+
+// kqIota<> is the int32 lanes 0..7.
+DATA kqIota<>+0(SB)/8, $0x0000000100000000
+DATA kqIota<>+8(SB)/8, $0x0000000300000002
+DATA kqIota<>+16(SB)/8, $0x0000000500000004
+DATA kqIota<>+24(SB)/8, $0x0000000700000006
+GLOBL kqIota<>(SB), RODATA|NOPTR, $32
+
+// KTSETUP loads the arguments and constants shared by the tile kernels.
+#define KTSETUP \
+	MOVQ  w+0(FP), R13; \
+	MOVQ  rows+16(FP), R10; \
+	MOVQ  nb+32(FP), R8; \
+	IMULQ $292, R8; \
+	MOVQ  nt+40(FP), R9; \
+	MOVQ  out+48(FP), R11; \
+	MOVQ  ldo+56(FP), R12; \
+	SHLQ  $2, R12; \
+	VPBROADCASTD R8, Y27; \
+	VPMULLD kqIota<>(SB), Y27, Y27; \
+	MOVL  $1, AX; \
+	MOVQ  R9, CX; \
+	SHLL  CX, AX; \
+	DECL  AX; \
+	KMOVW AX, K2; \
+	MOVL  $0x0f0f0f0f, AX; \
+	VPBROADCASTD AX, Z28
+
+// KTGATHER loads the nt tokens' scales of the block at BX into Y30 and
+// points DI at token 0.
+#define KTGATHER \
+	KMOVW K2, K1; \
+	VGATHERDPS (BX)(Y27*1), K1, Y30; \
+	MOVQ BX, DI
+
+// KTREDUCE(A..H, OUT, T1) sums the eight int32 lanes of each of A..H into
+// lane 0..7 of OUT (A..H are clobbered).
+#define KTREDUCE(A, B, C, D, E, F, G, H, OUT, T1) \
+	VPHADDD    B, A, A; \
+	VPHADDD    D, C, C; \
+	VPHADDD    F, E, E; \
+	VPHADDD    H, G, G; \
+	VPHADDD    C, A, A; \
+	VPHADDD    G, E, E; \
+	VPERM2I128 $0x20, E, A, OUT; \
+	VPERM2I128 $0x31, E, A, T1; \
+	VPADDD     T1, OUT, OUT
+
+// KTSTORE writes lanes 0..nt-1 of Y29 to out[t*ldo + r] and moves to the
+// next row.
+#define KTSTORE(LOOP) \
+	VMOVUPS Y29, (SP); \
+	MOVQ    R11, DX; \
+	XORQ    AX, AX; \
+LOOP: \
+	MOVL    (SP)(AX*4), DI; \
+	MOVL    DI, (DX); \
+	ADDQ    R12, DX; \
+	INCQ    AX; \
+	CMPQ    AX, R9; \
+	JLT     LOOP; \
+	ADDQ    $4, R11; \
+	ADDQ    ws+8(FP), R13
+
+// KTOKQ4 multiplies the unpacked Q4_K block with the token at DI: block
+// sums in the int32 lanes of YT, mins terms in YM.
+#define KTOKQ4(YT, YM) \
+	VPMADDUBSW    4(DI), Z16, Z25; \
+	VPMADDWD      Z20, Z25, Z26; \
+	VPMADDUBSW    68(DI), Z17, Z25; \
+	VPDPWSSD      Z21, Z25, Z26; \
+	VPMADDUBSW    132(DI), Z18, Z25; \
+	VPDPWSSD      Z22, Z25, Z26; \
+	VPMADDUBSW    196(DI), Z19, Z25; \
+	VPDPWSSD      Z23, Z25, Z26; \
+	VEXTRACTI64X4 $1, Z26, YT; \
+	VPADDD        Y26, YT, YT; \
+	VPMADDWD      260(DI), Y24, YM; \
+	ADDQ          R8, DI
+
+// KTQ4W unpacks qs[32j:32j+32] (at QOFF) into ZW: low nibbles in the low
+// half, high nibbles in the high half.
+#define KTQ4W(QOFF, ZW) \
+	VMOVDQU      QOFF(SI), Y6; \
+	VPSRLW       $4, Y6, Y7; \
+	VINSERTI64X4 $1, Y7, Z6, Z6; \
+	VPANDD       Z28, Z6, ZW
+
+TEXT ·kqTileQ4KAVX512(SB), NOSPLIT, $32-64
+	KTSETUP
+	VMOVDQU64 kqMinsDup<>(SB), Y31
+
+q4ktrow:
+	MOVQ R13, SI
+	MOVQ pan+24(FP), BX
+	MOVQ nb+32(FP), CX
+	VPXORD Y29, Y29, Y29
+
+q4ktblock:
+	// Scales and mins: X2 = 8 scales, 8 mins (bytes).
+	VMOVDQU 4(SI), X0
+	VPSRLW  $4, X0, X1
+	VPSHUFB kqQ4KIdxL<>(SB), X0, X2
+	VPAND   kqQ4KMaskL<>(SB), X2, X2
+	VPSHUFB kqQ4KIdxH<>(SB), X1, X3
+	VPANDD  X28, X3, X3
+	VPSHUFB kqQ4KIdxB<>(SB), X0, X4
+	VPSRLW  $2, X4, X4
+	VPAND   kqMask30<>(SB), X4, X4
+	VPOR    X3, X2, X2
+	VPOR    X4, X2, X2
+	VPMOVZXBW X2, Y2
+	VSHUFI64X2 $0, Z2, Z2, Z5
+	VPERMW  Y2, Y31, Y24
+	VPSHUFB kqShufQ4K<>+0(SB), Z5, Z20
+	VPSHUFB kqShufQ4K<>+64(SB), Z5, Z21
+	VPSHUFB kqShufQ4K<>+128(SB), Z5, Z22
+	VPSHUFB kqShufQ4K<>+192(SB), Z5, Z23
+	KTQ4W(16, Z16)
+	KTQ4W(48, Z17)
+	KTQ4W(80, Z18)
+	KTQ4W(112, Z19)
+	KTGATHER
+
+	KTOKQ4(Y0, Y8)
+	CMPQ R9, $1
+	JEQ  q4ktsum
+	KTOKQ4(Y1, Y9)
+	CMPQ R9, $2
+	JEQ  q4ktsum
+	KTOKQ4(Y2, Y10)
+	CMPQ R9, $3
+	JEQ  q4ktsum
+	KTOKQ4(Y3, Y11)
+	CMPQ R9, $4
+	JEQ  q4ktsum
+	KTOKQ4(Y4, Y12)
+	CMPQ R9, $5
+	JEQ  q4ktsum
+	KTOKQ4(Y5, Y13)
+	CMPQ R9, $6
+	JEQ  q4ktsum
+	KTOKQ4(Y6, Y14)
+	CMPQ R9, $7
+	JEQ  q4ktsum
+	KTOKQ4(Y7, Y15)
+
+q4ktsum:
+	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
+	KTREDUCE(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15, Y9, Y10)
+	VCVTDQ2PS Y1, Y1
+	VCVTDQ2PS Y9, Y9
+	VCVTPH2PS (SI), X2
+	VBROADCASTSS X2, Y3
+	VMOVSHDUP X2, X4
+	VBROADCASTSS X4, Y4
+	VMULPS Y30, Y3, Y3 // d * token scales
+	VMULPS Y30, Y4, Y4 // dmin * token scales
+	VMULPS Y3, Y1, Y1
+	VMULPS Y4, Y9, Y9
+	VSUBPS Y9, Y1, Y1
+	VADDPS Y1, Y29, Y29
+
+	ADDQ $144, SI
+	ADDQ $292, BX
+	DECQ CX
+	JNZ  q4ktblock
+
+	KTSTORE(q4ktstore)
+	DECQ R10
+	JNZ  q4ktrow
+	VZEROUPPER
+	RET
+
+// KTOKQ6 multiplies the unpacked Q6_K block with the token at DI; the
+// offset 32 comes in through the bsums times -32*scale (Y24).
+#define KTOKQ6(YT) \
+	VPMADDUBSW    4(DI), Z16, Z25; \
+	VPMADDWD      Z20, Z25, Z26; \
+	VPMADDUBSW    68(DI), Z17, Z25; \
+	VPDPWSSD      Z21, Z25, Z26; \
+	VPMADDUBSW    132(DI), Z18, Z25; \
+	VPDPWSSD      Z22, Z25, Z26; \
+	VPMADDUBSW    196(DI), Z19, Z25; \
+	VPDPWSSD      Z23, Z25, Z26; \
+	VEXTRACTI64X4 $1, Z26, YT; \
+	VPADDD        Y26, YT, YT; \
+	VPDPWSSD      260(DI), Y24, YT; \
+	ADDQ          R8, DI
+
+// KTQ6W unpacks 128 values of a Q6_K block (ql at QL, qh at QH) into ZA
+// (values 0-63) and ZB (64-127). Z31 is the byte mask 0x30.
+#define KTQ6W(QL, QH, ZA, ZB) \
+	VMOVDQU64       QL(SI), Z6; \
+	VBROADCASTI64X4 QH(SI), Z7; \
+	VPSLLVW         kqShiftQ6K<>+0(SB), Z7, Z12; \
+	VPANDD          Z31, Z12, Z12; \
+	VMOVDQA64       Z6, ZA; \
+	VPTERNLOGD      $0xea, Z12, Z28, ZA; \
+	VPSRLVW         kqShiftQ6K<>+64(SB), Z7, Z12; \
+	VPANDD          Z31, Z12, Z12; \
+	VPSRLW          $4, Z6, ZB; \
+	VPTERNLOGD      $0xea, Z12, Z28, ZB
+
+TEXT ·kqTileQ6KAVX512(SB), NOSPLIT, $32-64
+	KTSETUP
+	MOVL  $0x30303030, AX
+	VPBROADCASTD AX, Z31
+
+q6ktrow:
+	MOVQ R13, SI
+	MOVQ pan+24(FP), BX
+	MOVQ nb+32(FP), CX
+	VPXORD Y29, Y29, Y29
+
+q6ktblock:
+	VPMOVSXBW 192(SI), Y1 // 16 int16 scales
+	VPSLLW    $5, Y1, Y2
+	VPXORD    Y24, Y24, Y24
+	VPSUBW    Y2, Y24, Y24 // -32 * scales
+	VMOVDQU64 kqPermQ6K<>+0(SB), Z8
+	VMOVDQU64 kqPermQ6K<>+64(SB), Z9
+	VMOVDQU64 kqPermQ6K<>+128(SB), Z10
+	VMOVDQU64 kqPermQ6K<>+192(SB), Z11
+	VPERMW    Z1, Z8, Z20
+	VPERMW    Z1, Z9, Z21
+	VPERMW    Z1, Z10, Z22
+	VPERMW    Z1, Z11, Z23
+	KTQ6W(0, 128, Z16, Z17)
+	KTQ6W(64, 160, Z18, Z19)
+	KTGATHER
+
+	KTOKQ6(Y0)
+	CMPQ R9, $1
+	JEQ  q6ktsum
+	KTOKQ6(Y1)
+	CMPQ R9, $2
+	JEQ  q6ktsum
+	KTOKQ6(Y2)
+	CMPQ R9, $3
+	JEQ  q6ktsum
+	KTOKQ6(Y3)
+	CMPQ R9, $4
+	JEQ  q6ktsum
+	KTOKQ6(Y4)
+	CMPQ R9, $5
+	JEQ  q6ktsum
+	KTOKQ6(Y5)
+	CMPQ R9, $6
+	JEQ  q6ktsum
+	KTOKQ6(Y6)
+	CMPQ R9, $7
+	JEQ  q6ktsum
+	KTOKQ6(Y7)
+
+q6ktsum:
+	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
+	VCVTDQ2PS Y1, Y1
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X2
+	VCVTPH2PS X2, X2
+	VBROADCASTSS X2, Y3
+	VMULPS Y30, Y3, Y3 // d * token scales
+	VMULPS Y3, Y1, Y1
+	VADDPS Y1, Y29, Y29
+
+	ADDQ $210, SI
+	ADDQ $292, BX
+	DECQ CX
+	JNZ  q6ktblock
+
+	KTSTORE(q6ktstore)
+	DECQ R10
+	JNZ  q6ktrow
+	VZEROUPPER
+	RET

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/llamafile-go/llamafile/pkg/ggml"
@@ -155,21 +156,30 @@ func mulWith(dot vecDotFunc, m Matrix, a Activations) []float32 {
 }
 
 // BenchmarkKQuantMatMul times MatMul (Q8_K conversion included) with the
-// generic kernel and with each supported SIMD kernel, on the shapes of a
-// TinyLlama-sized model (rows × cols).
+// generic kernels, with each supported SIMD vecDot kernel alone, and with
+// the tile kernel where there is one, on the shapes of a TinyLlama-sized
+// model (rows × cols).
 func BenchmarkKQuantMatMul(b *testing.B) {
 	pool := NewPool(0)
 	defer pool.Close()
-	generic := genericKernelSet()
-	impls := kqImpls(kqDetect())
+	f := kqDetect()
 	for _, wt := range []ggml.Type{ggml.TypeQ4_K, ggml.TypeQ6_K, ggml.TypeQ5_K, ggml.TypeQ3_K, ggml.TypeQ2_K, ggml.TypeIQ4_XS} {
-		kernels := []kqImpl{{name: wt.String() + "/generic", t: wt, ok: true, dot: generic.vecDot[wt]}}
-		for _, im := range impls {
+		type set struct {
+			name string
+			k    *kernelSet
+		}
+		sets := []set{{"generic", genericKernelSet()}}
+		for _, im := range kqImpls(f) {
 			if im.t == wt && im.ok {
-				kernels = append(kernels, im)
+				k := newKernelSet()
+				k.vecDot[wt], k.tile[wt] = im.dot, tileKernel{}
+				sets = append(sets, set{strings.TrimPrefix(im.name, wt.String()+"/"), k})
 			}
 		}
-		if len(kernels) == 1 {
+		if k := newKernelSet(); k.tile[wt].fn != nil {
+			sets = append(sets, set{"tile", k})
+		}
+		if len(sets) == 1 {
 			continue
 		}
 		for _, shape := range [][2]int{{2048, 2048}, {5632, 2048}, {2048, 5632}} {
@@ -179,15 +189,12 @@ func BenchmarkKQuantMatMul(b *testing.B) {
 			for _, n := range []int{1, 64} {
 				x := randomFloats(r, n*cols, 1)
 				out := make([]float32, n*rows)
-				for _, im := range kernels {
-					b.Run(fmt.Sprintf("%s/%dx%d/n=%d", im.name, rows, cols, n), func(b *testing.B) {
+				for _, s := range sets {
+					b.Run(fmt.Sprintf("%v/%s/%dx%d/n=%d", wt, s.name, rows, cols, n), func(b *testing.B) {
 						var ws Workspace
 						b.SetBytes(int64(len(m.Data)))
 						for b.Loop() {
-							a := QuantizeActivations(pool, &ws, ggml.TypeQ8_K, x, n, cols)
-							nTB := (n + tileTokens - 1) / tileTokens
-							ws.mm = mmTask{dot: im.dot, w: m, rowBytes: m.RowBytes(), a: a, out: out, nTB: nTB}
-							pool.Run((rows+tileRows-1)/tileRows*nTB, ws.mm.run)
+							matMul(s.k, pool, &ws, m, x, n, out)
 						}
 						b.ReportMetric(float64(2*rows*cols*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 					})
@@ -226,5 +233,104 @@ func BenchmarkKQuantVecDot(b *testing.B) {
 				_ = sink
 			})
 		}
+	}
+}
+
+// TestKQuantTileKernels checks every K-quant tile kernel this CPU runs
+// against its type's vecDot kernel, bit for bit, for every token count,
+// with row and output strides wider than the data.
+func TestKQuantTileKernels(t *testing.T) {
+	f := kqDetect()
+	dots := map[ggml.Type]vecDotFunc{}
+	for _, im := range kqImpls(f) {
+		if im.ok {
+			dots[im.t] = im.dot
+		}
+	}
+	ran := 0
+	for _, kt := range kqTiles(f) {
+		if !kt.ok {
+			t.Logf("%s: not supported by this CPU, skipped", kt.name)
+			continue
+		}
+		ran++
+		t.Run(kt.name, func(t *testing.T) {
+			r := newRand()
+			checked := 0
+			for _, shape := range [][2]int{{1, 256}, {3, 512}, {5, 2048}, {2, 5632}} {
+				rows, cols := shape[0], shape[1]
+				rb, _ := RowBytes(kt.t, cols)
+				wStride := rb + 7
+				w := make([]byte, (rows-1)*wStride+rb)
+				for i := range w {
+					w[i] = 0xa5 // the gaps between rows
+				}
+				for i := 0; i < rows; i++ {
+					copy(w[i*wStride:], randomWeights(r, kt.t, scalesOf(kt.t), 1, cols))
+				}
+				for nt := 1; nt <= kqTileTokens; nt++ {
+					panel := make([]byte, nt*cols/qkK*q8_KBytes)
+					for k := 0; k < nt; k++ {
+						quantizeQ8_KGeneric(panel[k*cols/qkK*q8_KBytes:(k+1)*cols/qkK*q8_KBytes], randomFloats(r, cols, 1))
+					}
+					ldo := rows + 3
+					out := make([]float32, nt*ldo)
+					for i := range out {
+						out[i] = -1e30 // must be left alone between the rows
+					}
+					kt.k.fn(w, wStride, rows, panel, nt, cols, out, ldo)
+					for k := 0; k < nt; k++ {
+						for i := 0; i < ldo; i++ {
+							got := out[k*ldo+i]
+							if i >= rows {
+								if got != -1e30 {
+									t.Fatalf("%dx%d nt=%d: wrote out[%d][%d] beyond the rows", rows, cols, nt, k, i)
+								}
+								continue
+							}
+							want := dots[kt.t](cols, w[i*wStride:i*wStride+rb], panel[k*cols/qkK*q8_KBytes:])
+							if math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("%dx%d nt=%d: out[%d][%d] = %g, vecDot %g", rows, cols, nt, k, i, got, want)
+							}
+							checked++
+						}
+					}
+				}
+			}
+			t.Logf("%d results bit-identical to vecDot", checked)
+		})
+	}
+	t.Logf("ran %d K-quant tile kernels", ran)
+}
+
+// TestKQuantMatMulVsGeneric runs whole MatMuls with this CPU's kernels and
+// with the generic ones, over shapes that mix partial token groups and
+// several threads.
+func TestKQuantMatMulVsGeneric(t *testing.T) {
+	gen := genericKernelSet()
+	arch := newKernelSet()
+	pool := NewPool(2)
+	defer pool.Close()
+	for _, wt := range []ggml.Type{ggml.TypeQ4_K, ggml.TypeQ6_K, ggml.TypeQ5_K, ggml.TypeQ3_K, ggml.TypeQ2_K, ggml.TypeIQ4_XS} {
+		r := newRand()
+		for _, shape := range [][3]int{{7, 256, 1}, {64, 512, 5}, {37, 768, 17}, {130, 256, 40}} {
+			rows, cols, n := shape[0], shape[1], shape[2]
+			m, _ := NewMatrix(wt, rows, cols, randomWeights(r, wt, scalesOf(wt), rows, cols))
+			x := randomFloats(r, n*cols, 1)
+			got := make([]float32, n*rows)
+			want := make([]float32, n*rows)
+			matMul(arch, pool, &Workspace{}, m, x, n, got)
+			matMul(gen, pool, &Workspace{}, m, x, n, want)
+			a := quantizeActivations(gen, nil, nil, ggml.TypeQ8_K, x, n, cols)
+			for i := range got {
+				k, row := i/rows, i%rows
+				mag := dotMagnitude(t, wt, m.Data[row*m.RowBytes():], a.data[k*a.rowSize:], cols)
+				if d := math.Abs(float64(got[i]) - float64(want[i])); d > 1e-6*mag ||
+					genericUnfused && math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%v %dx%d n=%d: out[%d][%d] = %g, generic %g", wt, rows, cols, n, k, row, got[i], want[i])
+				}
+			}
+		}
+		t.Logf("%v: tile kernel %v, MatMul matches the generic kernels", wt, arch.tile[wt].fn != nil)
 	}
 }
