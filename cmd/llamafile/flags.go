@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/llamafile-go/llamafile/pkg/model"
 	"github.com/llamafile-go/llamafile/pkg/sample"
 )
 
@@ -39,6 +40,8 @@ type options struct {
 	batchSize    int
 	threads      int
 	threadsBatch int
+	cacheTypeK   model.CacheType
+	cacheTypeV   model.CacheType
 
 	sampling sample.Params
 
@@ -96,6 +99,8 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 			&cli.IntFlag{Name: "b", Aliases: []string{"batch-size"}, Value: 2048, Destination: &o.batchSize},
 			&cli.IntFlag{Name: "t", Aliases: []string{"threads"}, Destination: &o.threads},
 			&cli.IntFlag{Name: "tb", Aliases: []string{"threads-batch"}, Destination: &o.threadsBatch},
+			&cli.StringFlag{Name: "ctk", Aliases: []string{"cache-type-k"}, Value: "f16"},
+			&cli.StringFlag{Name: "ctv", Aliases: []string{"cache-type-v"}, Value: "f16"},
 			&cli.Float64Flag{Name: "temp", Aliases: []string{"temperature"}, Value: float64(def.Temp), Destination: &temp},
 			&cli.IntFlag{Name: "top-k", Value: def.TopK, Destination: &topK},
 			&cli.Float64Flag{Name: "top-p", Value: float64(def.TopP), Destination: &topP},
@@ -180,6 +185,16 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 					// (--tokenize uses fileText, verbatim).
 					o.prompt = strings.TrimSuffix(o.prompt, "\n")
 				}
+			}
+			for _, f := range []struct {
+				name, spelled string
+				dst           *model.CacheType
+			}{{"ctk", "-ctk/--cache-type-k", &o.cacheTypeK}, {"ctv", "-ctv/--cache-type-v", &o.cacheTypeV}} {
+				ct, err := model.ParseCacheType(c.String(f.name))
+				if err != nil {
+					return usageError{fmt.Errorf("%s %q: must be one of %s", f.spelled, c.String(f.name), strings.Join(model.CacheTypes(), ", "))}
+				}
+				*f.dst = ct
 			}
 			o.reversePrompts = c.StringSlice("r")
 			o.ctxSizeSet = c.IsSet("c")

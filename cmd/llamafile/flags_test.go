@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llamafile-go/llamafile/pkg/model"
 	"github.com/llamafile-go/llamafile/pkg/sample"
 )
 
@@ -95,6 +96,15 @@ func TestParseFlags(t *testing.T) {
 			return o.prompt == "--temp" && o.reversePrompts[0] == "-n" && o.sampling.Temp == float32(0.8)
 		}},
 		{"version", []string{"--version"}, func(o *options) bool { return o.version }},
+		{"cache types", []string{"-ctk", "q8_0", "--cache-type-v=f32"}, func(o *options) bool {
+			return o.cacheTypeK == model.CacheQ8_0 && o.cacheTypeV == model.CacheF32
+		}},
+		{"cache types (2)", []string{"--cache-type-k", "f32", "-ctv", "q8_0"}, func(o *options) bool {
+			return o.cacheTypeK == model.CacheF32 && o.cacheTypeV == model.CacheQ8_0
+		}},
+		{"cache types default to f16", nil, func(o *options) bool {
+			return o.cacheTypeK == model.CacheF16 && o.cacheTypeV == model.CacheF16
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,6 +135,8 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"-f", "missing.txt"}, "missing.txt"},
 		{[]string{"--tokenize", "--perplexity"}, "cannot be combined"},
 		{[]string{"-m", "x", "stray"}, `unexpected argument "stray"`},
+		{[]string{"-ctk", "q4_0"}, "-ctk/--cache-type-k \"q4_0\": must be one of f16, f32, q8_0"},
+		{[]string{"--cache-type-v", "F16"}, "-ctv/--cache-type-v"},
 	}
 	for _, tt := range tests {
 		o, err := parseArgs(tt.args, io.Discard, readFake)

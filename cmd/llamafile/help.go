@@ -33,6 +33,8 @@ generation:
   -b, --batch-size N         most tokens per forward pass (default: 2048)
   -t, --threads N            threads for generation (default: number of CPUs)
   -tb, --threads-batch N     threads for prompt processing (default: same as -t)
+  -ctk, --cache-type-k TYPE  key cache type: f16, f32 or q8_0 (default: f16)
+  -ctv, --cache-type-v TYPE  value cache type: f16, f32 or q8_0 (default: f16)
   -r, --reverse-prompt PROMPT
                              stop when the output ends with PROMPT (repeatable)
       --ignore-eos           never end generation at an end-of-generation token

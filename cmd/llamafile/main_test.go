@@ -388,6 +388,19 @@ func TestGenerateOptions(t *testing.T) {
 		}
 	})
 
+	t.Run("cache types", func(t *testing.T) {
+		// An F32 cache generates what the default F16 one does, as in
+		// llama.cpp (its flash attention reads F32 caches as F16).
+		if got, want := gen(t, nil, "-p", c.Prompt, "-n", "16", "-ctk", "f32", "-ctv", "f32"), gen(t, nil, "-p", c.Prompt, "-n", "16"); got != want {
+			t.Errorf("-ctk f32 -ctv f32: got %q, want %q", got, want)
+		}
+		// stories260k's heads are 8 wide: no Q8_0 cache.
+		r := llamafile(t, nil, append(append([]string{}, base...), "-p", c.Prompt, "-ctv", "q8_0")...)
+		if r.code == 0 || !strings.Contains(r.stderr, "q8_0") {
+			t.Errorf("-ctv q8_0 with 8-wide heads: exit %d, stderr %q", r.code, r.stderr)
+		}
+	})
+
 	t.Run("ignore eos", func(t *testing.T) {
 		// A large bias on </s> (id 2) ends generation at once ...
 		out := gen(t, nil, "-p", c.Prompt, "-n", "8", "-l", "2+100")

@@ -44,6 +44,12 @@ type Options struct {
 	// BatchThreads is the number of threads used to process prompts
 	// (batches of tokens); 0 means Threads.
 	BatchThreads int
+	// CacheTypeK and CacheTypeV are the element types of the key and
+	// value caches, as llama.cpp's --cache-type-k/-v (-ctk/-ctv) choose
+	// them: model.CacheF16 (the zero value and llama.cpp's default),
+	// model.CacheF32 or model.CacheQ8_0 (about half the memory of F16).
+	// Parse names with model.ParseCacheType.
+	CacheTypeK, CacheTypeV model.CacheType
 	// VocabOnly loads only the tokenizer, as llama.cpp's vocab_only does:
 	// the architecture and weights are not looked at, so vocabulary-only
 	// GGUF files open too. Such a Model tokenizes and detokenizes, but
@@ -85,6 +91,11 @@ func Open(path string, opts Options) (*Model, error) {
 func OpenGGUF(f *gguf.File, opts Options) (*Model, error) {
 	if opts.ContextSize < 0 || opts.BatchSize < 0 || opts.Threads < 0 || opts.BatchThreads < 0 {
 		return nil, fmt.Errorf("engine: options must not be negative: %+v", opts)
+	}
+	for _, ct := range []model.CacheType{opts.CacheTypeK, opts.CacheTypeV} {
+		if _, err := model.ParseCacheType(ct.String()); err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
 	}
 	if opts.Threads == 0 {
 		opts.Threads = runtime.NumCPU()
@@ -195,6 +206,8 @@ func (m *Model) NewContext() (*Context, error) {
 		BatchSize:    m.opts.BatchSize,
 		Threads:      m.opts.Threads,
 		BatchThreads: m.opts.BatchThreads,
+		CacheTypeK:   m.opts.CacheTypeK,
+		CacheTypeV:   m.opts.CacheTypeV,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)

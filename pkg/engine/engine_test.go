@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/llamafile-go/llamafile/internal/testutil"
+	"github.com/llamafile-go/llamafile/pkg/model"
 	"github.com/llamafile-go/llamafile/pkg/sample"
 )
 
@@ -170,4 +171,44 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := Open(path, Options{Threads: -2}); err == nil {
 		t.Error("negative threads accepted")
 	}
+}
+
+// TestCacheTypes passes the cache types through to the model: an F32
+// cache generates what the default F16 one does (llama.cpp casts it to F16
+// for attention), a Q8_0 cache needs head sizes that are multiples of 32,
+// and unknown types are refused.
+func TestCacheTypes(t *testing.T) {
+	gen := func(m *Model) string {
+		t.Helper()
+		c, err := m.NewContext()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.Generate(m.Tokenize("Once upon a time", true, true), Greedy{}, 24, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Detokenize(out)
+	}
+	want := gen(openStories(t, Options{ContextSize: 64, Threads: 2}))
+	if got := gen(openStories(t, Options{ContextSize: 64, Threads: 2, CacheTypeK: model.CacheF32, CacheTypeV: model.CacheF32})); got != want {
+		t.Errorf("F32 cache generates %q, F16 %q", got, want)
+	}
+	// stories260k's heads are 8 wide: no Q8_0 cache.
+	if _, err := openStories(t, Options{ContextSize: 64, CacheTypeV: model.CacheQ8_0}).NewContext(); err == nil {
+		t.Error("Q8_0 value cache with 8-wide heads accepted")
+	}
+	path := testutil.SharedFile(t, "testdata/models/synth-llama-q4_0.gguf")
+	if _, err := Open(path, Options{CacheTypeK: 9}); err == nil {
+		t.Error("cache type 9 accepted")
+	}
+	m, err := Open(path, Options{ContextSize: 64, Threads: 2, CacheTypeK: model.CacheQ8_0, CacheTypeV: model.CacheQ8_0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if got := m.Options(); got.CacheTypeK != model.CacheQ8_0 || got.CacheTypeV != model.CacheQ8_0 {
+		t.Errorf("Options() = %+v", got)
+	}
+	gen(m)
 }
