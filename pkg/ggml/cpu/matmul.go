@@ -248,6 +248,12 @@ func (t *mmTask) run(lo, hi int) {
 	for u := lo; u < hi; u++ {
 		r0, k0 := u/t.nTB*t.chunkRows, u%t.nTB*t.chunkTokens
 		r1, k1 := min(r0+t.chunkRows, rows), min(k0+t.chunkTokens, t.a.N)
+		if t.nTB == 1 {
+			// One token chunk: units lo..hi-1 are consecutive rows, done
+			// in one pass (the tile kernels prefetch ahead within it).
+			r1 = min((hi-lo)*t.chunkRows+r0, rows)
+			u = hi
+		}
 		if t.tile.fn != nil {
 			// Whole groups of rows go through the tile kernel, the
 			// rest (at the end of the matrix) through dot.
