@@ -45,12 +45,14 @@ func useNEONFeatures(k *kernelSet, f neonFeatures) {
 	if f.dotProd {
 		k.vecDot[ggml.TypeQ8_0] = vecDotQ8_0SDOT
 		k.vecDot[ggml.TypeQ4_0] = vecDotQ4_0SDOT
+		k.vecDot[ggml.TypeIQ4_NL] = vecDotIQ4_NLSDOT
 		k.vecDot[ggml.TypeQ4_K] = vecDotQ4_KSDOT
 		k.vecDot[ggml.TypeQ5_K] = vecDotQ5_KSDOT
 		k.vecDot[ggml.TypeQ6_K] = vecDotQ6_KSDOT
 	} else {
 		k.vecDot[ggml.TypeQ8_0] = vecDotQ8_0NEON
 		k.vecDot[ggml.TypeQ4_0] = vecDotQ4_0NEON
+		k.vecDot[ggml.TypeIQ4_NL] = vecDotIQ4_NLNEON
 		k.vecDot[ggml.TypeQ4_K] = vecDotQ4_KNEON
 		k.vecDot[ggml.TypeQ5_K] = vecDotQ5_KNEON
 		k.vecDot[ggml.TypeQ6_K] = vecDotQ6_KNEON
@@ -77,6 +79,12 @@ func dotQ4_0SDOTAsm(nb int, w, a *byte) float32
 
 //go:noescape
 func dotQ4_0NEONAsm(nb int, w, a *byte) float32
+
+//go:noescape
+func dotIQ4_NLSDOTAsm(nb int, w, a *byte) float32
+
+//go:noescape
+func dotIQ4_NLNEONAsm(nb int, w, a *byte) float32
 
 //go:noescape
 func dotQ4_KSDOTAsm(nb int, w, a *byte) float32
@@ -230,4 +238,22 @@ func vecDotQ5_KNEON(n int, w, a []byte) float32 {
 	}
 	w, a = w[:nb*q5_KBytes], a[:nb*q8_KBytes]
 	return dotQ5_KNEONAsm(nb, &w[0], &a[0])
+}
+
+func vecDotIQ4_NLSDOT(n int, w, a []byte) float32 {
+	nb := n / qk
+	if nb <= 0 {
+		return 0
+	}
+	w, a = w[:nb*iq4nlBytes], a[:nb*q8_0Bytes]
+	return dotIQ4_NLSDOTAsm(nb, &w[0], &a[0])
+}
+
+func vecDotIQ4_NLNEON(n int, w, a []byte) float32 {
+	nb := n / qk
+	if nb <= 0 {
+		return 0
+	}
+	w, a = w[:nb*iq4nlBytes], a[:nb*q8_0Bytes]
+	return dotIQ4_NLNEONAsm(nb, &w[0], &a[0])
 }

@@ -3,7 +3,7 @@
 #include "textflag.h"
 #include "neon_arm64.h"
 
-// Dot products of Q8_0 and Q4_0 weight rows with a Q8_0 activation row,
+// Dot products of Q8_0, Q4_0 and IQ4_NL weight rows with a Q8_0 activation row,
 // nb blocks of 32, in two variants (DOT32SDOT and DOT32NEON, see
 // neon_arm64.h).
 
@@ -138,10 +138,29 @@ done: \
 	VSUB V29.B16, hi.B16, hi.B16; \
 	VSUB V29.B16, lo.B16, lo.B16
 
-#define Q4_0KERNEL(DOT) \
+// UNPACKNL(r, lo, hi) is UNPACK4 for IQ4_NL: the nibbles index the table
+// of 16 non-linear levels in V29.
+#define UNPACKNL(r, lo, hi) \
+	VUSHR $4, r.B16, hi.B16; \
+	VAND V28.B16, r.B16, lo.B16; \
+	VTBL hi.B16, [V29.B16], hi.B16; \
+	VTBL lo.B16, [V29.B16], lo.B16
+
+DATA neonIQ4NL<>+0(SB)/8, $0xf6eaddcfbfad9881 // -127 -104 -83 -65 -49 -35 -22 -10
+DATA neonIQ4NL<>+8(SB)/8, $0x7159453526190d01 // 1 13 25 38 53 69 89 113
+GLOBL neonIQ4NL<>(SB), RODATA|NOPTR, $16
+
+#define Q4_0SETUP VMOVI $8, V29.B16
+#define IQ4NLSETUP \
+	MOVD $neonIQ4NL<>(SB), R9; \
+	VLD1 (R9), [V29.B16]
+
+// Q4_0KERNEL is also IQ4_NL's (same block layout), with its UNPACK and
+// SETUP.
+#define Q4_0KERNEL(DOT, UNPACK, SETUP) \
 	PROLOGUE; \
 	VMOVI $15, V28.B16; \
-	VMOVI $8, V29.B16; \
+	SETUP; \
 	CMP $4, R0; \
 	BLT tail; \
 loop4: \
@@ -154,10 +173,10 @@ loop4: \
 	VLD1.P 16(R12), [V8.B16]; \
 	ADD $2, R12; \
 	VLD1 (R12), [V12.B16]; \
-	UNPACK4(V0, V0, V1); \
-	UNPACK4(V4, V4, V5); \
-	UNPACK4(V8, V8, V9); \
-	UNPACK4(V12, V12, V13); \
+	UNPACK(V0, V0, V1); \
+	UNPACK(V4, V4, V5); \
+	UNPACK(V8, V8, V9); \
+	UNPACK(V12, V12, V13); \
 	LOADA4; \
 	SUM4(DOT); \
 	ADD $72, R1; \
@@ -173,7 +192,7 @@ loop1: \
 	ADD $2, R2, R13; \
 	VLD1 (R12), [V0.B16]; \
 	VLD1 (R13), [V2.B16, V3.B16]; \
-	UNPACK4(V0, V0, V1); \
+	UNPACK(V0, V0, V1); \
 	SUM1(DOT); \
 	ADD $18, R1; \
 	ADD $34, R2; \
@@ -192,8 +211,16 @@ TEXT ·dotQ8_0NEONAsm(SB), NOSPLIT, $0-28
 
 // func dotQ4_0SDOTAsm(nb int, w, a *byte) float32
 TEXT ·dotQ4_0SDOTAsm(SB), NOSPLIT, $0-28
-	Q4_0KERNEL(DOT32SDOT)
+	Q4_0KERNEL(DOT32SDOT, UNPACK4, Q4_0SETUP)
 
 // func dotQ4_0NEONAsm(nb int, w, a *byte) float32
 TEXT ·dotQ4_0NEONAsm(SB), NOSPLIT, $0-28
-	Q4_0KERNEL(DOT32NEON)
+	Q4_0KERNEL(DOT32NEON, UNPACK4, Q4_0SETUP)
+
+// func dotIQ4_NLSDOTAsm(nb int, w, a *byte) float32
+TEXT ·dotIQ4_NLSDOTAsm(SB), NOSPLIT, $0-28
+	Q4_0KERNEL(DOT32SDOT, UNPACKNL, IQ4NLSETUP)
+
+// func dotIQ4_NLNEONAsm(nb int, w, a *byte) float32
+TEXT ·dotIQ4_NLNEONAsm(SB), NOSPLIT, $0-28
+	Q4_0KERNEL(DOT32NEON, UNPACKNL, IQ4NLSETUP)
