@@ -66,13 +66,19 @@ type kqTile struct {
 	k    tileKernel
 }
 
-// kqTiles lists the K-quant tile kernels, least capable first. Each
-// computes what the vecDot kernel of the same level computes.
+// kqTiles lists the K-quant tile kernels, least capable first. All the
+// K-quant kernels sum each block exactly and combine the blocks in the same
+// float32 order, so a tile kernel computes what every vecDot kernel of its
+// type computes; a single token goes through the given vecDot kernel.
 func kqTiles(f kqFeatures) []kqTile {
 	avx512 := f.avx2 && f.avx512
 	return []kqTile{
 		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, kqTileKernel(kqTileQ4KAVX512, kqDotQ4KAVX512, q4_KBytes)},
 		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, kqTileKernel(kqTileQ6KAVX512, kqDotQ6KAVX512, q6_KBytes)},
+		{"Q5_K/AVX512", ggml.TypeQ5_K, avx512, kqTileKernel(kqTileQ5KAVX512, kqDotQ5KAVX2, q5_KBytes)},
+		{"Q3_K/AVX512", ggml.TypeQ3_K, avx512, kqTileKernel(kqTileQ3KAVX512, kqDotQ3KAVX2, q3_KBytes)},
+		{"Q2_K/AVX512", ggml.TypeQ2_K, avx512, kqTileKernel(kqTileQ2KAVX512, kqDotQ2KAVX2, q2_KBytes)},
+		{"IQ4_XS/AVX512", ggml.TypeIQ4_XS, avx512 && f.bmi2, kqTileKernel(kqTileIQ4XSAVX512, kqDotIQ4XSAVX2, iq4xsBytes)},
 	}
 }
 
@@ -165,6 +171,18 @@ func kqTileQ4KAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32,
 
 //go:noescape
 func kqTileQ6KAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func kqTileQ5KAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func kqTileQ3KAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func kqTileQ2KAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func kqTileIQ4XSAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
 
 //go:noescape
 func kqDotQ6KAVX2(nb int, x, y *byte) float32

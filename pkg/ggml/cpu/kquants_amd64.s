@@ -792,27 +792,33 @@ q6k512loop:
 q6k512done:
 	KDONE
 
+
+
+
 // Tile kernels (AVX-512 VNNI): rows weight rows times nt <= 8 Q8_K
 // activation rows. The panel is the converted Q8_K rows themselves, nb
 // blocks (rowSize = 292*nb bytes) apart. For each weight row and block the
-// weights are unpacked once into Z16-Z19 with their int16 scales in
-// Z20-Z23, then multiplied with every token (isum of token t in the eight
-// int32 lanes of Yt, t = 0..7, and for Q4_K its mins term in Y(8+t)). The
-// lanes are then summed with a transposing VPHADDD tree, so that lane t of
-// one vector holds token t's block sums, and the float32 block results are
-// added in lane t of Y29 in the vecDot order: the results are the vecDot
-// results bit for bit.
+// 256 weights are unpacked once into Z16-Z19 (matching the 64-byte quarters
+// of the Q8_K quants) with their scales in Z20-Z23, then multiplied with
+// every token: token t's block sum in the eight int32 lanes of Yt (t =
+// 0..7), and for the types with mins its mins term in Y(8+t). The lanes
+// are then summed with a transposing VPHADDD tree, so that lane t of one
+// vector holds token t's sums, and the float32 block results are added to
+// lane t of Y29 in the vecDot order: the results are the vecDot results
+// bit for bit.
 //
-// func kqTileQ4KAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
-// func kqTileQ6KAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+// func kqTile<T>AVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
 //
 // Registers: SI weight block, BX panel block, DI token block, CX blocks
 // left, R8 rowSize, R9 nt, R10 rows left, R11 out row, R12 ldo*4, R13 row
 // start; K2 the mask of the nt tokens, Y27 the token offsets, Y30 the
-// tokens' Q8_K scales, Y29 the row's sums, Z28 the byte mask 0x0f.
+// tokens' Q8_K scales, Y29 the row's sums, Z28 the byte mask 0x0f. Y24
+// holds int16 factors for the bsums: the mins (per group of 16) or minus
+// the offset times the scales. The weight-unpacking code uses X0-X15 and
+// Z0-Z15 freely.
 
-// Q4_K scale unpacking for the tile kernels: shuffles and masks that turn
-// the 12 packed bytes into 8 scales and 8 mins (see KSCALEMIN).
+// Q4_K/Q5_K scale unpacking: shuffles and masks that turn the 12 packed
+// bytes into 8 scales and 8 mins (as KSCALEMIN does with scalar code).
 DATA kqQ4KIdxL<>+0(SB)/8, $0x0b0a090803020100
 DATA kqQ4KIdxL<>+8(SB)/8, $0x8080808007060504
 GLOBL kqQ4KIdxL<>(SB), RODATA|NOPTR, $16
@@ -837,6 +843,13 @@ DATA kqMinsDup<>+16(SB)/8, $0x000d000d000c000c
 DATA kqMinsDup<>+24(SB)/8, $0x000f000f000e000e
 GLOBL kqMinsDup<>(SB), RODATA|NOPTR, $32
 
+// kqDup8<> selects int16 words 0,0,1,1,...,7,7.
+DATA kqDup8<>+0(SB)/8, $0x0001000100000000
+DATA kqDup8<>+8(SB)/8, $0x0003000300020002
+DATA kqDup8<>+16(SB)/8, $0x0005000500040004
+DATA kqDup8<>+24(SB)/8, $0x0007000700060006
+GLOBL kqDup8<>(SB), RODATA|NOPTR, $32
+
 // kqIota<> is the int32 lanes 0..7.
 DATA kqIota<>+0(SB)/8, $0x0000000100000000
 DATA kqIota<>+8(SB)/8, $0x0000000300000002
@@ -844,6 +857,192 @@ DATA kqIota<>+16(SB)/8, $0x0000000500000004
 DATA kqIota<>+24(SB)/8, $0x0000000700000006
 GLOBL kqIota<>(SB), RODATA|NOPTR, $32
 
+// kqQ5KShift<> row j: word shift counts 2j (low half), 2j+1 (high half).
+DATA kqQ5KShift<>+0(SB)/8, $0x0000000000000000
+DATA kqQ5KShift<>+8(SB)/8, $0x0000000000000000
+DATA kqQ5KShift<>+16(SB)/8, $0x0000000000000000
+DATA kqQ5KShift<>+24(SB)/8, $0x0000000000000000
+DATA kqQ5KShift<>+32(SB)/8, $0x0001000100010001
+DATA kqQ5KShift<>+40(SB)/8, $0x0001000100010001
+DATA kqQ5KShift<>+48(SB)/8, $0x0001000100010001
+DATA kqQ5KShift<>+56(SB)/8, $0x0001000100010001
+DATA kqQ5KShift<>+64(SB)/8, $0x0002000200020002
+DATA kqQ5KShift<>+72(SB)/8, $0x0002000200020002
+DATA kqQ5KShift<>+80(SB)/8, $0x0002000200020002
+DATA kqQ5KShift<>+88(SB)/8, $0x0002000200020002
+DATA kqQ5KShift<>+96(SB)/8, $0x0003000300030003
+DATA kqQ5KShift<>+104(SB)/8, $0x0003000300030003
+DATA kqQ5KShift<>+112(SB)/8, $0x0003000300030003
+DATA kqQ5KShift<>+120(SB)/8, $0x0003000300030003
+DATA kqQ5KShift<>+128(SB)/8, $0x0004000400040004
+DATA kqQ5KShift<>+136(SB)/8, $0x0004000400040004
+DATA kqQ5KShift<>+144(SB)/8, $0x0004000400040004
+DATA kqQ5KShift<>+152(SB)/8, $0x0004000400040004
+DATA kqQ5KShift<>+160(SB)/8, $0x0005000500050005
+DATA kqQ5KShift<>+168(SB)/8, $0x0005000500050005
+DATA kqQ5KShift<>+176(SB)/8, $0x0005000500050005
+DATA kqQ5KShift<>+184(SB)/8, $0x0005000500050005
+DATA kqQ5KShift<>+192(SB)/8, $0x0006000600060006
+DATA kqQ5KShift<>+200(SB)/8, $0x0006000600060006
+DATA kqQ5KShift<>+208(SB)/8, $0x0006000600060006
+DATA kqQ5KShift<>+216(SB)/8, $0x0006000600060006
+DATA kqQ5KShift<>+224(SB)/8, $0x0007000700070007
+DATA kqQ5KShift<>+232(SB)/8, $0x0007000700070007
+DATA kqQ5KShift<>+240(SB)/8, $0x0007000700070007
+DATA kqQ5KShift<>+248(SB)/8, $0x0007000700070007
+GLOBL kqQ5KShift<>(SB), RODATA|NOPTR, $256
+DATA kqMask10x64<>+0(SB)/8, $0x1010101010101010
+DATA kqMask10x64<>+8(SB)/8, $0x1010101010101010
+DATA kqMask10x64<>+16(SB)/8, $0x1010101010101010
+DATA kqMask10x64<>+24(SB)/8, $0x1010101010101010
+DATA kqMask10x64<>+32(SB)/8, $0x1010101010101010
+DATA kqMask10x64<>+40(SB)/8, $0x1010101010101010
+DATA kqMask10x64<>+48(SB)/8, $0x1010101010101010
+DATA kqMask10x64<>+56(SB)/8, $0x1010101010101010
+GLOBL kqMask10x64<>(SB), RODATA|NOPTR, $64
+DATA kqMask03x64<>+0(SB)/8, $0x0303030303030303
+DATA kqMask03x64<>+8(SB)/8, $0x0303030303030303
+DATA kqMask03x64<>+16(SB)/8, $0x0303030303030303
+DATA kqMask03x64<>+24(SB)/8, $0x0303030303030303
+DATA kqMask03x64<>+32(SB)/8, $0x0303030303030303
+DATA kqMask03x64<>+40(SB)/8, $0x0303030303030303
+DATA kqMask03x64<>+48(SB)/8, $0x0303030303030303
+DATA kqMask03x64<>+56(SB)/8, $0x0303030303030303
+GLOBL kqMask03x64<>(SB), RODATA|NOPTR, $64
+DATA kqMask04x64<>+0(SB)/8, $0x0404040404040404
+DATA kqMask04x64<>+8(SB)/8, $0x0404040404040404
+DATA kqMask04x64<>+16(SB)/8, $0x0404040404040404
+DATA kqMask04x64<>+24(SB)/8, $0x0404040404040404
+DATA kqMask04x64<>+32(SB)/8, $0x0404040404040404
+DATA kqMask04x64<>+40(SB)/8, $0x0404040404040404
+DATA kqMask04x64<>+48(SB)/8, $0x0404040404040404
+DATA kqMask04x64<>+56(SB)/8, $0x0404040404040404
+GLOBL kqMask04x64<>(SB), RODATA|NOPTR, $64
+
+// kqQ2KShift<>: word shift counts 0, 2 (row 0) and 4, 6 (row 1) for the
+// 2-bit quants of Q2_K and Q3_K.
+DATA kqQ2KShift<>+0(SB)/8, $0x0000000000000000
+DATA kqQ2KShift<>+8(SB)/8, $0x0000000000000000
+DATA kqQ2KShift<>+16(SB)/8, $0x0000000000000000
+DATA kqQ2KShift<>+24(SB)/8, $0x0000000000000000
+DATA kqQ2KShift<>+32(SB)/8, $0x0002000200020002
+DATA kqQ2KShift<>+40(SB)/8, $0x0002000200020002
+DATA kqQ2KShift<>+48(SB)/8, $0x0002000200020002
+DATA kqQ2KShift<>+56(SB)/8, $0x0002000200020002
+DATA kqQ2KShift<>+64(SB)/8, $0x0004000400040004
+DATA kqQ2KShift<>+72(SB)/8, $0x0004000400040004
+DATA kqQ2KShift<>+80(SB)/8, $0x0004000400040004
+DATA kqQ2KShift<>+88(SB)/8, $0x0004000400040004
+DATA kqQ2KShift<>+96(SB)/8, $0x0006000600060006
+DATA kqQ2KShift<>+104(SB)/8, $0x0006000600060006
+DATA kqQ2KShift<>+112(SB)/8, $0x0006000600060006
+DATA kqQ2KShift<>+120(SB)/8, $0x0006000600060006
+GLOBL kqQ2KShift<>(SB), RODATA|NOPTR, $128
+
+// kqQ3KHShift<> row p: word shift counts 2p, 2p+1 for the hmask bits.
+DATA kqQ3KHShift<>+0(SB)/8, $0x0000000000000000
+DATA kqQ3KHShift<>+8(SB)/8, $0x0000000000000000
+DATA kqQ3KHShift<>+16(SB)/8, $0x0000000000000000
+DATA kqQ3KHShift<>+24(SB)/8, $0x0000000000000000
+DATA kqQ3KHShift<>+32(SB)/8, $0x0001000100010001
+DATA kqQ3KHShift<>+40(SB)/8, $0x0001000100010001
+DATA kqQ3KHShift<>+48(SB)/8, $0x0001000100010001
+DATA kqQ3KHShift<>+56(SB)/8, $0x0001000100010001
+DATA kqQ3KHShift<>+64(SB)/8, $0x0002000200020002
+DATA kqQ3KHShift<>+72(SB)/8, $0x0002000200020002
+DATA kqQ3KHShift<>+80(SB)/8, $0x0002000200020002
+DATA kqQ3KHShift<>+88(SB)/8, $0x0002000200020002
+DATA kqQ3KHShift<>+96(SB)/8, $0x0003000300030003
+DATA kqQ3KHShift<>+104(SB)/8, $0x0003000300030003
+DATA kqQ3KHShift<>+112(SB)/8, $0x0003000300030003
+DATA kqQ3KHShift<>+120(SB)/8, $0x0003000300030003
+DATA kqQ3KHShift<>+128(SB)/8, $0x0004000400040004
+DATA kqQ3KHShift<>+136(SB)/8, $0x0004000400040004
+DATA kqQ3KHShift<>+144(SB)/8, $0x0004000400040004
+DATA kqQ3KHShift<>+152(SB)/8, $0x0004000400040004
+DATA kqQ3KHShift<>+160(SB)/8, $0x0005000500050005
+DATA kqQ3KHShift<>+168(SB)/8, $0x0005000500050005
+DATA kqQ3KHShift<>+176(SB)/8, $0x0005000500050005
+DATA kqQ3KHShift<>+184(SB)/8, $0x0005000500050005
+DATA kqQ3KHShift<>+192(SB)/8, $0x0006000600060006
+DATA kqQ3KHShift<>+200(SB)/8, $0x0006000600060006
+DATA kqQ3KHShift<>+208(SB)/8, $0x0006000600060006
+DATA kqQ3KHShift<>+216(SB)/8, $0x0006000600060006
+DATA kqQ3KHShift<>+224(SB)/8, $0x0007000700070007
+DATA kqQ3KHShift<>+232(SB)/8, $0x0007000700070007
+DATA kqQ3KHShift<>+240(SB)/8, $0x0007000700070007
+DATA kqQ3KHShift<>+248(SB)/8, $0x0007000700070007
+GLOBL kqQ3KHShift<>(SB), RODATA|NOPTR, $256
+
+// Q3_K scale unpacking.
+DATA kqQ3KIdxLo<>+0(SB)/8, $0x0706050403020100
+DATA kqQ3KIdxLo<>+8(SB)/8, $0x8080808080808080
+GLOBL kqQ3KIdxLo<>(SB), RODATA|NOPTR, $16
+DATA kqQ3KIdxHi<>+0(SB)/8, $0x8080808080808080
+DATA kqQ3KIdxHi<>+8(SB)/8, $0x0706050403020100
+GLOBL kqQ3KIdxHi<>(SB), RODATA|NOPTR, $16
+DATA kqQ3KIdxH<>+0(SB)/8, $0x0b0a09080b0a0908
+DATA kqQ3KIdxH<>+8(SB)/8, $0x0b0a09080b0a0908
+GLOBL kqQ3KIdxH<>(SB), RODATA|NOPTR, $16
+DATA kqQ3KShift<>+0(SB)/8, $0x0002000200000000
+DATA kqQ3KShift<>+8(SB)/8, $0x0006000600040004
+GLOBL kqQ3KShift<>(SB), RODATA|NOPTR, $16
+DATA kqMask03<>+0(SB)/8, $0x0303030303030303
+DATA kqMask03<>+8(SB)/8, $0x0303030303030303
+GLOBL kqMask03<>(SB), RODATA|NOPTR, $16
+DATA kqBias32<>+0(SB)/8, $0x2020202020202020
+DATA kqBias32<>+8(SB)/8, $0x2020202020202020
+GLOBL kqBias32<>(SB), RODATA|NOPTR, $16
+
+// IQ4_XS scale unpacking (PDEP masks) and its levels plus 128, as bytes.
+DATA kqPdep0F<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL kqPdep0F<>(SB), RODATA|NOPTR, $8
+DATA kqPdep30<>+0(SB)/8, $0x3030303030303030
+GLOBL kqPdep30<>(SB), RODATA|NOPTR, $8
+DATA kqIQ4U<>+0(SB)/8, $0x766a5d4f3f2d1801
+DATA kqIQ4U<>+8(SB)/8, $0xf1d9c5b5a6998d81
+DATA kqIQ4U<>+16(SB)/8, $0x766a5d4f3f2d1801
+DATA kqIQ4U<>+24(SB)/8, $0xf1d9c5b5a6998d81
+DATA kqIQ4U<>+32(SB)/8, $0x766a5d4f3f2d1801
+DATA kqIQ4U<>+40(SB)/8, $0xf1d9c5b5a6998d81
+DATA kqIQ4U<>+48(SB)/8, $0x766a5d4f3f2d1801
+DATA kqIQ4U<>+56(SB)/8, $0xf1d9c5b5a6998d81
+GLOBL kqIQ4U<>(SB), RODATA|NOPTR, $64
+
+// kqIQ4Perm<> row j selects int32 lanes 2j (x8) and 2j+1 (x8).
+DATA kqIQ4Perm<>+0(SB)/8, $0x0000000000000000
+DATA kqIQ4Perm<>+8(SB)/8, $0x0000000000000000
+DATA kqIQ4Perm<>+16(SB)/8, $0x0000000000000000
+DATA kqIQ4Perm<>+24(SB)/8, $0x0000000000000000
+DATA kqIQ4Perm<>+32(SB)/8, $0x0000000100000001
+DATA kqIQ4Perm<>+40(SB)/8, $0x0000000100000001
+DATA kqIQ4Perm<>+48(SB)/8, $0x0000000100000001
+DATA kqIQ4Perm<>+56(SB)/8, $0x0000000100000001
+DATA kqIQ4Perm<>+64(SB)/8, $0x0000000200000002
+DATA kqIQ4Perm<>+72(SB)/8, $0x0000000200000002
+DATA kqIQ4Perm<>+80(SB)/8, $0x0000000200000002
+DATA kqIQ4Perm<>+88(SB)/8, $0x0000000200000002
+DATA kqIQ4Perm<>+96(SB)/8, $0x0000000300000003
+DATA kqIQ4Perm<>+104(SB)/8, $0x0000000300000003
+DATA kqIQ4Perm<>+112(SB)/8, $0x0000000300000003
+DATA kqIQ4Perm<>+120(SB)/8, $0x0000000300000003
+DATA kqIQ4Perm<>+128(SB)/8, $0x0000000400000004
+DATA kqIQ4Perm<>+136(SB)/8, $0x0000000400000004
+DATA kqIQ4Perm<>+144(SB)/8, $0x0000000400000004
+DATA kqIQ4Perm<>+152(SB)/8, $0x0000000400000004
+DATA kqIQ4Perm<>+160(SB)/8, $0x0000000500000005
+DATA kqIQ4Perm<>+168(SB)/8, $0x0000000500000005
+DATA kqIQ4Perm<>+176(SB)/8, $0x0000000500000005
+DATA kqIQ4Perm<>+184(SB)/8, $0x0000000500000005
+DATA kqIQ4Perm<>+192(SB)/8, $0x0000000600000006
+DATA kqIQ4Perm<>+200(SB)/8, $0x0000000600000006
+DATA kqIQ4Perm<>+208(SB)/8, $0x0000000600000006
+DATA kqIQ4Perm<>+216(SB)/8, $0x0000000600000006
+DATA kqIQ4Perm<>+224(SB)/8, $0x0000000700000007
+DATA kqIQ4Perm<>+232(SB)/8, $0x0000000700000007
+DATA kqIQ4Perm<>+240(SB)/8, $0x0000000700000007
+DATA kqIQ4Perm<>+248(SB)/8, $0x0000000700000007
+GLOBL kqIQ4Perm<>(SB), RODATA|NOPTR, $256
 // KTSETUP loads the arguments and constants shared by the tile kernels.
 #define KTSETUP \
 	MOVQ  w+0(FP), R13; \
@@ -900,9 +1099,35 @@ LOOP: \
 	ADDQ    $4, R11; \
 	ADDQ    ws+8(FP), R13
 
-// KTOKQ4 multiplies the unpacked Q4_K block with the token at DI: block
-// sums in the int32 lanes of YT, mins terms in YM.
-#define KTOKQ4(YT, YM) \
+// KTTOKENS(TOK, DONE) runs the token macro TOK for tokens 0..nt-1.
+#define KTTOKENS(TOK, DONE) \
+	TOK(Y0, Y8); \
+	CMPQ R9, $1; \
+	JEQ  DONE; \
+	TOK(Y1, Y9); \
+	CMPQ R9, $2; \
+	JEQ  DONE; \
+	TOK(Y2, Y10); \
+	CMPQ R9, $3; \
+	JEQ  DONE; \
+	TOK(Y3, Y11); \
+	CMPQ R9, $4; \
+	JEQ  DONE; \
+	TOK(Y4, Y12); \
+	CMPQ R9, $5; \
+	JEQ  DONE; \
+	TOK(Y5, Y13); \
+	CMPQ R9, $6; \
+	JEQ  DONE; \
+	TOK(Y6, Y14); \
+	CMPQ R9, $7; \
+	JEQ  DONE; \
+	TOK(Y7, Y15); \
+DONE:
+
+// KTMUL multiplies the unpacked block (unsigned weights Z16-Z19, int16
+// scales Z20-Z23) with the token at DI into the int32 lanes of YT.
+#define KTMUL(YT) \
 	VPMADDUBSW    4(DI), Z16, Z25; \
 	VPMADDWD      Z20, Z25, Z26; \
 	VPMADDUBSW    68(DI), Z17, Z25; \
@@ -912,9 +1137,101 @@ LOOP: \
 	VPMADDUBSW    196(DI), Z19, Z25; \
 	VPDPWSSD      Z23, Z25, Z26; \
 	VEXTRACTI64X4 $1, Z26, YT; \
+	VPADDD        Y26, YT, YT
+
+// KTOKMIN is one token for the types with mins: block sum in YT, mins
+// term (bsums times Y24) in YM.
+#define KTOKMIN(YT, YM) \
+	KTMUL(YT); \
+	VPMADDWD 260(DI), Y24, YM; \
+	ADDQ     R8, DI
+
+// KTOKOFF is one token for the types with an offset: the bsums times Y24
+// are added to the block sum in YT.
+#define KTOKOFF(YT, YM) \
+	KTMUL(YT); \
+	VPDPWSSD 260(DI), Y24, YT; \
+	ADDQ     R8, DI
+
+// KTOKIQ4 is one IQ4_XS token: weights plus 128 as unsigned bytes in
+// Z16-Z19 with VPDPBUSD, each pair of sub-blocks scaled by the int32
+// scales in Z20-Z23; the 128 comes back out through the bsums (Y24).
+#define KTOKIQ4(YT, YM) \
+	VPXORD        Z25, Z25, Z25; \
+	VPDPBUSD      4(DI), Z16, Z25; \
+	VPMULLD       Z20, Z25, Z26; \
+	VPXORD        Z25, Z25, Z25; \
+	VPDPBUSD      68(DI), Z17, Z25; \
+	VPMULLD       Z21, Z25, Z25; \
+	VPADDD        Z25, Z26, Z26; \
+	VPXORD        Z25, Z25, Z25; \
+	VPDPBUSD      132(DI), Z18, Z25; \
+	VPMULLD       Z22, Z25, Z25; \
+	VPADDD        Z25, Z26, Z26; \
+	VPXORD        Z25, Z25, Z25; \
+	VPDPBUSD      196(DI), Z19, Z25; \
+	VPMULLD       Z23, Z25, Z25; \
+	VPADDD        Z25, Z26, Z26; \
+	VEXTRACTI64X4 $1, Z26, YT; \
 	VPADDD        Y26, YT, YT; \
-	VPMADDWD      260(DI), Y24, YM; \
+	VPDPWSSD      260(DI), Y24, YT; \
 	ADDQ          R8, DI
+
+// KTFLOAT2 adds d*isum - dmin*mins per token to Y29, with the block sums
+// reduced into Y1 and the mins terms into Y9, and d, dmin in X2.
+#define KTFLOAT2 \
+	VCVTDQ2PS    Y1, Y1; \
+	VCVTDQ2PS    Y9, Y9; \
+	VBROADCASTSS X2, Y3; \
+	VMOVSHDUP    X2, X4; \
+	VBROADCASTSS X4, Y4; \
+	VMULPS       Y30, Y3, Y3; \
+	VMULPS       Y30, Y4, Y4; \
+	VMULPS       Y3, Y1, Y1; \
+	VMULPS       Y4, Y9, Y9; \
+	VSUBPS       Y9, Y1, Y1; \
+	VADDPS       Y1, Y29, Y29
+
+// KTFLOAT1 adds d*isum per token to Y29 (block sums in Y1, d in X2).
+#define KTFLOAT1 \
+	VCVTDQ2PS    Y1, Y1; \
+	VBROADCASTSS X2, Y3; \
+	VMULPS       Y30, Y3, Y3; \
+	VMULPS       Y3, Y1, Y1; \
+	VADDPS       Y1, Y29, Y29
+
+// KTQ4KSC unpacks the scales and mins of a Q4_K/Q5_K block: scales for
+// Z20-Z23, mins (each twice) in Y24. Y31 holds kqMinsDup.
+#define KTQ4KSC \
+	VMOVDQU    4(SI), X0; \
+	VPSRLW     $4, X0, X1; \
+	VPSHUFB    kqQ4KIdxL<>(SB), X0, X2; \
+	VPAND      kqQ4KMaskL<>(SB), X2, X2; \
+	VPSHUFB    kqQ4KIdxH<>(SB), X1, X3; \
+	VPANDD     X28, X3, X3; \
+	VPSHUFB    kqQ4KIdxB<>(SB), X0, X4; \
+	VPSRLW     $2, X4, X4; \
+	VPAND      kqMask30<>(SB), X4, X4; \
+	VPOR       X3, X2, X2; \
+	VPOR       X4, X2, X2; \
+	VPMOVZXBW  X2, Y2; \
+	VSHUFI64X2 $0, Z2, Z2, Z5; \
+	VPERMW     Y2, Y31, Y24; \
+	VPSHUFB    kqShufQ4K<>+0(SB), Z5, Z20; \
+	VPSHUFB    kqShufQ4K<>+64(SB), Z5, Z21; \
+	VPSHUFB    kqShufQ4K<>+128(SB), Z5, Z22; \
+	VPSHUFB    kqShufQ4K<>+192(SB), Z5, Z23
+
+// KT16SC spreads the 16 int16 group scales in Z1 over Z20-Z23.
+#define KT16SC \
+	VMOVDQU64 kqPermQ6K<>+0(SB), Z8; \
+	VMOVDQU64 kqPermQ6K<>+64(SB), Z9; \
+	VMOVDQU64 kqPermQ6K<>+128(SB), Z10; \
+	VMOVDQU64 kqPermQ6K<>+192(SB), Z11; \
+	VPERMW    Z1, Z8, Z20; \
+	VPERMW    Z1, Z9, Z21; \
+	VPERMW    Z1, Z10, Z22; \
+	VPERMW    Z1, Z11, Z23
 
 // KTQ4W unpacks qs[32j:32j+32] (at QOFF) into ZW: low nibbles in the low
 // half, high nibbles in the high half.
@@ -924,107 +1241,13 @@ LOOP: \
 	VINSERTI64X4 $1, Y7, Z6, Z6; \
 	VPANDD       Z28, Z6, ZW
 
-TEXT ·kqTileQ4KAVX512(SB), NOSPLIT, $32-64
-	KTSETUP
-	VMOVDQU64 kqMinsDup<>(SB), Y31
-
-q4ktrow:
-	MOVQ R13, SI
-	MOVQ pan+24(FP), BX
-	MOVQ nb+32(FP), CX
-	VPXORD Y29, Y29, Y29
-
-q4ktblock:
-	// Scales and mins: X2 = 8 scales, 8 mins (bytes).
-	VMOVDQU 4(SI), X0
-	VPSRLW  $4, X0, X1
-	VPSHUFB kqQ4KIdxL<>(SB), X0, X2
-	VPAND   kqQ4KMaskL<>(SB), X2, X2
-	VPSHUFB kqQ4KIdxH<>(SB), X1, X3
-	VPANDD  X28, X3, X3
-	VPSHUFB kqQ4KIdxB<>(SB), X0, X4
-	VPSRLW  $2, X4, X4
-	VPAND   kqMask30<>(SB), X4, X4
-	VPOR    X3, X2, X2
-	VPOR    X4, X2, X2
-	VPMOVZXBW X2, Y2
-	VSHUFI64X2 $0, Z2, Z2, Z5
-	VPERMW  Y2, Y31, Y24
-	VPSHUFB kqShufQ4K<>+0(SB), Z5, Z20
-	VPSHUFB kqShufQ4K<>+64(SB), Z5, Z21
-	VPSHUFB kqShufQ4K<>+128(SB), Z5, Z22
-	VPSHUFB kqShufQ4K<>+192(SB), Z5, Z23
-	KTQ4W(16, Z16)
-	KTQ4W(48, Z17)
-	KTQ4W(80, Z18)
-	KTQ4W(112, Z19)
-	KTGATHER
-
-	KTOKQ4(Y0, Y8)
-	CMPQ R9, $1
-	JEQ  q4ktsum
-	KTOKQ4(Y1, Y9)
-	CMPQ R9, $2
-	JEQ  q4ktsum
-	KTOKQ4(Y2, Y10)
-	CMPQ R9, $3
-	JEQ  q4ktsum
-	KTOKQ4(Y3, Y11)
-	CMPQ R9, $4
-	JEQ  q4ktsum
-	KTOKQ4(Y4, Y12)
-	CMPQ R9, $5
-	JEQ  q4ktsum
-	KTOKQ4(Y5, Y13)
-	CMPQ R9, $6
-	JEQ  q4ktsum
-	KTOKQ4(Y6, Y14)
-	CMPQ R9, $7
-	JEQ  q4ktsum
-	KTOKQ4(Y7, Y15)
-
-q4ktsum:
-	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
-	KTREDUCE(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15, Y9, Y10)
-	VCVTDQ2PS Y1, Y1
-	VCVTDQ2PS Y9, Y9
-	VCVTPH2PS (SI), X2
-	VBROADCASTSS X2, Y3
-	VMOVSHDUP X2, X4
-	VBROADCASTSS X4, Y4
-	VMULPS Y30, Y3, Y3 // d * token scales
-	VMULPS Y30, Y4, Y4 // dmin * token scales
-	VMULPS Y3, Y1, Y1
-	VMULPS Y4, Y9, Y9
-	VSUBPS Y9, Y1, Y1
-	VADDPS Y1, Y29, Y29
-
-	ADDQ $144, SI
-	ADDQ $292, BX
-	DECQ CX
-	JNZ  q4ktblock
-
-	KTSTORE(q4ktstore)
-	DECQ R10
-	JNZ  q4ktrow
-	VZEROUPPER
-	RET
-
-// KTOKQ6 multiplies the unpacked Q6_K block with the token at DI; the
-// offset 32 comes in through the bsums times -32*scale (Y24).
-#define KTOKQ6(YT) \
-	VPMADDUBSW    4(DI), Z16, Z25; \
-	VPMADDWD      Z20, Z25, Z26; \
-	VPMADDUBSW    68(DI), Z17, Z25; \
-	VPDPWSSD      Z21, Z25, Z26; \
-	VPMADDUBSW    132(DI), Z18, Z25; \
-	VPDPWSSD      Z22, Z25, Z26; \
-	VPMADDUBSW    196(DI), Z19, Z25; \
-	VPDPWSSD      Z23, Z25, Z26; \
-	VEXTRACTI64X4 $1, Z26, YT; \
-	VPADDD        Y26, YT, YT; \
-	VPDPWSSD      260(DI), Y24, YT; \
-	ADDQ          R8, DI
+// KTQ5W is KTQ4W plus the fifth bits from Z9 (qh in both halves): bit 2j
+// for the low half, 2j+1 for the high half.
+#define KTQ5W(QOFF, J, ZW) \
+	KTQ4W(QOFF, ZW); \
+	VPSRLVW    kqQ5KShift<>+(64*J)(SB), Z9, Z12; \
+	VPSLLW     $4, Z12, Z12; \
+	VPTERNLOGD $0xf8, kqMask10x64<>(SB), Z12, ZW
 
 // KTQ6W unpacks 128 values of a Q6_K block (ql at QL, qh at QH) into ZA
 // (values 0-63) and ZB (64-127). Z31 is the byte mask 0x30.
@@ -1040,9 +1263,99 @@ q4ktsum:
 	VPSRLW          $4, Z6, ZB; \
 	VPTERNLOGD      $0xea, Z12, Z28, ZB
 
+// KTQ2W unpacks the 2-bit quants of vectors (k, 2p) and (k, 2p+1) from Z10
+// (qs[32k:32k+32] in both halves) into ZW.
+#define KTQ2W(P, ZW) \
+	VPSRLVW kqQ2KShift<>+(64*P)(SB), Z10, ZW; \
+	VPANDD  kqMask03x64<>(SB), ZW, ZW
+
+// KTQ3W adds the hmask bits 4k+2p and 4k+2p+1 (Z9) as bit 2 to KTQ2W.
+#define KTQ3W(P, H, ZW) \
+	KTQ2W(P, ZW); \
+	VPSRLVW    kqQ3KHShift<>+(64*H)(SB), Z9, Z12; \
+	VPSLLW     $2, Z12, Z12; \
+	VPTERNLOGD $0xf8, kqMask04x64<>(SB), Z12, ZW
+
+// KTQIQ4W unpacks sub-blocks 2j and 2j+1 of an IQ4_XS block (qs at QOFF)
+// into ZW as levels plus 128 (Z31 holds the table).
+#define KTQIQ4W(QOFF, ZW) \
+	VMOVDQU      QOFF(SI), Y6; \
+	VPSRLW       $4, Y6, Y7; \
+	VINSERTI64X4 $1, Y7, Z6, Z6; \
+	VSHUFI64X2   $0xd8, Z6, Z6, Z6; \
+	VPANDD       Z28, Z6, Z6; \
+	VPSHUFB      Z6, Z31, ZW
+
+TEXT ·kqTileQ4KAVX512(SB), NOSPLIT, $32-64
+	KTSETUP
+	VMOVDQU64 kqMinsDup<>(SB), Y31
+
+q4ktrow:
+	MOVQ R13, SI
+	MOVQ pan+24(FP), BX
+	MOVQ nb+32(FP), CX
+	VPXORD Y29, Y29, Y29
+
+q4ktblock:
+	KTQ4KSC
+	KTQ4W(16, Z16)
+	KTQ4W(48, Z17)
+	KTQ4W(80, Z18)
+	KTQ4W(112, Z19)
+	KTGATHER
+	KTTOKENS(KTOKMIN, q4ktsum)
+	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
+	KTREDUCE(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15, Y9, Y10)
+	VCVTPH2PS (SI), X2
+	KTFLOAT2
+	ADDQ $144, SI
+	ADDQ $292, BX
+	DECQ CX
+	JNZ  q4ktblock
+
+	KTSTORE(q4ktstore)
+	DECQ R10
+	JNZ  q4ktrow
+	VZEROUPPER
+	RET
+
+TEXT ·kqTileQ5KAVX512(SB), NOSPLIT, $32-64
+	KTSETUP
+	VMOVDQU64 kqMinsDup<>(SB), Y31
+
+q5ktrow:
+	MOVQ R13, SI
+	MOVQ pan+24(FP), BX
+	MOVQ nb+32(FP), CX
+	VPXORD Y29, Y29, Y29
+
+q5ktblock:
+	KTQ4KSC
+	VBROADCASTI64X4 16(SI), Z9
+	KTQ5W(48, 0, Z16)
+	KTQ5W(80, 1, Z17)
+	KTQ5W(112, 2, Z18)
+	KTQ5W(144, 3, Z19)
+	KTGATHER
+	KTTOKENS(KTOKMIN, q5ktsum)
+	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
+	KTREDUCE(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15, Y9, Y10)
+	VCVTPH2PS (SI), X2
+	KTFLOAT2
+	ADDQ $176, SI
+	ADDQ $292, BX
+	DECQ CX
+	JNZ  q5ktblock
+
+	KTSTORE(q5ktstore)
+	DECQ R10
+	JNZ  q5ktrow
+	VZEROUPPER
+	RET
+
 TEXT ·kqTileQ6KAVX512(SB), NOSPLIT, $32-64
 	KTSETUP
-	MOVL  $0x30303030, AX
+	MOVL $0x30303030, AX
 	VPBROADCASTD AX, Z31
 
 q6ktrow:
@@ -1056,52 +1369,16 @@ q6ktblock:
 	VPSLLW    $5, Y1, Y2
 	VPXORD    Y24, Y24, Y24
 	VPSUBW    Y2, Y24, Y24 // -32 * scales
-	VMOVDQU64 kqPermQ6K<>+0(SB), Z8
-	VMOVDQU64 kqPermQ6K<>+64(SB), Z9
-	VMOVDQU64 kqPermQ6K<>+128(SB), Z10
-	VMOVDQU64 kqPermQ6K<>+192(SB), Z11
-	VPERMW    Z1, Z8, Z20
-	VPERMW    Z1, Z9, Z21
-	VPERMW    Z1, Z10, Z22
-	VPERMW    Z1, Z11, Z23
+	KT16SC
 	KTQ6W(0, 128, Z16, Z17)
 	KTQ6W(64, 160, Z18, Z19)
 	KTGATHER
-
-	KTOKQ6(Y0)
-	CMPQ R9, $1
-	JEQ  q6ktsum
-	KTOKQ6(Y1)
-	CMPQ R9, $2
-	JEQ  q6ktsum
-	KTOKQ6(Y2)
-	CMPQ R9, $3
-	JEQ  q6ktsum
-	KTOKQ6(Y3)
-	CMPQ R9, $4
-	JEQ  q6ktsum
-	KTOKQ6(Y4)
-	CMPQ R9, $5
-	JEQ  q6ktsum
-	KTOKQ6(Y5)
-	CMPQ R9, $6
-	JEQ  q6ktsum
-	KTOKQ6(Y6)
-	CMPQ R9, $7
-	JEQ  q6ktsum
-	KTOKQ6(Y7)
-
-q6ktsum:
+	KTTOKENS(KTOKOFF, q6ktsum)
 	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
-	VCVTDQ2PS Y1, Y1
 	MOVWLZX 208(SI), AX
-	VMOVD AX, X2
+	VMOVD   AX, X2
 	VCVTPH2PS X2, X2
-	VBROADCASTSS X2, Y3
-	VMULPS Y30, Y3, Y3 // d * token scales
-	VMULPS Y3, Y1, Y1
-	VADDPS Y1, Y29, Y29
-
+	KTFLOAT1
 	ADDQ $210, SI
 	ADDQ $292, BX
 	DECQ CX
@@ -1110,5 +1387,156 @@ q6ktsum:
 	KTSTORE(q6ktstore)
 	DECQ R10
 	JNZ  q6ktrow
+	VZEROUPPER
+	RET
+
+TEXT ·kqTileQ3KAVX512(SB), NOSPLIT, $32-64
+	KTSETUP
+
+q3ktrow:
+	MOVQ R13, SI
+	MOVQ pan+24(FP), BX
+	MOVQ nb+32(FP), CX
+	VPXORD Y29, Y29, Y29
+
+q3ktblock:
+	VMOVQ     96(SI), X0
+	VPINSRD   $2, 104(SI), X0, X0
+	VPSHUFB   kqQ3KIdxLo<>(SB), X0, X1
+	VPANDD    X28, X1, X1
+	VPSRLW    $4, X0, X2
+	VPSHUFB   kqQ3KIdxHi<>(SB), X2, X2
+	VPANDD    X28, X2, X2
+	VPSHUFB   kqQ3KIdxH<>(SB), X0, X3
+	VPSRLVW   kqQ3KShift<>(SB), X3, X3
+	VPAND     kqMask03<>(SB), X3, X3
+	VPSLLW    $4, X3, X3
+	VPOR      X2, X1, X1
+	VPOR      X3, X1, X1
+	VPSUBB    kqBias32<>(SB), X1, X1
+	VPMOVSXBW X1, Y1 // 16 int16 scales
+	VPSLLW    $2, Y1, Y2
+	VPXORD    Y24, Y24, Y24
+	VPSUBW    Y2, Y24, Y24 // -4 * scales
+	KT16SC
+	VBROADCASTI64X4 0(SI), Z9
+	VBROADCASTI64X4 32(SI), Z10
+	KTQ3W(0, 0, Z16)
+	KTQ3W(1, 1, Z17)
+	VBROADCASTI64X4 64(SI), Z10
+	KTQ3W(0, 2, Z18)
+	KTQ3W(1, 3, Z19)
+	KTGATHER
+	KTTOKENS(KTOKOFF, q3ktsum)
+	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
+	MOVWLZX 108(SI), AX
+	VMOVD   AX, X2
+	VCVTPH2PS X2, X2
+	KTFLOAT1
+	ADDQ $110, SI
+	ADDQ $292, BX
+	DECQ CX
+	JNZ  q3ktblock
+
+	KTSTORE(q3ktstore)
+	DECQ R10
+	JNZ  q3ktrow
+	VZEROUPPER
+	RET
+
+TEXT ·kqTileQ2KAVX512(SB), NOSPLIT, $32-64
+	KTSETUP
+
+q2ktrow:
+	MOVQ R13, SI
+	MOVQ pan+24(FP), BX
+	MOVQ nb+32(FP), CX
+	VPXORD Y29, Y29, Y29
+
+q2ktblock:
+	VMOVDQU   (SI), X0
+	VPSRLW    $4, X0, X1
+	VPANDD    X28, X0, X0
+	VPANDD    X28, X1, X1
+	VPMOVZXBW X1, Y24 // 16 int16 mins
+	VPMOVZXBW X0, Y1  // 16 int16 scales
+	KT16SC
+	VBROADCASTI64X4 16(SI), Z10
+	KTQ2W(0, Z16)
+	KTQ2W(1, Z17)
+	VBROADCASTI64X4 48(SI), Z10
+	KTQ2W(0, Z18)
+	KTQ2W(1, Z19)
+	KTGATHER
+	KTTOKENS(KTOKMIN, q2ktsum)
+	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
+	KTREDUCE(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15, Y9, Y10)
+	MOVL    80(SI), AX
+	VMOVD   AX, X2
+	VCVTPH2PS X2, X2
+	KTFLOAT2
+	ADDQ $84, SI
+	ADDQ $292, BX
+	DECQ CX
+	JNZ  q2ktblock
+
+	KTSTORE(q2ktstore)
+	DECQ R10
+	JNZ  q2ktrow
+	VZEROUPPER
+	RET
+
+TEXT ·kqTileIQ4XSAVX512(SB), NOSPLIT, $32-64
+	KTSETUP
+	VMOVDQU64 kqIQ4U<>(SB), Z31
+
+iq4xstrow:
+	MOVQ R13, SI
+	MOVQ pan+24(FP), BX
+	MOVQ nb+32(FP), CX
+	VPXORD Y29, Y29, Y29
+
+iq4xstblock:
+	MOVL      4(SI), AX
+	PDEPQ     kqPdep0F<>(SB), AX, AX
+	MOVWLZX   2(SI), DX
+	PDEPQ     kqPdep30<>(SB), DX, DX
+	ORQ       DX, AX
+	VMOVQ     AX, X1
+	VPSUBB    kqBias32<>(SB), X1, X1
+	VPMOVSXBW X1, X1 // 8 int16 scales
+	VMOVDQU64 kqDup8<>(SB), Y4
+	VPERMW    Y1, Y4, Y2 // each scale twice
+	VPSLLW    $7, Y2, Y2
+	VPXORD    Y24, Y24, Y24
+	VPSUBW    Y2, Y24, Y24 // -128 * scales
+	VPMOVSXWD X1, Y3 // 8 int32 scales
+	VMOVDQU64 kqIQ4Perm<>+0(SB), Z8
+	VMOVDQU64 kqIQ4Perm<>+64(SB), Z9
+	VMOVDQU64 kqIQ4Perm<>+128(SB), Z10
+	VMOVDQU64 kqIQ4Perm<>+192(SB), Z11
+	VPERMD    Z3, Z8, Z20
+	VPERMD    Z3, Z9, Z21
+	VPERMD    Z3, Z10, Z22
+	VPERMD    Z3, Z11, Z23
+	KTQIQ4W(8, Z16)
+	KTQIQ4W(40, Z17)
+	KTQIQ4W(72, Z18)
+	KTQIQ4W(104, Z19)
+	KTGATHER
+	KTTOKENS(KTOKIQ4, iq4xstsum)
+	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
+	MOVWLZX 0(SI), AX
+	VMOVD   AX, X2
+	VCVTPH2PS X2, X2
+	KTFLOAT1
+	ADDQ $136, SI
+	ADDQ $292, BX
+	DECQ CX
+	JNZ  iq4xstblock
+
+	KTSTORE(iq4xststore)
+	DECQ R10
+	JNZ  iq4xstrow
 	VZEROUPPER
 	RET
