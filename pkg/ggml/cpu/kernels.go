@@ -74,6 +74,12 @@ type kernelSet struct {
 	panel    [maxType]panelKind   // by vec_dot type; pack is nil where there is none
 	dotF32   func(a, b []float32) float32
 	sumSqF32 func(x []float32) float64
+
+	// Row operations behind the exported functions of ops.go; slices
+	// have the lengths those functions check.
+	f16ToF32  func(dst []float32, src []byte) // binary16 bytes to float32
+	f32ToF16  func(dst []byte, src []float32) // float32 to binary16 bytes
+	addScaled func(dst, x []float32, s float32)
 }
 
 // vecDotTypes maps each supported weight type to the type its activations
@@ -101,6 +107,9 @@ var kern = newKernelSet()
 
 func newKernelSet() *kernelSet {
 	k := genericKernelSet()
+	k.f16ToF32 = fp16ToFP32Generic
+	k.f32ToF16 = convertF16BytesGeneric
+	k.addScaled = addScaledGeneric
 	useArchKernels(k)
 	return k
 }

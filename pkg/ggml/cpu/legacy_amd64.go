@@ -123,6 +123,7 @@ func useLegacyAMD64(k *kernelSet) {
 		k.panel[ggml.TypeF16] = panelKind{tokens: 6}
 		k.panel[ggml.TypeF32] = panelKind{tokens: 6}
 	}
+	useFloatAMD64(k, f)
 	for _, ld := range legacyDots(f) {
 		if ld.ok {
 			k.vecDot[ld.t] = ld.fn

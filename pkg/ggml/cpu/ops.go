@@ -115,8 +115,13 @@ func Scale(x []float32, s float32) {
 	}
 }
 
-// AddScaled adds s * x to dst (ggml_vec_mad_f32: dst += x*s).
+// AddScaled adds s * x to dst (ggml_vec_mad_f32: dst += x*s). The
+// product may be fused with the addition (as ggml does with FMA).
 func AddScaled(dst, x []float32, s float32) {
+	kern.addScaled(dst[:len(x)], x, s)
+}
+
+func addScaledGeneric(dst, x []float32, s float32) {
 	dst = dst[:len(x)]
 	for i, v := range x {
 		dst[i] += v * s
@@ -129,7 +134,7 @@ func FP32ToFP16Row(dst []byte, src []float32) {
 	if len(dst) != 2*len(src) {
 		panic("cpu: FP32ToFP16Row: dst must hold 2 bytes per element")
 	}
-	convertF16BytesGeneric(dst, src)
+	kern.f32ToF16(dst, src)
 }
 
 // FP16ToFP32Row converts binary16 values (two little-endian bytes each) in
@@ -138,6 +143,11 @@ func FP16ToFP32Row(dst []float32, src []byte) {
 	if len(src) != 2*len(dst) {
 		panic("cpu: FP16ToFP32Row: src must hold 2 bytes per element")
 	}
+	kern.f16ToF32(dst, src)
+}
+
+func fp16ToFP32Generic(dst []float32, src []byte) {
+	src = src[:2*len(dst)]
 	for i := range dst {
 		dst[i] = halfAt(src[2*i:])
 	}
