@@ -153,7 +153,12 @@ func runGenerate(ctx context.Context, o *options, self *selfArchive, e env, logw
 		return errInterrupted
 	}
 	t0 := time.Now()
-	if err := c.EvalLast(input); err != nil {
+	if err := c.EvalLastContext(ctx, input); err != nil {
+		pf.promptEval, pf.nPrompt = time.Since(t0), c.Pos()
+		if ctx.Err() != nil {
+			out.WriteString("\n")
+			return errInterrupted
+		}
 		return fmt.Errorf("evaluating the prompt: %w", err)
 	}
 	pf.promptEval, pf.nPrompt = time.Since(t0), len(input)
@@ -192,7 +197,11 @@ func runGenerate(ctx context.Context, o *options, self *selfArchive, e env, logw
 			break
 		}
 		t0 = time.Now()
-		if err := c.EvalLast([]int32{id}); err != nil {
+		if err := c.EvalLastContext(ctx, []int32{id}); err != nil {
+			if ctx.Err() != nil {
+				out.WriteString("\n")
+				return errInterrupted
+			}
 			return fmt.Errorf("evaluating token %d: %w", id, err)
 		}
 		pf.eval += time.Since(t0)

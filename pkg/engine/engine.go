@@ -21,6 +21,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -235,22 +236,45 @@ func (c *Context) Tokens() []int32 { return c.tokens }
 
 // Eval evaluates tokens after those already in the cache and makes the
 // logits of every one of them available through Logits.
-func (c *Context) Eval(tokens []int32) error { return c.eval(tokens, false) }
+func (c *Context) Eval(tokens []int32) error {
+	return c.eval(context.Background(), tokens, false)
+}
 
 // EvalLast is Eval computing only the last token's logits (what
 // generation needs; cheaper for long prompts).
-func (c *Context) EvalLast(tokens []int32) error { return c.eval(tokens, true) }
+func (c *Context) EvalLast(tokens []int32) error {
+	return c.eval(context.Background(), tokens, true)
+}
 
-func (c *Context) eval(tokens []int32, last bool) error {
+// EvalContext is Eval that stops soon after ctx is done (evaluation checks
+// between the model's layers) and then returns an error wrapping
+// ctx.Err(). The tokens of the passes (of Options.BatchSize tokens)
+// completed before stay in the cache: Pos says how many.
+func (c *Context) EvalContext(ctx context.Context, tokens []int32) error {
+	return c.eval(ctx, tokens, false)
+}
+
+// EvalLastContext is EvalLast that stops when ctx is done, as EvalContext
+// does.
+func (c *Context) EvalLastContext(ctx context.Context, tokens []int32) error {
+	return c.eval(ctx, tokens, true)
+}
+
+func (c *Context) eval(ctx context.Context, tokens []int32, last bool) error {
 	pos := len(c.tokens)
 	var err error
 	if last {
-		err = c.st.EvalLast(tokens, pos)
+		err = c.st.EvalLastContext(ctx, tokens, pos)
 	} else {
-		err = c.st.Eval(tokens, pos)
+		err = c.st.EvalContext(ctx, tokens, pos)
 	}
 	if err != nil {
-		c.tokens = c.tokens[:min(len(c.tokens), c.st.Pos())]
+		// An interrupted evaluation keeps the passes it completed.
+		if n := c.st.Pos() - pos; n > 0 && n <= len(tokens) {
+			c.tokens = append(c.tokens, tokens[:n]...)
+		} else {
+			c.tokens = c.tokens[:min(len(c.tokens), c.st.Pos())]
+		}
 		return fmt.Errorf("engine: %w", err)
 	}
 	c.tokens = append(c.tokens, tokens...)
@@ -319,8 +343,15 @@ func (Greedy) Accept(int32) {}
 // returns the tokens generated. Running out of context ends generation
 // with an error wrapping ErrContextFull.
 func (c *Context) Generate(prompt []int32, s Sampler, maxTokens int, emit func(tok int32) bool) ([]int32, error) {
+	return c.GenerateContext(context.Background(), prompt, s, maxTokens, emit)
+}
+
+// GenerateContext is Generate that stops when ctx is done, during the
+// prompt's evaluation or between tokens, returning the tokens generated so
+// far and an error wrapping ctx.Err().
+func (c *Context) GenerateContext(ctx context.Context, prompt []int32, s Sampler, maxTokens int, emit func(tok int32) bool) ([]int32, error) {
 	if len(prompt) > 0 {
-		if err := c.EvalLast(prompt); err != nil {
+		if err := c.EvalLastContext(ctx, prompt); err != nil {
 			return nil, err
 		}
 	}
@@ -346,7 +377,7 @@ func (c *Context) Generate(prompt []int32, s Sampler, maxTokens int, emit func(t
 			break
 		}
 		c.pick[0] = tok
-		if err := c.EvalLast(c.pick); err != nil {
+		if err := c.EvalLastContext(ctx, c.pick); err != nil {
 			return out, err
 		}
 	}

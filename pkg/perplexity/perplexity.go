@@ -51,8 +51,8 @@ type Result struct {
 // returns the perplexity. progress, when not nil, is called after each
 // chunk with the chunk's number (from 1) and the running perplexity. The
 // text must hold at least 2*ContextSize tokens, as llama-perplexity
-// requires. Compute stops with ctx's error when ctx is cancelled between
-// chunks.
+// requires. Compute stops with ctx's error soon after ctx is cancelled
+// (the evaluation of a chunk checks between the model's layers).
 func Compute(ctx context.Context, c *engine.Context, tokens []int32, opt Options, progress func(chunk int, ppl float64)) (Result, error) {
 	n := opt.ContextSize
 	if n < 2 {
@@ -81,7 +81,7 @@ func Compute(ctx context.Context, c *engine.Context, tokens []int32, opt Options
 			chunk[0] = opt.BOS
 		}
 		c.Reset()
-		if err := c.Eval(chunk); err != nil {
+		if err := c.EvalContext(ctx, chunk); err != nil {
 			return res, fmt.Errorf("perplexity: chunk %d: %w", i+1, err)
 		}
 		for j := first; j < n-1; j++ {
