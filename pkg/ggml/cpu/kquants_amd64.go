@@ -54,16 +54,21 @@ func kqImpls(f kqFeatures) []kqImpl {
 	}
 }
 
-// kqTileTokens is the number of tokens in a group of the Q8_K panels the
-// tile kernels read (the converted rows themselves).
-const kqTileTokens = 8
+// The most tokens the AVX-512 and the AVX2 tile kernels take in one call.
+// The Q8_K panels (the converted rows themselves) come in groups of the
+// smallest maximum among the installed tile kernels.
+const (
+	kqTileTokens  = 8
+	kqTileTokens2 = 4
+)
 
 // kqTile is one tile kernel, with whether this CPU can run it.
 type kqTile struct {
-	name string
-	t    ggml.Type
-	ok   bool
-	k    tileKernel
+	name   string
+	t      ggml.Type
+	ok     bool
+	k      tileKernel
+	tokens int // the most tokens per call
 }
 
 // kqTiles lists the K-quant tile kernels, least capable first. All the
@@ -72,31 +77,39 @@ type kqTile struct {
 // type computes; a single token goes through the given vecDot kernel.
 func kqTiles(f kqFeatures) []kqTile {
 	avx512 := f.avx2 && f.avx512
+	t2 := func(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) tileKernel {
+		return kqTileKernel(fn, dot, bb, kqTileTokens2)
+	}
+	t8 := func(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) tileKernel {
+		return kqTileKernel(fn, dot, bb, kqTileTokens)
+	}
 	return []kqTile{
-		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, kqTileKernel(kqTileQ4KAVX512, kqDotQ4KAVX512, q4_KBytes)},
-		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, kqTileKernel(kqTileQ6KAVX512, kqDotQ6KAVX512, q6_KBytes)},
-		{"Q5_K/AVX512", ggml.TypeQ5_K, avx512, kqTileKernel(kqTileQ5KAVX512, kqDotQ5KAVX2, q5_KBytes)},
-		{"Q3_K/AVX512", ggml.TypeQ3_K, avx512, kqTileKernel(kqTileQ3KAVX512, kqDotQ3KAVX2, q3_KBytes)},
-		{"Q2_K/AVX512", ggml.TypeQ2_K, avx512, kqTileKernel(kqTileQ2KAVX512, kqDotQ2KAVX2, q2_KBytes)},
-		{"IQ4_XS/AVX512", ggml.TypeIQ4_XS, avx512 && f.bmi2, kqTileKernel(kqTileIQ4XSAVX512, kqDotIQ4XSAVX2, iq4xsBytes)},
+		{"Q4_K/AVX2", ggml.TypeQ4_K, f.avx2, t2(kqTileQ4KAVX2, kqDotQ4KAVX2, q4_KBytes), kqTileTokens2},
+		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, t8(kqTileQ4KAVX512, kqDotQ4KAVX512, q4_KBytes), kqTileTokens},
+		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, t8(kqTileQ6KAVX512, kqDotQ6KAVX512, q6_KBytes), kqTileTokens},
+		{"Q5_K/AVX512", ggml.TypeQ5_K, avx512, t8(kqTileQ5KAVX512, kqDotQ5KAVX2, q5_KBytes), kqTileTokens},
+		{"Q3_K/AVX512", ggml.TypeQ3_K, avx512, t8(kqTileQ3KAVX512, kqDotQ3KAVX2, q3_KBytes), kqTileTokens},
+		{"Q2_K/AVX512", ggml.TypeQ2_K, avx512, t8(kqTileQ2KAVX512, kqDotQ2KAVX2, q2_KBytes), kqTileTokens},
+		{"IQ4_XS/AVX512", ggml.TypeIQ4_XS, avx512 && f.bmi2, t8(kqTileIQ4XSAVX512, kqDotIQ4XSAVX2, iq4xsBytes), kqTileTokens},
 	}
 }
 
 // kqTileAsm is the signature of the assembly tile kernels: rows weight rows
-// from w (ws bytes apart) times nt <= kqTileTokens Q8_K rows of nb blocks
-// from pan (contiguous), into out[t*ldo+r].
+// from w (ws bytes apart) times nt Q8_K rows of nb blocks from pan
+// (contiguous), into out[t*ldo+r].
 type kqTileAsm func(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
 
 // kqTileKernel wraps an assembly tile kernel for weights of bb bytes per
-// block, checking the bounds the assembly relies on. A single token goes
-// through the matching vecDot kernel dot, which computes the same.
-func kqTileKernel(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) tileKernel {
+// block and at most maxTokens tokens, checking the bounds the assembly
+// relies on. A single token goes through the matching vecDot kernel dot,
+// which computes the same.
+func kqTileKernel(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb, maxTokens int) tileKernel {
 	return tileKernel{rows: 1, fn: func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int) {
 		nb := cols / qkK
 		if rows <= 0 || nt <= 0 {
 			return
 		}
-		if nt > kqTileTokens {
+		if nt > maxTokens {
 			panic("cpu: K-quant tile kernel: too many tokens")
 		}
 		if nb == 0 {
@@ -120,23 +133,31 @@ func kqTileKernel(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) ti
 
 // useKQuantsAMD64 installs the amd64 kernels for the K-quant types (Q2_K to
 // Q6_K, IQ4_XS) against Q8_K activations that this CPU supports.
-func useKQuantsAMD64(k *kernelSet) {
-	f := kqDetect()
+func useKQuantsAMD64(k *kernelSet) { useKQuants(k, kqDetect()) }
+
+// useKQuants installs the K-quant kernels that need no more than f.
+func useKQuants(k *kernelSet, f kqFeatures) {
 	for _, im := range kqImpls(f) {
 		if im.ok {
 			k.vecDot[im.t] = im.dot
 		}
 	}
-	tiles := false
+	var tokens [maxType]int
 	for _, kt := range kqTiles(f) {
 		if kt.ok {
 			k.tile[kt.t] = kt.k
-			tiles = true
+			tokens[kt.t] = kt.tokens
 		}
 	}
-	if tiles {
+	pt := 0
+	for _, n := range tokens {
+		if n > 0 && (pt == 0 || n < pt) {
+			pt = n
+		}
+	}
+	if pt > 0 {
 		// The converted Q8_K rows are the panels.
-		k.panel[ggml.TypeQ8_K] = panelKind{tokens: kqTileTokens}
+		k.panel[ggml.TypeQ8_K] = panelKind{tokens: pt}
 	}
 }
 
@@ -165,6 +186,9 @@ func kqDotQ4KAVX512(nb int, x, y *byte) float32
 
 //go:noescape
 func kqDotQ6KAVX512(nb int, x, y *byte) float32
+
+//go:noescape
+func kqTileQ4KAVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
 
 //go:noescape
 func kqTileQ4KAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)

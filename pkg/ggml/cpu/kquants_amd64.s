@@ -795,6 +795,7 @@ q6k512done:
 
 
 
+
 // Tile kernels (AVX-512 VNNI): rows weight rows times nt <= 8 Q8_K
 // activation rows. The panel is the converted Q8_K rows themselves, nb
 // blocks (rowSize = 292*nb bytes) apart. For each weight row and block the
@@ -812,7 +813,8 @@ q6k512done:
 // Registers: SI weight block, BX panel block, DI token block, CX blocks
 // left, R8 rowSize, R9 nt, R10 rows left, R11 out row, R12 ldo*4, R13 row
 // start; K2 the mask of the nt tokens, Y27 the token offsets, Y30 the
-// tokens' Q8_K scales, Y29 the row's sums, Z28 the byte mask 0x0f. Y24
+// tokens' Q8_K scales (0 in the lanes of absent tokens), Y29 the row's
+// sums, Z28 the byte mask 0x0f. Y24
 // holds int16 factors for the bsums: the mins (per group of 16) or minus
 // the offset times the scales. The weight-unpacking code uses X0-X15 and
 // Z0-Z15 freely.
@@ -1061,7 +1063,8 @@ GLOBL kqIQ4Perm<>(SB), RODATA|NOPTR, $256
 	DECL  AX; \
 	KMOVW AX, K2; \
 	MOVL  $0x0f0f0f0f, AX; \
-	VPBROADCASTD AX, Z28
+	VPBROADCASTD AX, Z28; \
+	VPXORD Y30, Y30, Y30
 
 // KTGATHER loads the nt tokens' scales of the block at BX into Y30 and
 // points DI at token 0.
@@ -1540,3 +1543,195 @@ iq4xstblock:
 	JNZ  iq4xstrow
 	VZEROUPPER
 	RET
+
+// AVX2 tile kernels: one weight row at a time times nt <= 4 Q8_K rows
+// (kqTileTokens2), for CPUs without AVX-512. Token t's block sums are
+// kept in the int32 lanes of Yt (t = 0..3); the tokens are read at (BX),
+// (BX)(R8*1), (BX)(R8*2) and (BX)(AX*1). The sums are reduced with VPHADDD
+// so that lane t of an XMM holds token t's sums and the float32 block
+// results are added to lane t of X14 in the vecDot order.
+//
+// Registers: SI weight block, BX panel block, CX blocks left, R8 rowSize,
+// AX 3*rowSize, R9 nt, R10 rows left, R11 out row, R12 ldo*4, R13 row
+// start; Y15 the byte mask 0x0f, X9 the token offsets, X10 the mask of the
+// nt tokens, X13 the tokens' Q8_K scales, X14 the row's sums.
+
+// A2SETUP loads the arguments and constants of the AVX2 tile kernels.
+#define A2SETUP \
+	MOVQ  w+0(FP), R13; \
+	MOVQ  rows+16(FP), R10; \
+	MOVQ  nb+32(FP), R8; \
+	IMULQ $292, R8; \
+	LEAQ  (R8)(R8*2), AX; \
+	MOVQ  nt+40(FP), R9; \
+	MOVQ  out+48(FP), R11; \
+	MOVQ  ldo+56(FP), R12; \
+	SHLQ  $2, R12; \
+	VMOVD R8, X9; \
+	VPBROADCASTD X9, X9; \
+	VPMULLD kqIota<>(SB), X9, X9; \
+	VMOVD R9, X10; \
+	VPBROADCASTD X10, X10; \
+	VPCMPGTD kqIota<>(SB), X10, X10; \
+	VPXOR X13, X13, X13; \
+	MOVL  $0x0f0f0f0f, DX; \
+	VMOVD DX, X15; \
+	VPBROADCASTD X15, Y15
+
+// A2GATHER loads the nt tokens' scales of the block at BX into X13.
+#define A2GATHER \
+	VMOVDQA    X10, X8; \
+	VGATHERDPS X8, (BX)(X9*1), X13
+
+// A2STORE writes lanes 0..nt-1 of X14 to out[t*ldo + r] and moves to the
+// next row.
+#define A2STORE(LOOP) \
+	VMOVUPS X14, (SP); \
+	MOVQ    R11, DX; \
+	XORQ    DI, DI; \
+LOOP: \
+	MOVL    (SP)(DI*4), CX; \
+	MOVL    CX, (DX); \
+	ADDQ    R12, DX; \
+	INCQ    DI; \
+	CMPQ    DI, R9; \
+	JLT     LOOP; \
+	ADDQ    $4, R11; \
+	ADDQ    ws+8(FP), R13
+
+// A2RED4 sums the eight int32 lanes of each of A..D into lanes 0..3 of XA
+// (clobbering B..D, TX).
+#define A2RED4(A, B, C, D, XA, TY, TX) \
+	VPHADDD      B, A, A; \
+	VPHADDD      D, C, C; \
+	VPHADDD      C, A, A; \
+	VEXTRACTI128 $1, A, TX; \
+	VPADDD       TX, XA, XA
+
+// A2MUL adds the products of the unsigned weights W with the q8 at MEM,
+// scaled by the int16 scales S, to YT.
+#define A2MUL(MEM, W, S, YT) \
+	VPMADDUBSW MEM, W, Y8; \
+	VPMADDWD   S, Y8, Y8; \
+	VPADDD     Y8, YT, YT
+
+// A2Q4J handles sub-blocks 2j and 2j+1 of a Q4_K/Q5_K block for every
+// token: Y4 and Y5 hold the weights, Y6 and Y7 get their scales from Y11.
+#define A2Q4J(J, DONE) \
+	VPSHUFB kqShufQ4K<>+(64*J)(SB), Y11, Y6; \
+	VPSHUFB kqShufQ4K<>+(64*J+32)(SB), Y11, Y7; \
+	A2MUL((4+64*J)(BX), Y4, Y6, Y0); \
+	A2MUL((36+64*J)(BX), Y5, Y7, Y0); \
+	CMPQ R9, $1; \
+	JEQ  DONE; \
+	A2MUL((4+64*J)(BX)(R8*1), Y4, Y6, Y1); \
+	A2MUL((36+64*J)(BX)(R8*1), Y5, Y7, Y1); \
+	CMPQ R9, $2; \
+	JEQ  DONE; \
+	A2MUL((4+64*J)(BX)(R8*2), Y4, Y6, Y2); \
+	A2MUL((36+64*J)(BX)(R8*2), Y5, Y7, Y2); \
+	CMPQ R9, $3; \
+	JEQ  DONE; \
+	A2MUL((4+64*J)(BX)(AX*1), Y4, Y6, Y3); \
+	A2MUL((36+64*J)(BX)(AX*1), Y5, Y7, Y3); \
+DONE:
+
+// A2Q4W loads qs[32j:32j+32] (at QOFF) into Y4 (low nibbles) and Y5 (high).
+#define A2Q4W(QOFF) \
+	VMOVDQU QOFF(SI), Y4; \
+	VPSRLW  $4, Y4, Y5; \
+	VPAND   Y15, Y4, Y4; \
+	VPAND   Y15, Y5, Y5
+
+// A2Q4KSC unpacks the scales of a Q4_K/Q5_K block into Y11 (both halves)
+// and its mins, each twice, into Y12.
+#define A2Q4KSC \
+	VMOVDQU      4(SI), X0; \
+	VPSRLW       $4, X0, X1; \
+	VPSHUFB      kqQ4KIdxL<>(SB), X0, X2; \
+	VPAND        kqQ4KMaskL<>(SB), X2, X2; \
+	VPSHUFB      kqQ4KIdxH<>(SB), X1, X3; \
+	VPAND        X15, X3, X3; \
+	VPSHUFB      kqQ4KIdxB<>(SB), X0, X4; \
+	VPSRLW       $2, X4, X4; \
+	VPAND        kqMask30<>(SB), X4, X4; \
+	VPOR         X3, X2, X2; \
+	VPOR         X4, X2, X2; \
+	VPMOVZXBW    X2, Y2; \
+	VPERMQ       $0x44, Y2, Y11; \
+	VEXTRACTI128 $1, Y2, X3; \
+	VPUNPCKLWD   X3, X3, X4; \
+	VPUNPCKHWD   X3, X3, X5; \
+	VINSERTI128  $1, X5, Y4, Y12
+
+// A2MINS computes the nt tokens' mins terms (bsums times Y12) into Y4-Y7.
+#define A2MINS(DONE) \
+	VPMADDWD 260(BX), Y12, Y4; \
+	CMPQ R9, $1; \
+	JEQ  DONE; \
+	VPMADDWD 260(BX)(R8*1), Y12, Y5; \
+	CMPQ R9, $2; \
+	JEQ  DONE; \
+	VPMADDWD 260(BX)(R8*2), Y12, Y6; \
+	CMPQ R9, $3; \
+	JEQ  DONE; \
+	VPMADDWD 260(BX)(AX*1), Y12, Y7; \
+DONE:
+
+// A2FLOAT2 adds d*isum - dmin*mins per token to X14 (block sums in X0,
+// mins terms in X4, d and dmin in X1).
+#define A2FLOAT2 \
+	VCVTDQ2PS    X0, X0; \
+	VCVTDQ2PS    X4, X4; \
+	VBROADCASTSS X1, X2; \
+	VMOVSHDUP    X1, X3; \
+	VBROADCASTSS X3, X3; \
+	VMULPS       X13, X2, X2; \
+	VMULPS       X13, X3, X3; \
+	VMULPS       X2, X0, X0; \
+	VMULPS       X3, X4, X4; \
+	VSUBPS       X4, X0, X0; \
+	VADDPS       X0, X14, X14
+
+// func kqTileQ4KAVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+TEXT ·kqTileQ4KAVX2(SB), NOSPLIT, $16-64
+	A2SETUP
+
+q4ka2row:
+	MOVQ R13, SI
+	MOVQ pan+24(FP), BX
+	MOVQ nb+32(FP), CX
+	VXORPS X14, X14, X14
+
+q4ka2block:
+	A2Q4KSC
+	A2GATHER
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	A2Q4W(16)
+	A2Q4J(0, q4ka2j0)
+	A2Q4W(48)
+	A2Q4J(1, q4ka2j1)
+	A2Q4W(80)
+	A2Q4J(2, q4ka2j2)
+	A2Q4W(112)
+	A2Q4J(3, q4ka2j3)
+	A2MINS(q4ka2mins)
+	A2RED4(Y0, Y1, Y2, Y3, X0, Y1, X1)
+	A2RED4(Y4, Y5, Y6, Y7, X4, Y5, X5)
+	VCVTPH2PS (SI), X1
+	A2FLOAT2
+
+	ADDQ $144, SI
+	ADDQ $292, BX
+	DECQ CX
+	JNZ  q4ka2block
+
+	A2STORE(q4ka2store)
+	DECQ R10
+	JNZ  q4ka2row
+	VZEROUPPER
+	RET
+

@@ -268,7 +268,7 @@ func TestKQuantTileKernels(t *testing.T) {
 				for i := 0; i < rows; i++ {
 					copy(w[i*wStride:], randomWeights(r, kt.t, scalesOf(kt.t), 1, cols))
 				}
-				for nt := 1; nt <= kqTileTokens; nt++ {
+				for nt := 1; nt <= kt.tokens; nt++ {
 					panel := make([]byte, nt*cols/qkK*q8_KBytes)
 					for k := 0; k < nt; k++ {
 						quantizeQ8_KGeneric(panel[k*cols/qkK*q8_KBytes:(k+1)*cols/qkK*q8_KBytes], randomFloats(r, cols, 1))
@@ -308,10 +308,35 @@ func TestKQuantTileKernels(t *testing.T) {
 // several threads.
 func TestKQuantMatMulVsGeneric(t *testing.T) {
 	gen := genericKernelSet()
-	arch := newKernelSet()
 	pool := NewPool(2)
 	defer pool.Close()
-	for _, wt := range []ggml.Type{ggml.TypeQ4_K, ggml.TypeQ6_K, ggml.TypeQ5_K, ggml.TypeQ3_K, ggml.TypeQ2_K, ggml.TypeIQ4_XS} {
+	levels := []struct {
+		name string
+		k    *kernelSet
+	}{{"this CPU", newKernelSet()}}
+	if f := kqDetect(); f.avx512 {
+		// Also as on a CPU with AVX2 but not AVX-512.
+		f.avx512 = false
+		k := genericKernelSet()
+		useKQuants(k, f)
+		levels = append(levels, struct {
+			name string
+			k    *kernelSet
+		}{"AVX2 only", k})
+	}
+	for _, lv := range levels {
+		for _, wt := range []ggml.Type{ggml.TypeQ4_K, ggml.TypeQ6_K, ggml.TypeQ5_K, ggml.TypeQ3_K, ggml.TypeQ2_K, ggml.TypeIQ4_XS} {
+			checkKQuantMatMul(t, pool, gen, lv.k, wt)
+			t.Logf("%s: %v: tile kernel %v, panel tokens %d: MatMul matches the generic kernels",
+				lv.name, wt, lv.k.tile[wt].fn != nil, lv.k.panel[ggml.TypeQ8_K].tokens)
+		}
+	}
+}
+
+// checkKQuantMatMul compares MatMuls with the kernels arch and gen.
+func checkKQuantMatMul(t *testing.T, pool *Pool, gen, arch *kernelSet, wt ggml.Type) {
+	t.Helper()
+	{
 		r := newRand()
 		for _, shape := range [][3]int{{7, 256, 1}, {64, 512, 5}, {37, 768, 17}, {130, 256, 40}} {
 			rows, cols, n := shape[0], shape[1], shape[2]
@@ -331,6 +356,5 @@ func TestKQuantMatMulVsGeneric(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("%v: tile kernel %v, MatMul matches the generic kernels", wt, arch.tile[wt].fn != nil)
 	}
 }
