@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/binary"
 	"math"
 
 	"github.com/llamafile-go/llamafile/pkg/ggml"
@@ -57,11 +58,14 @@ type attnSlot struct {
 
 	// Tiled kernel: a block of up to faTile queries of one head against
 	// tiles of faTile keys.
-	q32    []float32 // [faTile][DK] queries
-	k32    []float32 // [faTile][DK] keys widened to float32
-	vt32   []float32 // [faTile][DV] values widened to float32
-	kq     []float32 // [faTile] scores of one query
-	accT   []float32 // [faTile][DV] accumulators
+	wsP    cpu.Workspace // the softmax weights
+	q32    []float32     // [faTile][DK] queries
+	row    []float32     // max(DK, DV): one key or value row
+	kT     []byte        // [faTile][DK] F32 keys
+	vT     []byte        // [DV][faTile] F32 values, transposed
+	kq     []float32     // [faTile][faTile] scores, then weights
+	pv     []float32     // [faTile][DV] weighted values of one tile
+	accT   []float32     // [faTile][DV] accumulators
 	m, sum [faTile]float32
 }
 
@@ -98,9 +102,11 @@ func readRow(t ggml.Type, dst []float32, row []byte) {
 func (sc *attnSlot) tiledScratch(dk, dv int) {
 	if sc.q32 == nil {
 		sc.q32 = make([]float32, faTile*dk)
-		sc.k32 = make([]float32, faTile*dk)
-		sc.vt32 = make([]float32, faTile*dv)
-		sc.kq = make([]float32, faTile)
+		sc.row = make([]float32, max(dk, dv))
+		sc.kT = make([]byte, 4*faTile*dk)
+		sc.vT = make([]byte, 4*faTile*dv)
+		sc.kq = make([]float32, faTile*faTile)
+		sc.pv = make([]float32, faTile*dv)
 		sc.accT = make([]float32, faTile*dv)
 	}
 }
@@ -308,8 +314,11 @@ func (sc *attnSlot) castKeys(keys cpu.Matrix) cpu.Matrix {
 // attendTiled computes attention for the queries of batch rows i0..i1-1
 // (at most faTile) of head h the way ggml's tiled flash-attention kernel
 // does: float32 queries, keys and values widened to float32 a tile of
-// faTile cells at a time (once for the whole block of queries), scores in
-// float32, and a float32 accumulator per query rescaled once per tile.
+// faTile cells at a time, scores in float32, and a float32 accumulator per
+// query rescaled once per tile. Like ggml's, the kernel multiplies whole
+// tiles: the scores of the block of queries with a tile of keys, and the
+// softmax weights with the tile's values, are matrix products (F32
+// matrices through package cpu).
 func (s *State) attendTiled(sc *attnSlot, h, i0, i1 int) {
 	kv, j := s.kv, &s.attn
 	dk, dv := kv.dk, kv.dv
@@ -321,46 +330,57 @@ func (s *State) attendTiled(sc *attnSlot, h, i0, i1 int) {
 		sc.m[t] = float32(math.Inf(-1))
 		sc.sum[t] = 0
 	}
+	qa := cpu.QuantizeActivations(nil, &sc.ws, ggml.TypeF32, sc.q32[:nq*dk], nq, dk)
 	acc := sc.accT[:nq*dv]
 	clear(acc)
 	end := j.pos + i1 // cells the last query sees
 	for c0 := 0; c0 < end; c0 += faTile {
 		nk := min(faTile, end-c0)
+		// The tile's keys as rows, its values transposed (one row per
+		// value element), both F32.
 		for t := 0; t < nk; t++ {
-			readRow(kv.kt, sc.k32[t*dk:(t+1)*dk], kv.keyRow(j.layer, kvh, c0+t))
-			readRow(kv.vt, sc.vt32[t*dv:(t+1)*dv], kv.valueRow(j.layer, kvh, c0+t))
+			readRow(kv.kt, sc.row, kv.keyRow(j.layer, kvh, c0+t))
+			putRow(ggml.TypeF32, sc.kT[4*t*dk:4*(t+1)*dk], sc.row[:dk])
+			readRow(kv.vt, sc.row[:dv], kv.valueRow(j.layer, kvh, c0+t))
+			for d, x := range sc.row[:dv] {
+				binary.LittleEndian.PutUint32(sc.vT[4*(d*nk+t):], math.Float32bits(x))
+			}
 		}
+		kq := sc.kq[:nq*nk]
+		cpu.MatMulQuantized(nil, &sc.ws, cpu.Matrix{Type: ggml.TypeF32, Rows: nk, Cols: dk, Data: sc.kT[:4*nk*dk]}, qa, kq)
 		for t := 0; t < nq; t++ {
-			// Query t sees cells 0..pos+i0+t; the others are masked.
-			valid := min(nk, j.pos+i0+t+1-c0)
-			if valid <= 0 {
+			// Query t sees cells 0..pos+i0+t; the others are masked
+			// (weight 0).
+			row := kq[t*nk : (t+1)*nk]
+			valid := max(0, min(nk, j.pos+i0+t+1-c0))
+			clear(row[valid:])
+			if valid == 0 {
 				continue
 			}
-			q := sc.q32[t*dk : (t+1)*dk]
-			a := acc[t*dv : (t+1)*dv]
-			kq := sc.kq[:valid]
+			row = row[:valid]
 			tmax := float32(math.Inf(-1))
-			for k := range kq {
-				kq[k] = cpu.Dot(q, sc.k32[k*dk:(k+1)*dk]) * j.scale
-				tmax = max(tmax, kq[k])
+			for k, x := range row {
+				row[k] = x * j.scale
+				tmax = max(tmax, row[k])
 			}
 			if mnew := max(sc.m[t], tmax); mnew > sc.m[t] {
 				ms := expf(sc.m[t] - mnew)
-				cpu.Scale(a, ms)
+				cpu.Scale(acc[t*dv:(t+1)*dv], ms)
 				sc.sum[t] *= ms
 				sc.m[t] = mnew
 			}
 			var tsum float64
-			for k, x := range kq {
+			for k, x := range row {
 				e := expf(x - sc.m[t])
-				kq[k] = e
+				row[k] = e
 				tsum += float64(e)
 			}
 			sc.sum[t] = float32(float64(sc.sum[t]) + tsum)
-			for k, p := range kq {
-				cpu.AddScaled(a, sc.vt32[k*dv:(k+1)*dv], p)
-			}
 		}
+		pa := cpu.QuantizeActivations(nil, &sc.wsP, ggml.TypeF32, kq, nq, nk)
+		pv := sc.pv[:nq*dv]
+		cpu.MatMulQuantized(nil, &sc.wsP, cpu.Matrix{Type: ggml.TypeF32, Rows: dv, Cols: nk, Data: sc.vT[:4*dv*nk]}, pa, pv)
+		cpu.Add(acc, acc, pv)
 	}
 	for t := 0; t < nq; t++ {
 		inv := float32(0)

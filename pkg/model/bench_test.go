@@ -3,6 +3,7 @@ package model
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -41,17 +42,27 @@ func benchTokens(m *Model, n int) []int32 {
 	return toks
 }
 
-// BenchmarkPrefill evaluates a 64-token prompt in one batch (like
-// llama-bench's pp test); tokens/s = 64 / (ns/op).
+// benchPrompt is the prompt length of BenchmarkPrefill:
+// $LLAMAFILE_BENCH_PP, or 64.
+func benchPrompt() int {
+	if n, err := strconv.Atoi(os.Getenv("LLAMAFILE_BENCH_PP")); err == nil && n > 0 {
+		return n
+	}
+	return 64
+}
+
+// BenchmarkPrefill evaluates a 64-token prompt ($LLAMAFILE_BENCH_PP
+// tokens) in one batch (like llama-bench's pp test).
 func BenchmarkPrefill(b *testing.B) {
 	for name, path := range benchModelPaths(b) {
 		b.Run(name, func(b *testing.B) {
 			m := openModel(b, path)
-			s, err := m.NewState(StateOptions{ContextSize: 128, Threads: 2})
+			pp := benchPrompt()
+			s, err := m.NewState(StateOptions{ContextSize: pp + 64, BatchSize: pp, Threads: 2})
 			if err != nil {
 				b.Fatal(err)
 			}
-			toks := benchTokens(m, 64)
+			toks := benchTokens(m, pp)
 			b.ResetTimer()
 			for range b.N {
 				if err := s.EvalLast(toks, 0); err != nil {
