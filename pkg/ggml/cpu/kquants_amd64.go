@@ -85,6 +85,8 @@ func kqTiles(f kqFeatures) []kqTile {
 	}
 	return []kqTile{
 		{"Q4_K/AVX2", ggml.TypeQ4_K, f.avx2, t2(kqTileQ4KAVX2, kqDotQ4KAVX2, q4_KBytes), kqTileTokens2},
+		{"Q6_K/AVX2", ggml.TypeQ6_K, f.avx2, t2(kqTileQ6KAVX2, kqDotQ6KAVX2, q6_KBytes), kqTileTokens2},
+		{"Q5_K/AVX2", ggml.TypeQ5_K, f.avx2, t2(kqTileQ5KAVX2, kqDotQ5KAVX2, q5_KBytes), kqTileTokens2},
 		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, t8(kqTileQ4KAVX512, kqDotQ4KAVX512, q4_KBytes), kqTileTokens},
 		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, t8(kqTileQ6KAVX512, kqDotQ6KAVX512, q6_KBytes), kqTileTokens},
 		{"Q5_K/AVX512", ggml.TypeQ5_K, avx512, t8(kqTileQ5KAVX512, kqDotQ5KAVX2, q5_KBytes), kqTileTokens},
@@ -189,6 +191,12 @@ func kqDotQ6KAVX512(nb int, x, y *byte) float32
 
 //go:noescape
 func kqTileQ4KAVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func kqTileQ5KAVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func kqTileQ6KAVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
 
 //go:noescape
 func kqTileQ4KAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)

@@ -796,6 +796,7 @@ q6k512done:
 
 
 
+
 // Tile kernels (AVX-512 VNNI): rows weight rows times nt <= 8 Q8_K
 // activation rows. The panel is the converted Q8_K rows themselves, nb
 // blocks (rowSize = 292*nb bytes) apart. For each weight row and block the
@@ -911,6 +912,15 @@ DATA kqMask03x64<>+40(SB)/8, $0x0303030303030303
 DATA kqMask03x64<>+48(SB)/8, $0x0303030303030303
 DATA kqMask03x64<>+56(SB)/8, $0x0303030303030303
 GLOBL kqMask03x64<>(SB), RODATA|NOPTR, $64
+DATA kqMask30x64<>+0(SB)/8, $0x3030303030303030
+DATA kqMask30x64<>+8(SB)/8, $0x3030303030303030
+DATA kqMask30x64<>+16(SB)/8, $0x3030303030303030
+DATA kqMask30x64<>+24(SB)/8, $0x3030303030303030
+DATA kqMask30x64<>+32(SB)/8, $0x3030303030303030
+DATA kqMask30x64<>+40(SB)/8, $0x3030303030303030
+DATA kqMask30x64<>+48(SB)/8, $0x3030303030303030
+DATA kqMask30x64<>+56(SB)/8, $0x3030303030303030
+GLOBL kqMask30x64<>(SB), RODATA|NOPTR, $64
 DATA kqMask04x64<>+0(SB)/8, $0x0404040404040404
 DATA kqMask04x64<>+8(SB)/8, $0x0404040404040404
 DATA kqMask04x64<>+16(SB)/8, $0x0404040404040404
@@ -1735,3 +1745,166 @@ q4ka2block:
 	VZEROUPPER
 	RET
 
+
+// A2Q5W is A2Q4W plus the fifth bits of a Q5_K block (qh at 16): bit 2j
+// moved to bit 4 by SHL $SL for the low nibbles, bit 2j+1 by SHH $SH for
+// the high ones.
+#define A2Q5W(QOFF, SHL, SL, SHH, SH) \
+	A2Q4W(QOFF); \
+	VMOVDQU 16(SI), Y6; \
+	SHL     $SL, Y6, Y7; \
+	VPAND   kqMask10x64<>(SB), Y7, Y7; \
+	VPOR    Y7, Y4, Y4; \
+	SHH     $SH, Y6, Y7; \
+	VPAND   kqMask10x64<>(SB), Y7, Y7; \
+	VPOR    Y7, Y5, Y5
+
+// func kqTileQ5KAVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+TEXT ·kqTileQ5KAVX2(SB), NOSPLIT, $16-64
+	A2SETUP
+
+q5ka2row:
+	MOVQ R13, SI
+	MOVQ pan+24(FP), BX
+	MOVQ nb+32(FP), CX
+	VXORPS X14, X14, X14
+
+q5ka2block:
+	A2Q4KSC
+	A2GATHER
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	A2Q5W(48, VPSLLW, 4, VPSLLW, 3)
+	A2Q4J(0, q5ka2j0)
+	A2Q5W(80, VPSLLW, 2, VPSLLW, 1)
+	A2Q4J(1, q5ka2j1)
+	A2Q5W(112, VPSRLW, 0, VPSRLW, 1)
+	A2Q4J(2, q5ka2j2)
+	A2Q5W(144, VPSRLW, 2, VPSRLW, 3)
+	A2Q4J(3, q5ka2j3)
+	A2MINS(q5ka2mins)
+	A2RED4(Y0, Y1, Y2, Y3, X0, Y1, X1)
+	A2RED4(Y4, Y5, Y6, Y7, X4, Y5, X5)
+	VCVTPH2PS (SI), X1
+	A2FLOAT2
+
+	ADDQ $176, SI
+	ADDQ $292, BX
+	DECQ CX
+	JNZ  q5ka2block
+
+	A2STORE(q5ka2store)
+	DECQ R10
+	JNZ  q5ka2row
+	VZEROUPPER
+	RET
+
+// A2TOKS multiplies the weights in Y4 (scales in Y6) with the q8 at YOFF
+// of every token.
+#define A2TOKS(YOFF, DONE) \
+	A2MUL(YOFF(BX), Y4, Y6, Y0); \
+	CMPQ R9, $1; \
+	JEQ  DONE; \
+	A2MUL(YOFF(BX)(R8*1), Y4, Y6, Y1); \
+	CMPQ R9, $2; \
+	JEQ  DONE; \
+	A2MUL(YOFF(BX)(R8*2), Y4, Y6, Y2); \
+	CMPQ R9, $3; \
+	JEQ  DONE; \
+	A2MUL(YOFF(BX)(AX*1), Y4, Y6, Y3); \
+DONE:
+
+// A2Q6V builds vector i of a Q6_K half into Y4: the low 4 bits from ql
+// at QL (shifted right by QS: 0 or 4), the high 2 bits from qh at QH
+// moved to bits 4-5 by HOP $HS, and its scales (row i of kqShufQ6K from
+// SREG) into Y6.
+#define A2Q6V(QL, QS, QH, HOP, HS, SREG, I) \
+	VMOVDQU QL(SI), Y4; \
+	VPSRLW  $QS, Y4, Y4; \
+	VPAND   Y15, Y4, Y4; \
+	VMOVDQU QH(SI), Y5; \
+	HOP     $HS, Y5, Y5; \
+	VPAND   kqMask30x64<>(SB), Y5, Y5; \
+	VPOR    Y5, Y4, Y4; \
+	VPSHUFB kqShufQ6K<>+(32*I)(SB), SREG, Y6
+
+// A2OFFS adds the bsums times Y4 to each token's sums.
+#define A2OFFS(DONE) \
+	VPMADDWD 260(BX), Y4, Y5; \
+	VPADDD   Y5, Y0, Y0; \
+	CMPQ R9, $1; \
+	JEQ  DONE; \
+	VPMADDWD 260(BX)(R8*1), Y4, Y5; \
+	VPADDD   Y5, Y1, Y1; \
+	CMPQ R9, $2; \
+	JEQ  DONE; \
+	VPMADDWD 260(BX)(R8*2), Y4, Y5; \
+	VPADDD   Y5, Y2, Y2; \
+	CMPQ R9, $3; \
+	JEQ  DONE; \
+	VPMADDWD 260(BX)(AX*1), Y4, Y5; \
+	VPADDD   Y5, Y3, Y3; \
+DONE:
+
+// func kqTileQ6KAVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+TEXT ·kqTileQ6KAVX2(SB), NOSPLIT, $16-64
+	A2SETUP
+
+q6ka2row:
+	MOVQ R13, SI
+	MOVQ pan+24(FP), BX
+	MOVQ nb+32(FP), CX
+	VXORPS X14, X14, X14
+
+q6ka2block:
+	VPMOVSXBW 192(SI), Y4 // 16 int16 scales
+	VPERMQ    $0x44, Y4, Y11
+	VPERMQ    $0xee, Y4, Y12
+	A2GATHER
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	A2Q6V(0, 0, 128, VPSLLW, 4, Y11, 0)
+	A2TOKS(4, q6ka2v0)
+	A2Q6V(32, 0, 128, VPSLLW, 2, Y11, 1)
+	A2TOKS(36, q6ka2v1)
+	A2Q6V(0, 4, 128, VPSRLW, 0, Y11, 2)
+	A2TOKS(68, q6ka2v2)
+	A2Q6V(32, 4, 128, VPSRLW, 2, Y11, 3)
+	A2TOKS(100, q6ka2v3)
+	A2Q6V(64, 0, 160, VPSLLW, 4, Y12, 0)
+	A2TOKS(132, q6ka2v4)
+	A2Q6V(96, 0, 160, VPSLLW, 2, Y12, 1)
+	A2TOKS(164, q6ka2v5)
+	A2Q6V(64, 4, 160, VPSRLW, 0, Y12, 2)
+	A2TOKS(196, q6ka2v6)
+	A2Q6V(96, 4, 160, VPSRLW, 2, Y12, 3)
+	A2TOKS(228, q6ka2v7)
+	VPMOVSXBW 192(SI), Y4
+	VPSLLW    $5, Y4, Y4
+	VPXOR     Y5, Y5, Y5
+	VPSUBW    Y4, Y5, Y4 // -32 * scales
+	A2OFFS(q6ka2offs)
+	A2RED4(Y0, Y1, Y2, Y3, X0, Y1, X1)
+	MOVWLZX 208(SI), DX
+	VMOVD   DX, X1
+	VCVTPH2PS X1, X1
+	VCVTDQ2PS X0, X0
+	VBROADCASTSS X1, X2
+	VMULPS  X13, X2, X2
+	VMULPS  X2, X0, X0
+	VADDPS  X0, X14, X14
+
+	ADDQ $210, SI
+	ADDQ $292, BX
+	DECQ CX
+	JNZ  q6ka2block
+
+	A2STORE(q6ka2store)
+	DECQ R10
+	JNZ  q6ka2row
+	VZEROUPPER
+	RET

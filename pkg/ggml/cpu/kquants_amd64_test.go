@@ -176,6 +176,17 @@ func BenchmarkKQuantMatMul(b *testing.B) {
 				sets = append(sets, set{strings.TrimPrefix(im.name, wt.String()+"/"), k})
 			}
 		}
+		if f.avx512 {
+			// The tile kernels of a CPU with AVX2 but not AVX-512.
+			f2 := f
+			f2.avx512 = false
+			k := newKernelSet()
+			k.tile[wt] = tileKernel{}
+			useKQuants(k, f2)
+			if k.tile[wt].fn != nil {
+				sets = append(sets, set{"AVX2-tile", k})
+			}
+		}
 		if k := newKernelSet(); k.tile[wt].fn != nil {
 			sets = append(sets, set{"tile", k})
 		}
