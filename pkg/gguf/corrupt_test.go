@@ -224,3 +224,65 @@ func checkValid(t *testing.T, f *File, data []byte) {
 		t.Fatal("write, parse, write is not stable")
 	}
 }
+
+// TestCorruptCountsInLargeFile gives counts that fit a large file (32 MiB)
+// but are corrupt: the items are not there, and parsing fails after a few
+// of them. The parser must not reserve memory for all the items the count
+// claims (several times the file's size for metadata pairs and strings):
+// what it allocates must stay far below the file's size.
+func TestCorruptCountsInLargeFile(t *testing.T) {
+	const size = 32 << 20
+	le := binary.LittleEndian
+	tests := []struct {
+		name string
+		fill func(b []byte) // b is zeroed, with a v3 magic and version
+	}{
+		{"metadata count", func(b []byte) {
+			// Zero bytes read as pairs with the empty key: the second is a duplicate.
+			le.PutUint64(b[16:], (size-24)/13)
+		}},
+		{"tensor count", func(b []byte) {
+			// Zero bytes read as a tensor with no dimensions.
+			le.PutUint64(b[8:], (size-24)/24)
+		}},
+		{"array[string] length", func(b []byte) {
+			le.PutUint64(b[16:], 1)
+			r := &raw{}
+			r.str("k")
+			r.u32(uint32(TypeArray))
+			r.u32(uint32(TypeString))
+			r.u64((size - 24 - uint64(r.Len()) - 8) / 8)
+			n := copy(b[24:], r.Bytes())
+			le.PutUint64(b[24+n+10*8:], 1<<40) // the eleventh string is too long
+		}},
+		{"array[array] length", func(b []byte) {
+			le.PutUint64(b[16:], 1)
+			r := &raw{}
+			r.str("k")
+			r.u32(uint32(TypeArray))
+			r.u32(uint32(TypeArray))
+			r.u64((size - 24 - uint64(r.Len()) - 8) / 12)
+			n := copy(b[24:], r.Bytes())
+			le.PutUint32(b[24+n+10*12:], 99) // the eleventh element has an unknown type
+		}},
+	}
+	data := make([]byte, size)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clear(data)
+			copy(data, Magic)
+			le.PutUint32(data[4:], 3)
+			tt.fill(data)
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			_, err := Parse(data)
+			runtime.ReadMemStats(&ms1)
+			if err == nil {
+				t.Fatal("parsed without an error")
+			}
+			if grew := ms1.TotalAlloc - ms0.TotalAlloc; grew > size/8 {
+				t.Errorf("parsing %d MiB allocated %d KiB (%v)", size>>20, grew>>10, err)
+			}
+		})
+	}
+}

@@ -28,6 +28,15 @@ const (
 	maxVersion    = 3
 	maxArrayDepth = 8       // nesting limit for arrays of arrays
 	maxAlignment  = 1 << 30 // largest general.alignment accepted
+
+	// maxPrealloc bounds the capacity reserved from a count read from the
+	// file. A count that fits the file may still be corrupt, and the Go
+	// values for n items take several times the bytes n items need in
+	// the file (a metadata pair needs 13 bytes there and about 100 in
+	// memory, with its index entry), so a bit flip in a count of a
+	// multi-gigabyte file must not reserve memory for what is not there:
+	// beyond this many items, slices grow as items are actually read.
+	maxPrealloc = 1 << 12
 )
 
 // TensorInfo describes one tensor.
@@ -302,8 +311,8 @@ func parse(data []byte) (*File, error) {
 		return nil, err
 	}
 
-	f.KV = make([]KV, 0, nKV)
-	f.kvIndex = make(map[string]int, nKV)
+	f.KV = make([]KV, 0, min(nKV, maxPrealloc))
+	f.kvIndex = make(map[string]int, min(nKV, maxPrealloc))
 	for i := uint64(0); i < nKV; i++ {
 		key, err := d.str(fmt.Sprintf("key of metadata pair %d", i))
 		if err != nil {
@@ -335,8 +344,8 @@ func parse(data []byte) (*File, error) {
 	if err := d.checkCount(nTensors, d.lenLen+minTensorInfo, "tensor count"); err != nil {
 		return nil, err
 	}
-	f.Tensors = make([]TensorInfo, 0, nTensors)
-	f.tIndex = make(map[string]int, nTensors)
+	f.Tensors = make([]TensorInfo, 0, min(nTensors, maxPrealloc))
+	f.tIndex = make(map[string]int, min(nTensors, maxPrealloc))
 	for i := uint64(0); i < nTensors; i++ {
 		t, err := d.tensorInfo(i)
 		if err != nil {
@@ -502,11 +511,13 @@ func (d *decoder) array(depth int) (Value, error) {
 		if err := d.checkCount(n, d.lenLen, "array[string] length"); err != nil {
 			return v, err
 		}
-		ss := make([]string, n)
-		for i := range ss {
-			if ss[i], err = d.str(fmt.Sprintf("string %d of array", i)); err != nil {
+		ss := make([]string, 0, min(n, maxPrealloc))
+		for i := uint64(0); i < n; i++ {
+			s, err := d.str(fmt.Sprintf("string %d of array", i))
+			if err != nil {
 				return v, err
 			}
+			ss = append(ss, s)
 		}
 		v.V = ss
 		return v, nil
@@ -517,11 +528,13 @@ func (d *decoder) array(depth int) (Value, error) {
 		if err := d.checkCount(n, 4+d.lenLen, "array[array] length"); err != nil {
 			return v, err
 		}
-		vs := make([]Value, n)
-		for i := range vs {
-			if vs[i], err = d.array(depth + 1); err != nil {
+		vs := make([]Value, 0, min(n, maxPrealloc))
+		for i := uint64(0); i < n; i++ {
+			e, err := d.array(depth + 1)
+			if err != nil {
 				return v, fmt.Errorf("element %d: %w", i, err)
 			}
+			vs = append(vs, e)
 		}
 		v.V = vs
 		return v, nil
