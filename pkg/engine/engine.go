@@ -1,6 +1,7 @@
 // Package engine is the Go API for running language models stored in GGUF
-// files: open a model, tokenize text, evaluate tokens, read logits and
-// generate text. The llamafile commands and server are built on it.
+// files: open a model, tokenize text, evaluate a batch of tokens, read the
+// logits of every position, sample and generate text. The llamafile
+// commands and server are built on it.
 //
 // A Model is opened once and shared; each conversation or request gets its
 // own Context, which holds a key/value cache of ContextSize positions:
@@ -16,8 +17,20 @@
 //		return true
 //	})
 //
-// Results match llama.cpp's: the same tokens for the same text, and at
-// temperature 0 the same completion, token for token.
+// [Context.Eval] evaluates a batch of tokens and makes the logits of every
+// one available through [Context.Logits] (teacher forcing, perplexity);
+// [Context.EvalLast] computes only the last one's, as generation needs.
+// Any [Sampler] picks tokens: [Greedy], or package sample's
+// llama.cpp-compatible chain (temperature, top-k, top-p, min-p, typical,
+// penalties, Mirostat, logit bias, seed). The ...Context variants of the
+// evaluation methods stop between the model's layers when their
+// context.Context is done, so that a long prompt can be interrupted.
+// [Options.VocabOnly] opens only the tokenizer, which also works for
+// vocabulary-only GGUF files.
+//
+// Results match llama.cpp's: the same tokens for the same text, at
+// temperature 0 the same completion, token for token, and with the same
+// seed and sampling settings the same sampled text.
 package engine
 
 import (
