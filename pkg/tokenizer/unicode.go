@@ -178,15 +178,6 @@ func appendCodepoint(b []byte, c rune) []byte {
 	return append(b, 0xEF, 0xBF, 0xBD)
 }
 
-// encodeCodepoints is the inverse of decodeCodepoints for valid input.
-func encodeCodepoints(cs []rune) string {
-	b := make([]byte, 0, len(cs))
-	for _, c := range cs {
-		b = appendCodepoint(b, c)
-	}
-	return string(b)
-}
-
 // byteToRune is GPT-2's reversible mapping of bytes to printable code points.
 var byteToRune, runeToByte = func() (fwd [256]rune, rev map[rune]byte) {
 	rev = make(map[rune]byte, 256)
