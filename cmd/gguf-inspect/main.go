@@ -80,7 +80,7 @@ func newApp(stdout, stderr io.Writer, status *int) *cli.App {
 // run runs the command and returns its exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	status := 0
-	err := newApp(stdout, stderr, &status).Run(args)
+	err := newApp(stdout, stderr, &status).Run(flagsFirst(args))
 	if err != nil {
 		fmt.Fprintf(stderr, "gguf-inspect: %v\n", err)
 		var ue usageError
@@ -90,6 +90,36 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return status
+}
+
+// flagsFirst returns args (the program name first) with the options moved
+// before the files, so that options may follow files as with most
+// commands ("gguf-inspect m.gguf --json"); the files follow a "--", so that
+// the flag parser, which stops at the first file, sees every option.
+// Arguments after a "--" in args are files whatever they look like.
+func flagsFirst(args []string) []string {
+	if len(args) == 0 {
+		return args
+	}
+	flags := []string{args[0]}
+	var files []string
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			files = append(files, args[i+1:]...)
+			i = len(args)
+		case len(a) > 1 && a[0] == '-':
+			flags = append(flags, a)
+			if (a == "--get" || a == "-get") && i+1 < len(args) {
+				i++
+				flags = append(flags, args[i])
+			}
+		default:
+			files = append(files, a)
+		}
+	}
+	return append(append(flags, "--"), files...)
 }
 
 // inspect prints one file in the selected format.

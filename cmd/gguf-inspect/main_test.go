@@ -654,3 +654,44 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestOptionsAfterFiles checks that options may follow the files, and that
+// after "--" every argument is a file, even one that looks like an option.
+func TestOptionsAfterFiles(t *testing.T) {
+	path := writeTestFile(t)
+	for _, tt := range []struct{ before, after []string }{
+		{[]string{"--json", path}, []string{path, "--json"}},
+		{[]string{"--keys", path}, []string{path, "--keys"}},
+		{[]string{"--tensors", path, path}, []string{path, "--tensors", path}},
+		{[]string{"--get", "general.architecture", path}, []string{path, "--get", "general.architecture"}},
+		{[]string{"--json", "--get", "general.architecture", path}, []string{path, "--get=general.architecture", "--json"}},
+	} {
+		want, wantErr, wantCode := runCmd(t, tt.before...)
+		got, gotErr, gotCode := runCmd(t, tt.after...)
+		if wantCode != 0 || wantErr != "" {
+			t.Fatalf("%v: exit %d, %s", tt.before, wantCode, wantErr)
+		}
+		if got != want || gotCode != wantCode || gotErr != wantErr {
+			t.Errorf("%v: exit %d, stderr %q, stdout:\n%s\nwant the output of %v:\n%s", tt.after, gotCode, gotErr, got, tt.before, want)
+		}
+	}
+
+	dashed := filepath.Join(t.TempDir(), "-m.gguf")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dashed, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir, name := filepath.Split(dashed)
+	cmd := exec.Command(testutil.Command(t, "gguf-inspect"), "--get", "general.architecture", "--", name)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) == "" {
+		t.Errorf("gguf-inspect --get general.architecture -- %s: %v\n%s", name, err, out)
+	}
+	if _, stderr, code := runCmd(t, path, "--no-such-flag"); code != 2 || !strings.Contains(stderr, "no-such-flag") {
+		t.Errorf("unknown option after a file: exit %d, stderr %q", code, stderr)
+	}
+}
