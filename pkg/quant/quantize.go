@@ -8,9 +8,11 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -389,7 +391,7 @@ func QuantizeFile(ctx context.Context, inPath, outPath string, opts Options) (re
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
+	tmp, err := createTemp(dir, "."+base+".tmp")
 	if err != nil {
 		// Name the output, not the temporary file.
 		var pe *fs.PathError
@@ -412,9 +414,6 @@ func QuantizeFile(ctx context.Context, inPath, outPath string, opts Options) (re
 	if err = bw.Flush(); err != nil {
 		return nil, fmt.Errorf("quant: %s: %w", outPath, err)
 	}
-	if err = tmp.Chmod(0o644); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return nil, fmt.Errorf("quant: %w", err)
-	}
 	if err = tmp.Sync(); err != nil {
 		return nil, fmt.Errorf("quant: %s: %w", outPath, err)
 	}
@@ -428,6 +427,21 @@ func QuantizeFile(ctx context.Context, inPath, outPath string, opts Options) (re
 		return nil, fmt.Errorf("quant: %w", err)
 	}
 	return res, nil
+}
+
+// createTemp creates a new file in dir named prefix and a random number,
+// with mode 0666 less the umask, like a file created at the output path
+// directly (os.CreateTemp would make it 0600, and a fixed mode would ignore
+// the umask).
+func createTemp(dir, prefix string) (*os.File, error) {
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) && try < 100 {
+			continue
+		}
+		return f, err
+	}
 }
 
 // checkNotSame fails when outPath names inPath's file.
