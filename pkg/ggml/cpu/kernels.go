@@ -106,11 +106,18 @@ var vecDotTypes = [maxType]ggml.Type{
 var kern = newKernelSet()
 
 func newKernelSet() *kernelSet {
+	k := baseKernelSet()
+	useArchKernels(k)
+	return k
+}
+
+// baseKernelSet is the complete generic kernel set, before the
+// architecture's kernels replace entries.
+func baseKernelSet() *kernelSet {
 	k := genericKernelSet()
 	k.f16ToF32 = fp16ToFP32Generic
 	k.f32ToF16 = convertF16BytesGeneric
 	k.addScaled = addScaledGeneric
-	useArchKernels(k)
 	return k
 }
 

@@ -8,9 +8,11 @@ import (
 )
 
 // legacyFeatures are the CPU features the legacy and float kernels use.
+// Each level includes the ones before it.
 type legacyFeatures struct {
-	avx2   bool // AVX2, FMA and F16C
-	avx512 bool // AVX-512 F, BW, VL, DQ and VNNI, BMI2 (and the AVX2 set)
+	avx2    bool // AVX2, FMA and F16C
+	avxvnni bool // AVX-VNNI (VEX-encoded VPDPBUSD on YMM registers)
+	avx512  bool // AVX-512 F, BW, VL, DQ and VNNI, BMI2 (and the AVX2 set)
 }
 
 func legacyDetect() legacyFeatures {
@@ -18,51 +20,87 @@ func legacyDetect() legacyFeatures {
 	f16c := ecx&(1<<29) != 0
 	var f legacyFeatures
 	f.avx2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && f16c
+	f.avxvnni = f.avx2 && cpu.X86.HasAVXVNNI
 	f.avx512 = f.avx2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
 		cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VNNI && cpu.X86.HasBMI2
 	return f
 }
 
-// legacyTile is one tile kernel, with whether this CPU can run it.
+// legacyLevel is a named set of features, for running each kernel family
+// on its own (tests, benchmarks).
+type legacyLevel struct {
+	name string
+	f    legacyFeatures
+}
+
+// legacyLevels lists the feature levels this CPU supports, least capable
+// first; "generic" (no features) is always there.
+func legacyLevels() []legacyLevel {
+	f := legacyDetect()
+	levels := []legacyLevel{{"generic", legacyFeatures{}}}
+	if f.avx2 {
+		levels = append(levels, legacyLevel{"AVX2", legacyFeatures{avx2: true}})
+	}
+	if f.avxvnni {
+		levels = append(levels, legacyLevel{"AVX-VNNI", legacyFeatures{avx2: true, avxvnni: true}})
+	}
+	if f.avx512 {
+		levels = append(levels, legacyLevel{"AVX-512", legacyFeatures{avx2: true, avx512: true}})
+	}
+	return levels
+}
+
+// legacyTile is one tile kernel, with whether this CPU can run it, the
+// panels it reads and, for the float types, the vecDot kernel that
+// computes the same for one pair (installed with it).
 type legacyTile struct {
 	name string
 	t    ggml.Type
 	ok   bool
 	k    tileKernel
+	pk   panelKind
+	dot  vecDotFunc
 }
 
 // legacyTiles lists the tile kernels, for each type from the least to the
 // most capable, so that installing the supported ones in order leaves the
-// best one in place.
+// best one in place. Every level has a kernel for every type, so the
+// panels installed last (those of the best level) suit all of them.
 func legacyTiles(f legacyFeatures) []legacyTile {
+	vnni := f.avx2 && f.avxvnni
+	var (
+		p0_16 = panelKind{packQ8_0, 16, panelTokenBytes32}
+		p1_8  = panelKind{packQ8_1, 8, panelTokenBytes32}
+		p0_4  = panelKind{packQ8_0, 4, panelTokenBytes32}
+		p1_2  = panelKind{packQ8_1, 2, panelTokenBytes32}
+	)
 	z := func(fn tileAsm, bb int) tileKernel { return tileKernel{asmTile(fn, bb), 16} }
+	y := func(fn tileAsm, bb int) tileKernel { return tileKernel{asmTile(fn, bb), 8} }
 	return []legacyTile{
-		{"Q4_0/AVX512", ggml.TypeQ4_0, f.avx512, z(tileQ4_0AVX512, q4_0Bytes)},
-		{"Q4_1/AVX512", ggml.TypeQ4_1, f.avx512, z(tileQ4_1AVX512, q4_1Bytes)},
-		{"Q5_0/AVX512", ggml.TypeQ5_0, f.avx512, z(tileQ5_0AVX512, q5_0Bytes)},
-		{"Q5_1/AVX512", ggml.TypeQ5_1, f.avx512, z(tileQ5_1AVX512, q5_1Bytes)},
-		{"Q8_0/AVX512", ggml.TypeQ8_0, f.avx512, z(tileQ8_0AVX512, q8_0Bytes)},
-		{"IQ4_NL/AVX512", ggml.TypeIQ4_NL, f.avx512, z(tileIQ4_NLAVX512, iq4nlBytes)},
-		{"F16/AVX512", ggml.TypeF16, f.avx512, tileKernel{asmFloatTile(tileF16AVX512, 2), 4}},
-		{"F32/AVX512", ggml.TypeF32, f.avx512, tileKernel{asmFloatTile(tileF32AVX512, 4), 4}},
+		{"Q4_0/AVX2", ggml.TypeQ4_0, f.avx2, y(tileQ4_0AVX2, q4_0Bytes), p0_4, nil},
+		{"Q4_1/AVX2", ggml.TypeQ4_1, f.avx2, y(tileQ4_1AVX2, q4_1Bytes), p1_2, nil},
+		{"Q5_0/AVX2", ggml.TypeQ5_0, f.avx2, y(tileQ5_0AVX2, q5_0Bytes), p0_4, nil},
+		{"Q5_1/AVX2", ggml.TypeQ5_1, f.avx2, y(tileQ5_1AVX2, q5_1Bytes), p1_2, nil},
+		{"Q8_0/AVX2", ggml.TypeQ8_0, f.avx2, y(tileQ8_0AVX2, q8_0Bytes), p0_4, nil},
+		{"IQ4_NL/AVX2", ggml.TypeIQ4_NL, f.avx2, y(tileIQ4_NLAVX2, iq4nlBytes), p0_4, nil},
+		{"Q4_0/AVX-VNNI", ggml.TypeQ4_0, vnni, y(tileQ4_0AVXVNNI, q4_0Bytes), p0_4, nil},
+		{"Q4_1/AVX-VNNI", ggml.TypeQ4_1, vnni, y(tileQ4_1AVXVNNI, q4_1Bytes), p1_2, nil},
+		{"Q5_0/AVX-VNNI", ggml.TypeQ5_0, vnni, y(tileQ5_0AVXVNNI, q5_0Bytes), p0_4, nil},
+		{"Q5_1/AVX-VNNI", ggml.TypeQ5_1, vnni, y(tileQ5_1AVXVNNI, q5_1Bytes), p1_2, nil},
+		{"Q8_0/AVX-VNNI", ggml.TypeQ8_0, vnni, y(tileQ8_0AVXVNNI, q8_0Bytes), p0_4, nil},
+		{"IQ4_NL/AVX-VNNI", ggml.TypeIQ4_NL, vnni, y(tileIQ4_NLAVXVNNI, iq4nlBytes), p0_4, nil},
+		{"Q4_0/AVX512", ggml.TypeQ4_0, f.avx512, z(tileQ4_0AVX512, q4_0Bytes), p0_16, nil},
+		{"Q4_1/AVX512", ggml.TypeQ4_1, f.avx512, z(tileQ4_1AVX512, q4_1Bytes), p1_8, nil},
+		{"Q5_0/AVX512", ggml.TypeQ5_0, f.avx512, z(tileQ5_0AVX512, q5_0Bytes), p0_16, nil},
+		{"Q5_1/AVX512", ggml.TypeQ5_1, f.avx512, z(tileQ5_1AVX512, q5_1Bytes), p1_8, nil},
+		{"Q8_0/AVX512", ggml.TypeQ8_0, f.avx512, z(tileQ8_0AVX512, q8_0Bytes), p0_16, nil},
+		{"IQ4_NL/AVX512", ggml.TypeIQ4_NL, f.avx512, z(tileIQ4_NLAVX512, iq4nlBytes), p0_16, nil},
+		// Float activations are their own panels.
+		{"F16/AVX2", ggml.TypeF16, f.avx2, tileKernel{asmFloatTile2(tileF16AVX2, 2), 4}, panelKind{tokens: 3}, asmFloatDot2(vecDotF16AVX2, 2)},
+		{"F32/AVX2", ggml.TypeF32, f.avx2, tileKernel{asmFloatTile2(tileF32AVX2, 4), 4}, panelKind{tokens: 3}, asmFloatDot2(vecDotF32AVX2, 4)},
+		{"F16/AVX512", ggml.TypeF16, f.avx512, tileKernel{asmFloatTile(tileF16AVX512, 2), 4}, panelKind{tokens: 6}, asmFloatDot(vecDotF16AVX512, 2)},
+		{"F32/AVX512", ggml.TypeF32, f.avx512, tileKernel{asmFloatTile(tileF32AVX512, 4), 4}, panelKind{tokens: 6}, asmFloatDot(vecDotF32AVX512, 4)},
 	}
-}
-
-// legacyDots lists the vecDot kernels, least capable first. The float ones
-// compute what their tile kernels compute for one pair.
-func legacyDots(f legacyFeatures) []legacyDot {
-	return []legacyDot{
-		{"F16/AVX512", ggml.TypeF16, f.avx512, asmFloatDot(vecDotF16AVX512, 2)},
-		{"F32/AVX512", ggml.TypeF32, f.avx512, asmFloatDot(vecDotF32AVX512, 4)},
-	}
-}
-
-// legacyDot is one vecDot kernel, with whether this CPU can run it.
-type legacyDot struct {
-	name string
-	t    ggml.Type
-	ok   bool
-	fn   vecDotFunc
 }
 
 // asmFloatTile wraps an assembly float tile kernel for weights of eb bytes
@@ -98,37 +136,69 @@ func asmFloatDot(fn func(n int, w, a *byte) float32, eb int) vecDotFunc {
 	}
 }
 
-// legacyPanels returns the panel kinds for the Q8_0 and Q8_1 tile kernels
-// this CPU runs (tokens 0 where there are none).
-func legacyPanels(f legacyFeatures) (q8_0, q8_1 panelKind) {
-	if f.avx512 {
-		return panelKind{packQ8_0, 16, panelTokenBytes32}, panelKind{packQ8_1, 8, panelTokenBytes32}
+// asmFloatTile2 wraps an AVX2 float tile kernel, which sums whole steps of
+// 8 elements, as a tileFunc: floatTail adds the rest.
+func asmFloatTile2(fn tileAsm, eb int) tileFunc {
+	tile := asmFloatTile(fn, eb)
+	return func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int) {
+		tile(w, wStride, rows, panel, nt, cols, out, ldo)
+		if c8 := cols &^ 7; c8 < cols && rows > 0 {
+			for t := 0; t < nt; t++ {
+				a := panel[t*cols*4 : (t+1)*cols*4]
+				o := out[t*ldo : t*ldo+rows]
+				for r := range o {
+					o[r] = floatTail(eb, w[r*wStride:], a, c8, cols, o[r])
+				}
+			}
+		}
 	}
-	return panelKind{}, panelKind{}
+}
+
+// asmFloatDot2 wraps an AVX2 float vecDot as asmFloatTile2 does.
+func asmFloatDot2(fn func(n int, w, a *byte) float32, eb int) vecDotFunc {
+	dot := asmFloatDot(fn, eb)
+	return func(n int, w, a []byte) float32 {
+		s := dot(n, w, a)
+		if c8 := n &^ 7; c8 < n {
+			s = floatTail(eb, w, a, c8, n, s)
+		}
+		return s
+	}
+}
+
+// floatTail adds to s the products of elements [from, to) of a weight row
+// (F16 if eb is 2, else F32) and a float32 activation row, in order.
+func floatTail(eb int, w, a []byte, from, to int, s float32) float32 {
+	for i := from; i < to; i++ {
+		var x float32
+		if eb == 2 {
+			x = halfAt(w[2*i:])
+		} else {
+			x = f32At(w[4*i:])
+		}
+		s += x * f32At(a[4*i:])
+	}
+	return s
 }
 
 // useLegacyAMD64 installs the amd64 kernels for the float types and the
 // 32-element block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL) and the
 // activation converters.
-func useLegacyAMD64(k *kernelSet) {
-	f := legacyDetect()
+func useLegacyAMD64(k *kernelSet) { useLegacy(k, legacyDetect()) }
+
+// useLegacy installs the kernels of useLegacyAMD64 that need no more
+// than f.
+func useLegacy(k *kernelSet, f legacyFeatures) {
 	for _, lt := range legacyTiles(f) {
 		if lt.ok {
 			k.tile[lt.t] = lt.k
+			k.panel[vecDotTypes[lt.t]] = lt.pk
+			if lt.dot != nil {
+				k.vecDot[lt.t] = lt.dot
+			}
 		}
-	}
-	k.panel[ggml.TypeQ8_0], k.panel[ggml.TypeQ8_1] = legacyPanels(f)
-	if f.avx512 {
-		// Float activations are their own panels.
-		k.panel[ggml.TypeF16] = panelKind{tokens: 6}
-		k.panel[ggml.TypeF32] = panelKind{tokens: 6}
 	}
 	useFloatAMD64(k, f)
-	for _, ld := range legacyDots(f) {
-		if ld.ok {
-			k.vecDot[ld.t] = ld.fn
-		}
-	}
 	for _, lc := range legacyConverters(f) {
 		if lc.ok {
 			k.convert[lc.t] = lc.fn
@@ -236,3 +306,51 @@ func vecDotF16AVX512(n int, w, a *byte) float32
 
 //go:noescape
 func vecDotF32AVX512(n int, w, a *byte) float32
+
+//go:noescape
+func tileQ4_0AVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ4_1AVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ5_0AVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ5_1AVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ8_0AVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileIQ4_NLAVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ4_0AVXVNNI(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ4_1AVXVNNI(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ5_0AVXVNNI(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ5_1AVXVNNI(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ8_0AVXVNNI(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileIQ4_NLAVXVNNI(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileF16AVX2(w *byte, ws, rows int, pan *byte, cols, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileF32AVX2(w *byte, ws, rows int, pan *byte, cols, nt int, out *float32, ldo int)
+
+//go:noescape
+func vecDotF16AVX2(n int, w, a *byte) float32
+
+//go:noescape
+func vecDotF32AVX2(n int, w, a *byte) float32

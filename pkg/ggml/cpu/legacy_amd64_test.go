@@ -63,12 +63,9 @@ func dotMag(t ggml.Type, w []byte, act []float64) float64 {
 }
 
 func TestLegacyTileKernels(t *testing.T) {
-	f := legacyDetect()
 	gen := genericKernelSet()
-	arch := newKernelSet()
-	q8_0, q8_1 := legacyPanels(f)
 	ran := 0
-	for _, lt := range legacyTiles(f) {
+	for _, lt := range legacyTiles(legacyDetect()) {
 		if !lt.ok {
 			t.Logf("%s: not supported by this CPU, skipped", lt.name)
 			continue
@@ -76,15 +73,10 @@ func TestLegacyTileKernels(t *testing.T) {
 		ran++
 		vt := vecDotTypes[lt.t]
 		float := lt.t.BlockSize() == 1
-		pk := arch.panel[vt]
+		pk := lt.pk
 		colsList := []int{32, 64, 96, 512, 2048}
-		switch {
-		case float:
-			colsList = []int{1, 7, 16, 63, 64, 65, 130, 1000}
-		case vt == ggml.TypeQ8_0:
-			pk = q8_0
-		case vt == ggml.TypeQ8_1:
-			pk = q8_1
+		if float {
+			colsList = []int{1, 7, 8, 9, 16, 63, 64, 65, 130, 1000}
 		}
 		r := newRand()
 		exact, total := 0, 0
@@ -93,6 +85,9 @@ func TestLegacyTileKernels(t *testing.T) {
 				w := randomWeights(r, lt.t, legacyScales(lt.t), rows, cols)
 				rb, _ := RowBytes(lt.t, cols)
 				for _, nt := range []int{1, 2, 3, pk.tokens - 1, pk.tokens} {
+					if nt < 1 || nt > pk.tokens {
+						continue
+					}
 					x := randomFloats(r, nt*cols, 1)
 					a := quantizeActivations(gen, nil, nil, vt, x, nt, cols)
 					panel := a.data
@@ -118,12 +113,12 @@ func TestLegacyTileKernels(t *testing.T) {
 							if float {
 								// FMA and another summation order than
 								// the generic kernel, but the same as
-								// the arch vecDot.
-								if want := arch.vecDot[lt.t](cols, wr, arow); got != want {
+								// the vecDot of its level.
+								if want := lt.dot(cols, wr, arow); got != want {
 									t.Fatalf("%s: %g, vecDot gives %g", what, got, want)
 								}
 								want := gen.vecDot[lt.t](cols, wr, arow)
-								if d := math.Abs(float64(got - want)); d > float64(cols/16+8)*1.2e-7*mag {
+								if d := math.Abs(float64(got - want)); d > float64(cols/8+8)*1.2e-7*mag {
 									t.Fatalf("%s: %g, generic %g (diff %.3g, scale %.3g)", what, got, want, d, mag)
 								}
 								total++
@@ -148,59 +143,142 @@ func TestLegacyTileKernels(t *testing.T) {
 	}
 }
 
-// TestLegacyMatMulVsGeneric runs whole MatMuls with this CPU's kernels and
-// with the generic ones, over shapes that mix tile groups, leftover rows
-// and partial token groups.
-func TestLegacyMatMulVsGeneric(t *testing.T) {
+// TestLegacyExtremeQuants checks the kernels where integer overflow or
+// saturation would show: every weight and activation quant at its extreme
+// (Q8_0 weights of -128 and -127, activations of ±127), for each level.
+func TestLegacyExtremeQuants(t *testing.T) {
 	gen := genericKernelSet()
-	arch := newKernelSet()
-	pool := NewPool(2)
-	defer pool.Close()
-	for _, wt := range weightTypes {
-		if wt.t.BlockSize() != 32 {
-			continue // the float tiles are checked by checkMatMul
-		}
-		if arch.tile[wt.t].fn == nil {
-			t.Logf("%v: no tile kernel on this CPU", wt.t)
+	for _, lt := range legacyTiles(legacyDetect()) {
+		if !lt.ok || lt.t.BlockSize() != 32 {
 			continue
 		}
-		r := newRand()
-		exact, total := 0, 0
-		for _, shape := range [][3]int{{16, 32, 1}, {17, 64, 1}, {200, 512, 1}, {64, 256, 5}, {81, 160, 17}, {130, 512, 40}} {
-			rows, cols, n := shape[0], shape[1], shape[2]
-			m, _ := NewMatrix(wt.t, rows, cols, randomWeights(r, wt.t, wt.scales, rows, cols))
-			x := randomFloats(r, n*cols, 1)
-			got := make([]float32, n*rows)
-			want := make([]float32, n*rows)
-			matMul(arch, pool, &Workspace{}, m, x, n, got)
-			matMul(gen, pool, &Workspace{}, m, x, n, want)
-			vt := vecDotTypes[wt.t]
-			a := quantizeActivations(gen, nil, nil, vt, x, n, cols)
-			rb := m.RowBytes()
-			for k := 0; k < n; k++ {
-				act := dequantActivations(vt, a.data[k*a.rowSize:], cols)
-				for i := 0; i < rows; i++ {
-					what := fmt.Sprintf("%v %dx%d n=%d: out[%d][%d]", wt.t, rows, cols, n, k, i)
-					checkClose(t, what, float64(got[k*rows+i]), float64(want[k*rows+i]), dotMag(wt.t, m.Data[i*rb:(i+1)*rb], act), &exact)
-					total++
+		vt := vecDotTypes[lt.t]
+		const cols = 256
+		rows := lt.k.rows
+		rb, _ := RowBytes(lt.t, cols)
+		bb := lt.t.BlockBytes()
+		for _, wv := range []byte{0x00, 0xff, 0x80, 0x81, 0x7f} {
+			for _, av := range []float32{1, -1} {
+				w := make([]byte, rows*rb)
+				for i := range w {
+					w[i] = wv
+				}
+				for b := 0; b < len(w); b += bb {
+					for _, off := range legacyScales(lt.t) {
+						putHalf(w[b+off:], 0.01)
+					}
+				}
+				nt := lt.pk.tokens
+				x := make([]float32, nt*cols)
+				for i := range x {
+					x[i] = av
+					if i%5 == 0 && av < 0 {
+						x[i] = -av
+					}
+				}
+				a := quantizeActivations(gen, nil, nil, vt, x, nt, cols)
+				panel := make([]byte, nt*lt.pk.tokenBytes(cols))
+				lt.pk.pack(panel, a.data, a.rowSize, nt, cols)
+				out := make([]float32, nt*rows)
+				lt.k.fn(w, rb, rows, panel, nt, cols, out, rows)
+				exact := 0
+				for tk := 0; tk < nt; tk++ {
+					arow := a.data[tk*a.rowSize : (tk+1)*a.rowSize]
+					act := dequantActivations(vt, arow, cols)
+					for i := 0; i < rows; i++ {
+						wr := w[i*rb : (i+1)*rb]
+						want := gen.vecDot[lt.t](cols, wr, arow)
+						what := fmt.Sprintf("%s weights %#x activations %g: row %d token %d", lt.name, wv, av, i, tk)
+						checkClose(t, what, float64(out[tk*rows+i]), float64(want), dotMag(lt.t, wr, act), &exact)
+					}
 				}
 			}
 		}
-		t.Logf("%v: %d of %d MatMul results bit-identical to the generic kernels", wt.t, exact, total)
 	}
 }
 
-// BenchmarkLegacyMatMul compares this CPU's kernels with the generic ones
-// in one run, on TinyLlama's matrix shapes.
+// legacyKernelSet is the generic kernel set with the legacy and float
+// kernels of level f.
+func legacyKernelSet(f legacyFeatures) *kernelSet {
+	k := baseKernelSet()
+	useLegacy(k, f)
+	return k
+}
+
+// TestLegacyMatMulVsGeneric runs whole MatMuls with the kernels of each
+// level this CPU supports and with the generic ones, over shapes that mix
+// tile groups, leftover rows and partial token groups.
+func TestLegacyMatMulVsGeneric(t *testing.T) {
+	gen := genericKernelSet()
+	pool := NewPool(2)
+	defer pool.Close()
+	for _, lv := range legacyLevels()[1:] {
+		arch := legacyKernelSet(lv.f)
+		for _, wt := range weightTypes {
+			float := wt.t == ggml.TypeF16 || wt.t == ggml.TypeF32
+			if wt.t.BlockSize() != 32 && !float {
+				continue
+			}
+			if arch.tile[wt.t].fn == nil {
+				t.Logf("%s %v: no tile kernel", lv.name, wt.t)
+				continue
+			}
+			r := newRand()
+			exact, total := 0, 0
+			for _, shape := range [][3]int{{16, 32, 1}, {17, 64, 1}, {200, 512, 1}, {64, 256, 5}, {81, 160, 17}, {130, 512, 40}, {7, 100, 3}, {38, 37, 9}} {
+				rows, cols, n := shape[0], shape[1], shape[2]
+				if !float && cols%32 != 0 {
+					continue
+				}
+				m, _ := NewMatrix(wt.t, rows, cols, randomWeights(r, wt.t, wt.scales, rows, cols))
+				x := randomFloats(r, n*cols, 1)
+				got := make([]float32, n*rows)
+				want := make([]float32, n*rows)
+				matMul(arch, pool, &Workspace{}, m, x, n, got)
+				matMul(gen, pool, &Workspace{}, m, x, n, want)
+				vt := vecDotTypes[wt.t]
+				a := quantizeActivations(gen, nil, nil, vt, x, n, cols)
+				rb := m.RowBytes()
+				for k := 0; k < n; k++ {
+					act := dequantActivations(vt, a.data[k*a.rowSize:], cols)
+					for i := 0; i < rows; i++ {
+						what := fmt.Sprintf("%s %v %dx%d n=%d: out[%d][%d]", lv.name, wt.t, rows, cols, n, k, i)
+						mag := dotMag(wt.t, m.Data[i*rb:(i+1)*rb], act)
+						g, w := float64(got[k*rows+i]), float64(want[k*rows+i])
+						if float {
+							if d := math.Abs(g - w); d > float64(cols/8+8)*1.2e-7*mag {
+								t.Fatalf("%s: %g, generic %g (diff %.3g, scale %.3g)", what, g, w, d, mag)
+							}
+							if g == w {
+								exact++
+							}
+						} else {
+							checkClose(t, what, g, w, mag, &exact)
+						}
+						total++
+					}
+				}
+			}
+			t.Logf("%s %v: %d of %d MatMul results bit-identical to the generic kernels", lv.name, wt.t, exact, total)
+		}
+	}
+}
+
+// BenchmarkLegacyMatMul compares the kernels of each level this CPU
+// supports in one run, on TinyLlama's matrix shapes.
 func BenchmarkLegacyMatMul(b *testing.B) {
 	pool := NewPool(0)
 	defer pool.Close()
-	sets := []struct {
+	type set struct {
 		name string
 		k    *kernelSet
-	}{{"generic", genericKernelSet()}, {"arch", newKernelSet()}}
+	}
+	var sets []set
+	for _, lv := range legacyLevels() {
+		sets = append(sets, set{lv.name, legacyKernelSet(lv.f)})
+	}
 	for _, wt := range weightTypes {
-		if wt.t.BlockSize() != 32 && wt.t != ggml.TypeF16 && wt.t != ggml.TypeF32 && wt.t != ggml.TypeBF16 {
+		if wt.t.BlockSize() != 32 && wt.t != ggml.TypeF16 && wt.t != ggml.TypeF32 {
 			continue
 		}
 		for _, shape := range [][2]int{{2048, 2048}, {5632, 2048}} {
