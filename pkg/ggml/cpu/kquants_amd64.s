@@ -2,12 +2,17 @@
 
 #include "textflag.h"
 
-// AVX2 (+FMA, F16C) dot products of K-quant weight rows with Q8_K
-// activation rows. Each function takes the number of 256-element blocks, a
-// pointer to the weight blocks and one to the Q8_K blocks, and returns the
-// float32 dot product. Integer sums inside a block are exact; each block's
-// int32 lanes are converted to float32 and accumulated with FMA in eight
-// float32 lanes that are summed at the end.
+// Dot products (vecDot) and tile kernels of K-quant weight rows with Q8_K
+// activation rows, for AVX2 (with F16C; BMI2 for IQ4_XS) and AVX-512 (F,
+// BW, VL, VNNI). A vecDot function takes the number of 256-element blocks,
+// a pointer to the weight blocks and one to the Q8_K blocks, and returns
+// the float32 dot product. Integer sums inside a block are exact, and the
+// blocks are combined in float32 in the generic kernels' order (see
+// KFINISH2), so every kernel of a type gives the same results.
+//
+// The tile kernels at the end (AVX-512: KT* macros, AVX2: A2* macros)
+// multiply one weight row at a time with a group of tokens, unpacking each
+// weight block once for all of them.
 //
 // Q8_K block (292 bytes): d float32 at 0, 256 int8 quants at 4, 16 int16
 // group sums (bsums) at 260.
