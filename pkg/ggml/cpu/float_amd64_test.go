@@ -12,13 +12,23 @@ import (
 // TestFloatRowKernels compares the float row kernels this CPU runs with the
 // generic ones.
 func TestFloatRowKernels(t *testing.T) {
-	f := legacyDetect()
-	if !f.avx512 {
-		t.Skip("no AVX-512 float kernels on this CPU")
+	ran := 0
+	for _, lv := range legacyLevels() {
+		if !lv.f.avx2 || lv.f.avxvnni {
+			continue // no float row kernels, or the same as AVX2
+		}
+		k := &kernelSet{}
+		useFloatAMD64(k, lv.f)
+		t.Logf("testing the %s float row kernels", lv.name)
+		testFloatRowKernels(t, k)
+		ran++
 	}
-	k := &kernelSet{}
-	useFloatAMD64(k, f)
-	t.Log("testing the AVX-512 float row kernels")
+	if ran == 0 {
+		t.Skip("no float row kernels on this CPU")
+	}
+}
+
+func testFloatRowKernels(t *testing.T, k *kernelSet) {
 	r := newRand()
 
 	// Every binary16 value, in a row whose length has a tail.
@@ -36,7 +46,7 @@ func TestFloatRowKernels(t *testing.T) {
 		}
 	}
 
-	for _, n := range []int{1, 3, 15, 16, 17, 63, 64, 65, 127, 1000, 4099} {
+	for _, n := range []int{1, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 127, 128, 129, 1000, 4099} {
 		x := randomFloats(r, n, 1)
 		// Specials: subnormal halves, ties, overflow, infinities, zeros.
 		for i, v := range []float32{1e-7, -3e-5, 6.1e-5, 65504, 65520, 1e6, float32(math.Inf(-1)), -0, 1 + 0x1p-11, 2049} {

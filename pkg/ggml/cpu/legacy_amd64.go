@@ -218,6 +218,9 @@ type legacyConverter struct {
 // legacyConverters lists the activation converters, least capable first.
 func legacyConverters(f legacyFeatures) []legacyConverter {
 	return []legacyConverter{
+		{"Q8_0/AVX2", ggml.TypeQ8_0, f.avx2, asmQuantize(quantizeQ8_0AVX2, qk, q8_0Bytes)},
+		{"Q8_1/AVX2", ggml.TypeQ8_1, f.avx2, asmQuantize(quantizeQ8_1AVX2, qk, q8_1Bytes)},
+		{"Q8_K/AVX2", ggml.TypeQ8_K, f.avx2, asmQuantize(quantizeQ8_KAVX2, qkK, q8_KBytes)},
 		{"Q8_0/AVX512", ggml.TypeQ8_0, f.avx512, asmQuantize(quantizeQ8_0AVX512, qk, q8_0Bytes)},
 		{"Q8_1/AVX512", ggml.TypeQ8_1, f.avx512, asmQuantize(quantizeQ8_1AVX512, qk, q8_1Bytes)},
 		{"Q8_K/AVX512", ggml.TypeQ8_K, f.avx512, asmQuantize(quantizeQ8_KAVX512, qkK, q8_KBytes)},
@@ -267,6 +270,15 @@ func asmTile(fn tileAsm, bb int) tileFunc {
 //
 //go:noescape
 func legacyCPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+
+//go:noescape
+func quantizeQ8_0AVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantizeQ8_1AVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantizeQ8_KAVX2(dst *byte, x *float32, nb int)
 
 //go:noescape
 func quantizeQ8_0AVX512(dst *byte, x *float32, nb int)
