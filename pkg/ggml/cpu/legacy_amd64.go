@@ -96,8 +96,8 @@ func legacyTiles(f legacyFeatures) []legacyTile {
 		{"Q8_0/AVX512", ggml.TypeQ8_0, f.avx512, z(tileQ8_0AVX512, q8_0Bytes), p0_16, nil},
 		{"IQ4_NL/AVX512", ggml.TypeIQ4_NL, f.avx512, z(tileIQ4_NLAVX512, iq4nlBytes), p0_16, nil},
 		// Float activations are their own panels.
-		{"F16/AVX2", ggml.TypeF16, f.avx2, tileKernel{asmFloatTile2(tileF16AVX2, 2), 4}, panelKind{tokens: 3}, asmFloatDot2(vecDotF16AVX2, 2)},
-		{"F32/AVX2", ggml.TypeF32, f.avx2, tileKernel{asmFloatTile2(tileF32AVX2, 4), 4}, panelKind{tokens: 3}, asmFloatDot2(vecDotF32AVX2, 4)},
+		{"F16/AVX2", ggml.TypeF16, f.avx2, tileKernel{asmFloatTile2(tileF16AVX2, 2), 3}, panelKind{tokens: 4}, asmFloatDot2(vecDotF16AVX2, 2)},
+		{"F32/AVX2", ggml.TypeF32, f.avx2, tileKernel{asmFloatTile2(tileF32AVX2, 4), 3}, panelKind{tokens: 4}, asmFloatDot2(vecDotF32AVX2, 4)},
 		{"F16/AVX512", ggml.TypeF16, f.avx512, tileKernel{asmFloatTile(tileF16AVX512, 2), 4}, panelKind{tokens: 6}, asmFloatDot(vecDotF16AVX512, 2)},
 		{"F32/AVX512", ggml.TypeF32, f.avx512, tileKernel{asmFloatTile(tileF32AVX512, 4), 4}, panelKind{tokens: 6}, asmFloatDot(vecDotF32AVX512, 4)},
 	}

@@ -294,18 +294,20 @@ func (g *gen) data2() {
 	g.data()
 }
 
-// Float tiles with AVX2 and FMA: groups of 4 rows by up to 3 tokens, one
+// Float tiles with AVX2 and FMA: groups of 3 rows by up to 4 tokens, one
 // YMM accumulator of 8 lanes per (row, token) pair: lane l sums the
 // products of elements 8i+l over whole steps of 8 with FMA; the lanes are
 // then reduced by hsum8. The elements past the last whole step are left to
 // the Go wrapper, which adds them in order. vecDot does the same for one
 // pair, so its results are the tile's bit for bit.
 const (
-	floatRows2   = 4
-	floatTokens2 = 3
+	floatRows2   = 3
+	floatTokens2 = 4
 )
 
-// floatStep2 emits one step of 8 elements for R rows and T tokens.
+// floatStep2 emits one step of 8 elements for R rows and T tokens: the
+// weights in Y0-Y2, each token's activations in Y15 in turn, the
+// accumulators from Y3 on.
 func (g *gen) floatStep2(f16 bool, R, T int) {
 	for r := 0; r < R; r++ {
 		if f16 {
@@ -315,11 +317,15 @@ func (g *gen) floatStep2(f16 bool, R, T int) {
 		}
 	}
 	for t := 0; t < T; t++ {
+		g.i("VMOVUPS %s, Y15", tokAddr[t])
 		for r := 0; r < R; r++ {
-			g.i("VFMADD231PS %s, Y%d, Y%d", tokAddr[t], r, 4+r*floatTokens2+t)
+			g.i("VFMADD231PS Y15, Y%d, Y%d", r, facc2(r, t))
 		}
 	}
 }
+
+// facc2 is the accumulator of row r and token t.
+func facc2(r, t int) int { return 3 + r*floatTokens2 + t }
 
 // hsum8 reduces Y<n> to its lane sum in the low lane of X0 (X1 is
 // scratch).
@@ -352,9 +358,9 @@ func (g *gen) floatTile2(f16 bool) {
 		g.label(L)
 		g.i("MOVQ w+0(FP), DI")
 		g.i("MOVQ ws+8(FP), SI")
-		g.i("LEAQ (SI)(SI*2), R8")
 		g.i("MOVQ cols+32(FP), BX")
 		g.i("SHLQ $2, BX")
+		g.i("LEAQ (BX)(BX*2), R9")
 		g.i("MOVQ out+48(FP), R11")
 		g.label(L + "_group")
 		g.i("MOVQ DI, AX")
@@ -363,7 +369,7 @@ func (g *gen) floatTile2(f16 bool) {
 		g.i("SHRQ $3, CX")
 		for r := 0; r < floatRows2; r++ {
 			for t := 0; t < T; t++ {
-				n := 4 + r*floatTokens2 + t
+				n := facc2(r, t)
 				g.i("VXORPS Y%d, Y%d, Y%d", n, n, n)
 			}
 		}
@@ -381,13 +387,14 @@ func (g *gen) floatTile2(f16 bool) {
 		g.i("MOVQ R11, DX")
 		for t := 0; t < T; t++ {
 			for r := 0; r < floatRows2; r++ {
-				g.hsum8(4 + r*floatTokens2 + t)
+				g.hsum8(facc2(r, t))
 				g.i("VMOVSS X0, %d(DX)", 4*r)
 			}
 			g.i("ADDQ CX, DX")
 		}
 		g.i("ADDQ $%d, R11", 4*floatRows2)
-		g.i("LEAQ (DI)(SI*4), DI")
+		g.i("LEAQ (DI)(SI*2), DI")
+		g.i("ADDQ SI, DI")
 		g.i("SUBQ $%d, rows+16(FP)", floatRows2)
 		g.i("JNZ %s_group", L)
 		g.i("VZEROUPPER")
@@ -408,7 +415,7 @@ func (g *gen) floatDot2(f16 bool) {
 	g.i("MOVQ w+8(FP), AX")
 	g.i("MOVQ a+16(FP), DX")
 	g.i("SHRQ $3, CX")
-	g.i("VXORPS Y4, Y4, Y4")
+	g.i("VXORPS Y3, Y3, Y3")
 	g.i("TESTQ CX, CX")
 	g.i("JZ %s_sum", fn)
 	g.label(fn + "_loop")
@@ -418,7 +425,7 @@ func (g *gen) floatDot2(f16 bool) {
 	g.i("DECQ CX")
 	g.i("JNZ %s_loop", fn)
 	g.label(fn + "_sum")
-	g.hsum8(4)
+	g.hsum8(3)
 	g.i("VMOVSS X0, ret+24(FP)")
 	g.i("VZEROUPPER")
 	g.i("RET")
