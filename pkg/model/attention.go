@@ -46,35 +46,43 @@ const faTile = 64
 // computes with one matrix product.
 const kvChunk = 256
 
-// attnSlot is the scratch memory of one attention worker.
+// attnSlot is the scratch memory of one attention worker. Buffers are
+// sized for a whole group of query heads sharing a key/value head (g =
+// Heads/HeadsKV), the most one work item takes.
 type attnSlot struct {
-	ws     cpu.Workspace // the converted query
-	scores []float32     // kvChunk scores
+	ws     cpu.Workspace // the converted queries
+	scores []float32     // [g][kvChunk] scores
 	k16    []byte        // kvChunk F16 key rows cast from an F32 cache
 	k32r   []float32     // DK: one F32 key row
-	acc    []float32     // DV: value accumulator (vector kernel)
-	part   []float32     // DV: merged partial results (split kernel)
+	acc    []float32     // [g][DV] value accumulators (vector kernel)
+	part   []float32     // [g][DV] merged partial results (split kernel)
 	v32    []float32     // DV: one value row widened to float32
+	m, sum []float32     // [g] running maxima and sums (vector kernel)
+	mP, sP []float32     // [g] merged maxima and sums (split kernel)
 
-	// Tiled kernel: a block of up to faTile queries of one head against
-	// tiles of faTile keys.
+	// Tiled kernel: blocks of up to faTile queries of up to g heads
+	// against tiles of faTile keys; rows are (head, query) pairs.
 	wsP    cpu.Workspace // the softmax weights
-	q32    []float32     // [faTile][DK] queries
+	q32    []float32     // [g*faTile][DK] queries
 	row    []float32     // max(DK, DV): one key or value row
 	kT     []byte        // [faTile][DK] F32 keys
 	vT     []byte        // [DV][faTile] F32 values, transposed
-	kq     []float32     // [faTile][faTile] scores, then weights
-	pv     []float32     // [faTile][DV] weighted values of one tile
-	accT   []float32     // [faTile][DV] accumulators
-	m, sum [faTile]float32
+	kq     []float32     // [g*faTile][faTile] scores, then weights
+	pv     []float32     // [g*faTile][DV] weighted values of one tile
+	accT   []float32     // [g*faTile][DV] accumulators
+	mT, sT []float32     // [g*faTile] running maxima and sums
 }
 
-func newAttnSlot(dk, dv int) attnSlot {
+func newAttnSlot(g, dk, dv int) attnSlot {
 	return attnSlot{
-		scores: make([]float32, kvChunk),
-		acc:    make([]float32, dv),
-		part:   make([]float32, dv),
+		scores: make([]float32, g*kvChunk),
+		acc:    make([]float32, g*dv),
+		part:   make([]float32, g*dv),
 		v32:    make([]float32, dv),
+		m:      make([]float32, g),
+		sum:    make([]float32, g),
+		mP:     make([]float32, g),
+		sP:     make([]float32, g),
 	}
 }
 
@@ -99,15 +107,18 @@ func readRow(t ggml.Type, dst []float32, row []byte) {
 }
 
 // tiledScratch allocates the tiled kernel's buffers on first use.
-func (sc *attnSlot) tiledScratch(dk, dv int) {
+func (sc *attnSlot) tiledScratch(g, dk, dv int) {
 	if sc.q32 == nil {
-		sc.q32 = make([]float32, faTile*dk)
+		r := g * faTile
+		sc.q32 = make([]float32, r*dk)
 		sc.row = make([]float32, max(dk, dv))
 		sc.kT = make([]byte, 4*faTile*dk)
 		sc.vT = make([]byte, 4*faTile*dv)
-		sc.kq = make([]float32, faTile*faTile)
-		sc.pv = make([]float32, faTile*dv)
-		sc.accT = make([]float32, faTile*dv)
+		sc.kq = make([]float32, r*faTile)
+		sc.pv = make([]float32, r*dv)
+		sc.accT = make([]float32, r*dv)
+		sc.mT = make([]float32, r)
+		sc.sT = make([]float32, r)
 	}
 }
 
@@ -118,12 +129,21 @@ type attnJob struct {
 	scale         float32
 	tiled         bool
 	split, pad    int // key ranges and padded cache cells (split > 0)
+	units         int // batch rows (vector kernel) or query blocks (tiled)
+	gs            int // query heads per work item, within one key/value head's group
 	items, slots  int
 }
 
 // attention computes the attention output for n tokens at positions
 // pos.. of layer l, whose queries are in s.q and keys and values already
 // in the cache, into s.att.
+//
+// A work item is a batch row (or, tiled, a block of faTile rows) and gs
+// query heads that read the same key/value head, so that each key and
+// value row is converted once for all of them and their scores are one
+// matrix product. gs is the whole group of Heads/HeadsKV heads unless
+// that leaves too few items for the threads. Each head's result is the
+// same whichever items it is computed in.
 func (s *State) attention(l, n, pos int, scale float32) {
 	hp := s.m.Params
 	kv := s.kv
@@ -141,10 +161,21 @@ func (s *State) attention(l, n, pos int, scale float32) {
 			j.split, j.pad = s.pool.Threads(), pad
 		}
 	}
-	j.items = n * hp.Heads
+	j.units = n
 	if j.tiled {
-		j.items = hp.Heads * ((n + faTile - 1) / faTile)
+		j.units = (n + faTile - 1) / faTile
 	}
+	g := hp.Heads / hp.HeadsKV
+	j.gs = g
+	for k := 1; k <= g; k++ {
+		if g%k == 0 {
+			j.gs = g / k
+			if j.units*hp.HeadsKV*k >= 2*s.pool.Threads() {
+				break
+			}
+		}
+	}
+	j.items = j.units * (hp.Heads / j.gs)
 	j.slots = min(j.items, len(s.slots))
 	s.attn = j
 	s.pool.Run(j.slots, s.attnFn)
@@ -155,30 +186,29 @@ func (s *State) attention(l, n, pos int, scale float32) {
 func (s *State) attnRun(lo, hi int) {
 	hp := s.m.Params
 	j := &s.attn
+	groups := hp.Heads / j.gs
 	for slot := lo; slot < hi; slot++ {
 		sc := &s.slots[slot]
 		for it := slot; it < j.items; it += j.slots {
-			if j.tiled {
-				nb := (j.n + faTile - 1) / faTile
-				h, b := it/nb, it%nb
-				s.attendTiled(sc, h, b*faTile, min((b+1)*faTile, j.n))
-				continue
-			}
-			i, h := it/hp.Heads, it%hp.Heads
-			if j.split > 0 {
-				s.attendSplit(sc, i, h)
-			} else {
-				s.attendVec(sc, i, h)
+			u, h0 := it/groups, it%groups*j.gs
+			switch {
+			case j.tiled:
+				s.attendTiled(sc, h0, u*faTile, min((u+1)*faTile, j.n))
+			case j.split > 0:
+				s.attendSplit(sc, u, h0)
+			default:
+				s.attendVec(sc, u, h0)
 			}
 		}
 	}
 }
 
-// query returns the query of batch row i, head h.
-func (s *State) query(i, h int) []float32 {
+// queries returns the queries of batch row i, heads h0..h0+gs-1 (adjacent
+// in s.q).
+func (s *State) queries(i, h0, gs int) []float32 {
 	dk := s.m.Params.HeadDimK
-	off := i*s.m.Params.Heads*dk + h*dk
-	return s.q[off : off+dk]
+	off := i*s.m.Params.Heads*dk + h0*dk
+	return s.q[off : off+gs*dk]
 }
 
 // output returns the attention output of batch row i, head h.
@@ -191,108 +221,122 @@ func (s *State) output(i, h int) []float32 {
 // kvHead returns the key/value head that query head h reads.
 func (s *State) kvHead(h int) int { return h / (s.m.Params.Heads / s.m.Params.HeadsKV) }
 
-// attendVec computes softmax(q·K/√d)·V for the query of batch row i, head
-// h, against cells 0..pos+i, as ggml's one-query kernel does.
-func (s *State) attendVec(sc *attnSlot, i, h int) {
-	kv := s.kv
+// attendVec computes softmax(q·K/√d)·V for the queries of batch row i,
+// heads h0..h0+gs-1, against cells 0..pos+i, as ggml's one-query kernel
+// does for each.
+func (s *State) attendVec(sc *attnSlot, i, h0 int) {
+	kv, gs := s.kv, s.attn.gs
 	vt, _ := cpu.VecDotType(attnType(kv.kt))
-	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.query(i, h), 1, kv.dk)
-	_, sum := s.attendRange(sc, qa, s.kvHead(h), 0, s.attn.pos+i+1)
-	inv := float32(0)
-	if sum != 0 {
-		inv = 1 / sum
-	}
-	out := s.output(i, h)
-	for d, a := range sc.acc {
-		out[d] = a * inv
+	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.queries(i, h0, gs), gs, kv.dk)
+	s.attendRange(sc, qa, s.kvHead(h0), 0, s.attn.pos+i+1)
+	for r := 0; r < gs; r++ {
+		inv := float32(0)
+		if sc.sum[r] != 0 {
+			inv = 1 / sc.sum[r]
+		}
+		out := s.output(i, h0+r)
+		for d, a := range sc.acc[r*kv.dv : (r+1)*kv.dv] {
+			out[d] = a * inv
+		}
 	}
 }
 
-// attendSplit is attendVec for a single query against a long cache, as
+// attendSplit is attendVec for a single token against a long cache, as
 // ggml computes it when it splits the keys across threads (one token, at
 // least 512 cache cells): the padded cache of pad cells is cut into split
 // ranges of ceil(pad/split) cells, each range is attended as by attendVec
 // to a partial (max, sum, float32 vector), and the partials are merged in
 // float32.
-func (s *State) attendSplit(sc *attnSlot, i, h int) {
-	kv, j := s.kv, &s.attn
+func (s *State) attendSplit(sc *attnSlot, i, h0 int) {
+	kv, j, gs, dv := s.kv, &s.attn, s.attn.gs, s.kv.dv
 	vt, _ := cpu.VecDotType(attnType(kv.kt))
-	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.query(i, h), 1, kv.dk)
+	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.queries(i, h0, gs), gs, kv.dk)
 	nKV := j.pos + i + 1
 	size := (j.pad + j.split - 1) / j.split
-	out := sc.part
-	clear(out)
-	m := float32(math.Inf(-1))
-	var sum float32
+	clear(sc.part[:gs*dv])
+	for r := 0; r < gs; r++ {
+		sc.mP[r], sc.sP[r] = float32(math.Inf(-1)), 0
+	}
 	for c := 0; c < j.split; c++ {
 		lo, hi := c*size, min((c+1)*size, nKV)
 		if lo >= hi {
 			continue
 		}
-		mc, sc2 := s.attendRange(sc, qa, s.kvHead(h), lo, hi)
-		if sc2 == 0 {
-			continue
+		s.attendRange(sc, qa, s.kvHead(h0), lo, hi)
+		for r := 0; r < gs; r++ {
+			mc, sc2 := sc.m[r], sc.sum[r]
+			if sc2 == 0 {
+				continue
+			}
+			m := sc.mP[r]
+			mnew := max(m, mc)
+			so, sn := expf(m-mnew), expf(mc-mnew)
+			out := sc.part[r*dv : (r+1)*dv]
+			for d, a := range sc.acc[r*dv : (r+1)*dv] {
+				out[d] = out[d]*so + a*sn
+			}
+			sc.sP[r] = sc.sP[r]*so + sc2*sn
+			sc.mP[r] = mnew
 		}
-		mnew := max(m, mc)
-		so, sn := expf(m-mnew), expf(mc-mnew)
-		for d, a := range sc.acc {
-			out[d] = out[d]*so + a*sn
+	}
+	for r := 0; r < gs; r++ {
+		out := sc.part[r*dv : (r+1)*dv]
+		if sc.sP[r] != 0 {
+			cpu.Scale(out, 1/sc.sP[r])
 		}
-		sum = sum*so + sc2*sn
-		m = mnew
+		copy(s.output(i, h0+r), out)
 	}
-	if sum != 0 {
-		cpu.Scale(out, 1/sum)
-	}
-	copy(s.output(i, h), out)
 }
 
-// attendRange runs ggml's one-query online softmax over cache cells
-// lo..hi-1 of key/value head kvh, leaving the weighted sum of values in
-// sc.acc (F16-rounded for an F16 value cache) and returning the running
-// maximum score and the sum of exponentials.
-func (s *State) attendRange(sc *attnSlot, qa cpu.Activations, kvh, lo, hi int) (m, sum float32) {
+// attendRange runs ggml's one-query online softmax for the qa.N queries of
+// qa (heads sharing key/value head kvh) over cache cells lo..hi-1,
+// leaving in sc.acc each query's weighted sum of values (F16-rounded for
+// an F16 value cache), in sc.m its maximum score and in sc.sum its sum of
+// exponentials. Each value row is converted once for all the queries.
+func (s *State) attendRange(sc *attnSlot, qa cpu.Activations, kvh, lo, hi int) {
 	kv, l, scale := s.kv, s.attn.layer, s.attn.scale
-	acc, v32 := sc.acc, sc.v32
+	gs, dv := qa.N, kv.dv
+	acc, v32 := sc.acc[:gs*dv], sc.v32
 	f16 := attnType(kv.vt) == ggml.TypeF16
 	clear(acc)
-	m = float32(math.Inf(-1))
+	for r := 0; r < gs; r++ {
+		sc.m[r], sc.sum[r] = float32(math.Inf(-1)), 0
+	}
 	for c0 := lo; c0 < hi; c0 += kvChunk {
 		c1 := min(c0+kvChunk, hi)
-		scores := sc.scores[:c1-c0]
+		nc := c1 - c0
 		keys := kv.keys(l, kvh, c0, c1)
 		if kv.kt == ggml.TypeF32 {
 			keys = sc.castKeys(keys)
 		}
-		cpu.MatMulQuantized(nil, &sc.ws, keys, qa, scores)
-		for jj, score := range scores {
-			score *= scale
-			ms, vs := float32(1), float32(1)
-			if score > m {
-				ms = expf(m - score)
-				m = score
-				if f16 {
-					for d, a := range acc {
-						acc[d] = roundF16(a * ms)
+		cpu.MatMulQuantized(nil, &sc.ws, keys, qa, sc.scores[:gs*nc])
+		for jj := 0; jj < nc; jj++ {
+			readRow(kv.vt, v32, kv.valueRow(l, kvh, c0+jj))
+			for r := 0; r < gs; r++ {
+				score := sc.scores[r*nc+jj] * scale
+				a := acc[r*dv : (r+1)*dv]
+				m := sc.m[r]
+				ms, vs := float32(1), float32(1)
+				if score > m {
+					ms = expf(m - score)
+					sc.m[r] = score
+					if f16 {
+						madF16(a, nil, ms)
+					} else {
+						cpu.Scale(a, ms)
 					}
 				} else {
-					cpu.Scale(acc, ms)
+					vs = expf(score - m)
 				}
-			} else {
-				vs = expf(score - m)
-			}
-			readRow(kv.vt, v32, kv.valueRow(l, kvh, c0+jj))
-			if f16 {
-				for d, a := range acc {
-					acc[d] = roundF16(a + v32[d]*vs)
+				if f16 {
+					madF16(a, v32, vs)
+				} else {
+					cpu.AddScaled(a, v32, vs)
 				}
-			} else {
-				cpu.AddScaled(acc, v32, vs)
+				sc.sum[r] = sc.sum[r]*ms + vs
 			}
-			sum = sum*ms + vs
 		}
 	}
-	return m, sum
 }
 
 // castKeys converts F32 key rows to F16 in sc.k16, as llama.cpp's cast of
@@ -312,26 +356,30 @@ func (sc *attnSlot) castKeys(keys cpu.Matrix) cpu.Matrix {
 }
 
 // attendTiled computes attention for the queries of batch rows i0..i1-1
-// (at most faTile) of head h the way ggml's tiled flash-attention kernel
-// does: float32 queries, keys and values widened to float32 a tile of
-// faTile cells at a time, scores in float32, and a float32 accumulator per
-// query rescaled once per tile. Like ggml's, the kernel multiplies whole
-// tiles: the scores of the block of queries with a tile of keys, and the
-// softmax weights with the tile's values, are matrix products (F32
-// matrices through package cpu).
-func (s *State) attendTiled(sc *attnSlot, h, i0, i1 int) {
-	kv, j := s.kv, &s.attn
+// (at most faTile) of heads h0..h0+gs-1 the way ggml's tiled
+// flash-attention kernel does: float32 queries, keys and values widened to
+// float32 a tile of faTile cells at a time, scores in float32, and a
+// float32 accumulator per query rescaled once per tile. Like ggml's, the
+// kernel multiplies whole tiles: the scores of the block of queries (of
+// all gs heads) with a tile of keys, and the softmax weights with the
+// tile's values, are matrix products (F32 matrices through package cpu).
+func (s *State) attendTiled(sc *attnSlot, h0, i0, i1 int) {
+	kv, j, gs := s.kv, &s.attn, s.attn.gs
 	dk, dv := kv.dk, kv.dv
-	sc.tiledScratch(dk, dv)
+	sc.tiledScratch(s.m.Params.Heads/s.m.Params.HeadsKV, dk, dv)
 	nq := i1 - i0
-	kvh := s.kvHead(h)
-	for t := 0; t < nq; t++ {
-		copy(sc.q32[t*dk:(t+1)*dk], s.query(i0+t, h))
-		sc.m[t] = float32(math.Inf(-1))
-		sc.sum[t] = 0
+	rows := gs * nq // row r*nq+t: head h0+r, batch row i0+t
+	kvh := s.kvHead(h0)
+	for r := 0; r < gs; r++ {
+		for t := 0; t < nq; t++ {
+			copy(sc.q32[(r*nq+t)*dk:(r*nq+t+1)*dk], s.queries(i0+t, h0+r, 1))
+		}
 	}
-	qa := cpu.QuantizeActivations(nil, &sc.ws, ggml.TypeF32, sc.q32[:nq*dk], nq, dk)
-	acc := sc.accT[:nq*dv]
+	for x := 0; x < rows; x++ {
+		sc.mT[x], sc.sT[x] = float32(math.Inf(-1)), 0
+	}
+	qa := cpu.QuantizeActivations(nil, &sc.ws, ggml.TypeF32, sc.q32[:rows*dk], rows, dk)
+	acc := sc.accT[:rows*dv]
 	clear(acc)
 	end := j.pos + i1 // cells the last query sees
 	for c0 := 0; c0 < end; c0 += faTile {
@@ -339,19 +387,20 @@ func (s *State) attendTiled(sc *attnSlot, h, i0, i1 int) {
 		// The tile's keys as rows, its values transposed (one row per
 		// value element), both F32.
 		for t := 0; t < nk; t++ {
-			readRow(kv.kt, sc.row, kv.keyRow(j.layer, kvh, c0+t))
+			readRow(kv.kt, sc.row[:dk], kv.keyRow(j.layer, kvh, c0+t))
 			putRow(ggml.TypeF32, sc.kT[4*t*dk:4*(t+1)*dk], sc.row[:dk])
 			readRow(kv.vt, sc.row[:dv], kv.valueRow(j.layer, kvh, c0+t))
 			for d, x := range sc.row[:dv] {
 				binary.LittleEndian.PutUint32(sc.vT[4*(d*nk+t):], math.Float32bits(x))
 			}
 		}
-		kq := sc.kq[:nq*nk]
+		kq := sc.kq[:rows*nk]
 		cpu.MatMulQuantized(nil, &sc.ws, cpu.Matrix{Type: ggml.TypeF32, Rows: nk, Cols: dk, Data: sc.kT[:4*nk*dk]}, qa, kq)
-		for t := 0; t < nq; t++ {
-			// Query t sees cells 0..pos+i0+t; the others are masked
-			// (weight 0).
-			row := kq[t*nk : (t+1)*nk]
+		for x := 0; x < rows; x++ {
+			// Batch row i0+t sees cells 0..pos+i0+t; the others are
+			// masked (weight 0).
+			t := x % nq
+			row := kq[x*nk : (x+1)*nk]
 			valid := max(0, min(nk, j.pos+i0+t+1-c0))
 			clear(row[valid:])
 			if valid == 0 {
@@ -359,37 +408,61 @@ func (s *State) attendTiled(sc *attnSlot, h, i0, i1 int) {
 			}
 			row = row[:valid]
 			tmax := float32(math.Inf(-1))
-			for k, x := range row {
-				row[k] = x * j.scale
+			for k, v := range row {
+				row[k] = v * j.scale
 				tmax = max(tmax, row[k])
 			}
-			if mnew := max(sc.m[t], tmax); mnew > sc.m[t] {
-				ms := expf(sc.m[t] - mnew)
-				cpu.Scale(acc[t*dv:(t+1)*dv], ms)
-				sc.sum[t] *= ms
-				sc.m[t] = mnew
+			if mnew := max(sc.mT[x], tmax); mnew > sc.mT[x] {
+				ms := expf(sc.mT[x] - mnew)
+				cpu.Scale(acc[x*dv:(x+1)*dv], ms)
+				sc.sT[x] *= ms
+				sc.mT[x] = mnew
 			}
 			var tsum float64
-			for k, x := range row {
-				e := expf(x - sc.m[t])
+			for k, v := range row {
+				e := expf(v - sc.mT[x])
 				row[k] = e
 				tsum += float64(e)
 			}
-			sc.sum[t] = float32(float64(sc.sum[t]) + tsum)
+			sc.sT[x] = float32(float64(sc.sT[x]) + tsum)
 		}
-		pa := cpu.QuantizeActivations(nil, &sc.wsP, ggml.TypeF32, kq, nq, nk)
-		pv := sc.pv[:nq*dv]
+		pa := cpu.QuantizeActivations(nil, &sc.wsP, ggml.TypeF32, kq, rows, nk)
+		pv := sc.pv[:rows*dv]
 		cpu.MatMulQuantized(nil, &sc.wsP, cpu.Matrix{Type: ggml.TypeF32, Rows: dv, Cols: nk, Data: sc.vT[:4*dv*nk]}, pa, pv)
 		cpu.Add(acc, acc, pv)
 	}
-	for t := 0; t < nq; t++ {
+	for x := 0; x < rows; x++ {
 		inv := float32(0)
-		if sc.sum[t] != 0 {
-			inv = 1 / sc.sum[t]
+		if sc.sT[x] != 0 {
+			inv = 1 / sc.sT[x]
 		}
-		out := s.output(i0+t, h)
-		for d, a := range acc[t*dv : (t+1)*dv] {
+		out := s.output(i0+x%nq, h0+x/nq)
+		for d, a := range acc[x*dv : (x+1)*dv] {
 			out[d] = a * inv
+		}
+	}
+}
+
+// madF16 sets a[i] = roundF16(a[i] + v[i]·s), or roundF16(a[i]·s) for a
+// nil v: ggml's ggml_vec_mad_f16 and ggml_vec_scale_f16 on an F16
+// accumulator held as float32 values. roundF16's common case is written
+// out in the loop, the hottest of single-token attention.
+func madF16(a, v []float32, s float32) {
+	if v == nil {
+		for i, x := range a {
+			a[i] = roundF16(x * s)
+		}
+		return
+	}
+	v = v[:len(a)]
+	for i, x := range a {
+		y := x + v[i]*s
+		b := math.Float32bits(y)
+		if b&0x7fffffff-0x38800000 < 0x477ff000-0x38800000 {
+			b += 0xfff + (b>>13)&1
+			a[i] = math.Float32frombits(b &^ 0x1fff)
+		} else {
+			a[i] = roundF16Special(y)
 		}
 	}
 }
@@ -399,12 +472,23 @@ func (s *State) attendTiled(sc *attnSlot, h, i0, i1 int) {
 // values, multiples of 2^-24 below 2^-14, infinity from 65520 on.
 func roundF16(x float32) float32 {
 	b := math.Float32bits(x)
+	if b&0x7fffffff-0x38800000 < 0x477ff000-0x38800000 {
+		// Normal F16: round away the 13 low mantissa bits, nearest even
+		// (a carry into the exponent is right; it cannot reach the sign).
+		b += 0xfff + (b>>13)&1
+		return math.Float32frombits(b &^ 0x1fff)
+	}
+	return roundF16Special(x)
+}
+
+// roundF16Special is roundF16 outside F16's normal range (kept out of
+// line, away from the loop in madF16).
+//
+//go:noinline
+func roundF16Special(x float32) float32 {
+	b := math.Float32bits(x)
 	sign, abs := b&0x80000000, b&0x7fffffff
 	switch {
-	case abs >= 0x38800000 && abs < 0x477ff000:
-		// Normal F16: round away the 13 low mantissa bits, nearest even.
-		abs += 0xfff + (abs>>13)&1
-		return math.Float32frombits(sign | abs&^0x1fff)
 	case abs < 0x38800000:
 		// Subnormal F16 (or zero): adding 0.5, whose unit in the last
 		// place is 2^-24, rounds to a multiple of 2^-24.

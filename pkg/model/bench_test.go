@@ -75,22 +75,27 @@ func BenchmarkPrefill(b *testing.B) {
 }
 
 // BenchmarkDecode generates one token at a time after a 64-token context
-// (like llama-bench's tg test) and reports the resident memory.
+// ($LLAMAFILE_BENCH_DEPTH tokens; like llama-bench's tg test) and reports
+// the resident memory.
 func BenchmarkDecode(b *testing.B) {
+	depth := 64
+	if n, err := strconv.Atoi(os.Getenv("LLAMAFILE_BENCH_DEPTH")); err == nil && n > 0 {
+		depth = n
+	}
 	for name, path := range benchModelPaths(b) {
 		b.Run(name, func(b *testing.B) {
 			m := openModel(b, path)
-			s, err := m.NewState(StateOptions{ContextSize: 128, Threads: 2})
+			s, err := m.NewState(StateOptions{ContextSize: depth + 64, Threads: 2})
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := s.EvalLast(benchTokens(m, 64), 0); err != nil {
+			if err := s.EvalLast(benchTokens(m, depth), 0); err != nil {
 				b.Fatal(err)
 			}
 			tok := []int32{5}
 			b.ResetTimer()
 			for range b.N {
-				if err := s.EvalLast(tok, 64); err != nil {
+				if err := s.EvalLast(tok, depth); err != nil {
 					b.Fatal(err)
 				}
 			}

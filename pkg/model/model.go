@@ -273,9 +273,10 @@ func (m *Model) NewState(opts StateOptions) (*State, error) {
 	// query once here so that decoding allocates nothing later.
 	s.slots = make([]attnSlot, 4*max(opts.Threads, opts.BatchThreads))
 	vt, _ := cpu.VecDotType(attnType(s.kv.kt))
+	g := hp.Heads / hp.HeadsKV
 	for i := range s.slots {
-		s.slots[i] = newAttnSlot(hp.HeadDimK, hp.HeadDimV)
-		cpu.QuantizeActivations(nil, &s.slots[i].ws, vt, s.q[:hp.HeadDimK], 1, hp.HeadDimK)
+		s.slots[i] = newAttnSlot(g, hp.HeadDimK, hp.HeadDimV)
+		cpu.QuantizeActivations(nil, &s.slots[i].ws, vt, s.q[:g*hp.HeadDimK], g, hp.HeadDimK)
 	}
 	// The logits of one row; evaluations that return more grow them.
 	s.logits = make([]float32, hp.Vocab)
