@@ -57,6 +57,7 @@ func useNEONFeatures(k *kernelSet, f neonFeatures) {
 		k.vecDot[ggml.TypeQ5_K] = vecDotQ5_KNEON
 		k.vecDot[ggml.TypeQ6_K] = vecDotQ6_KNEON
 	}
+	useNEONTiles(k, f)
 }
 
 // The assembly kernels take raw pointers; the Go wrappers below check the

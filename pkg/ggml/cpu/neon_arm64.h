@@ -44,6 +44,7 @@
 #define FADDP4S(d, n, m) NEON3(0x6E20D400, d, n, m) // vd.4s = pairwise sums of vn.4s, vm.4s
 #define FMLA4S(d, n, m) NEON3(0x4E20CC00, d, n, m) // vd.4s += vn.4s * vm.4s
 #define FMLAE(d, n, m, i) NEONELEM(0x4F801000, d, n, m, i) // vd.4s += vn.4s * vm.s[i]
+#define FMLASE(d, n, m, i) NEONELEM(0x5F801000, d, n, m, i) // sd += sn * vm.s[i] (scalar)
 #define FMULE(d, n, m, i) NEONELEM(0x4F809000, d, n, m, i) // vd.4s = vn.4s * vm.s[i]
 #define FCVTL(d, n) NEON2(0x0E217800, d, n)        // vd.4s = float32(vn.4h), half to single
 #define FCVTL2(d, n) NEON2(0x4E217800, d, n)       // vd.4s = float32(vn.8h[4:])

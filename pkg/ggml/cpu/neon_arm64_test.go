@@ -136,7 +136,7 @@ func refDot(wt ggml.Type, w, a []byte, cols int) (dot, mag float64) {
 }
 
 // TestNEONVecDot compares every NEON dot-product kernel the CPU supports
-// with the generic one and with a float64 reference: on rows whose block
+// with the generic one (bit for bit) and with a float64 reference: on rows whose block
 // scales are 1 (integer sums, so any error in the integer part shows) and
 // on random rows.
 func TestNEONVecDot(t *testing.T) {
@@ -163,11 +163,12 @@ func TestNEONVecDot(t *testing.T) {
 						g.convert[vt](a, randomFloats(r, cols, 1))
 					}
 					got, want := k.vecDot[wt](cols, w, a), g.vecDot[wt](cols, w, a)
+					// Same lanes, same order, same fused multiply-adds
+					// as the generic kernels built for arm64: bit for bit.
+					if math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("%+v %v n=%d: %s = %g, generic %g", f, wt, cols, funcName(k.vecDot[wt]), got, want)
+					}
 					if wt == ggml.TypeF32 || wt == ggml.TypeF16 {
-						// Same lanes, same order: bit for bit.
-						if math.Float32bits(got) != math.Float32bits(want) {
-							t.Fatalf("%+v %v n=%d: %s = %g, generic %g", f, wt, cols, funcName(k.vecDot[wt]), got, want)
-						}
 						continue
 					}
 					ref, mag := refDot(wt, w, a, cols)
