@@ -27,6 +27,7 @@
 #define ADD4S(d, n, m) NEON3(0x4EA08400, d, n, m)  // vd.4s = vn.4s + vm.4s
 #define SUB16B(d, n, m) NEON3(0x6E208400, d, n, m) // vd.16b = vn.16b - vm.16b
 #define MUL4S(d, n, m) NEON3(0x4EA09C00, d, n, m)  // vd.4s = vn.4s * vm.4s
+#define MLAE(d, n, m, i) NEONELEM(0x6F800000, d, n, m, i) // vd.4s += vn.4s * vm.s[i]
 #define MLA4S(d, n, m) NEON3(0x4EA09400, d, n, m)  // vd.4s += vn.4s * vm.4s
 #define SXTL8H(d, n) NEON2(0x0F08A400, d, n)       // vd.8h = sign-extend vn.8b
 #define SXTL28H(d, n) NEON2(0x4F08A400, d, n)      // vd.8h = sign-extend vn.16b[8:]
@@ -42,6 +43,7 @@
 #define FMUL4S(d, n, m) NEON3(0x6E20DC00, d, n, m) // vd.4s = vn.4s * vm.4s
 #define FADD4S(d, n, m) NEON3(0x4E20D400, d, n, m) // vd.4s = vn.4s + vm.4s
 #define FADDP4S(d, n, m) NEON3(0x6E20D400, d, n, m) // vd.4s = pairwise sums of vn.4s, vm.4s
+#define FMLS4S(d, n, m) NEON3(0x4EA0CC00, d, n, m) // vd.4s -= vn.4s * vm.4s
 #define FMLA4S(d, n, m) NEON3(0x4E20CC00, d, n, m) // vd.4s += vn.4s * vm.4s
 #define FMLAE(d, n, m, i) NEONELEM(0x4F801000, d, n, m, i) // vd.4s += vn.4s * vm.s[i]
 #define FMLASE(d, n, m, i) NEONELEM(0x5F801000, d, n, m, i) // sd += sn * vm.s[i] (scalar)

@@ -22,8 +22,10 @@ func neonTiles() []neonTile {
 	var (
 		p0 = panelKind{packQ8_0, 8, panelTokenBytes32}
 		p1 = panelKind{packQ8_1, 4, panelTokenBytes32}
+		pk = panelKind{tokens: 4} // Q8_K rows are their own panels
 	)
 	l := func(fn tileAsm, bb int) tileKernel { return tileKernel{neonAsmTile(fn, bb), 4} }
+	kq := func(fn tileAsm, bb int) tileKernel { return tileKernel{neonAsmTileK(fn, bb), 1} }
 	return []neonTile{
 		{"Q4_0/NEON", ggml.TypeQ4_0, false, l(tileQ4_0NEON, q4_0Bytes), p0},
 		{"Q4_0/SDOT", ggml.TypeQ4_0, true, l(tileQ4_0SDOT, q4_0Bytes), p0},
@@ -37,6 +39,10 @@ func neonTiles() []neonTile {
 		{"Q4_1/SDOT", ggml.TypeQ4_1, true, l(tileQ4_1SDOT, q4_1Bytes), p1},
 		{"Q5_1/NEON", ggml.TypeQ5_1, false, l(tileQ5_1NEON, q5_1Bytes), p1},
 		{"Q5_1/SDOT", ggml.TypeQ5_1, true, l(tileQ5_1SDOT, q5_1Bytes), p1},
+		{"Q4_K/NEON", ggml.TypeQ4_K, false, kq(tileQ4_KNEON, q4_KBytes), pk},
+		{"Q4_K/SDOT", ggml.TypeQ4_K, true, kq(tileQ4_KSDOT, q4_KBytes), pk},
+		{"Q6_K/NEON", ggml.TypeQ6_K, false, kq(tileQ6_KNEON, q6_KBytes), pk},
+		{"Q6_K/SDOT", ggml.TypeQ6_K, true, kq(tileQ6_KSDOT, q6_KBytes), pk},
 	}
 }
 
@@ -53,7 +59,7 @@ func useNEONTiles(k *kernelSet, f neonFeatures) {
 }
 
 // tileAsm is the signature of the assembly tile kernels: rows weight rows
-// (a multiple of 4) from w, ws bytes apart, times nt tokens of the panel
+// (a multiple of the kernel's rows) from w, ws bytes apart, times nt tokens of the panel
 // pan, with nb blocks per row, into out[t*ldo+r].
 type tileAsm func(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
 
@@ -73,6 +79,27 @@ func neonAsmTile(fn tileAsm, bb int) tileFunc {
 		}
 		_ = w[(rows-1)*wStride+nb*bb-1]
 		_ = panel[nt*nb*panelBlockBytes-1]
+		_ = out[(nt-1)*ldo+rows-1]
+		fn(&w[0], wStride, rows, &panel[0], nb, nt, &out[0], ldo)
+	}
+}
+
+// neonAsmTileK wraps an assembly K-quant tile kernel for weights of bb
+// bytes per super-block, whose panel is the tokens' Q8_K rows.
+func neonAsmTileK(fn tileAsm, bb int) tileFunc {
+	return func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int) {
+		nb := cols / qkK
+		if rows <= 0 || nt <= 0 {
+			return
+		}
+		if nb == 0 {
+			for t := 0; t < nt; t++ {
+				clear(out[t*ldo : t*ldo+rows])
+			}
+			return
+		}
+		_ = w[(rows-1)*wStride+nb*bb-1]
+		_ = panel[nt*nb*q8_KBytes-1]
 		_ = out[(nt-1)*ldo+rows-1]
 		fn(&w[0], wStride, rows, &panel[0], nb, nt, &out[0], ldo)
 	}
@@ -113,3 +140,15 @@ func tileQ5_1SDOT(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ld
 
 //go:noescape
 func tileQ5_1NEON(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ4_KSDOT(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ4_KNEON(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ6_KSDOT(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ6_KNEON(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)

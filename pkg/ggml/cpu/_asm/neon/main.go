@@ -90,6 +90,11 @@ func main() {
 			g.legacyTile(t, s)
 		}
 	}
+	for _, t := range kqTypes {
+		for _, s := range isas {
+			g.kqTile(t, s)
+		}
+	}
 	if err := os.WriteFile(filepath.Join(*dir, "neon_tile_arm64.s"), g.b.Bytes(), 0o666); err != nil {
 		log.Fatal(err)
 	}
