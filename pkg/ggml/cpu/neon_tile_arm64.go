@@ -41,8 +41,16 @@ func neonTiles() []neonTile {
 		{"Q5_1/SDOT", ggml.TypeQ5_1, true, l(tileQ5_1SDOT, q5_1Bytes), p1},
 		{"Q4_K/NEON", ggml.TypeQ4_K, false, kq(tileQ4_KNEON, q4_KBytes), pk},
 		{"Q4_K/SDOT", ggml.TypeQ4_K, true, kq(tileQ4_KSDOT, q4_KBytes), pk},
+		{"Q5_K/NEON", ggml.TypeQ5_K, false, kq(tileQ5_KNEON, q5_KBytes), pk},
+		{"Q5_K/SDOT", ggml.TypeQ5_K, true, kq(tileQ5_KSDOT, q5_KBytes), pk},
+		{"IQ4_XS/NEON", ggml.TypeIQ4_XS, false, kq(tileIQ4_XSNEON, iq4xsBytes), pk},
+		{"IQ4_XS/SDOT", ggml.TypeIQ4_XS, true, kq(tileIQ4_XSSDOT, iq4xsBytes), pk},
 		{"Q6_K/NEON", ggml.TypeQ6_K, false, kq(tileQ6_KNEON, q6_KBytes), pk},
 		{"Q6_K/SDOT", ggml.TypeQ6_K, true, kq(tileQ6_KSDOT, q6_KBytes), pk},
+		{"Q3_K/NEON", ggml.TypeQ3_K, false, kq(tileQ3_KNEON, q3_KBytes), pk},
+		{"Q3_K/SDOT", ggml.TypeQ3_K, true, kq(tileQ3_KSDOT, q3_KBytes), pk},
+		{"Q2_K/NEON", ggml.TypeQ2_K, false, kq(tileQ2_KNEON, q2_KBytes), pk},
+		{"Q2_K/SDOT", ggml.TypeQ2_K, true, kq(tileQ2_KSDOT, q2_KBytes), pk},
 	}
 }
 
@@ -152,3 +160,27 @@ func tileQ6_KSDOT(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ld
 
 //go:noescape
 func tileQ6_KNEON(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ5_KSDOT(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ5_KNEON(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileIQ4_XSSDOT(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileIQ4_XSNEON(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ3_KSDOT(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ3_KNEON(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ2_KSDOT(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ2_KNEON(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
