@@ -40,6 +40,7 @@ func useNEONFeatures(k *kernelSet, f neonFeatures) {
 		return
 	}
 	k.dotF32 = dotF32NEON
+	useNEONConvert(k)
 	k.vecDot[ggml.TypeF32] = vecDotF32NEON
 	k.vecDot[ggml.TypeF16] = vecDotF16NEON
 	if f.dotProd {

@@ -35,6 +35,7 @@
 #define SXTL24S(d, n) NEON2(0x4F10A400, d, n)      // vd.4s = sign-extend vn.8h[4:]
 #define SSHR16B(d, n, s) NEON2(0x4F080400 | (8-(s))<<16, d, n) // vd.16b = vn.16b >> s (arithmetic)
 #define EOR16B(d, n, m) NEON3(0x6E201C00, d, n, m) // vd.16b = vn.16b ^ vm.16b
+#define EXT16B(d, n, m, i) WORD $(0x6E000000 | (m)<<16 | (i)<<11 | (n)<<5 | (d)) // vd.16b = bytes i.. of vn:vm
 #define TBL1(d, n, m) NEON3(0x4E000000, d, n, m)   // vd.16b = table vn.16b indexed by vm.16b
 
 // Floating point (float32 lanes).
@@ -48,6 +49,21 @@
 #define FMLAE(d, n, m, i) NEONELEM(0x4F801000, d, n, m, i) // vd.4s += vn.4s * vm.s[i]
 #define FMLASE(d, n, m, i) NEONELEM(0x5F801000, d, n, m, i) // sd += sn * vm.s[i] (scalar)
 #define FMULE(d, n, m, i) NEONELEM(0x4F809000, d, n, m, i) // vd.4s = vn.4s * vm.s[i]
+#define FABS4S(d, n) NEON2(0x4EA0F800, d, n)       // vd.4s = |vn.4s|
+#define FMAX4S(d, n, m) NEON3(0x4E20F400, d, n, m) // vd.4s = max(vn.4s, vm.4s)
+#define FMIN4S(d, n, m) NEON3(0x4EA0F400, d, n, m) // vd.4s = min(vn.4s, vm.4s)
+#define FMAXV(d, n) NEON2(0x6E30F800, d, n)        // sd = max of vn.4s
+#define FMINV(d, n) NEON2(0x6EB0F800, d, n)        // sd = min of vn.4s
+#define FCVTNS4S(d, n) NEON2(0x4E21A800, d, n)     // vd.4s = int32(vn.4s), nearest, ties to even, saturating
+#define SMIN4S(d, n, m) NEON3(0x4EA06C00, d, n, m) // vd.4s = min(vn.4s, vm.4s), signed
+#define FADDPS(d, n) NEON2(0x7E30D800, d, n)       // sd = vn.s[0] + vn.s[1]
+
+// Floating point (float64 lanes).
+#define FCVTL2D(d, n) NEON2(0x0E617800, d, n)      // vd.2d = float64(vn.2s)
+#define FCVTL22D(d, n) NEON2(0x4E617800, d, n)     // vd.2d = float64(vn.4s[2:])
+#define FADD2D(d, n, m) NEON3(0x4E60D400, d, n, m) // vd.2d = vn.2d + vm.2d
+#define FADDPD(d, n) NEON2(0x7E70D800, d, n)       // dd = vn.d[0] + vn.d[1]
+
 #define FCVTL(d, n) NEON2(0x0E217800, d, n)        // vd.4s = float32(vn.4h), half to single
 #define FCVTL2(d, n) NEON2(0x4E217800, d, n)       // vd.4s = float32(vn.8h[4:])
 
