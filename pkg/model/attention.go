@@ -409,8 +409,11 @@ func (s *State) attendTiled(sc *attnSlot, h0, i0, i1 int) {
 			row = row[:valid]
 			tmax := float32(math.Inf(-1))
 			for k, v := range row {
-				row[k] = v * j.scale
-				tmax = max(tmax, row[k])
+				v *= j.scale
+				row[k] = v
+				if v > tmax { // not max(): no NaN and signed-zero handling
+					tmax = v
+				}
 			}
 			if mnew := max(sc.mT[x], tmax); mnew > sc.mT[x] {
 				ms := expf(sc.mT[x] - mnew)
