@@ -195,3 +195,34 @@ func TestDecodeAllocs(t *testing.T) {
 		t.Errorf("EvalLast of one token allocates %.1f times", allocs)
 	}
 }
+
+// TestDecodeAllocsCacheTypes is TestDecodeAllocs for each cache type, past
+// 512 cache cells (where single tokens take the split kernel) and after a
+// batch that takes the tiled kernel.
+func TestDecodeAllocsCacheTypes(t *testing.T) {
+	sp := synthSpec{embd: 128, layers: 2, ff: 96, heads: 4, headsKV: 2, headDim: 32, vocab: 300, typ: ggml.TypeQ8_0, ropeBase: 10000, seed: 12}
+	m := openModel(t, writeSynth(t, t.TempDir(), sp))
+	prompt := heldoutTokens300(sp.vocab)
+	prompt = append(prompt, prompt...)[:520]
+	for _, ct := range []CacheType{CacheF16, CacheF32, CacheQ8_0} {
+		s, err := m.NewState(StateOptions{ContextSize: 1024, BatchSize: 128, Threads: 2, CacheTypeK: ct, CacheTypeV: ct})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EvalLast(prompt, 0); err != nil {
+			t.Fatal(err)
+		}
+		pos := len(prompt)
+		tok := make([]int32, 1)
+		allocs := testing.AllocsPerRun(20, func() {
+			tok[0] = int32(pos % 200)
+			if err := s.EvalLast(tok, pos); err != nil {
+				t.Fatal(err)
+			}
+			pos++
+		})
+		if allocs != 0 {
+			t.Errorf("%s cache: EvalLast of one token allocates %.1f times", ct, allocs)
+		}
+	}
+}
