@@ -32,6 +32,12 @@ func useNEON(k *kernelSet) {
 // useNEONFeatures installs the NEON kernels that need no more than f. Tests
 // call it with subsets of the CPU's features to run every variant.
 //
+// Every quantized weight type gets a tile kernel (neon_tile_arm64.go), which
+// MatMul uses for generation and prompts alike; the vecDot kernels below
+// serve the rows left over at the end of a matrix. All of them give the
+// generic kernels' results bit for bit (the generic kernels as the Go
+// compiler builds them for arm64, with fused multiply-adds).
+//
 // The float kernels widen F16 to float32 (FCVTL, ARMv8.0 NEON) and multiply
 // in float32: ggml's FP16-arithmetic path (FEAT_FP16) accumulates in half
 // precision, far from the generic kernels' float32, so it is not used.
