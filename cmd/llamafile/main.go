@@ -17,6 +17,7 @@ import (
 	"os/signal"
 
 	"github.com/llamafile-go/llamafile/pkg/ape"
+	"github.com/llamafile-go/llamafile/pkg/bench"
 	"github.com/llamafile-go/llamafile/pkg/engine"
 	"github.com/llamafile-go/llamafile/pkg/version"
 )
@@ -80,6 +81,11 @@ func run(ctx context.Context, userArgs []string, e env) int {
 	}
 	defer self.Close()
 
+	// --bench is llama-bench: its own flags, applied to model files, so
+	// the embedded .args (generation defaults) do not apply to it.
+	if len(userArgs) > 0 && userArgs[0] == "--bench" {
+		return bench.MainContext(ctx, userArgs[1:], e.stdout, e.stderr)
+	}
 	argv, err := self.expandArgs(userArgs)
 	if err != nil {
 		return fail(err)
