@@ -8,6 +8,8 @@ usage:
   llamafile -m MODEL.gguf -p PROMPT [options]        generate text
   llamafile -m MODEL.gguf --tokenize -p TEXT [--ids] print the tokens of a text
   llamafile -m MODEL.gguf --perplexity -f FILE [-c N] measure perplexity
+  llamafile --bench -m MODEL.gguf [-p 512] [-n 128]  measure speed (like llama-bench;
+                                                     --bench --help lists its flags)
 
 When the executable carries a zip archive (a llamafile), its .args supply default
 arguments, -m NAME also finds NAME inside the archive, and without -m the
