@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/llamafile-go/llamafile/internal/testutil"
 )
 
 // fSetPipeSize is Linux's F_SETPIPE_SZ fcntl.
@@ -99,25 +99,14 @@ func modelRange(t *testing.T, f *fixture) (start, end int64) {
 }
 
 // mapsFile reports whether a /proc/PID/maps listing maps bytes of path
-// between file offsets start and end.
+// between file offsets start and end (false for a listing it cannot read).
 func mapsFile(maps []byte, path string, start, end int64) bool {
-	for _, line := range strings.Split(string(maps), "\n") {
-		// address perms offset dev inode pathname
-		fields := strings.Fields(line)
-		if len(fields) < 6 || strings.Join(fields[5:], " ") != path {
-			continue
-		}
-		lo, hi, ok := strings.Cut(fields[0], "-")
-		if !ok {
-			continue
-		}
-		a, err1 := strconv.ParseUint(lo, 16, 64)
-		b, err2 := strconv.ParseUint(hi, 16, 64)
-		off, err3 := strconv.ParseInt(fields[2], 16, 64)
-		if err1 != nil || err2 != nil || err3 != nil {
-			continue
-		}
-		if off < end && off+int64(b-a) > start {
+	ms, err := testutil.ParseMaps(maps)
+	if err != nil {
+		return false
+	}
+	for _, m := range ms {
+		if m.Path == path && m.Offset < end && m.Offset+int64(m.End-m.Start) > start {
 			return true
 		}
 	}

@@ -1,44 +1,13 @@
 package gguf
 
 import (
-	"bufio"
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/llamafile-go/llamafile/internal/testutil"
 )
-
-// mappedFile returns the file whose mapping holds p's first byte, from
-// /proc/self/maps, or "" when p is not in a file mapping.
-func mappedFile(t *testing.T, p []byte) string {
-	t.Helper()
-	fh, err := os.Open("/proc/self/maps")
-	if err != nil {
-		t.Skip(err)
-	}
-	defer fh.Close()
-	addr := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(p))))
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text()) // start-end perms offset dev inode path
-		var lo, hi uint64
-		if _, err := fmt.Sscanf(fields[0], "%x-%x", &lo, &hi); err != nil {
-			t.Fatalf("/proc/self/maps line %q: %v", sc.Text(), err)
-		}
-		if lo <= addr && addr < hi {
-			if len(fields) < 6 {
-				return ""
-			}
-			return fields[5]
-		}
-	}
-	return ""
-}
 
 // TestTensorDataZeroCopy opens a GGUF stored at an odd offset inside a
 // larger file, as in a zip entry of an executable, and checks that every
@@ -66,7 +35,7 @@ func TestTensorDataZeroCopy(t *testing.T) {
 	for i := range f.Tensors {
 		ti := &f.Tensors[i]
 		b := f.TensorData(ti)
-		if got := mappedFile(t, b); got != path {
+		if got := testutil.MappedFile(t, b); got != path {
 			t.Fatalf("tensor %s: data in a mapping of %q, want %q", ti.Name, got, path)
 		}
 		start := f.DataOffset + int64(ti.Offset)

@@ -1,42 +1,12 @@
 package mmap
 
 import (
-	"bufio"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"unsafe"
-)
 
-// mappedFile returns the file whose mapping holds p's first byte, from
-// /proc/self/maps, or "" when p is not in a file mapping (the Go heap, say).
-func mappedFile(t *testing.T, p []byte) string {
-	t.Helper()
-	fh, err := os.Open("/proc/self/maps")
-	if err != nil {
-		t.Skip(err)
-	}
-	defer fh.Close()
-	addr := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(p))))
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		// start-end perms offset dev inode path
-		fields := strings.Fields(sc.Text())
-		var lo, hi uint64
-		if _, err := fmt.Sscanf(fields[0], "%x-%x", &lo, &hi); err != nil {
-			t.Fatalf("/proc/self/maps line %q: %v", sc.Text(), err)
-		}
-		if lo <= addr && addr < hi {
-			if len(fields) < 6 {
-				return ""
-			}
-			return fields[5]
-		}
-	}
-	return ""
-}
+	"github.com/llamafile-go/llamafile/internal/testutil"
+)
 
 // TestMapIsZeroCopy checks that the bytes of a mapped range are the file's
 // pages themselves, not a copy: they lie in a mapping of that file.
@@ -60,13 +30,13 @@ func TestMapIsZeroCopy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := mappedFile(t, m.Bytes()); got != path {
+		if got := testutil.MappedFile(t, m.Bytes()); got != path {
 			t.Errorf("Map(%d, %d): bytes lie in a mapping of %q, want %q", r[0], r[1], got, path)
 		}
 		m.Close()
 	}
 	// The test can tell: a heap copy is not in a mapping of the file.
-	if got := mappedFile(t, append([]byte(nil), content...)); got == path {
+	if got := testutil.MappedFile(t, append([]byte(nil), content...)); got == path {
 		t.Errorf("a heap copy reported as mapped from %s", path)
 	}
 }
