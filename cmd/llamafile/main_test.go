@@ -73,38 +73,13 @@ func completion(t *testing.T, out string) string {
 	return strings.TrimSuffix(s, " [end of text]\n")
 }
 
-type greedyGolden struct {
-	Cases []struct {
-		Prompt        string `json:"prompt"`
-		NPredict      int    `json:"n_predict"`
-		Completion    string `json:"completion"`
-		BackendsAgree bool   `json:"backends_agree"`
-	} `json:"cases"`
-}
-
-func loadGreedy(t *testing.T) greedyGolden {
-	t.Helper()
-	data, err := os.ReadFile(testutil.SharedFile(t, "testdata/golden/stories260k-greedy.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g greedyGolden
-	if err := json.Unmarshal(data, &g); err != nil {
-		t.Fatal(err)
-	}
-	if len(g.Cases) == 0 {
-		t.Fatal("no cases in stories260k-greedy.json")
-	}
-	return g
-}
-
 func stories(t *testing.T) string {
 	return testutil.SharedFile(t, "testdata/models/stories260k.gguf")
 }
 
 func TestGreedyMatchesLlamaCpp(t *testing.T) {
 	model := stories(t)
-	for _, c := range loadGreedy(t).Cases {
+	for _, c := range testutil.GreedyCases(t) {
 		t.Run(c.Prompt, func(t *testing.T) {
 			r := llamafile(t, nil, "-m", model, "-p", c.Prompt, "-n", strconv.Itoa(c.NPredict), "--temp", "0", "--no-display-prompt")
 			if r.code != 0 {
@@ -123,7 +98,7 @@ func TestGreedyMatchesLlamaCpp(t *testing.T) {
 }
 
 func TestDisplayPromptAndTimings(t *testing.T) {
-	c := loadGreedy(t).Cases[0]
+	c := testutil.GreedyCases(t)[0]
 	r := llamafile(t, nil, "-m", stories(t), "-p", c.Prompt, "-n", strconv.Itoa(c.NPredict), "--temp", "0")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
@@ -193,7 +168,7 @@ func TestTokenizeVocabOnly(t *testing.T) {
 	}
 	for _, vocab := range vocabs {
 		t.Run(filepath.Base(vocab), func(t *testing.T) {
-			texts, want := readVocabVectors(t, vocab)
+			texts, want := testutil.VocabVectors(t, vocab)
 			// Four non-empty texts spread over the file.
 			var picks []int
 			for i := range texts {
@@ -228,40 +203,6 @@ func TestTokenizeVocabOnly(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "missing tensor") || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("generating with a vocabulary-only file: exit %d, stderr %q", r.code, r.stderr)
 	}
-}
-
-// readVocabVectors reads <vocab>.inp (texts, each followed by the line
-// __ggml_vocab_test__) and <vocab>.out (one line of ids per text).
-func readVocabVectors(t *testing.T, vocab string) ([]string, [][]int) {
-	t.Helper()
-	inp, err := os.ReadFile(vocab + ".inp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.ReadFile(vocab + ".out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	texts := strings.Split(string(inp), "\n__ggml_vocab_test__\n")
-	if texts[len(texts)-1] == "" {
-		texts = texts[:len(texts)-1]
-	}
-	var want [][]int
-	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
-		ids := []int{}
-		for _, f := range strings.Fields(line) {
-			v, err := strconv.Atoi(f)
-			if err != nil {
-				t.Fatalf("%s.out: %v", vocab, err)
-			}
-			ids = append(ids, v)
-		}
-		want = append(want, ids)
-	}
-	if len(texts) != len(want) {
-		t.Fatalf("%s: %d texts, %d id lines", vocab, len(texts), len(want))
-	}
-	return texts, want
 }
 
 func TestTokenizeFormats(t *testing.T) {
@@ -364,7 +305,7 @@ func TestPerplexityMatchesLlamaCpp(t *testing.T) {
 
 func TestGenerateOptions(t *testing.T) {
 	model := stories(t)
-	c := loadGreedy(t).Cases[0] // "Once upon a time" -> ", there was a little girl named Lily. ..."
+	c := testutil.GreedyCases(t)[0] // "Once upon a time" -> ", there was a little girl named Lily. ..."
 	base := []string{"-m", model, "--temp", "0", "--no-display-prompt", "--log-disable", "-n", "64"}
 	gen := func(t *testing.T, stdin io.Reader, args ...string) string {
 		t.Helper()
@@ -574,7 +515,7 @@ func makeLlamafile(t *testing.T, dir, name string, files map[string]string, leve
 
 func TestEmbeddedWeights(t *testing.T) {
 	model := stories(t)
-	c := loadGreedy(t).Cases[0]
+	c := testutil.GreedyCases(t)[0]
 	dir := t.TempDir()
 	argsFile := filepath.Join(dir, "args")
 	args := "-m\nstories260k.gguf\n--temp 0   # greedy\n--no-display-prompt\n--log-disable\n...\n-n 64\n"

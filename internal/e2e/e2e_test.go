@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -194,22 +193,7 @@ func buildEngines(t *testing.T, dir string, platforms []string) []ape.Engine {
 // greedyCompletion returns llama.cpp's greedy completion of the prompt.
 func greedyCompletion(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile(testutil.SharedFile(t, "testdata/golden/stories260k-greedy.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g struct {
-		Cases []struct {
-			Prompt        string `json:"prompt"`
-			NPredict      int    `json:"n_predict"`
-			Completion    string `json:"completion"`
-			BackendsAgree bool   `json:"backends_agree"`
-		} `json:"cases"`
-	}
-	if err := json.Unmarshal(data, &g); err != nil {
-		t.Fatalf("stories260k-greedy.json: %v", err)
-	}
-	for _, c := range g.Cases {
+	for _, c := range testutil.GreedyCases(t) {
 		if c.Prompt == prompt && c.NPredict == 64 && c.BackendsAgree {
 			return c.Completion
 		}

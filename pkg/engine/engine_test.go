@@ -24,27 +24,13 @@ func openStories(t *testing.T, opts Options) *Model {
 
 // TestGreedyGolden checks greedy completions against llama.cpp's.
 func TestGreedyGolden(t *testing.T) {
-	var g struct {
-		Cases []struct {
-			Prompt        string `json:"prompt"`
-			NPredict      int    `json:"n_predict"`
-			Completion    string `json:"completion"`
-			BackendsAgree bool   `json:"backends_agree"`
-		} `json:"cases"`
-	}
-	b, err := os.ReadFile(testutil.SharedFile(t, "testdata/golden/stories260k-greedy.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
+	cases := testutil.GreedyCases(t)
 	m := openStories(t, Options{ContextSize: 256, Threads: 2})
 	c, err := m.NewContext()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range g.Cases {
+	for _, tc := range cases {
 		c.Reset()
 		var text strings.Builder
 		out, err := c.Generate(m.Tokenize(tc.Prompt, true, true), Greedy{}, tc.NPredict, func(tok int32) bool {

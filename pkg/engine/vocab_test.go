@@ -2,51 +2,12 @@ package engine
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/llamafile-go/llamafile/internal/testutil"
 	"github.com/llamafile-go/llamafile/pkg/model"
 )
-
-// readVocabTests parses a vocabulary's test vectors the way llama.cpp's
-// test-tokenizer-0 does: <vocab>.inp holds texts separated by
-// "\n__ggml_vocab_test__\n", <vocab>.out one line of ids per text.
-func readVocabTests(t *testing.T, vocab string) (texts []string, want [][]int32) {
-	t.Helper()
-	inp, err := os.ReadFile(vocab + ".inp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.ReadFile(vocab + ".out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Every text, the last one included, ends with the separator.
-	texts = strings.Split(string(inp), "\n__ggml_vocab_test__\n")
-	if texts[len(texts)-1] == "" {
-		texts = texts[:len(texts)-1]
-	}
-	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	for _, line := range lines {
-		var ids []int32
-		for _, f := range strings.Fields(line) {
-			v, err := strconv.ParseInt(f, 10, 32)
-			if err != nil {
-				t.Fatalf("%s.out: %v", vocab, err)
-			}
-			ids = append(ids, int32(v))
-		}
-		want = append(want, ids)
-	}
-	if len(texts) != len(want) {
-		t.Fatalf("%s: %d texts but %d expected outputs", vocab, len(texts), len(want))
-	}
-	return texts, want
-}
 
 // TestVocabOnly opens every vocabulary-only file of ../shared with
 // Options.VocabOnly and checks its tokenizer test vectors (no BOS/EOS, no
@@ -73,7 +34,7 @@ func TestVocabOnly(t *testing.T) {
 			if m.Params() != (model.HParams{}) {
 				t.Errorf("Params of a vocabulary-only model: %+v", m.Params())
 			}
-			texts, want := readVocabTests(t, path)
+			texts, want := testutil.VocabVectors(t, path)
 			for i, text := range texts {
 				got := m.Tokenize(text, false, false)
 				if !slicesEqual(got, want[i]) {

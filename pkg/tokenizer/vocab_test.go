@@ -1,10 +1,7 @@
 package tokenizer
 
 import (
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
@@ -59,51 +56,6 @@ func loadTokenizer(tb testing.TB, name string, edit func(v *Vocab)) *Tokenizer {
 	return tok
 }
 
-// readVocabTests parses <vocab>.inp and .out as llama.cpp's
-// test-tokenizer-0 does: texts separated by "\n__ggml_vocab_test__\n", one
-// line of ids per text.
-func readVocabTests(t *testing.T, base string) (texts []string, want [][]int32) {
-	t.Helper()
-	inp, err := os.ReadFile(base + ".inp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.ReadFile(base + ".out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const sep = "\n__ggml_vocab_test__\n"
-	raw := string(inp)
-	for pos := 0; pos < len(raw); {
-		i := strings.Index(raw[pos:], sep)
-		if i < 0 {
-			texts = append(texts, raw[pos:])
-			break
-		}
-		texts = append(texts, raw[pos:pos+i])
-		pos += i + len(sep)
-	}
-	lines := strings.Split(string(out), "\n")
-	if len(lines) > 0 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	for _, line := range lines {
-		var ids []int32
-		for _, f := range strings.Fields(line) {
-			v, err := strconv.ParseInt(f, 10, 32)
-			if err != nil {
-				t.Fatalf("%s.out: %v", base, err)
-			}
-			ids = append(ids, int32(v))
-		}
-		want = append(want, ids)
-	}
-	if len(texts) != len(want) {
-		t.Fatalf("%s: %d texts but %d expected outputs", base, len(texts), len(want))
-	}
-	return texts, want
-}
-
 func equalIDs(a, b []int32) bool {
 	if len(a) != len(b) {
 		return false
@@ -122,7 +74,7 @@ func TestVocabVectors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			tok := loadTokenizer(t, name, nil)
 			base := filepath.Join(testutil.SharedDir(t), "testdata", "vocab", "ggml-vocab-"+name+".gguf")
-			texts, want := readVocabTests(t, base)
+			texts, want := testutil.VocabVectors(t, base)
 			for i, text := range texts {
 				got := tok.Encode(text, false, false)
 				if !equalIDs(got, want[i]) {
