@@ -3,7 +3,6 @@ package gguf
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/llamafile-go/llamafile/internal/testutil"
@@ -17,21 +16,7 @@ func TestTensorDataZeroCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix := bytes.Repeat([]byte{0x90}, 70001)
-	path := filepath.Join(t.TempDir(), "outer")
-	if err := os.WriteFile(path, append(append(prefix, data...), "trailer"...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := OpenFile(fh, int64(len(prefix)), int64(len(data)))
-	fh.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f, path := openEmbedded(t, bytes.Repeat([]byte{0x90}, 70001), data)
 	for i := range f.Tensors {
 		ti := &f.Tensors[i]
 		b := f.TensorData(ti)

@@ -551,15 +551,13 @@ func TestV1MatchesV3(t *testing.T) {
 	}
 }
 
-func TestOpenFileRange(t *testing.T) {
-	src := testutil.SharedFile(t, "testdata/models/stories260k.gguf")
-	data, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Embed the GGUF at an odd offset inside a larger file.
-	prefix := bytes.Repeat([]byte("x"), 12345)
-	path := filepath.Join(t.TempDir(), "wrapped")
+// openEmbedded writes data between prefix and a trailer into a new file and
+// opens the GGUF there with OpenFile, as a llamafile's engine opens one in
+// its zip; it returns the GGUF, closed when the test ends, and the outer
+// file's path.
+func openEmbedded(t *testing.T, prefix, data []byte) (*File, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "outer")
 	if err := os.WriteFile(path, append(append(prefix, data...), "trailer"...), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -572,7 +570,18 @@ func TestOpenFileRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
+	return f, path
+}
+
+func TestOpenFileRange(t *testing.T) {
+	src := testutil.SharedFile(t, "testdata/models/stories260k.gguf")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Embed the GGUF at an odd offset inside a larger file.
+	f, path := openEmbedded(t, bytes.Repeat([]byte("x"), 12345), data)
 	want, err := Parse(data)
 	if err != nil {
 		t.Fatal(err)
