@@ -19,11 +19,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
 
+	"github.com/llamafile-go/llamafile/internal/atomicfile"
 	"github.com/llamafile-go/llamafile/pkg/ggml"
 	"github.com/llamafile-go/llamafile/pkg/gguf"
 )
@@ -260,16 +260,11 @@ func Write(w io.Writer, s Shape, seed uint64) error {
 // the same directory that is renamed into place once complete, so an
 // interrupted run never leaves a truncated model behind.
 func WriteFile(path string, s Shape, seed uint64) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	tmp, err := atomicfile.Create(path, filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("benchmodel: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Abort()
 	bw := bufio.NewWriterSize(tmp, 1<<20)
 	if err = Write(bw, s, seed); err != nil {
 		return err
@@ -277,14 +272,11 @@ func WriteFile(path string, s Shape, seed uint64) (err error) {
 	if err = bw.Flush(); err != nil {
 		return fmt.Errorf("benchmodel: %s: %w", path, err)
 	}
-	if err = tmp.Close(); err != nil {
+	if err = tmp.Chmod(0o644); err != nil {
 		return fmt.Errorf("benchmodel: %s: %w", path, err)
 	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
+	if err = tmp.Commit(); err != nil {
 		return fmt.Errorf("benchmodel: %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("benchmodel: %w", err)
 	}
 	return nil
 }

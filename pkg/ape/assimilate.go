@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/llamafile-go/llamafile/internal/atomicfile"
 )
 
 // nativeVersion replaces Version in a file Assimilate turned into a plain
@@ -64,16 +66,11 @@ func Assimilate(path, goos, goarch, out string) (err error) {
 	} else {
 		mode = 0o755
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".assimilate-*")
+	tmp, err := atomicfile.Create(dest, "."+filepath.Base(dest)+".assimilate-*")
 	if err != nil {
 		return fmt.Errorf("ape: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Abort()
 
 	if e.Encoding == PE {
 		err = writeNativePE(tmp, f, m, e)
@@ -84,7 +81,7 @@ func Assimilate(path, goos, goarch, out string) (err error) {
 		return fmt.Errorf("ape: %s: %w", path, err)
 	}
 	if z != nil {
-		if err := writeZip(tmp, f, z); err != nil {
+		if err := writeZip(tmp.File, f, z); err != nil {
 			return fmt.Errorf("ape: %s: %w", path, err)
 		}
 	}
@@ -94,11 +91,8 @@ func Assimilate(path, goos, goarch, out string) (err error) {
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("ape: %w", err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("ape: %w", err)
-	}
 	f.Close() // before the rename, which Windows needs
-	if err := os.Rename(tmp.Name(), dest); err != nil {
+	if err := tmp.Commit(); err != nil {
 		return fmt.Errorf("ape: %w", err)
 	}
 	return nil

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+
+	"github.com/llamafile-go/llamafile/internal/atomicfile"
 )
 
 // Environment variables the prelude and Prepare set for the engine, and
@@ -146,22 +148,19 @@ func Cached(dir string, r io.ReaderAt, e *Entry) (string, error) {
 	if ok, _ := fileHasHash(path, e.SHA256); ok {
 		return path, nil
 	}
-	tmp, err := os.CreateTemp(dir, "."+e.SHA256+".*")
+	tmp, err := atomicfile.Create(path, "."+e.SHA256+".*")
 	if err != nil {
 		return "", fmt.Errorf("ape: %w", err)
 	}
+	defer tmp.Abort()
 	err = Extract(tmp, r, e)
 	if err == nil {
 		err = tmp.Chmod(0o700)
 	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+		err = tmp.Commit()
 	}
 	if err != nil {
-		os.Remove(tmp.Name())
 		return "", fmt.Errorf("ape: caching %s engine: %w", e.Platform(), err)
 	}
 	return path, nil

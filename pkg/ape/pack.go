@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/llamafile-go/llamafile/internal/atomicfile"
 )
 
 // Platforms lists every os/arch pair a llamafile may carry, in the order
@@ -66,16 +68,11 @@ func Pack(out string, engines []Engine, opt PackOptions) (err error) {
 		return slices.Index(Platforms, a.OS+"/"+a.Arch) - slices.Index(Platforms, b.OS+"/"+b.Arch)
 	})
 
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".pack-*")
+	tmp, err := atomicfile.Create(out, "."+filepath.Base(out)+".pack-*")
 	if err != nil {
 		return fmt.Errorf("ape: pack: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Abort()
 
 	var (
 		entries []Entry
@@ -99,7 +96,7 @@ func Pack(out string, engines []Engine, opt PackOptions) (err error) {
 			continue
 		}
 		pos = (pos + BlockSize - 1) / BlockSize * BlockSize
-		e, err := store(tmp, pos, eng, opt)
+		e, err := store(tmp.File, pos, eng, opt)
 		if err != nil {
 			return fmt.Errorf("ape: pack: %s: %w", eng.Path, err)
 		}
@@ -132,10 +129,7 @@ func Pack(out string, engines []Engine, opt PackOptions) (err error) {
 	if err := tmp.Chmod(0o755); err != nil {
 		return fmt.Errorf("ape: pack: %w", err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("ape: pack: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
+	if err := tmp.Commit(); err != nil {
 		return fmt.Errorf("ape: pack: %w", err)
 	}
 	return nil

@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/flate"
+
+	"github.com/llamafile-go/llamafile/internal/atomicfile"
 )
 
 const (
@@ -176,19 +178,13 @@ func Append(zipPath string, files []File, opt Options) (err error) {
 		return fmt.Errorf("zipalign: %w", err)
 	}
 
-	dir, base := filepath.Split(target)
-	tmp, err := os.CreateTemp(dir, "."+base+".zipalign-*")
+	tmp, err := atomicfile.Create(target, "."+filepath.Base(target)+".zipalign-*")
 	if err != nil {
 		return fmt.Errorf("zipalign: creating temporary file: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Abort()
 	w := &writer{
-		f:       tmp,
+		f:       tmp.File,
 		name:    zipPath,
 		buf:     make([]byte, copyBuffer),
 		zero:    make([]byte, copyBuffer),
@@ -245,13 +241,10 @@ func Append(zipPath string, files []File, opt Options) (err error) {
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("zipalign: %w", err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("zipalign: %w", err)
-	}
 	if src != nil {
 		src.Close() // before the rename, which Windows needs
 	}
-	if err := os.Rename(tmp.Name(), target); err != nil {
+	if err := tmp.Commit(); err != nil {
 		return fmt.Errorf("zipalign: %w", err)
 	}
 	return nil

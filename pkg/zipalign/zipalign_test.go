@@ -536,6 +536,21 @@ func TestAppendThroughSymlink(t *testing.T) {
 	checkArchive(t, target, map[string][]byte{"in": []byte("hello")}, DefaultAlign)
 }
 
+// TestAppendBareName appends to a file named without a directory: the
+// temporary file goes beside it, in the current directory, not in $TMPDIR
+// (from where the rename could cross file systems).
+func TestAppendBareName(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("TMPDIR", filepath.Join(dir, "missing"))
+	writeFile(t, "exe", []byte("exe"), 0o755)
+	in := writeFile(t, "in", []byte("hello"), 0o644)
+	if err := Append("exe", []File{{"in", in}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	checkArchive(t, filepath.Join(dir, "exe"), map[string][]byte{"in": []byte("hello")}, DefaultAlign)
+}
+
 func TestEntryName(t *testing.T) {
 	tests := []struct {
 		path string
