@@ -199,13 +199,9 @@ func Prepare(path, goos, goarch string) (*Launch, error) {
 		return nil, fmt.Errorf("ape: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
+	m, err := readOpen(f, path)
 	if err != nil {
-		return nil, fmt.Errorf("ape: %w", err)
-	}
-	m, err := Read(f, fi.Size())
-	if err != nil {
-		return nil, fmt.Errorf("ape: %s: %w", path, err)
+		return nil, err
 	}
 	e, ok := m.Lookup(goos, goarch)
 	if !ok {

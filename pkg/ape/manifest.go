@@ -102,6 +102,11 @@ func ReadFile(path string) (*Manifest, error) {
 		return nil, fmt.Errorf("ape: %w", err)
 	}
 	defer f.Close()
+	return readOpen(f, path)
+}
+
+// readOpen parses the manifest of f, the llamafile at path.
+func readOpen(f *os.File, path string) (*Manifest, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("ape: %w", err)
