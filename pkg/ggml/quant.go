@@ -119,6 +119,15 @@ func absMax(x []float32) (max, amax float32) {
 	return max, amax
 }
 
+// inverse returns 1/d, or 0 when d is 0, as ggml's quantizers compute the
+// inverse of a block's scale.
+func inverse(d float32) float32 {
+	if d == 0 {
+		return 0
+	}
+	return 1 / d
+}
+
 // truncInt converts f to an integer rounding toward zero, as a C cast does.
 func truncInt(f float32) int { return int(int32(f)) }
 
@@ -130,10 +139,7 @@ func quantQ4_0(src []float32, dst []byte) {
 		x, y := src[:32], dst[:18]
 		max, _ := absMax(x)
 		d := max / -8
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inverse(d)
 		putHalf(y, d)
 		for j := 0; j < 16; j++ {
 			x0 := float32(x[j] * id)
@@ -164,10 +170,7 @@ func quantQ4_1(src []float32, dst []byte) {
 		x, y := src[:32], dst[:20]
 		lo, hi := minMax(x)
 		d := (hi - lo) / 15
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inverse(d)
 		putHalf(y, d)
 		putHalf(y[2:], lo)
 		for j := 0; j < 16; j++ {
@@ -185,10 +188,7 @@ func quantQ5_0(src []float32, dst []byte) {
 		x, y := src[:32], dst[:22]
 		max, _ := absMax(x)
 		d := max / -16
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inverse(d)
 		putHalf(y, d)
 		var qh uint32
 		for j := 0; j < 16; j++ {
@@ -208,10 +208,7 @@ func quantQ5_1(src []float32, dst []byte) {
 		x, y := src[:32], dst[:24]
 		lo, hi := minMax(x)
 		d := (hi - lo) / 31
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inverse(d)
 		putHalf(y, d)
 		putHalf(y[2:], lo)
 		var qh uint32
@@ -236,10 +233,7 @@ func quantQ8_0(src []float32, dst []byte) {
 		x, y := src[:32], dst[:34]
 		_, amax := absMax(x)
 		d := amax / 127
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inverse(d)
 		putHalf(y, d)
 		for j, v := range x {
 			y[2+j] = byte(int8(roundAway(v * id)))
@@ -252,10 +246,7 @@ func quantQ8_1(src []float32, dst []byte) {
 		x, y := src[:32], dst[:36]
 		_, amax := absMax(x)
 		d := amax / 127
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inverse(d)
 		putHalf(y, d)
 		sum := 0
 		for j, v := range x {

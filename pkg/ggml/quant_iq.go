@@ -97,17 +97,11 @@ func iq4Fit(x []float32, q4 []byte, scalesH *uint16, scalesL []byte, L []uint8, 
 		*scalesH = 0
 		d := -maxScale / 32
 		dh = FP32ToFP16(d)
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inverse(d)
 		for ib := 0; ib < nb; ib++ {
 			l := clampInt(nearestInt(id*scales[ib]), -32, 31)
 			dl := d * float32(l)
-			var idl float32
-			if dl != 0 {
-				idl = 1 / dl
-			}
+			idl := inverse(dl)
 			xb, Lb := x[ib*bs:(ib+1)*bs], L[ib*bs:(ib+1)*bs]
 			for j, xv := range xb {
 				Lb[j] = bestIndexIQ4(idl * xv)
@@ -123,10 +117,7 @@ func iq4Fit(x []float32, q4 []byte, scalesH *uint16, scalesL []byte, L []uint8, 
 	} else {
 		dh = FP32ToFP16(scales[0])
 		if ntry > 0 {
-			var id float32
-			if scales[0] != 0 {
-				id = 1 / scales[0]
-			}
+			id := inverse(scales[0])
 			for j, xv := range x {
 				L[j] = bestIndexIQ4(id * xv)
 			}
@@ -182,10 +173,7 @@ func quantTQ1_0(src []float32, dst []byte) {
 		x, y := src[:256], dst[:54]
 		_, amax := absMax(x)
 		d := amax
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inverse(d)
 		putHalf(y[52:], d)
 		for _, g := range [...]struct{ off, width, x0 int }{{0, 32, 0}, {32, 16, 160}} {
 			for m := 0; m < g.width; m++ {
@@ -212,10 +200,7 @@ func quantTQ2_0(src []float32, dst []byte) {
 		x, y := src[:256], dst[:66]
 		_, amax := absMax(x)
 		d := amax
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
+		id := inverse(d)
 		putHalf(y[64:], d)
 		for j := 0; j < 64; j += 32 {
 			for m := 0; m < 32; m++ {
