@@ -98,6 +98,33 @@ func (q *bigramQueue) pop() bigram {
 	return top
 }
 
+// mergeBigrams merges adjacent symbols pairwise, the queued bigram with the
+// lowest key first. propose(left, right) queues the bigram of two adjacent
+// symbols (either index may be -1, for none) when it may merge; it is called
+// for every adjacent pair, then for the new neighbours of each merge. A
+// bigram whose symbols changed since it was queued is dropped. Merged-away
+// symbols are left with n == 0.
+func mergeBigrams(syms []symbol, q *bigramQueue, propose func(left, right int)) {
+	for i := 1; i < len(syms); i++ {
+		propose(i-1, i)
+	}
+	for len(*q) > 0 {
+		b := q.pop()
+		l, r := &syms[b.left], &syms[b.right]
+		if l.n == 0 || r.n == 0 || l.n+r.n != b.size {
+			continue
+		}
+		l.n += r.n
+		r.n = 0
+		l.next = r.next
+		if r.next >= 0 {
+			syms[r.next].prev = b.left
+		}
+		propose(l.prev, b.left)
+		propose(b.left, l.next)
+	}
+}
+
 // encodeSPM tokenizes escaped text with SentencePiece's BPE: adjacent pieces
 // whose concatenation is a token merge, highest score first; pieces that are
 // not tokens fall back to byte tokens.
@@ -116,24 +143,7 @@ func (t *Tokenizer) encodeSPM(text string, out []int32) []int32 {
 		}
 		q.push(bigram{key: spmKey(t.scores[id], left), left: left, right: right, size: len(s)})
 	}
-	for i := 1; i < len(syms); i++ {
-		try(i-1, i)
-	}
-	for len(q) > 0 {
-		b := q.pop()
-		l, r := &syms[b.left], &syms[b.right]
-		if l.n == 0 || r.n == 0 || l.n+r.n != b.size {
-			continue
-		}
-		l.n += r.n
-		r.n = 0
-		l.next = r.next
-		if r.next >= 0 {
-			syms[r.next].prev = b.left
-		}
-		try(l.prev, b.left)
-		try(b.left, l.next)
-	}
+	mergeBigrams(syms, &q, try)
 	if len(syms) == 0 {
 		return out
 	}
@@ -189,24 +199,7 @@ func (t *Tokenizer) encodeBPE(text string, out []int32) []int32 {
 			}
 			q.push(bigram{key: bpeKey(rank, left), left: left, right: right, size: l.n + r.n})
 		}
-		for i := 1; i < len(syms); i++ {
-			add(i-1, i)
-		}
-		for len(q) > 0 {
-			b := q.pop()
-			l, r := &syms[b.left], &syms[b.right]
-			if l.n == 0 || r.n == 0 || l.n+r.n != b.size {
-				continue
-			}
-			l.n += r.n
-			r.n = 0
-			l.next = r.next
-			if r.next >= 0 {
-				syms[r.next].prev = b.left
-			}
-			add(l.prev, b.left)
-			add(b.left, l.next)
-		}
+		mergeBigrams(syms, &q, add)
 		for _, s := range syms {
 			if s.n == 0 {
 				continue
