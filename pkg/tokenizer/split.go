@@ -242,6 +242,44 @@ func (s *segment) contraction(pos int, fold bool) int {
 	return 0
 }
 
+// digits handles \p{N}{1,max} at pos, a run of number code points: it adds
+// the run as words of max code points and one of the rest, and returns the
+// position after it.
+func (s *segment) digits(pos, max int) int {
+	ini := pos
+	for s.flags(pos)&flagNumber != 0 {
+		pos++
+		if pos-ini >= max {
+			s.add(pos)
+			ini = pos
+		}
+	}
+	s.add(pos)
+	return pos
+}
+
+// symbols handles ` ?[^\s\p{L}\p{N}]+` at pos, followed by [\r\n]* when
+// newlines: c is the code point at pos and f2 the flags of the run's first
+// code point (after c when c is a space). The run goes on while the flags
+// are non-zero and hold none of stop. It adds the word and returns the
+// position after it.
+func (s *segment) symbols(pos int, c rune, f2, stop uint16, newlines bool) int {
+	if c == ' ' {
+		pos++
+	}
+	for f2&stop == 0 && f2 != 0 {
+		pos++
+		f2 = s.flags(pos)
+	}
+	if newlines {
+		for c2 := s.cpt(pos); c2 == '\r' || c2 == '\n'; c2 = s.cpt(pos) {
+			pos++
+		}
+	}
+	s.add(pos)
+	return pos
+}
+
 // whitespace handles the trailing alternatives shared by the splitters:
 // \s*[\r\n]+ (when newlines), \s+(?!\S) and \s+; otherwise one code point.
 func (s *segment) whitespace(pos int, newlines bool) int {
@@ -305,14 +343,7 @@ func splitGPT2(in *splitInput, offsets []int) []int {
 				continue
 			}
 			if f2&(flagWhitespace|flagsLN) == 0 && f2 != 0 {
-				if c == ' ' {
-					pos++
-				}
-				for f2&(flagWhitespace|flagsLN) == 0 && f2 != 0 {
-					pos++
-					f2 = s.flags(pos)
-				}
-				s.add(pos)
+				pos = s.symbols(pos, c, f2, flagWhitespace|flagsLN, false)
 				continue
 			}
 			pos = s.whitespace(pos, false)
@@ -349,20 +380,7 @@ func splitLlama3(in *splitInput, offsets []int, maxDigits int, marks bool) []int
 				}
 			}
 			if f&flagNumber != 0 {
-				if maxDigits == 1 {
-					pos++
-					s.add(pos)
-					continue
-				}
-				ini := pos
-				for s.flags(pos)&flagNumber != 0 {
-					pos++
-					if pos-ini >= maxDigits {
-						s.add(pos)
-						ini = pos
-					}
-				}
-				s.add(pos)
+				pos = s.digits(pos, maxDigits)
 				continue
 			}
 			f2 := f
@@ -370,17 +388,7 @@ func splitLlama3(in *splitInput, offsets []int, maxDigits int, marks bool) []int
 				f2 = s.flags(pos + 1)
 			}
 			if f2&(flagWhitespace|flagsLN|letter) == 0 && f != 0 {
-				if c == ' ' {
-					pos++
-				}
-				for f2&(flagWhitespace|flagsLN|letter) == 0 && f2 != 0 {
-					pos++
-					f2 = s.flags(pos)
-				}
-				for c2 := s.cpt(pos); c2 == '\r' || c2 == '\n'; c2 = s.cpt(pos) {
-					pos++
-				}
-				s.add(pos)
+				pos = s.symbols(pos, c, f2, flagWhitespace|flagsLN|letter, true)
 				continue
 			}
 			pos = s.whitespace(pos, true)
@@ -431,15 +439,7 @@ func splitKimiK2(in *splitInput, offsets []int) []int {
 				}
 			}
 			if f&flagNumber != 0 {
-				ini := pos
-				for s.flags(pos)&flagNumber != 0 {
-					pos++
-					if pos-ini >= 3 {
-						s.add(pos)
-						ini = pos
-					}
-				}
-				s.add(pos)
+				pos = s.digits(pos, 3)
 				continue
 			}
 			f2 := f
@@ -447,17 +447,7 @@ func splitKimiK2(in *splitInput, offsets []int) []int {
 				f2 = s.flags(pos + 1)
 			}
 			if f2&(flagWhitespace|flagsLN) == 0 && f2 != 0 {
-				if c == ' ' {
-					pos++
-				}
-				for f2&(flagWhitespace|flagsLN) == 0 && f2 != 0 {
-					pos++
-					f2 = s.flags(pos)
-				}
-				for c2 := s.cpt(pos); c2 == '\r' || c2 == '\n'; c2 = s.cpt(pos) {
-					pos++
-				}
-				s.add(pos)
+				pos = s.symbols(pos, c, f2, flagWhitespace|flagsLN, true)
 				continue
 			}
 			pos = s.whitespace(pos, true)
