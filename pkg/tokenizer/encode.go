@@ -102,21 +102,15 @@ func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
 		if addSpecial && t.addBOS && t.bos != Null {
 			out = append(out, t.bos)
 		}
-		for _, f := range frags {
-			if f.token != Null {
-				out = append(out, f.token)
-				continue
-			}
-			s := text[f.start:f.end]
+		out = encodeFragments(text, frags, out, func(s string, out []int32) []int32 {
 			if t.escapeSpaces {
 				s = strings.ReplaceAll(s, " ", "\u2581")
 			}
 			if t.model == "whitespace" {
-				out = t.encodeWhitespaceModel(s, out)
-			} else {
-				out = t.encodeBPE(s, out)
+				return t.encodeWhitespaceModel(s, out)
 			}
-		}
+			return t.encodeBPE(s, out)
+		})
 		if addSpecial && t.addEOS && t.eos != Null {
 			out = append(out, t.eos)
 		}
@@ -124,13 +118,7 @@ func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
 		if addSpecial && t.bos != Null {
 			out = append(out, t.bos)
 		}
-		for _, f := range frags {
-			if f.token != Null {
-				out = append(out, f.token)
-				continue
-			}
-			out = t.encodeWPM(text[f.start:f.end], out)
-		}
+		out = encodeFragments(text, frags, out, t.encodeWPM)
 		if addSpecial && t.sep != Null {
 			out = append(out, t.sep)
 		}
@@ -138,24 +126,25 @@ func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
 		if addSpecial && t.addBOS && t.bos != Null {
 			out = append(out, t.bos)
 		}
-		for _, f := range frags {
-			if f.token != Null {
-				out = append(out, f.token)
-				continue
-			}
-			out = t.ugm.encode(text[f.start:f.end], out)
-		}
+		out = encodeFragments(text, frags, out, t.ugm.encode)
 		if addSpecial && t.addEOS && t.eos != Null {
 			out = append(out, t.eos)
 		}
 	case typeRWKV:
-		for _, f := range frags {
-			if f.token != Null {
-				out = append(out, f.token)
-				continue
-			}
-			out = t.encodeRWKV(text[f.start:f.end], out)
+		out = encodeFragments(text, frags, out, t.encodeRWKV)
+	}
+	return out
+}
+
+// encodeFragments appends the tokens of frags to out: a special token as it
+// is, raw text as encode tokenizes it.
+func encodeFragments(text string, frags []fragment, out []int32, encode func(text string, out []int32) []int32) []int32 {
+	for _, f := range frags {
+		if f.token != Null {
+			out = append(out, f.token)
+			continue
 		}
+		out = encode(text[f.start:f.end], out)
 	}
 	return out
 }
