@@ -55,26 +55,42 @@ func TestEveryCommandHelpVersionAndManPage(t *testing.T) {
 			if _, err := os.Stat(page); err != nil {
 				t.Fatalf("no man page for %s: %v", name, err)
 			}
-			manPath, err := exec.LookPath("man")
-			if err != nil {
-				if os.Getenv("CI") == "true" {
-					t.Fatal("man not installed (required when CI=true)")
-				}
-				t.Skip("man not installed; not rendering the page")
-			}
-			cmd := exec.Command(manPath, "-l", page)
-			cmd.Env = append(os.Environ(), "MANWIDTH=80", "MANPAGER=cat", "PAGER=cat")
-			rendered, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("man -l %s: %v\n%s", page, err, rendered)
-			}
-			text := string(rendered)
-			if !strings.Contains(text, "NAME") || !strings.Contains(text, "SYNOPSIS") {
-				t.Errorf("man page %s lacks NAME or SYNOPSIS:\n%s", page, text)
-			}
-			if strings.Contains(text, "warning:") {
-				t.Errorf("man page %s renders with warnings:\n%s", page, text)
-			}
+			render(t, lookMan(t), page, "NAME", "SYNOPSIS")
 		})
+	}
+}
+
+// lookMan returns the path of the man program; without one it skips the
+// test, or fails it when CI=true.
+func lookMan(t *testing.T) string {
+	t.Helper()
+	manPath, err := exec.LookPath("man")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("man not installed (required when CI=true)")
+		}
+		t.Skip("man not installed; not rendering the pages")
+	}
+	return manPath
+}
+
+// render renders page with man -l, 80 columns wide, and checks that it
+// renders without warnings and holds each of the sections.
+func render(t *testing.T, manPath, page string, sections ...string) {
+	t.Helper()
+	cmd := exec.Command(manPath, "-l", page)
+	cmd.Env = append(os.Environ(), "MANWIDTH=80", "MANPAGER=cat", "PAGER=cat")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("man -l %s: %v\n%s", page, err, out)
+	}
+	text := string(out)
+	for _, s := range sections {
+		if !strings.Contains(text, s) {
+			t.Errorf("man page %s lacks %s:\n%s", page, s, text)
+		}
+	}
+	if strings.Contains(text, "warning:") {
+		t.Errorf("man page %s renders with warnings:\n%s", page, text)
 	}
 }
