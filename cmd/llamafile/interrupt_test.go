@@ -51,24 +51,7 @@ func TestInterruptPromptEvaluation(t *testing.T) {
 		cmd.Process.Kill()
 		t.Fatalf("reading the displayed prompt: %v (stderr %s)", err, errb.String())
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		io.Copy(io.Discard, stdout)
-		done <- cmd.Wait()
-	}()
-	select {
-	case err = <-done:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("llamafile did not stop on SIGINT")
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Errorf("exit: %v, want status %d; stderr:\n%s", err, exitInterrupted, errb.String())
-	}
+	interrupt(t, cmd, stdout, &errb, 60*time.Second)
 	stderr := errb.String()
 	if !strings.Contains(stderr, "Interrupted by user") {
 		t.Errorf("stderr lacks the interruption:\n%s", stderr)
@@ -87,5 +70,32 @@ func TestInterruptPromptEvaluation(t *testing.T) {
 	}
 	if n >= total {
 		t.Errorf("prompt eval counted %d of %d tokens: the evaluation ran to its end after SIGINT", n, total)
+	}
+}
+
+// interrupt sends SIGINT to cmd, started with its standard output on the
+// pipe stdout and its standard error going to stderr, reads the rest of the
+// output and waits up to timeout for cmd to exit (killing it then). It fails
+// the test unless cmd exits with status exitInterrupted.
+func interrupt(t *testing.T, cmd *exec.Cmd, stdout io.Reader, stderr *bytes.Buffer, timeout time.Duration) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		io.Copy(io.Discard, stdout)
+		done <- cmd.Wait()
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(timeout):
+		cmd.Process.Kill()
+		t.Fatal("llamafile did not stop on SIGINT")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Errorf("exit: %v, want status %d; stderr:\n%s", err, exitInterrupted, stderr.String())
 	}
 }

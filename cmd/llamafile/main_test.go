@@ -15,7 +15,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -466,24 +465,7 @@ func TestInterrupt(t *testing.T) {
 	if _, err := io.ReadAtLeast(stdout, buf, 32); err != nil { // generation has started
 		t.Fatal(err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		io.Copy(io.Discard, stdout)
-		done <- cmd.Wait()
-	}()
-	select {
-	case err = <-done:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("llamafile did not stop on SIGINT")
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Errorf("exit: %v, want status %d", err, exitInterrupted)
-	}
+	interrupt(t, cmd, stdout, &errb, 30*time.Second)
 	if s := errb.String(); !strings.Contains(s, "Interrupted by user") || !strings.Contains(s, "eval time") {
 		t.Errorf("stderr lacks the timings or the interruption:\n%s", s)
 	}
