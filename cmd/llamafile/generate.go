@@ -45,21 +45,15 @@ func runGenerate(ctx context.Context, o *options, self *selfArchive, e env, logw
 	}
 
 	tLoad := time.Now()
-	m, err := openModel(o.model, self, engineOptions(o, ctxSize))
+	m, c, err := openContext(o.model, self, engineOptions(o, ctxSize))
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	c, err := m.NewContext()
-	if err != nil {
-		return fmt.Errorf("%s: %w", m.name, err)
-	}
 	loadTime := time.Since(tLoad)
 	nCtx := c.ContextSize()
 	fmt.Fprintf(logw, "llamafile: model %s: %s, %d tokens in the vocabulary\n", m.name, m.Arch(), m.NumVocab())
-	if train := m.Params().ContextLength; train > 0 && nCtx > train {
-		fmt.Fprintf(logw, "warning: model was trained on only %d context tokens (%d specified)\n", train, nCtx)
-	}
+	warnTrainedContext(logw, m, nCtx)
 
 	tok := m.Tokenizer()
 	input := m.Tokenize(prompt, true, true)

@@ -102,6 +102,29 @@ func (lm *loadedModel) Close() error {
 	return err
 }
 
+// openContext opens the model as openModel does and a context for it; the
+// caller closes the model.
+func openContext(name string, self *selfArchive, opts engine.Options) (*loadedModel, *engine.Context, error) {
+	m, err := openModel(name, self, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := m.NewContext()
+	if err != nil {
+		m.Close()
+		return nil, nil, fmt.Errorf("%s: %w", m.name, err)
+	}
+	return m, c, nil
+}
+
+// warnTrainedContext warns, as llama.cpp does, when a context of nCtx
+// tokens is longer than the model was trained on.
+func warnTrainedContext(logw io.Writer, m *loadedModel, nCtx int) {
+	if train := m.Params().ContextLength; train > 0 && nCtx > train {
+		fmt.Fprintf(logw, "warning: model was trained on only %d context tokens (%d specified)\n", train, nCtx)
+	}
+}
+
 // openModel resolves the -m argument (which may be empty) and opens the
 // model:
 //   - "" uses the only .gguf in the executable's zip;

@@ -40,20 +40,13 @@ func runPerplexity(ctx context.Context, o *options, self *selfArchive, e env, lo
 	}
 
 	tLoad := time.Now()
-	opts := engineOptions(o, nCtx)
-	m, err := openModel(o.model, self, opts)
+	m, c, err := openContext(o.model, self, engineOptions(o, nCtx))
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	c, err := m.NewContext()
-	if err != nil {
-		return fmt.Errorf("%s: %w", m.name, err)
-	}
 	pf := perf{start: time.Now(), load: time.Since(tLoad), noSampler: true}
-	if train := m.Params().ContextLength; train > 0 && nCtx > train {
-		fmt.Fprintf(logw, "warning: model was trained on only %d context tokens (%d specified)\n", train, nCtx)
-	}
+	warnTrainedContext(logw, m, nCtx)
 
 	tok := m.Tokenizer()
 	tokens := m.Tokenize(text, true, false)
