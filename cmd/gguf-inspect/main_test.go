@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"os/exec"
@@ -407,27 +406,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// sharedGGUFs returns every GGUF under the shared test data.
-func sharedGGUFs(t *testing.T) []string {
-	dir := filepath.Join(testutil.SharedDir(t), "testdata")
-	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".gguf") {
-			files = append(files, path)
-		}
-		return err
-	})
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no GGUF files under %s (%v)", dir, err)
-	}
-	return files
-}
-
 // TestJSONMatchesReaders checks --json on every shared file against
 // pkg/gguf and against the independent reader: key for key, value for value,
 // tensor for tensor.
 func TestJSONMatchesReaders(t *testing.T) {
-	files := sharedGGUFs(t)
+	files := testutil.SharedGGUFs(t)
 	out, stderr, code := runCmd(t, append([]string{"--json"}, files...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -7,8 +7,10 @@
 package testutil
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -72,4 +74,22 @@ func SharedGlob(tb testing.TB, pattern string) []string {
 		tb.Fatalf("shared glob %q matched nothing", pattern)
 	}
 	return matches
+}
+
+// SharedGGUFs returns every .gguf file under the shared testdata directory,
+// in lexical order, failing the test when there are none.
+func SharedGGUFs(tb testing.TB) []string {
+	tb.Helper()
+	dir := filepath.Join(SharedDir(tb), "testdata")
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".gguf") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no GGUF files under %s (%v)", dir, err)
+	}
+	return files
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/llamafile-go/llamafile/internal/testutil"
 )
 
 // byteSwap returns a copy of the valid little-endian GGUF file b with every
@@ -99,7 +101,7 @@ func TestBigEndian(t *testing.T) {
 	r.pad(32)
 	r.Write(make([]byte, 16))
 	inputs := []input{{"hand-made-v2", r.Bytes()}}
-	for _, path := range sharedFiles(t) {
+	for _, path := range testutil.SharedGGUFs(t) {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

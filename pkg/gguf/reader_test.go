@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -419,28 +418,8 @@ func TestGetters(t *testing.T) {
 	}
 }
 
-// sharedFiles returns every GGUF under the shared test data.
-func sharedFiles(t testing.TB) []string {
-	return walkGGUF(t, filepath.Join(testutil.SharedDir(t), "testdata"))
-}
-
-// walkGGUF returns the .gguf files under dir, failing when there are none.
-func walkGGUF(t testing.TB, dir string) []string {
-	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".gguf") {
-			files = append(files, path)
-		}
-		return err
-	})
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no GGUF files under %s (%v)", dir, err)
-	}
-	return files
-}
-
 func TestSharedFiles(t *testing.T) {
-	for _, path := range sharedFiles(t) {
+	for _, path := range testutil.SharedGGUFs(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			f, err := Open(path)
 			if err != nil {

@@ -10,12 +10,14 @@ import (
 	"testing"
 
 	"github.com/llamafile-go/llamafile/pkg/ggml"
+
+	"github.com/llamafile-go/llamafile/internal/testutil"
 )
 
 // TestRoundTripShared reads every shared v3 file and writes it back: the
 // output must be byte-identical to the input.
 func TestRoundTripShared(t *testing.T) {
-	for _, path := range sharedFiles(t) {
+	for _, path := range testutil.SharedGGUFs(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			want, err := os.ReadFile(path)
 			if err != nil {
@@ -50,7 +52,7 @@ func TestRoundTripShared(t *testing.T) {
 // TestConvertV1 rewrites the v1 file as v3 and checks the result reads back
 // with the same content.
 func TestConvertV1(t *testing.T) {
-	for _, path := range sharedFiles(t) {
+	for _, path := range testutil.SharedGGUFs(t) {
 		if !strings.Contains(path, "-v1") {
 			continue
 		}
