@@ -145,6 +145,13 @@ type attnJob struct {
 // that leaves too few items for the threads. Each head's result is the
 // same whichever items it is computed in.
 func (s *State) attention(l, n, pos int, scale float32) {
+	s.planAttention(l, n, pos, scale)
+	s.pool.Run(s.attn.slots, s.attnFn)
+}
+
+// planAttention sets s.attn to the work of attention for n tokens at
+// positions pos.. of layer l.
+func (s *State) planAttention(l, n, pos int, scale float32) {
 	hp := s.m.Params
 	kv := s.kv
 	sameF := attnType(kv.kt) == ggml.TypeF16 && attnType(kv.vt) == ggml.TypeF16
@@ -178,12 +185,14 @@ func (s *State) attention(l, n, pos int, scale float32) {
 	j.items = j.units * (hp.Heads / j.gs)
 	j.slots = min(j.items, len(s.slots))
 	s.attn = j
-	s.pool.Run(j.slots, s.attnFn)
 }
 
-// attnRun runs attention slots lo..hi-1: slot i takes work items i,
-// i+slots, i+2·slots, ...
-func (s *State) attnRun(lo, hi int) {
+// attnRun runs attention slots lo..hi-1 of s.attn.
+func (s *State) attnRun(lo, hi int) { s.attnSlots(s.attn.layer, lo, hi) }
+
+// attnSlots runs attention slots lo..hi-1 of s.attn for layer l: slot i
+// takes work items i, i+slots, i+2·slots, ...
+func (s *State) attnSlots(l, lo, hi int) {
 	hp := s.m.Params
 	j := &s.attn
 	groups := hp.Heads / j.gs
@@ -193,11 +202,11 @@ func (s *State) attnRun(lo, hi int) {
 			u, h0 := it/groups, it%groups*j.gs
 			switch {
 			case j.tiled:
-				s.attendTiled(sc, h0, u*faTile, min((u+1)*faTile, j.n))
+				s.attendTiled(sc, l, h0, u*faTile, min((u+1)*faTile, j.n))
 			case j.split > 0:
-				s.attendSplit(sc, u, h0)
+				s.attendSplit(sc, l, u, h0)
 			default:
-				s.attendVec(sc, u, h0)
+				s.attendVec(sc, l, u, h0)
 			}
 		}
 	}
@@ -224,11 +233,11 @@ func (s *State) kvHead(h int) int { return h / (s.m.Params.Heads / s.m.Params.He
 // attendVec computes softmax(q·K/√d)·V for the queries of batch row i,
 // heads h0..h0+gs-1, against cells 0..pos+i, as ggml's one-query kernel
 // does for each.
-func (s *State) attendVec(sc *attnSlot, i, h0 int) {
+func (s *State) attendVec(sc *attnSlot, l, i, h0 int) {
 	kv, gs := s.kv, s.attn.gs
 	vt, _ := cpu.VecDotType(attnType(kv.kt))
 	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.queries(i, h0, gs), gs, kv.dk)
-	s.attendRange(sc, qa, s.kvHead(h0), 0, s.attn.pos+i+1)
+	s.attendRange(sc, qa, l, s.kvHead(h0), 0, s.attn.pos+i+1)
 	for r := 0; r < gs; r++ {
 		inv := float32(0)
 		if sc.sum[r] != 0 {
@@ -247,7 +256,7 @@ func (s *State) attendVec(sc *attnSlot, i, h0 int) {
 // ranges of ceil(pad/split) cells, each range is attended as by attendVec
 // to a partial (max, sum, float32 vector), and the partials are merged in
 // float32.
-func (s *State) attendSplit(sc *attnSlot, i, h0 int) {
+func (s *State) attendSplit(sc *attnSlot, l, i, h0 int) {
 	kv, j, gs, dv := s.kv, &s.attn, s.attn.gs, s.kv.dv
 	vt, _ := cpu.VecDotType(attnType(kv.kt))
 	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.queries(i, h0, gs), gs, kv.dk)
@@ -262,7 +271,7 @@ func (s *State) attendSplit(sc *attnSlot, i, h0 int) {
 		if lo >= hi {
 			continue
 		}
-		s.attendRange(sc, qa, s.kvHead(h0), lo, hi)
+		s.attendRange(sc, qa, l, s.kvHead(h0), lo, hi)
 		for r := 0; r < gs; r++ {
 			mc, sc2 := sc.m[r], sc.sum[r]
 			if sc2 == 0 {
@@ -293,8 +302,8 @@ func (s *State) attendSplit(sc *attnSlot, i, h0 int) {
 // leaving in sc.acc each query's weighted sum of values (F16-rounded for
 // an F16 value cache), in sc.m its maximum score and in sc.sum its sum of
 // exponentials. Each value row is converted once for all the queries.
-func (s *State) attendRange(sc *attnSlot, qa cpu.Activations, kvh, lo, hi int) {
-	kv, l, scale := s.kv, s.attn.layer, s.attn.scale
+func (s *State) attendRange(sc *attnSlot, qa cpu.Activations, l, kvh, lo, hi int) {
+	kv, scale := s.kv, s.attn.scale
 	gs, dv := qa.N, kv.dv
 	acc, v32 := sc.acc[:gs*dv], sc.v32
 	f16 := attnType(kv.vt) == ggml.TypeF16
@@ -363,7 +372,7 @@ func (sc *attnSlot) castKeys(keys cpu.Matrix) cpu.Matrix {
 // kernel multiplies whole tiles: the scores of the block of queries (of
 // all gs heads) with a tile of keys, and the softmax weights with the
 // tile's values, are matrix products (F32 matrices through package cpu).
-func (s *State) attendTiled(sc *attnSlot, h0, i0, i1 int) {
+func (s *State) attendTiled(sc *attnSlot, l, h0, i0, i1 int) {
 	kv, j, gs := s.kv, &s.attn, s.attn.gs
 	dk, dv := kv.dk, kv.dv
 	sc.tiledScratch(s.m.Params.Heads/s.m.Params.HeadsKV, dk, dv)
@@ -387,9 +396,9 @@ func (s *State) attendTiled(sc *attnSlot, h0, i0, i1 int) {
 		// The tile's keys as rows, its values transposed (one row per
 		// value element), both F32.
 		for t := 0; t < nk; t++ {
-			readRow(kv.kt, sc.row[:dk], kv.keyRow(j.layer, kvh, c0+t))
+			readRow(kv.kt, sc.row[:dk], kv.keyRow(l, kvh, c0+t))
 			putRow(ggml.TypeF32, sc.kT[4*t*dk:4*(t+1)*dk], sc.row[:dk])
-			readRow(kv.vt, sc.row[:dv], kv.valueRow(j.layer, kvh, c0+t))
+			readRow(kv.vt, sc.row[:dv], kv.valueRow(l, kvh, c0+t))
 			for d, x := range sc.row[:dv] {
 				binary.LittleEndian.PutUint32(sc.vT[4*(d*nk+t):], math.Float32bits(x))
 			}

@@ -283,6 +283,10 @@ func (n *llama) forward(s *State, tokens []int32, pos int, last bool) {
 	hp := n.hp
 	d := hp.Embd
 	nt := len(tokens)
+	if nt == 1 && s.dec.team != nil {
+		n.decode(s, tokens[0], pos)
+		return
+	}
 	dq, dkv := hp.Heads*hp.HeadDimK, hp.HeadsKV*hp.HeadDimK
 	x := s.x[:nt*d]
 	for i, t := range tokens {

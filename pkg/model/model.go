@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 
@@ -196,6 +197,7 @@ type State struct {
 	attnFn       func(lo, hi int) // s.attnRun
 	ew           ewJob            // element-wise work being run
 	ewFns        ewFuncs          // its bound functions
+	dec          decoder          // single-token passes (dense llama networks)
 
 	logits    []float32 // [rows][Vocab], grown as needed
 	logitRows int       // rows in logits
@@ -282,6 +284,16 @@ func (m *Model) NewState(opts StateOptions) (*State, error) {
 	s.logits = make([]float32, hp.Vocab)
 	s.attnFn = s.attnRun
 	s.ewFns = ewFuncs{addNorm: s.addNormRun, swiglu: s.swigluRun, add: s.addRun, qkv: s.ropeStoreRun}
+	if n, ok := m.net.(*llama); ok && hp.Experts == 0 {
+		s.newDecoder(n, max(1, min(opts.Threads, runtime.GOMAXPROCS(0))))
+		runtime.AddCleanup(s, (*team).close, s.dec.team)
+	}
+	// The pools' (and team's) goroutines refer to them, not to s: let
+	// them exit once s is unreachable.
+	runtime.AddCleanup(s, (*cpu.Pool).Close, s.pool1)
+	if s.poolN != s.pool1 {
+		runtime.AddCleanup(s, (*cpu.Pool).Close, s.poolN)
+	}
 	return s, nil
 }
 

@@ -1,0 +1,355 @@
+package model
+
+import (
+	"sync/atomic"
+
+	"github.com/llamafile-go/llamafile/pkg/ggml"
+	"github.com/llamafile-go/llamafile/pkg/ggml/cpu"
+)
+
+// Single-token evaluation (generation) of a dense network runs as one job
+// on the State's team: every member runs the whole forward pass, taking
+// work items of each step (a few dozen rows of a weight matrix, attention
+// heads) and waiting at a barrier where the next step needs the results
+// of all. The small steps between the matrix products are fused into the
+// steps around them, so that a layer has five barriers:
+//
+//   - the query, key and value products, each work item a few heads: it
+//     adds the biases, rotates its heads and stores its keys and values in
+//     the cache;
+//   - attention, by the work items of the batch kernel;
+//   - the output projection, each work item adding its rows (and bias) to
+//     the residual stream;
+//   - the gate and up products over the same rows, with SwiGLU;
+//   - the down projection, added to the residual stream.
+//
+// The normalizations and the activation quantizations before each
+// product are computed by every member into its own buffers: they take a
+// few microseconds, less than a barrier would cost.
+//
+// The work items form a fixed grid (matrix rows in multiples of 64, whole
+// heads), whichever member computes them, so results depend neither on
+// the number of threads nor on timing, and they are those of the batch
+// path for one token: the same kernels, on the same rows.
+
+// decodeChunkBytes is about the size of the weights of one work item of a
+// matrix product.
+const decodeChunkBytes = 96 << 10
+
+// tileAlign is the row alignment of work items: a multiple of every tile
+// kernel's group of rows, as MatMul's own row chunks are.
+const tileAlign = 64
+
+// decoder is a State's single-token forward pass machinery.
+type decoder struct {
+	team    *team
+	members []decodeMember
+	ctrs    []paddedCounter // [step][member]: claims within each member's share
+	steps   int             // steps the counters cover
+	stop    atomic.Bool     // the pass was cancelled (set by member 0)
+	fn      func(id int)    // the State's decodeRun, bound once
+	pos     int             // the token's position
+	plans   []layerPlan     // by layer
+	outC    int             // rows per work item of the output matrix
+}
+
+type paddedCounter struct {
+	atomic.Int32
+	_ [cacheLine - 4]byte
+}
+
+// decodeMember is one member's state during a pass.
+type decodeMember struct {
+	id     int
+	ws     *cpu.Workspace
+	xn     []float32 // normalized residual stream
+	acts   [3]cpu.Activations
+	step   int // current step
+	n      int // its work items
+	region int // share being taken (0: own, then the next members')
+}
+
+// layerPlan holds the work-item sizes (rows) of one layer's products.
+type layerPlan struct {
+	cq, ck, cv, co, cf, cd int
+}
+
+// paddedCounter keeps one claim counter per cache line.
+
+// chunkRows returns the rows of a work item of w: a multiple of unit
+// (itself a multiple of tileAlign or of a head) with about
+// decodeChunkBytes of weights.
+func chunkRows(w cpu.Matrix, unit int) int {
+	c := max(1, decodeChunkBytes/max(1, unit*w.RowBytes())) * unit
+	return min(c, (w.Rows+unit-1)/unit*unit)
+}
+
+// newDecoder prepares single-token passes for net's layers (dense llama
+// networks) with a team of threads members.
+func (s *State) newDecoder(n *llama, threads int) {
+	hp := n.hp
+	d := &s.dec
+	d.team = newTeam(threads)
+	d.members = make([]decodeMember, threads)
+	for i := range d.members {
+		m := &d.members[i]
+		m.id = i
+		if i == 0 {
+			m.ws, m.xn = s.ws, s.xn[:hp.Embd]
+		} else {
+			m.ws, m.xn = &cpu.Workspace{}, make([]float32, hp.Embd)
+		}
+	}
+	d.steps = 5*len(n.layers) + 1
+	d.ctrs = make([]paddedCounter, d.steps*threads)
+	// Query and key items hold whole heads, aligned for the tile kernels
+	// too unless that makes them too large.
+	hd := hp.HeadDimK
+	unit := lcm(hd, tileAlign)
+	if unit > 16*tileAlign {
+		unit = hd
+	}
+	d.plans = make([]layerPlan, len(n.layers))
+	for i := range n.layers {
+		L := &n.layers[i]
+		wq, wk, wv := L.qkv(hp)
+		d.plans[i] = layerPlan{
+			cq: chunkRows(wq, unit), ck: chunkRows(wk, unit), cv: chunkRows(wv, unit),
+			co: chunkRows(L.wo, tileAlign), cf: chunkRows(L.gate, tileAlign), cd: chunkRows(L.down, tileAlign),
+		}
+	}
+	d.outC = chunkRows(n.output, tileAlign)
+	d.fn = s.decodeRun
+}
+
+func lcm(a, b int) int {
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
+	}
+	return a / x * b
+}
+
+// qkv returns the query, key and value projections (views of the fused
+// one if the layer has it).
+func (L *llamaLayer) qkv(hp HParams) (wq, wk, wv cpu.Matrix) {
+	if !L.fused {
+		return L.wq, L.wk, L.wv
+	}
+	dq, dkv := hp.Heads*hp.HeadDimK, hp.HeadsKV*hp.HeadDimK
+	return L.wqkv.Slice(0, dq), L.wqkv.Slice(dq, dkv), L.wqkv.Slice(dq+dkv, dkv)
+}
+
+// decode runs the single-token pass of token tok at position pos.
+func (n *llama) decode(s *State, tok int32, pos int) {
+	hp := n.hp
+	d := &s.dec
+	cpu.Row(n.tokEmbd, int(tok), s.x[:hp.Embd])
+	n.rope.cache(pos, s.ropeCache[:hp.RopeDims])
+	s.planAttention(0, 1, pos, n.kqScale)
+	d.pos = pos
+	d.stop.Store(false)
+	for i := range d.ctrs {
+		d.ctrs[i].Store(0)
+	}
+	for i := range d.members {
+		d.members[i].step = 0
+	}
+	d.team.run(d.fn)
+}
+
+// begin starts the member's next step, of n work items.
+func (m *decodeMember) begin(n int) {
+	m.n, m.region = n, 0
+}
+
+// next returns the member's next work item of the current step, or -1
+// when none is left. Each member first takes the items of its own share
+// (a contiguous range, in order, so that it streams through the weights)
+// and then helps with the others'.
+func (m *decodeMember) next(d *decoder) int {
+	t := len(d.members)
+	for ; m.region < t; m.region++ {
+		o := m.id + m.region
+		if o >= t {
+			o -= t
+		}
+		lo, hi := o*m.n/t, (o+1)*m.n/t
+		if lo == hi {
+			continue
+		}
+		if i := lo + int(d.ctrs[m.step*t+o].Add(1)) - 1; i < hi {
+			return i
+		}
+	}
+	return -1
+}
+
+// end waits for every member to finish the step.
+func (m *decodeMember) end(d *decoder) {
+	m.step++
+	d.team.bar.wait(m.id)
+}
+
+// quantize converts x once per vec_dot type of ws into the member's
+// workspace and sets m.acts[i] to the activations for ws[i].
+func (m *decodeMember) quantize(x []float32, ws ...cpu.Matrix) {
+	var types [3]ggml.Type
+	for i, w := range ws {
+		vt, _ := cpu.VecDotType(w.Type)
+		types[i] = vt
+		k := 0
+		for k < i && types[k] != vt {
+			k++
+		}
+		if k < i {
+			m.acts[i] = m.acts[k]
+			continue
+		}
+		m.acts[i] = cpu.QuantizeActivations(nil, m.ws, vt, x[:w.Cols], 1, w.Cols)
+	}
+}
+
+// product computes rows r0..r0+rows-1 of w times the activations a into
+// out[r0:].
+func (m *decodeMember) product(w cpu.Matrix, r0, rows int, a cpu.Activations, out []float32) {
+	cpu.MatMulQuantized(nil, m.ws, w.Slice(r0, rows), a, out[r0:r0+rows])
+}
+
+// decodeRun is one member's part of the single-token pass.
+func (s *State) decodeRun(id int) {
+	s.m.net.(*llama).decodeMember(s, &s.dec.members[id])
+}
+
+func (n *llama) decodeMember(s *State, m *decodeMember) {
+	hp := n.hp
+	d := &s.dec
+	dim, hd, nr := hp.Embd, hp.HeadDimK, hp.RopeDims
+	dq, dkv, ff := hp.Heads*hd, hp.HeadsKV*hd, hp.FF
+	x := s.x[:dim]
+	out := s.tmp[:dim]
+	q, k, v := s.q[:dq], s.k[:dkv], s.v[:dkv]
+	rc := s.ropeCache[:nr]
+	att := s.att[:hp.Heads*hp.HeadDimV]
+	gate, up := s.gate[:ff], s.up[:ff]
+	for il := range n.layers {
+		L := &n.layers[il]
+		p := &d.plans[il]
+		// Query, key and value products, biases, RoPE, cache store.
+		wq, wk, wv := L.qkv(hp)
+		bq, bk, bv := L.bq, L.bk, L.bv
+		if L.fused {
+			bq, bk, bv = sub(L.bqkv, 0, dq), sub(L.bqkv, dq, dq+dkv), sub(L.bqkv, dq+dkv, dq+2*dkv)
+		}
+		cpu.RMSNorm(m.xn, x, L.attnNorm, hp.RMSEps)
+		m.quantize(m.xn, wq, wk, wv)
+		nq, nk := (dq+p.cq-1)/p.cq, (dkv+p.ck-1)/p.ck
+		m.begin(nq + nk + (dkv+p.cv-1)/p.cv)
+		for it := m.next(d); it >= 0; it = m.next(d) {
+			switch {
+			case it < nq:
+				r0 := it * p.cq
+				r1 := min(r0+p.cq, dq)
+				m.product(wq, r0, r1-r0, m.acts[0], q)
+				if bq != nil {
+					cpu.Add(q[r0:r1], q[r0:r1], bq[r0:r1])
+				}
+				for h := r0 / hd; h < r1/hd; h++ {
+					n.rope.apply(q[h*hd:(h+1)*hd], rc)
+				}
+			case it < nq+nk:
+				r0 := (it - nq) * p.ck
+				r1 := min(r0+p.ck, dkv)
+				m.product(wk, r0, r1-r0, m.acts[1], k)
+				if bk != nil {
+					cpu.Add(k[r0:r1], k[r0:r1], bk[r0:r1])
+				}
+				for h := r0 / hd; h < r1/hd; h++ {
+					n.rope.apply(k[h*hd:(h+1)*hd], rc)
+					putRow(s.kv.kt, s.kv.keyRow(il, h, d.pos), k[h*hd:(h+1)*hd])
+				}
+			default:
+				r0 := (it - nq - nk) * p.cv
+				r1 := min(r0+p.cv, dkv)
+				m.product(wv, r0, r1-r0, m.acts[2], v)
+				if bv != nil {
+					cpu.Add(v[r0:r1], v[r0:r1], bv[r0:r1])
+				}
+				for h := r0 / hd; h < r1/hd; h++ {
+					putRow(s.kv.vt, s.kv.valueRow(il, h, d.pos), v[h*hd:(h+1)*hd])
+				}
+			}
+		}
+		m.end(d)
+
+		// Attention.
+		m.begin(s.attn.slots)
+		for it := m.next(d); it >= 0; it = m.next(d) {
+			s.attnSlots(il, it, it+1)
+		}
+		m.end(d)
+
+		// Output projection, added to the residual stream.
+		m.quantize(att, L.wo)
+		m.begin((dim + p.co - 1) / p.co)
+		for it := m.next(d); it >= 0; it = m.next(d) {
+			r0 := it * p.co
+			r1 := min(r0+p.co, dim)
+			m.product(L.wo, r0, r1-r0, m.acts[0], out)
+			if L.bo != nil {
+				cpu.Add(out[r0:r1], out[r0:r1], L.bo[r0:r1])
+			}
+			cpu.Add(x[r0:r1], x[r0:r1], out[r0:r1])
+		}
+		m.end(d)
+
+		// Feed forward: gate and up with SwiGLU, then down, added to the
+		// residual stream.
+		cpu.RMSNorm(m.xn, x, L.ffnNorm, hp.RMSEps)
+		m.quantize(m.xn, L.gate, L.up)
+		m.begin((ff + p.cf - 1) / p.cf)
+		for it := m.next(d); it >= 0; it = m.next(d) {
+			r0 := it * p.cf
+			r1 := min(r0+p.cf, ff)
+			m.product(L.gate, r0, r1-r0, m.acts[0], gate)
+			m.product(L.up, r0, r1-r0, m.acts[1], up)
+			if L.bGate != nil {
+				cpu.Add(gate[r0:r1], gate[r0:r1], L.bGate[r0:r1])
+			}
+			if L.bUp != nil {
+				cpu.Add(up[r0:r1], up[r0:r1], L.bUp[r0:r1])
+			}
+			cpu.SwiGLU(gate[r0:r1], gate[r0:r1], up[r0:r1])
+		}
+		m.end(d)
+
+		m.quantize(gate, L.down)
+		m.begin((dim + p.cd - 1) / p.cd)
+		for it := m.next(d); it >= 0; it = m.next(d) {
+			r0 := it * p.cd
+			r1 := min(r0+p.cd, dim)
+			m.product(L.down, r0, r1-r0, m.acts[0], out)
+			if L.bDown != nil {
+				cpu.Add(out[r0:r1], out[r0:r1], L.bDown[r0:r1])
+			}
+			cpu.Add(x[r0:r1], x[r0:r1], out[r0:r1])
+		}
+		if m.id == 0 && s.stopped() {
+			d.stop.Store(true)
+		}
+		m.end(d)
+		if d.stop.Load() {
+			return // the caller sees it too and discards the pass
+		}
+	}
+	// Output norm and logits.
+	cpu.RMSNorm(m.xn, x, n.outNorm, hp.RMSEps)
+	m.quantize(m.xn, n.output)
+	logits := s.outLogits(1)
+	m.begin((hp.Vocab + d.outC - 1) / d.outC)
+	for it := m.next(d); it >= 0; it = m.next(d) {
+		r0 := it * d.outC
+		m.product(n.output, r0, min(r0+d.outC, hp.Vocab)-r0, m.acts[0], logits)
+	}
+	m.end(d)
+}
