@@ -1,0 +1,8 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// func cpuRelax()
+TEXT ·cpuRelax(SB), NOSPLIT|NOFRAME, $0-0
+	PAUSE
+	RET
