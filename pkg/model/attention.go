@@ -18,7 +18,8 @@ import (
 //     rounding for an F16 cache, Q8_0 quantization for a Q8_0 cache), takes
 //     dot products with the key rows, and runs an online softmax over the
 //     keys, accumulating the weighted values in an F16 vector when the
-//     values are F16 (rounded after every update) and in float32
+//     values are F16 (rounded after every update, each a fused
+//     multiply-add, as ggml_vec_mad_f16 with FMA) and in float32
 //     otherwise.
 //   - The tiled kernel (batches of at least faTile queries, F16 keys and
 //     values) uses float32 queries and keys widened to float32,
@@ -55,6 +56,9 @@ type attnSlot struct {
 	k16    []byte        // kvChunk F16 key rows cast from an F32 cache
 	k32r   []float32     // DK: one F32 key row
 	acc    []float32     // [g][DV] value accumulators (vector kernel)
+	ms, vs []float32     // [kvChunk][g] online softmax factors (F16 values)
+	v16    []byte        // kvChunk F16 value rows cast from an F32 cache
+	v32r   []float32     // DV: one F32 value row
 	part   []float32     // [g][DV] merged partial results (split kernel)
 	v32    []float32     // DV: one value row widened to float32
 	m, sum []float32     // [g] running maxima and sums (vector kernel)
@@ -77,6 +81,8 @@ func newAttnSlot(g, dk, dv int) attnSlot {
 	return attnSlot{
 		scores: make([]float32, g*kvChunk),
 		acc:    make([]float32, g*dv),
+		ms:     make([]float32, kvChunk*g),
+		vs:     make([]float32, kvChunk*g),
 		part:   make([]float32, g*dv),
 		v32:    make([]float32, dv),
 		m:      make([]float32, g),
@@ -298,10 +304,11 @@ func (s *State) attendSplit(sc *attnSlot, l, i, h0 int) {
 }
 
 // attendRange runs ggml's one-query online softmax for the qa.N queries of
-// qa (heads sharing key/value head kvh) over cache cells lo..hi-1,
-// leaving in sc.acc each query's weighted sum of values (F16-rounded for
-// an F16 value cache), in sc.m its maximum score and in sc.sum its sum of
-// exponentials. Each value row is converted once for all the queries.
+// qa (heads sharing key/value head kvh of layer l) over cache cells
+// lo..hi-1, leaving in sc.acc each query's weighted sum of values
+// (F16-rounded for an F16 value cache), in sc.m its maximum score and in
+// sc.sum its sum of exponentials. Each value row is converted once for all
+// the queries.
 func (s *State) attendRange(sc *attnSlot, qa cpu.Activations, l, kvh, lo, hi int) {
 	kv, scale := s.kv, s.attn.scale
 	gs, dv := qa.N, kv.dv
@@ -319,6 +326,28 @@ func (s *State) attendRange(sc *attnSlot, qa cpu.Activations, l, kvh, lo, hi int
 			keys = sc.castKeys(keys)
 		}
 		cpu.MatMulQuantized(nil, &sc.ws, keys, qa, sc.scores[:gs*nc])
+		if f16 {
+			// The online softmax's factors for every key first, then the
+			// F16 accumulators' updates in one pass over the values.
+			ms, vs := sc.ms[:nc*gs], sc.vs[:nc*gs]
+			for jj := 0; jj < nc; jj++ {
+				for r := 0; r < gs; r++ {
+					score := sc.scores[r*nc+jj] * scale
+					m := sc.m[r]
+					fm, fv := float32(1), float32(1)
+					if score > m {
+						fm = expf(m - score)
+						sc.m[r] = score
+					} else {
+						fv = expf(score - m)
+					}
+					ms[jj*gs+r], vs[jj*gs+r] = fm, fv
+					sc.sum[r] = sc.sum[r]*fm + fv
+				}
+			}
+			cpu.AttnAccumulateF16(acc, gs, sc.valuesF16(kv, l, kvh, c0, c1), nc, ms, vs)
+			continue
+		}
 		for jj := 0; jj < nc; jj++ {
 			readRow(kv.vt, v32, kv.valueRow(l, kvh, c0+jj))
 			for r := 0; r < gs; r++ {
@@ -329,23 +358,36 @@ func (s *State) attendRange(sc *attnSlot, qa cpu.Activations, l, kvh, lo, hi int
 				if score > m {
 					ms = expf(m - score)
 					sc.m[r] = score
-					if f16 {
-						madF16(a, nil, ms)
-					} else {
-						cpu.Scale(a, ms)
-					}
+					cpu.Scale(a, ms)
 				} else {
 					vs = expf(score - m)
 				}
-				if f16 {
-					madF16(a, v32, vs)
-				} else {
-					cpu.AddScaled(a, v32, vs)
-				}
+				cpu.AddScaled(a, v32, vs)
 				sc.sum[r] = sc.sum[r]*ms + vs
 			}
 		}
 	}
+}
+
+// valuesF16 returns the value rows of cells c0..c1-1 of head kvh of layer
+// l as F16 rows, cast from an F32 cache into sc.v16 as llama.cpp's cast
+// before flash attention does.
+func (sc *attnSlot) valuesF16(kv *kvCache, l, kvh, c0, c1 int) []byte {
+	off := (kvh*kv.size + c0) * kv.vRow
+	rows := kv.v[l][off : off+(c1-c0)*kv.vRow]
+	if kv.vt == ggml.TypeF16 {
+		return rows
+	}
+	dv := kv.dv
+	if sc.v16 == nil {
+		sc.v16 = make([]byte, 2*kvChunk*dv)
+		sc.v32r = make([]float32, dv)
+	}
+	for r := 0; r < c1-c0; r++ {
+		getRow(ggml.TypeF32, sc.v32r, rows[r*kv.vRow:(r+1)*kv.vRow])
+		cpu.FP32ToFP16Row(sc.v16[2*r*dv:2*(r+1)*dv], sc.v32r)
+	}
+	return sc.v16[:2*(c1-c0)*dv]
 }
 
 // castKeys converts F32 key rows to F16 in sc.k16, as llama.cpp's cast of
@@ -455,30 +497,6 @@ func (s *State) attendTiled(sc *attnSlot, l, h0, i0, i1 int) {
 	}
 }
 
-// madF16 sets a[i] = roundF16(a[i] + v[i]·s), or roundF16(a[i]·s) for a
-// nil v: ggml's ggml_vec_mad_f16 and ggml_vec_scale_f16 on an F16
-// accumulator held as float32 values. roundF16's common case is written
-// out in the loop, the hottest of single-token attention.
-func madF16(a, v []float32, s float32) {
-	if v == nil {
-		for i, x := range a {
-			a[i] = roundF16(x * s)
-		}
-		return
-	}
-	v = v[:len(a)]
-	for i, x := range a {
-		y := x + v[i]*s
-		b := math.Float32bits(y)
-		if b&0x7fffffff-0x38800000 < 0x477ff000-0x38800000 {
-			b += 0xfff + (b>>13)&1
-			a[i] = math.Float32frombits(b &^ 0x1fff)
-		} else {
-			a[i] = roundF16Special(y)
-		}
-	}
-}
-
 // roundF16 rounds x to the nearest F16 value (ties to even), as a
 // conversion to F16 and back does: F16's 10-bit mantissa for normal
 // values, multiples of 2^-24 below 2^-14, infinity from 65520 on.
@@ -494,7 +512,7 @@ func roundF16(x float32) float32 {
 }
 
 // roundF16Special is roundF16 outside F16's normal range (kept out of
-// line, away from the loop in madF16).
+// line).
 //
 //go:noinline
 func roundF16Special(x float32) float32 {

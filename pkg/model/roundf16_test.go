@@ -32,30 +32,3 @@ func TestRoundF16(t *testing.T) {
 		check(math.Float32frombits(r.Uint32()))
 	}
 }
-
-// TestMadF16 checks madF16 against roundF16, across F16's range (tiny,
-// normal, overflowing).
-func TestMadF16(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	a := make([]float32, 4096)
-	v := make([]float32, len(a))
-	for i := range a {
-		e := float64(r.IntN(40) - 28) // 2^-28 .. 2^11
-		a[i] = roundF16(float32((r.Float64()*2 - 1) * math.Exp2(e)))
-		v[i] = float32((r.Float64()*2 - 1) * math.Exp2(e+float64(r.IntN(8))))
-	}
-	for _, s := range []float32{0, 1, 0.3, 7.5, 1e-3} {
-		mad := append([]float32(nil), a...)
-		madF16(mad, v, s)
-		scale := append([]float32(nil), a...)
-		madF16(scale, nil, s)
-		for i := range a {
-			if w := roundF16(a[i] + v[i]*s); math.Float32bits(mad[i]) != math.Float32bits(w) {
-				t.Fatalf("madF16: %g + %g*%g = %g, want %g", a[i], v[i], s, mad[i], w)
-			}
-			if w := roundF16(a[i] * s); math.Float32bits(scale[i]) != math.Float32bits(w) {
-				t.Fatalf("madF16 (scale): %g*%g = %g, want %g", a[i], s, scale[i], w)
-			}
-		}
-	}
-}

@@ -1,0 +1,87 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+)
+
+// Kernels for the steps of a model's forward pass between the matrix
+// products (package model), with a generic Go version that is the
+// fallback and the test oracle, and SIMD versions where the CPU has them.
+
+// AttnAccumulateF16 adds the value rows of nk consecutive keys to the
+// accumulators of rows queries the way ggml's one-query flash attention
+// does with an F16 value cache: for each key j in order and each query r,
+//
+//	acc_r = f16(f16(acc_r · ms[j*rows+r]) + v_j · vs[j*rows+r])
+//
+// where f16 rounds to the nearest F16 value (ties to even) and the
+// multiply-add is fused (ggml_vec_scale_f16, then ggml_vec_mad_f16 with
+// FMA). acc holds rows accumulators of dv = len(acc)/rows float32 values
+// (F16 values, as f16 leaves them), v holds the nk value rows, dv F16
+// values each, one after the other. A factor ms of 1 leaves the
+// accumulator as it is, as skipping the scale would. It panics if the
+// lengths do not fit (a programming error).
+func AttnAccumulateF16(acc []float32, rows int, v []byte, nk int, ms, vs []float32) {
+	if rows <= 0 || nk <= 0 {
+		return
+	}
+	dv := len(acc) / rows
+	if len(acc) != rows*dv || len(v) < 2*nk*dv || len(ms) < nk*rows || len(vs) < nk*rows {
+		panic(fmt.Sprintf("cpu: AttnAccumulateF16: %d accumulator values for %d rows, %d value bytes and %d, %d factors for %d keys",
+			len(acc), rows, len(v), len(ms), len(vs), nk))
+	}
+	if dv == 0 {
+		return
+	}
+	attnAccF16(acc, rows, dv, v, nk, ms, vs)
+}
+
+// attnAccF16 is AttnAccumulateF16 after its checks: the best kernel for
+// the CPU (chosen at start-up), which falls back to the generic one for
+// the shapes it does not handle.
+var attnAccF16 = attnAccF16Generic
+
+func attnAccF16Generic(acc []float32, rows, dv int, v []byte, nk int, ms, vs []float32) {
+	for j := 0; j < nk; j++ {
+		row := v[2*j*dv : 2*(j+1)*dv]
+		for r := 0; r < rows; r++ {
+			a := acc[r*dv : (r+1)*dv]
+			m, s := ms[j*rows+r], vs[j*rows+r]
+			for i := range a {
+				x := roundHalf(a[i] * m)
+				a[i] = roundHalf(fma32(halfAt(row[2*i:]), s, x))
+			}
+		}
+	}
+}
+
+// fma32 returns x*y + z rounded once to float32 (up to double rounding
+// through float64 in cases too rare to matter).
+func fma32(x, y, z float32) float32 {
+	return float32(math.FMA(float64(x), float64(y), float64(z)))
+}
+
+// roundHalf rounds x to the nearest F16 value (ties to even) as a
+// conversion to F16 and back does: F16's 10-bit mantissa for normal
+// values, multiples of 2^-24 below 2^-14, infinity from 65520 on, NaN as
+// F16's quiet NaN.
+func roundHalf(x float32) float32 {
+	b := math.Float32bits(x)
+	if b&0x7fffffff-0x38800000 < 0x477ff000-0x38800000 {
+		// Normal F16: round away the 13 low mantissa bits, nearest even.
+		b += 0xfff + (b>>13)&1
+		return math.Float32frombits(b &^ 0x1fff)
+	}
+	sign, abs := b&0x80000000, b&0x7fffffff
+	switch {
+	case abs < 0x38800000:
+		// Subnormal F16 (or zero): adding 0.5, whose unit in the last
+		// place is 2^-24, rounds to a multiple of 2^-24.
+		v := math.Float32frombits(abs) + 0.5
+		return math.Float32frombits(sign | math.Float32bits(v-0.5))
+	case abs <= 0x7f800000:
+		return math.Float32frombits(sign | 0x7f800000)
+	}
+	return math.Float32frombits(sign | 0x7fc00000)
+}

@@ -1,0 +1,36 @@
+//go:build !noasm
+
+package cpu
+
+import "golang.org/x/sys/cpu"
+
+func init() {
+	if cpu.X86.HasAVX512F && cpu.X86.HasFMA {
+		attnAccF16 = func(acc []float32, rows, dv int, v []byte, nk int, ms, vs []float32) {
+			if dv%16 != 0 {
+				attnAccF16Generic(acc, rows, dv, v, nk, ms, vs)
+				return
+			}
+			attnAccF16AVX512(&acc[0], rows, dv, &v[0], nk, &ms[0], &vs[0])
+		}
+	} else if cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX {
+		attnAccF16 = func(acc []float32, rows, dv int, v []byte, nk int, ms, vs []float32) {
+			if dv%8 != 0 {
+				attnAccF16Generic(acc, rows, dv, v, nk, ms, vs)
+				return
+			}
+			attnAccF16AVX2(&acc[0], rows, dv, &v[0], nk, &ms[0], &vs[0])
+		}
+	}
+}
+
+// attnAccF16AVX512 is attnAccF16 for dv a multiple of 16 (AVX-512F; its
+// conversions include F16C's).
+//
+//go:noescape
+func attnAccF16AVX512(acc *float32, rows, dv int, v *byte, nk int, ms, vs *float32)
+
+// attnAccF16AVX2 is attnAccF16 for dv a multiple of 8 (AVX2, FMA, F16C).
+//
+//go:noescape
+func attnAccF16AVX2(acc *float32, rows, dv int, v *byte, nk int, ms, vs *float32)

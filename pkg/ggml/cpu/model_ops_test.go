@@ -1,0 +1,111 @@
+package cpu
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/llamafile-go/llamafile/pkg/ggml"
+)
+
+// TestRoundHalf compares roundHalf with a conversion to F16 and back near
+// every F16 value and on random bit patterns.
+func TestRoundHalf(t *testing.T) {
+	check := func(x float32) {
+		want := ggml.FP16ToFP32(ggml.FP32ToFP16(x))
+		got := roundHalf(x)
+		if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+			t.Fatalf("roundHalf(%g = %#08x) = %#08x, want %#08x", x, math.Float32bits(x), math.Float32bits(got), math.Float32bits(want))
+		}
+	}
+	for h := 0; h < 1<<16; h++ {
+		b := math.Float32bits(ggml.FP16ToFP32(uint16(h)))
+		for _, d := range []int32{-0x1001, -0x1000, -0xfff, -1, 0, 1, 0xfff, 0x1000, 0x1001} {
+			check(math.Float32frombits(uint32(int32(b) + d)))
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 1 << 18 {
+		check(math.Float32frombits(r.Uint32()))
+	}
+}
+
+// attnAccCase makes random accumulators (F16 values), value rows and
+// online-softmax factors: ms is 1 (no new maximum) or in (0, 1), vs in
+// (0, 1], with magnitudes across F16's range.
+func attnAccCase(r *rand.Rand, rows, dv, nk int) (acc []float32, v []byte, ms, vs []float32) {
+	acc = make([]float32, rows*dv)
+	for i := range acc {
+		e := float64(r.IntN(36) - 26)
+		acc[i] = roundHalf(float32((r.Float64()*2 - 1) * math.Exp2(e)))
+	}
+	v = make([]byte, 2*nk*dv)
+	for i := 0; i < nk*dv; i++ {
+		e := float64(r.IntN(30) - 20)
+		h := ggml.FP32ToFP16(float32((r.Float64()*2 - 1) * math.Exp2(e)))
+		v[2*i], v[2*i+1] = byte(h), byte(h>>8)
+	}
+	ms = make([]float32, nk*rows)
+	vs = make([]float32, nk*rows)
+	for i := range ms {
+		ms[i], vs[i] = 1, float32(r.Float64())
+		if r.IntN(3) == 0 {
+			ms[i], vs[i] = float32(r.Float64()), 1
+		}
+	}
+	return acc, v, ms, vs
+}
+
+// TestAttnAccumulateF16 checks the generic kernel against its definition
+// (a conversion to F16 and back, a float64 fused multiply-add) and the
+// kernel in use against the generic one, bit for bit, for head sizes the
+// SIMD kernels take and ones they leave to the generic kernel.
+func TestAttnAccumulateF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	f16 := func(x float32) float32 { return ggml.FP16ToFP32(ggml.FP32ToFP16(x)) }
+	for _, dv := range []int{8, 16, 24, 32, 64, 80, 128, 256} {
+		for _, rows := range []int{1, 2, 3, 8} {
+			for _, nk := range []int{1, 2, 7, 33} {
+				acc, v, ms, vs := attnAccCase(r, rows, dv, nk)
+				want := append([]float32(nil), acc...)
+				for j := 0; j < nk; j++ {
+					for q := 0; q < rows; q++ {
+						for i := 0; i < dv; i++ {
+							a := &want[q*dv+i]
+							x := f16(*a * ms[j*rows+q])
+							vv := float64(ggml.FP16ToFP32(uint16(v[2*(j*dv+i)]) | uint16(v[2*(j*dv+i)+1])<<8))
+							*a = f16(float32(math.FMA(vv, float64(vs[j*rows+q]), float64(x))))
+						}
+					}
+				}
+				gen := append([]float32(nil), acc...)
+				attnAccF16Generic(gen, rows, dv, v, nk, ms, vs)
+				got := append([]float32(nil), acc...)
+				AttnAccumulateF16(got, rows, v, nk, ms, vs)
+				for i := range want {
+					if math.Float32bits(gen[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("generic, dv %d, rows %d, keys %d: acc[%d] = %g, want %g", dv, rows, nk, i, gen[i], want[i])
+					}
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("dv %d, rows %d, keys %d: acc[%d] = %g, want %g", dv, rows, nk, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkAttnAccumulateF16(b *testing.B) {
+	r := rand.New(rand.NewPCG(9, 10))
+	acc, v, ms, vs := attnAccCase(r, 8, 64, 256)
+	for _, c := range []struct {
+		name string
+		fn   func(acc []float32, rows, dv int, v []byte, nk int, ms, vs []float32)
+	}{{"generic", attnAccF16Generic}, {"best", attnAccF16}} {
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				c.fn(acc, 8, 64, v, 256, ms, vs)
+			}
+		})
+	}
+}
