@@ -319,7 +319,7 @@ func (n *llama) decodeMember(s *State, m *decodeMember) {
 			if L.bUp != nil {
 				cpu.Add(up[r0:r1], up[r0:r1], L.bUp[r0:r1])
 			}
-			cpu.SwiGLU(gate[r0:r1], gate[r0:r1], up[r0:r1])
+			cpu.SwiGLUVec(gate[r0:r1], gate[r0:r1], up[r0:r1])
 		}
 		m.end(d)
 

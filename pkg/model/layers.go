@@ -201,7 +201,7 @@ func (s *State) moe(router cpu.Matrix, gate, up, down []cpu.Matrix, xn []float32
 		}
 		g, u := s.gate[:m*ff], s.up[:m*ff]
 		s.matmuls(in, m, []cpu.Matrix{gate[e], up[e]}, [][]float32{g, u})
-		s.swiglu(g, u)
+		s.swiglu(g, u, m, ff)
 		dn := s.tmpE[:m*d]
 		s.matmul(down[e], g, m, dn)
 		for r, slot := range rows {

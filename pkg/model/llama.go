@@ -330,7 +330,7 @@ func (n *llama) forward(s *State, tokens []int32, pos int, last bool) {
 			s.matmuls(xn, nt, []cpu.Matrix{L.gate, L.up}, [][]float32{gate, up})
 			addBias(gate, L.bGate, nt)
 			addBias(up, L.bUp, nt)
-			s.swiglu(gate, up)
+			s.swiglu(gate, up, nt, hp.FF)
 			s.matmul(L.down, gate, nt, out)
 			addBias(out, L.bDown, nt)
 		} else {

@@ -79,16 +79,24 @@ func (s *State) addRun(lo, hi int) {
 	cpu.Add(x, x, y)
 }
 
-// swiglu sets gate = silu(gate)·up.
-func (s *State) swiglu(gate, up []float32) {
-	s.ew = ewJob{x: gate, y: up}
-	s.parallel((len(gate)+ewBlock-1)/ewBlock, 16*len(gate), s.ewFns.swiglu)
+// swiglu sets gate = silu(gate)·up for n rows of width d, each row as
+// ggml's vectorized kernel does (cpu.SwiGLUVec).
+func (s *State) swiglu(gate, up []float32, n, d int) {
+	s.ew = ewJob{x: gate, y: up, d: d}
+	per := (d + ewBlock - 1) / ewBlock
+	s.parallel(n*per, 4*n*d, s.ewFns.swiglu)
 }
 
 func (s *State) swigluRun(lo, hi int) {
-	g, u := s.ew.x, s.ew.y
-	g, u = g[lo*ewBlock:min(hi*ewBlock, len(g))], u[lo*ewBlock:min(hi*ewBlock, len(g))]
-	cpu.SwiGLU(g, g, u)
+	g, u, d := s.ew.x, s.ew.y, s.ew.d
+	per := (d + ewBlock - 1) / ewBlock
+	for it := lo; it < hi; it++ {
+		// Work items are blocks of ewBlock (a multiple of 16) within a
+		// row, so that the kernel's blocks of 16 start where the row's do.
+		i, b := it/per, it%per
+		a, z := i*d+b*ewBlock, i*d+min((b+1)*ewBlock, d)
+		cpu.SwiGLUVec(g[a:z], g[a:z], u[a:z])
+	}
 }
 
 // ropeStore finishes the attention projections of n batch rows for layer

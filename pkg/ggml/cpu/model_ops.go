@@ -85,3 +85,59 @@ func roundHalf(x float32) float32 {
 	}
 	return math.Float32frombits(sign | 0x7fc00000)
 }
+
+// SwiGLUVec writes silu(x)·g to dst (dst may alias x or g) as ggml's
+// ggml_vec_swiglu_f32 does with AVX-512, the build llama.cpp's reference
+// outputs come from: each whole block of 16 elements takes ggml's
+// vectorized exp (a polynomial, within about 1.5 ulp, flushing below
+// -104 to 0 and above 88.4 to infinity), silu(x) = x/(1+exp(-x)) and a
+// product with g; the elements after the last whole block take a float32
+// exp, as ggml_silu_f32 does. Blocks start at x[0], so a row split into
+// pieces must be split at multiples of 16 to give the same results. It
+// panics if the lengths differ.
+func SwiGLUVec(dst, x, g []float32) {
+	if len(dst) != len(x) || len(g) != len(x) {
+		panic("cpu: SwiGLUVec: slices differ in length")
+	}
+	n := len(x) &^ 15
+	swigluVec(dst[:n], x[:n], g[:n])
+	for i := n; i < len(x); i++ {
+		v := x[i]
+		dst[i] = v / (1 + expf(-v)) * g[i]
+	}
+}
+
+// swigluVec is SwiGLUVec's whole blocks (len(x) a multiple of 16): the
+// best kernel for the CPU, chosen at start-up.
+var swigluVec = swigluVecGeneric
+
+func swigluVecGeneric(dst, x, g []float32) {
+	g = g[:len(x)]
+	dst = dst[:len(x)]
+	for i, v := range x {
+		dst[i] = v / (1 + expVec(0-v)) * g[i]
+	}
+}
+
+// expVec is one lane of ggml's AVX-512 ggml_v_expf: e^x = 2^n·(1+p(b)),
+// with n = round(x·log2 e) and b = x - n·ln 2 in two parts, p a degree-5
+// polynomial evaluated with fused multiply-adds, the result scaled as
+// VSCALEFPS does (one rounding), and |n| > 192 giving 0 or infinity.
+func expVec(x float32) float32 {
+	const r = 0x1.8p23
+	z := fma32(x, 0x1.715476p+0, r)
+	n := z - r
+	b := fma32(-n, 0x1.7f7d1cp-20, fma32(-n, 0x1.62e4p-1, x))
+	u := b * b
+	j := fma32(fma32(fma32(0x1.0e4020p-7, b, 0x1.573e2ep-5), u, fma32(0x1.555e66p-3, b, 0x1.fffdb6p-2)), u, fma32(0x1.ffffecp-1, b, 1))
+	switch {
+	case n != n:
+		return n
+	case n > 192:
+		return float32(math.Inf(1))
+	case n < -192:
+		return 0
+	}
+	// j·2^n is exact in float64; the conversion rounds it once.
+	return float32(math.Ldexp(float64(j), int(n)))
+}

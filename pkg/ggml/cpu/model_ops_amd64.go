@@ -5,6 +5,14 @@ package cpu
 import "golang.org/x/sys/cpu"
 
 func init() {
+	if cpu.X86.HasAVX512F {
+		swigluVec = func(dst, x, g []float32) {
+			if len(x) > 0 {
+				_, _ = dst[len(x)-1], g[len(x)-1]
+				swigluVecAVX512(&dst[0], &x[0], &g[0], len(x))
+			}
+		}
+	}
 	if cpu.X86.HasAVX512F && cpu.X86.HasFMA {
 		attnAccF16 = func(acc []float32, rows, dv int, v []byte, nk int, ms, vs []float32) {
 			if dv%16 != 0 {
@@ -34,3 +42,8 @@ func attnAccF16AVX512(acc *float32, rows, dv int, v *byte, nk int, ms, vs *float
 //
 //go:noescape
 func attnAccF16AVX2(acc *float32, rows, dv int, v *byte, nk int, ms, vs *float32)
+
+// swigluVecAVX512 is swigluVec (n a multiple of 16) with AVX-512F.
+//
+//go:noescape
+func swigluVecAVX512(dst, x, y *float32, n int)

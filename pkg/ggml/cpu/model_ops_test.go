@@ -109,3 +109,104 @@ func BenchmarkAttnAccumulateF16(b *testing.B) {
 		})
 	}
 }
+
+// TestExpVec checks ggml's vectorized exp (generic lane) against math.Exp:
+// within 2.5 ulp where the result is normal (ggml: 1.45 ulp plus rounding), 0 and infinity where ggml
+// flushes, and NaN for NaN.
+func TestExpVec(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for range 1 << 16 {
+		x := float32(r.Float64()*174 - 87) // normal results
+		got, want := expVec(x), math.Exp(float64(x))
+		if ulp := math.Abs(float64(got)-want) / float64(math.Nextafter32(float32(want), float32(math.Inf(1)))-float32(want)); ulp > 2.5 {
+			t.Fatalf("expVec(%g) = %g, want %g (%.2f ulp)", x, got, want, ulp)
+		}
+	}
+	for _, c := range []struct{ x, want float32 }{{0, 1}, {-200, 0}, {200, float32(math.Inf(1))}, {float32(math.Inf(-1)), 0}, {float32(math.Inf(1)), float32(math.Inf(1))}} {
+		if got := expVec(c.x); got != c.want {
+			t.Errorf("expVec(%g) = %g, want %g", c.x, got, c.want)
+		}
+	}
+	if got := expVec(float32(math.NaN())); got == got {
+		t.Errorf("expVec(NaN) = %g", got)
+	}
+}
+
+// swigluInputs are random activations over the range where silu is
+// interesting, plus values whose exp is subnormal, flushed or infinite,
+// and NaN.
+func swigluInputs(r *rand.Rand, n int) (x, g []float32) {
+	x, g = make([]float32, n), make([]float32, n)
+	special := []float32{0, -0.0, 1, -1, 87, -87, 88.5, -88.5, 95, -95, 103, -103, 104.5, -104.5, 150, -150, 200, -200,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	for i := range x {
+		x[i] = float32(r.NormFloat64() * 4)
+		if r.IntN(8) == 0 {
+			x[i] = special[r.IntN(len(special))]
+		}
+		g[i] = float32(r.NormFloat64())
+	}
+	return x, g
+}
+
+// TestSwiGLUVec checks SwiGLUVec against its definition (expVec on whole
+// blocks of 16, a float32 exp after them) and the kernel in use against
+// the generic one, bit for bit.
+func TestSwiGLUVec(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || a != a && b != b }
+	for _, n := range []int{0, 1, 15, 16, 17, 64, 100, 5632} {
+		x, g := swigluInputs(r, n)
+		want := make([]float32, n)
+		for i, v := range x {
+			e := expVec(-v)
+			if i >= n&^15 {
+				e = expf(-v)
+			}
+			want[i] = v / (1 + e) * g[i]
+		}
+		got := make([]float32, n)
+		SwiGLUVec(got, x, g)
+		gen := make([]float32, n&^15)
+		swigluVecGeneric(gen, x[:n&^15], g[:n&^15])
+		for i := range want {
+			if !same(got[i], want[i]) {
+				t.Fatalf("n %d: SwiGLUVec x[%d] = %g: %g, want %g", n, i, x[i], got[i], want[i])
+			}
+			if i < len(gen) && !same(gen[i], want[i]) {
+				t.Fatalf("n %d: generic x[%d] = %g: %g, want %g", n, i, x[i], gen[i], want[i])
+			}
+		}
+		// In place, as the model calls it.
+		SwiGLUVec(x, x, g)
+		for i := range want {
+			if !same(x[i], want[i]) {
+				t.Fatalf("n %d, in place: element %d: %g, want %g", n, i, x[i], want[i])
+			}
+		}
+	}
+}
+
+func BenchmarkSwiGLUVec(b *testing.B) {
+	r := rand.New(rand.NewPCG(17, 18))
+	x, g := swigluInputs(r, 5632)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	dst := make([]float32, len(x))
+	b.Run("SwiGLU", func(b *testing.B) {
+		for range b.N {
+			SwiGLU(dst, x, g)
+		}
+	})
+	b.Run("SwiGLUVec", func(b *testing.B) {
+		for range b.N {
+			SwiGLUVec(dst, x, g)
+		}
+	})
+	b.Run("generic", func(b *testing.B) {
+		for range b.N {
+			swigluVecGeneric(dst, x, g)
+		}
+	})
+}
