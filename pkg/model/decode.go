@@ -7,7 +7,7 @@ import (
 	"github.com/llamafile-go/llamafile/pkg/ggml/cpu"
 )
 
-// Single-token evaluation (generation) of a dense network runs as one job
+// Single-token evaluation (generation) of a llama network runs as one job
 // on the State's team: every member runs the whole forward pass, taking
 // work items of each step (a few dozen rows of a weight matrix, attention
 // heads) and waiting at a barrier where the next step needs the results
@@ -22,6 +22,10 @@ import (
 //     the residual stream;
 //   - the gate and up products over the same rows, with SwiGLU;
 //   - the down projection, added to the residual stream.
+//
+// A mixture-of-experts layer has the same steps: its router's choice is
+// computed by every member, the gate/up step takes rows of every chosen
+// expert, and each down item sums the experts' rows.
 //
 // The normalizations and the activation quantizations before each
 // product are computed by every member into its own buffers: they take a
@@ -51,6 +55,10 @@ type decoder struct {
 	pos     int             // the token's position
 	plans   []layerPlan     // by layer
 	outC    int             // rows per work item of the output matrix
+
+	// Mixture-of-experts layers: the chosen experts' gate, up (then
+	// SwiGLU) and down outputs, by rank.
+	eGate, eUp, eDown []float32
 }
 
 type paddedCounter struct {
@@ -67,6 +75,15 @@ type decodeMember struct {
 	step   int // current step
 	n      int // its work items
 	region int // share being taken (0: own, then the next members')
+
+	// Mixture-of-experts layers: the router's logits and the chosen
+	// experts and weights (the same for every member, each computing its
+	// own), and each chosen expert's down-projection input.
+	router []float32
+	sel    []int
+	selW   []float32
+	wsE    []cpu.Workspace
+	actsE  []cpu.Activations
 }
 
 // layerPlan holds the work-item sizes (rows) of one layer's products.
@@ -84,8 +101,8 @@ func chunkRows(w cpu.Matrix, unit int) int {
 	return min(c, (w.Rows+unit-1)/unit*unit)
 }
 
-// newDecoder prepares single-token passes for net's layers (dense llama
-// networks) with a team of threads members.
+// newDecoder prepares single-token passes for n with a team of threads
+// members.
 func (s *State) newDecoder(n *llama, threads int) {
 	hp := n.hp
 	d := &s.dec
@@ -99,6 +116,18 @@ func (s *State) newDecoder(n *llama, threads int) {
 		} else {
 			m.ws, m.xn = &cpu.Workspace{}, make([]float32, hp.Embd)
 		}
+		if hp.Experts > 0 {
+			m.router = make([]float32, hp.Experts)
+			m.sel = make([]int, hp.ExpertsUsed)
+			m.selW = make([]float32, hp.ExpertsUsed)
+			m.wsE = make([]cpu.Workspace, hp.ExpertsUsed)
+			m.actsE = make([]cpu.Activations, hp.ExpertsUsed)
+		}
+	}
+	if hp.Experts > 0 {
+		d.eGate = make([]float32, hp.ExpertsUsed*hp.FF)
+		d.eUp = make([]float32, hp.ExpertsUsed*hp.FF)
+		d.eDown = make([]float32, hp.ExpertsUsed*hp.Embd)
 	}
 	d.steps = 5*len(n.layers) + 1
 	d.ctrs = make([]paddedCounter, d.steps*threads)
@@ -113,9 +142,13 @@ func (s *State) newDecoder(n *llama, threads int) {
 	for i := range n.layers {
 		L := &n.layers[i]
 		wq, wk, wv := L.qkv(hp)
+		gate, down := L.gate, L.down
+		if hp.Experts > 0 {
+			gate, down = L.gateE[0], L.downE[0]
+		}
 		d.plans[i] = layerPlan{
 			cq: chunkRows(wq, unit), ck: chunkRows(wk, unit), cv: chunkRows(wv, unit),
-			co: chunkRows(L.wo, tileAlign), cf: chunkRows(L.gate, tileAlign), cd: chunkRows(L.down, tileAlign),
+			co: chunkRows(L.wo, tileAlign), cf: chunkRows(gate, tileAlign), cd: chunkRows(down, tileAlign),
 		}
 	}
 	d.outC = chunkRows(n.output, tileAlign)
@@ -306,6 +339,13 @@ func (n *llama) decodeMember(s *State, m *decodeMember) {
 		// Feed forward: gate and up with SwiGLU, then down, added to the
 		// residual stream.
 		cpu.RMSNorm(m.xn, x, L.ffnNorm, hp.RMSEps)
+		if hp.Experts > 0 {
+			n.decodeMoE(s, m, L, p)
+			if d.stop.Load() {
+				return
+			}
+			continue
+		}
 		m.quantize(m.xn, L.gate, L.up)
 		m.begin((ff + p.cf - 1) / p.cf)
 		for it := m.next(d); it >= 0; it = m.next(d) {
@@ -350,6 +390,76 @@ func (n *llama) decodeMember(s *State, m *decodeMember) {
 	for it := m.next(d); it >= 0; it = m.next(d) {
 		r0 := it * d.outC
 		m.product(n.output, r0, min(r0+d.outC, hp.Vocab)-r0, m.acts[0], logits)
+	}
+	m.end(d)
+}
+
+// decodeMoE is a mixture-of-experts feed forward in a single-token pass
+// (m.xn holds the normalized input), as State.moe computes it for one
+// token: every member computes the router's choice itself; the gate/up
+// step takes row chunks of every chosen expert, the down step row chunks
+// of the output, each with every chosen expert's rows, weighted and
+// summed in rank order and added to the residual stream.
+func (n *llama) decodeMoE(s *State, m *decodeMember, L *llamaLayer, p *layerPlan) {
+	hp := n.hp
+	d := &s.dec
+	dim, ff, nu := hp.Embd, hp.FF, hp.ExpertsUsed
+	x, out := s.x[:dim], s.tmp[:dim]
+	m.quantize(m.xn, L.router)
+	cpu.MatMulQuantized(nil, m.ws, L.router, m.acts[0], m.router)
+	softmax(m.router)
+	topK(m.router, m.sel)
+	var sum float32
+	for j, e := range m.sel {
+		m.selW[j] = m.router[e]
+		sum += m.router[e]
+	}
+	sum = max(sum, 6.103515625e-5)
+	for j := range m.selW {
+		m.selW[j] /= sum
+	}
+
+	m.quantize(m.xn, L.gateE[0], L.upE[0])
+	nf := (ff + p.cf - 1) / p.cf
+	m.begin(nu * nf)
+	for it := m.next(d); it >= 0; it = m.next(d) {
+		j, e := it/nf, m.sel[it/nf]
+		r0 := it % nf * p.cf
+		r1 := min(r0+p.cf, ff)
+		g, u := d.eGate[j*ff:(j+1)*ff], d.eUp[j*ff:(j+1)*ff]
+		m.product(L.gateE[e], r0, r1-r0, m.acts[0], g)
+		m.product(L.upE[e], r0, r1-r0, m.acts[1], u)
+		cpu.SwiGLUVec(g[r0:r1], g[r0:r1], u[r0:r1])
+	}
+	m.end(d)
+
+	vt, _ := cpu.VecDotType(L.downE[0].Type)
+	for j := range m.sel {
+		m.actsE[j] = cpu.QuantizeActivations(nil, &m.wsE[j], vt, d.eGate[j*ff:(j+1)*ff], 1, ff)
+	}
+	m.begin((dim + p.cd - 1) / p.cd)
+	for it := m.next(d); it >= 0; it = m.next(d) {
+		r0 := it * p.cd
+		r1 := min(r0+p.cd, dim)
+		for j, e := range m.sel {
+			m.product(L.downE[e], r0, r1-r0, m.actsE[j], d.eDown[j*dim:(j+1)*dim])
+		}
+		o := out[r0:r1]
+		for j, w := range m.selW {
+			dn := d.eDown[j*dim+r0 : j*dim+r1]
+			for k := range o {
+				// Each weighted output is rounded before the sum.
+				if v := float32(dn[k] * w); j == 0 {
+					o[k] = v
+				} else {
+					o[k] += v
+				}
+			}
+		}
+		cpu.Add(x[r0:r1], x[r0:r1], o)
+	}
+	if m.id == 0 && s.stopped() {
+		d.stop.Store(true)
 	}
 	m.end(d)
 }

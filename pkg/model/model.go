@@ -197,7 +197,7 @@ type State struct {
 	attnFn       func(lo, hi int) // s.attnRun
 	ew           ewJob            // element-wise work being run
 	ewFns        ewFuncs          // its bound functions
-	dec          decoder          // single-token passes (dense llama networks)
+	dec          decoder          // single-token passes (llama networks)
 
 	logits    []float32 // [rows][Vocab], grown as needed
 	logitRows int       // rows in logits
@@ -284,7 +284,7 @@ func (m *Model) NewState(opts StateOptions) (*State, error) {
 	s.logits = make([]float32, hp.Vocab)
 	s.attnFn = s.attnRun
 	s.ewFns = ewFuncs{addNorm: s.addNormRun, swiglu: s.swigluRun, add: s.addRun, qkv: s.ropeStoreRun}
-	if n, ok := m.net.(*llama); ok && hp.Experts == 0 {
+	if n, ok := m.net.(*llama); ok {
 		s.newDecoder(n, max(1, min(opts.Threads, runtime.GOMAXPROCS(0))))
 		runtime.AddCleanup(s, (*team).close, s.dec.team)
 	}
