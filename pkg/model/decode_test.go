@@ -120,3 +120,32 @@ func TestTeam(t *testing.T) {
 		tm.close()
 	}
 }
+
+// TestStateGoroutinesExit checks that the goroutines of a State's pools
+// and team exit once the State is unreachable.
+func TestStateGoroutinesExit(t *testing.T) {
+	sp := synthSpec{embd: 64, layers: 1, ff: 64, heads: 4, headsKV: 2, headDim: 16, vocab: 300, typ: ggml.TypeQ8_0, ropeBase: 10000, seed: 5}
+	m := openModel(t, writeSynth(t, t.TempDir(), sp))
+	before := runtime.NumGoroutine()
+	for range 4 {
+		s, err := m.NewState(StateOptions{ContextSize: 32, Threads: 3, BatchThreads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Eval([]int32{1, 2, 3}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EvalLast([]int32{4}, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	for try := 0; try < 100; try++ {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+		if n = runtime.NumGoroutine(); n <= before {
+			return
+		}
+	}
+	t.Errorf("%d goroutines before, %d after the States were dropped", before, n)
+}
