@@ -28,6 +28,9 @@ func streamCopies(m Matrix) []Matrix {
 	for i := range ms {
 		ms[i] = m
 		ms[i].Data = append([]byte(nil), m.Data...)
+		if m.packed != nil {
+			ms[i].packed = append([]byte(nil), m.packed...)
+		}
 	}
 	return ms
 }
@@ -50,24 +53,34 @@ func BenchmarkMatVec(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			ms := streamCopies(m)
 			x := randomFloats(r, cols, 1)
 			out := make([]float32, rows)
-			for _, threads := range []int{1, 2} {
-				b.Run(fmt.Sprintf("%v/%dx%d/t=%d", t, rows, cols, threads), func(b *testing.B) {
-					pool := NewPool(threads)
-					defer pool.Close()
-					var ws Workspace
-					MatMul(pool, &ws, m, x, 1, out)
-					b.SetBytes(int64(len(m.Data)))
-					i := 0
-					for b.Loop() {
-						MatMul(pool, &ws, ms[i], x, 1, out)
-						if i++; i == len(ms) {
-							i = 0
-						}
+			for _, packed := range []bool{false, true} {
+				m := m
+				name := "rows"
+				if packed {
+					if m = Pack(m); m.packed == nil {
+						continue
 					}
-				})
+					name = "packed"
+				}
+				ms := streamCopies(m)
+				for _, threads := range []int{1, 2} {
+					b.Run(fmt.Sprintf("%v/%dx%d/%s/t=%d", t, rows, cols, name, threads), func(b *testing.B) {
+						pool := NewPool(threads)
+						defer pool.Close()
+						var ws Workspace
+						MatMul(pool, &ws, m, x, 1, out)
+						b.SetBytes(int64(len(m.Data)))
+						i := 0
+						for b.Loop() {
+							MatMul(pool, &ws, ms[i], x, 1, out)
+							if i++; i == len(ms) {
+								i = 0
+							}
+						}
+					})
+				}
 			}
 		}
 	}

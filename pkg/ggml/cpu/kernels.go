@@ -49,6 +49,19 @@ type tileKernel struct {
 	rows int // rows per call are a multiple of this
 }
 
+// packedKernel is a tile kernel that reads weights rearranged by pack,
+// which lays out each group of tile.rows rows so that the kernel streams
+// through one contiguous range instead of tile.rows rows at once, with no
+// transposing in the inner loop. A packed group occupies the bytes its
+// rows did. Results equal those of the type's vecDot bit for bit.
+type packedKernel struct {
+	tile tileKernel
+	// pack rearranges tile.rows rows of cols elements (row r at
+	// src[r*rowBytes:]) into dst, which holds tile.rows*rowBytes bytes.
+	pack   func(dst, src []byte, rowBytes, cols int)
+	layout uint8 // identifies the layout; 0 means none
+}
+
 // panelFunc packs nt activation rows of cols elements, already converted
 // to a vec_dot type (row t at src[t*srcStride:]), into dst, which holds
 // exactly nt*panelKind.tokenBytes(cols) bytes, in the layout the tile
@@ -68,10 +81,11 @@ type panelKind struct {
 // kernelSet is the dispatch table: one entry per type, generic Go by default
 // and replaced by SIMD versions where the CPU supports them.
 type kernelSet struct {
-	vecDot   [maxType]vecDotFunc  // by weight type
-	tile     [maxType]tileKernel  // by weight type; fn is nil where there is none
-	convert  [maxType]convertFunc // by vec_dot type
-	panel    [maxType]panelKind   // by vec_dot type; pack is nil where there is none
+	vecDot   [maxType]vecDotFunc   // by weight type
+	tile     [maxType]tileKernel   // by weight type; fn is nil where there is none
+	convert  [maxType]convertFunc  // by vec_dot type
+	panel    [maxType]panelKind    // by vec_dot type; pack is nil where there is none
+	packed   [maxType]packedKernel // by weight type; layout is 0 where there is none
 	dotF32   func(a, b []float32) float32
 	sumSqF32 func(x []float32) float64
 

@@ -103,6 +103,20 @@ func legacyTiles(f legacyFeatures) []legacyTile {
 	}
 }
 
+// legacyPackedTiles lists the tile kernels that read packed weights
+// (layoutLegacy16), with the panels of the AVX-512 tiles.
+func legacyPackedTiles(f legacyFeatures) []legacyTile {
+	z := func(fn tileAsm, bb int) tileKernel { return tileKernel{asmTile(fn, bb), 16} }
+	return []legacyTile{
+		{"Q4_0/AVX512P", ggml.TypeQ4_0, f.avx512, z(tileQ4_0AVX512P, q4_0Bytes), panelKind{}, nil},
+		{"Q4_1/AVX512P", ggml.TypeQ4_1, f.avx512, z(tileQ4_1AVX512P, q4_1Bytes), panelKind{}, nil},
+		{"Q5_0/AVX512P", ggml.TypeQ5_0, f.avx512, z(tileQ5_0AVX512P, q5_0Bytes), panelKind{}, nil},
+		{"Q5_1/AVX512P", ggml.TypeQ5_1, f.avx512, z(tileQ5_1AVX512P, q5_1Bytes), panelKind{}, nil},
+		{"Q8_0/AVX512P", ggml.TypeQ8_0, f.avx512, z(tileQ8_0AVX512P, q8_0Bytes), panelKind{}, nil},
+		{"IQ4_NL/AVX512P", ggml.TypeIQ4_NL, f.avx512, z(tileIQ4_NLAVX512P, iq4nlBytes), panelKind{}, nil},
+	}
+}
+
 // asmFloatTile wraps an assembly float tile kernel for weights of eb bytes
 // per element (activations are float32 rows, cols apart) as a tileFunc.
 func asmFloatTile(fn tileAsm, eb int) tileFunc {
@@ -196,6 +210,11 @@ func useLegacy(k *kernelSet, f legacyFeatures) {
 			if lt.dot != nil {
 				k.vecDot[lt.t] = lt.dot
 			}
+		}
+	}
+	for _, lt := range legacyPackedTiles(f) {
+		if lt.ok {
+			k.packed[lt.t] = packedKernel{tile: lt.k, pack: legacyPacker(lt.t), layout: layoutLegacy16}
 		}
 	}
 	useFloatAMD64(k, f)
@@ -306,6 +325,24 @@ func tileQ8_0AVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, 
 
 //go:noescape
 func tileIQ4_NLAVX512(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ4_0AVX512P(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ4_1AVX512P(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ5_0AVX512P(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ5_1AVX512P(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileQ8_0AVX512P(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileIQ4_NLAVX512P(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
 
 //go:noescape
 func tileF16AVX512(w *byte, ws, rows int, pan *byte, cols, nt int, out *float32, ldo int)

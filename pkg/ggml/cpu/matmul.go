@@ -212,8 +212,15 @@ func matMulQuantized(k *kernelSet, p *Pool, ws *Workspace, w Matrix, a Activatio
 		a: a, out: out,
 		chunkRows: tileRows, chunkTokens: tileTokens,
 	}
-	if tk := k.tile[w.Type]; tk.fn != nil && a.panel != nil && w.Rows >= tk.rows {
-		ws.mm.tile = tk
+	if pk := k.packed[w.Type]; w.packed != nil && pk.layout == w.layout && a.panel != nil {
+		// The packed rows go through the packed kernel, the rest
+		// through dot.
+		ws.mm.tile, ws.mm.tileData = pk.tile, w.packed
+		ws.mm.tileRows = len(w.packed) / ws.mm.rowBytes
+		ws.mm.chunkRows = pk.tile.rows * tileGroups
+		ws.mm.chunkTokens = a.panelTokens
+	} else if tk := k.tile[w.Type]; tk.fn != nil && a.panel != nil && w.Rows >= tk.rows {
+		ws.mm.tile, ws.mm.tileData, ws.mm.tileRows = tk, w.Data, w.Rows
 		ws.mm.chunkRows = tk.rows * tileGroups
 		ws.mm.chunkTokens = a.panelTokens
 	}
@@ -234,6 +241,8 @@ func matMulQuantized(k *kernelSet, p *Pool, ws *Workspace, w Matrix, a Activatio
 type mmTask struct {
 	dot         vecDotFunc
 	tile        tileKernel // fn is nil if the dot products go through dot
+	tileData    []byte     // the weights the tile kernel reads
+	tileRows    int        // the rows it may take: those before tileRows
 	w           Matrix
 	rowBytes    int
 	a           Activations
@@ -258,8 +267,8 @@ func (t *mmTask) run(lo, hi int) {
 			// Whole groups of rows go through the tile kernel, the
 			// rest (at the end of the matrix) through dot.
 			panel, nt := t.a.group(k0)
-			if full := (r1 - r0) / t.tile.rows * t.tile.rows; full > 0 {
-				t.tile.fn(t.w.Data[r0*t.rowBytes:], t.rowBytes, full, panel, nt, cols, t.out[k0*rows+r0:], rows)
+			if full := (min(r1, t.tileRows) - r0) / t.tile.rows * t.tile.rows; full > 0 {
+				t.tile.fn(t.tileData[r0*t.rowBytes:], t.rowBytes, full, panel, nt, cols, t.out[k0*rows+r0:], rows)
 				r0 += full
 			}
 		}

@@ -14,6 +14,12 @@ type Matrix struct {
 	Type       ggml.Type
 	Rows, Cols int
 	Data       []byte
+
+	// packed holds the first rows of Data (a whole number of groups of
+	// group rows) rearranged by [Pack] in the layout numbered layout; nil
+	// if the matrix is not packed.
+	packed        []byte
+	layout, group uint8
 }
 
 // RowBytes returns the bytes one row of cols elements of t occupies, or an
@@ -60,7 +66,53 @@ func (m Matrix) Slice(row0, rows int) Matrix {
 		panic(fmt.Sprintf("cpu: Matrix.Slice(%d, %d) of a matrix with %d rows", row0, rows, m.Rows))
 	}
 	rb := m.RowBytes()
-	return Matrix{Type: m.Type, Rows: rows, Cols: m.Cols, Data: m.Data[row0*rb : (row0+rows)*rb : (row0+rows)*rb]}
+	s := Matrix{Type: m.Type, Rows: rows, Cols: m.Cols, Data: m.Data[row0*rb : (row0+rows)*rb : (row0+rows)*rb]}
+	if m.packed != nil && rb > 0 {
+		// The packed groups inside the slice stay packed if the slice
+		// starts at a group boundary.
+		g := int(m.group)
+		if pr := len(m.packed) / rb; row0%g == 0 && row0 < pr {
+			if n := min(rows, pr-row0) / g * g; n > 0 {
+				s.packed = m.packed[row0*rb : (row0+n)*rb : (row0+n)*rb]
+				s.layout, s.group = m.layout, m.group
+			}
+		}
+	}
+	return s
+}
+
+// Pack returns m with a copy of its weights rearranged for this CPU's
+// matrix kernels, where they have a faster layout for m's type (on amd64
+// with AVX-512, the 32-element block types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0
+// and IQ4_NL), and m itself otherwise. Products with the packed matrix
+// give the same results, bit for bit, and read only the copy (except for
+// rows past the last whole group of rows), so the memory of Data is left
+// cold: generation streams through one contiguous range per thread
+// instead of many rows at once. Pack allocates the size of the packed
+// rows; call it once, when loading weights. Data is kept for [Row] and
+// for rows the copy does not cover.
+func Pack(m Matrix) Matrix {
+	return pack(kern, m)
+}
+
+// pack is Pack with the kernels of k.
+func pack(k *kernelSet, m Matrix) Matrix {
+	if uint(m.Type) >= maxType || m.packed != nil {
+		return m
+	}
+	pk := k.packed[m.Type]
+	g := pk.tile.rows
+	if pk.layout == 0 || g <= 0 || g > 255 || m.Rows < g || m.Cols == 0 {
+		return m
+	}
+	rb := m.RowBytes()
+	n := m.Rows / g * g
+	buf := make([]byte, n*rb)
+	for r := 0; r < n; r += g {
+		pk.pack(buf[r*rb:(r+g)*rb], m.Data[r*rb:(r+g)*rb], rb, m.Cols)
+	}
+	m.packed, m.layout, m.group = buf, pk.layout, uint8(g)
+	return m
 }
 
 // Row converts row r of w to float32 in dst[:w.Cols] (an embedding lookup).

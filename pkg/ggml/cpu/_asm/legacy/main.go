@@ -150,6 +150,76 @@ func (g *gen) halves(s isa, off, dst, tmp int) {
 	}
 }
 
+// Packed weights (see legacy_pack_amd64.go in package cpu) hold each
+// group of 16 rows block column by block column, already in the layout
+// the registers need: the 16 fp16 scales d, for the types with a min the
+// 16 fp16 mins, for Q5_0 and Q5_1 the 16 32-bit qh, then the quants as
+// the transposed registers (for Q8_0 eight of 64 bytes, else four: dword
+// k of row r at 64k+4r). That is 16 blocks' bytes, so a packed group
+// occupies the same bytes as its rows did.
+type packedOffsets struct{ d, m, qh, qs, size int }
+
+func (w wtype) packed() packedOffsets {
+	o := packedOffsets{d: 0, m: -1, qh: -1}
+	off := 32
+	if w.mins {
+		o.m = off
+		off += 32
+	}
+	if w.qhOff >= 0 {
+		o.qh = off
+		off += 64
+	}
+	o.qs = off
+	if w.q8 {
+		off += 512
+	} else {
+		off += 256
+	}
+	o.size = off
+	if off != 16*w.blockBytes {
+		panic("packed block size of " + w.name)
+	}
+	return o
+}
+
+// prepPacked is prep for packed weights at AX.
+func (g *gen) prepPacked(s isa, w wtype) {
+	r := s.reg
+	o := w.packed()
+	if w.q8 {
+		for k := 0; k < 8; k++ {
+			g.i("VPXORD %d(AX), %s, %s", o.qs+64*k, r(9), r(k))
+		}
+	} else {
+		for k := 0; k < 4; k++ {
+			g.i("VMOVDQU32 %d(AX), %s", o.qs+64*k, r(k))
+		}
+		for k := 0; k < 4; k++ {
+			g.i("VPSRLD $4, %s, %s", r(k), r(k+4))
+			g.i("VPANDD %s, %s, %s", r(9), r(k), r(k))
+			g.i("VPANDD %s, %s, %s", r(9), r(k+4), r(k+4))
+		}
+		if w.iq4 {
+			for k := 0; k < 8; k++ {
+				g.i("VPSHUFB %s, %s, %s", r(k), r(14), r(k))
+			}
+		}
+		if w.qhOff >= 0 {
+			g.i("VMOVDQU32 %d(AX), %s", o.qh, r(10))
+			for k := 0; k < 8; k++ {
+				g.i("VPSHUFB q5ctrl<>+%d(SB), %s, %s", 64*(k/2), r(10), r(11))
+				g.i("VPTESTMB q5bits<>+%d(SB), %s, K1", 64*(k%2), r(11))
+				g.i("VPADDB %s, %s, K1, %s", r(14), r(k), r(k))
+			}
+		}
+	}
+	g.i("VCVTPH2PS %d(AX), %s", o.d, r(8))
+	if w.mins {
+		g.i("VCVTPH2PS %d(AX), %s", o.m, r(15))
+	}
+}
+
 // prep loads block data of the current block of the row group: the eight
 // transposed unsigned-byte registers 0..7, the scales in 8, the mins in 15.
 func (g *gen) prep(s isa, w wtype) {
@@ -203,8 +273,11 @@ func (g *gen) prep(s isa, w wtype) {
 // tileFunc emits the kernel for weight type w:
 //
 //	func tile<w><isa>(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
-func (g *gen) tileFunc(s isa, w wtype) {
+func (g *gen) tileFunc(s isa, w wtype, packed bool) {
 	fn := fmt.Sprintf("tile%s%s", w.name, s.name)
+	if packed {
+		fn += "P"
+	}
 	maxT := s.maxT
 	if w.mins {
 		maxT = s.maxT1
@@ -218,11 +291,11 @@ func (g *gen) tileFunc(s isa, w wtype) {
 	}
 	g.i("RET")
 	for T := 1; T <= maxT; T++ {
-		g.tileBody(s, w, fn, T)
+		g.tileBody(s, w, fn, T, packed)
 	}
 }
 
-func (g *gen) tileBody(s isa, w wtype, fn string, T int) {
+func (g *gen) tileBody(s isa, w wtype, fn string, T int, packed bool) {
 	r := s.reg
 	L := fmt.Sprintf("%s_t%d", fn, T)
 	g.label(L)
@@ -248,10 +321,12 @@ func (g *gen) tileBody(s isa, w wtype, fn string, T int) {
 	}
 	g.label(L + "_group")
 	g.i("MOVQ DI, AX")
-	g.i("LEAQ (DI)(SI*4), BX")
-	if s.lanes == 4 {
-		g.i("LEAQ (DI)(SI*8), R10")
-		g.i("LEAQ (BX)(SI*8), R13")
+	if !packed {
+		g.i("LEAQ (DI)(SI*4), BX")
+		if s.lanes == 4 {
+			g.i("LEAQ (DI)(SI*8), R10")
+			g.i("LEAQ (BX)(SI*8), R13")
+		}
 	}
 	g.i("MOVQ pan+24(FP), DX")
 	g.i("MOVQ nb+32(FP), CX")
@@ -275,7 +350,11 @@ func (g *gen) tileBody(s isa, w wtype, fn string, T int) {
 		g.i("PREFETCHT0 %d(R14)", off)
 	}
 	g.i("ADDQ $%d, R14", stride)
-	g.prep(s, w)
+	if packed {
+		g.prepPacked(s, w)
+	} else {
+		g.prep(s, w)
+	}
 	for t := 0; t < T; t++ {
 		a, tmp := 10+2*(t%2), 11+2*(t%2)
 		if w.mins {
@@ -296,8 +375,12 @@ func (g *gen) tileBody(s isa, w wtype, fn string, T int) {
 			g.i("VADDPS %s, %s, %s", r(tmp), r(macc(t)), r(macc(t)))
 		}
 	}
-	for _, p := range lp[:s.lanes] {
-		g.i("ADDQ $%d, %s", w.blockBytes, p)
+	if packed {
+		g.i("ADDQ $%d, AX", stride)
+	} else {
+		for _, p := range lp[:s.lanes] {
+			g.i("ADDQ $%d, %s", w.blockBytes, p)
+		}
 	}
 	g.i("ADDQ $%d, DX", 40*T)
 	g.i("DECQ CX")
@@ -375,7 +458,10 @@ func main() {
 	g.raw(header)
 	g.data()
 	for _, w := range types {
-		g.tileFunc(avx512, w)
+		g.tileFunc(avx512, w, false)
+	}
+	for _, w := range types {
+		g.tileFunc(avx512, w, true)
 	}
 	for _, f16 := range []bool{true, false} {
 		g.floatTile(f16)

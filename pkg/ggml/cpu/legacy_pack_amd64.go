@@ -1,0 +1,81 @@
+//go:build !noasm
+
+package cpu
+
+import "github.com/llamafile-go/llamafile/pkg/ggml"
+
+// Packed weights of the 32-element block types for the AVX-512 tile
+// kernels (layoutLegacy16): each group of 16 rows is stored block column
+// by block column, each column as the 16 rows' fp16 scales d, for Q4_1
+// and Q5_1 their fp16 mins, for Q5_0 and Q5_1 their 32-bit high bits qh,
+// then the quants in the order of the kernel's registers: register k
+// (64 bytes) holds dword k of row r's quants at 4r. See the generator in
+// _asm/legacy.
+
+const layoutLegacy16 = 1
+
+// legacyPackSpec gives where a block's fields are (offsets in the block;
+// -1 if absent) and how many quant bytes it has.
+type legacyPackSpec struct {
+	bb           int // block bytes
+	mOff, qhOff  int
+	qsOff, qsLen int
+}
+
+func legacyPackSpecOf(t ggml.Type) legacyPackSpec {
+	switch t {
+	case ggml.TypeQ4_0, ggml.TypeIQ4_NL:
+		return legacyPackSpec{bb: 18, mOff: -1, qhOff: -1, qsOff: 2, qsLen: 16}
+	case ggml.TypeQ4_1:
+		return legacyPackSpec{bb: 20, mOff: 2, qhOff: -1, qsOff: 4, qsLen: 16}
+	case ggml.TypeQ5_0:
+		return legacyPackSpec{bb: 22, mOff: -1, qhOff: 2, qsOff: 6, qsLen: 16}
+	case ggml.TypeQ5_1:
+		return legacyPackSpec{bb: 24, mOff: 2, qhOff: 4, qsOff: 8, qsLen: 16}
+	case ggml.TypeQ8_0:
+		return legacyPackSpec{bb: 34, mOff: -1, qhOff: -1, qsOff: 2, qsLen: 32}
+	}
+	panic("cpu: no packed layout for " + t.String())
+}
+
+// legacyPacker returns the pack function of packedKernel for type t with
+// groups of 16 rows.
+func legacyPacker(t ggml.Type) func(dst, src []byte, rowBytes, cols int) {
+	sp := legacyPackSpecOf(t)
+	const g = 16
+	return func(dst, src []byte, rowBytes, cols int) {
+		nb := cols / qk
+		pbb := g * sp.bb
+		dst = dst[:nb*pbb]
+		_ = src[(g-1)*rowBytes+nb*sp.bb-1]
+		for b := 0; b < nb; b++ {
+			col := dst[b*pbb : (b+1)*pbb]
+			off := 0
+			for r := 0; r < g; r++ {
+				blk := src[r*rowBytes+b*sp.bb:]
+				copy(col[2*r:2*r+2], blk[0:2])
+			}
+			off += 2 * g
+			if sp.mOff >= 0 {
+				for r := 0; r < g; r++ {
+					blk := src[r*rowBytes+b*sp.bb:]
+					copy(col[off+2*r:off+2*r+2], blk[sp.mOff:sp.mOff+2])
+				}
+				off += 2 * g
+			}
+			if sp.qhOff >= 0 {
+				for r := 0; r < g; r++ {
+					blk := src[r*rowBytes+b*sp.bb:]
+					copy(col[off+4*r:off+4*r+4], blk[sp.qhOff:sp.qhOff+4])
+				}
+				off += 4 * g
+			}
+			for r := 0; r < g; r++ {
+				qs := src[r*rowBytes+b*sp.bb+sp.qsOff:]
+				for k := 0; k < sp.qsLen/4; k++ {
+					copy(col[off+64*k+4*r:off+64*k+4*r+4], qs[4*k:4*k+4])
+				}
+			}
+		}
+	}
+}
