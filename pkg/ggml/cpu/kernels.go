@@ -60,6 +60,7 @@ type packedKernel struct {
 	// src[r*rowBytes:]) into dst, which holds tile.rows*rowBytes bytes.
 	pack   func(dst, src []byte, rowBytes, cols int)
 	layout uint8 // identifies the layout; 0 means none
+	cols   int   // if > 0, pack needs cols to be a multiple of it
 }
 
 // panelFunc packs nt activation rows of cols elements, already converted

@@ -217,6 +217,14 @@ func useLegacy(k *kernelSet, f legacyFeatures) {
 			k.packed[lt.t] = packedKernel{tile: lt.k, pack: legacyPacker(lt.t), layout: layoutLegacy16}
 		}
 	}
+	if f.avx512 {
+		k.packed[ggml.TypeF16] = packedKernel{
+			tile: tileKernel{asmFloatTile(tileF16AVX512P, 2), 4}, pack: floatPacker(2, 4), layout: layoutFloat4, cols: 16,
+		}
+		k.packed[ggml.TypeF32] = packedKernel{
+			tile: tileKernel{asmFloatTile(tileF32AVX512P, 4), 4}, pack: floatPacker(4, 4), layout: layoutFloat4, cols: 16,
+		}
+	}
 	useFloatAMD64(k, f)
 	for _, lc := range legacyConverters(f) {
 		if lc.ok {
@@ -343,6 +351,12 @@ func tileQ8_0AVX512P(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32,
 
 //go:noescape
 func tileIQ4_NLAVX512P(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileF16AVX512P(w *byte, ws, rows int, pan *byte, cols, nt int, out *float32, ldo int)
+
+//go:noescape
+func tileF32AVX512P(w *byte, ws, rows int, pan *byte, cols, nt int, out *float32, ldo int)
 
 //go:noescape
 func tileF16AVX512(w *byte, ws, rows int, pan *byte, cols, nt int, out *float32, ldo int)

@@ -12,7 +12,28 @@ import "github.com/llamafile-go/llamafile/pkg/ggml"
 // (64 bytes) holds dword k of row r's quants at 4r. See the generator in
 // _asm/legacy.
 
-const layoutLegacy16 = 1
+const (
+	layoutLegacy16 = 1
+	layoutFloat4   = 2 // F16 and F32 rows for the AVX-512 float tiles, see floatPacker
+)
+
+// floatPacker returns the pack function of packedKernel for F16 (eb = 2)
+// or F32 (eb = 4) weights in groups of g rows: step by step of 16
+// elements, the g rows' 16 elements one after the other. cols must be a
+// multiple of 16.
+func floatPacker(eb, g int) func(dst, src []byte, rowBytes, cols int) {
+	return func(dst, src []byte, rowBytes, cols int) {
+		sb := 16 * eb
+		steps := cols / 16
+		dst = dst[:steps*g*sb]
+		_ = src[(g-1)*rowBytes+steps*sb-1]
+		for s := 0; s < steps; s++ {
+			for r := 0; r < g; r++ {
+				copy(dst[(s*g+r)*sb:(s*g+r+1)*sb], src[r*rowBytes+s*sb:])
+			}
+		}
+	}
+}
 
 // legacyPackSpec gives where a block's fields are (offsets in the block;
 // -1 if absent) and how many quant bytes it has.

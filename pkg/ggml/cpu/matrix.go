@@ -83,8 +83,9 @@ func (m Matrix) Slice(row0, rows int) Matrix {
 
 // Pack returns m with a copy of its weights rearranged for this CPU's
 // matrix kernels, where they have a faster layout for m's type (on amd64
-// with AVX-512, the 32-element block types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0
-// and IQ4_NL), and m itself otherwise. Products with the packed matrix
+// with AVX-512: the 32-element block types Q4_0, Q4_1, Q5_0, Q5_1, Q8_0
+// and IQ4_NL, and F16 and F32 with a multiple of 16 columns), and m
+// itself otherwise. Products with the packed matrix
 // give the same results, bit for bit, and read only the copy (except for
 // rows past the last whole group of rows), so the memory of Data is left
 // cold: generation streams through one contiguous range per thread
@@ -102,7 +103,7 @@ func pack(k *kernelSet, m Matrix) Matrix {
 	}
 	pk := k.packed[m.Type]
 	g := pk.tile.rows
-	if pk.layout == 0 || g <= 0 || g > 255 || m.Rows < g || m.Cols == 0 {
+	if pk.layout == 0 || g <= 0 || g > 255 || m.Rows < g || m.Cols == 0 || pk.cols > 0 && m.Cols%pk.cols != 0 {
 		return m
 	}
 	rb := m.RowBytes()

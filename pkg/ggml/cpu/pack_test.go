@@ -61,16 +61,21 @@ func TestPackSameResults(t *testing.T) {
 					}
 				}
 			}
-			// And the generic vecDot, row by row.
+			// And vecDot, row by row: the generic one for the block types
+			// (whose kernels all sum alike), the installed one for the
+			// float types (whose lane sums differ from the generic ones').
 			vt, _ := VecDotType(wt.t)
 			x := randomFloats(r, cols, 1)
 			a := QuantizeActivations(nil, nil, vt, x, 1, cols)
 			got := make([]float32, rows)
 			MatMulQuantized(nil, nil, p, a, got)
-			gen := genericKernelSet()
+			dot := genericKernelSet().vecDot[wt.t]
+			if wt.t.BlockSize() == 1 {
+				dot = kern.vecDot[wt.t]
+			}
 			rb := m.RowBytes()
 			for i := range got {
-				want := gen.vecDot[wt.t](cols, m.Data[i*rb:(i+1)*rb], a.data)
+				want := dot(cols, m.Data[i*rb:(i+1)*rb], a.data)
 				if math.Float32bits(got[i]) != math.Float32bits(want) {
 					t.Fatalf("%v rows=%d: row %d = %g packed, generic vecDot %g", wt.t, rows, i, got[i], want)
 				}
@@ -89,7 +94,7 @@ func TestPackLeavesOthers(t *testing.T) {
 	for _, tc := range []struct {
 		t          ggml.Type
 		rows, cols int
-	}{{ggml.TypeF32, 32, 64}, {ggml.TypeQ4_0, 7, 64}, {ggml.TypeQ4_0, 0, 64}, {ggml.TypeQ4_0, 32, 0}} {
+	}{{ggml.TypeF32, 32, 63}, {ggml.TypeBF16, 32, 64}, {ggml.TypeQ4_0, 7, 64}, {ggml.TypeQ4_0, 0, 64}, {ggml.TypeQ4_0, 32, 0}} {
 		m, err := NewMatrix(tc.t, tc.rows, tc.cols, randomWeights(r, tc.t, scalesOfType(tc.t), tc.rows, tc.cols))
 		if err != nil {
 			t.Fatal(err)

@@ -464,8 +464,11 @@ func main() {
 		g.tileFunc(avx512, w, true)
 	}
 	for _, f16 := range []bool{true, false} {
-		g.floatTile(f16)
+		g.floatTile(f16, false)
 		g.floatDot(f16)
+	}
+	for _, f16 := range []bool{true, false} {
+		g.floatTile(f16, true)
 	}
 	write(filepath.Join(*dir, "legacy_amd64.s"), g.b.Bytes())
 
@@ -557,13 +560,23 @@ func (g *gen) floatMask() {
 }
 
 // func tileF16AVX512(w *byte, ws, rows int, pan *byte, cols, nt int, out *float32, ldo int)
-func (g *gen) floatTile(f16 bool) {
+//
+// The packed variant (suffix P) reads groups of floatRows rows packed in
+// steps of 16 elements: the rows' 16 elements of a step follow each other
+// (64 or 32 bytes each), so that a group is one contiguous stream. It
+// needs cols to be a multiple of 16.
+func (g *gen) floatTile(f16, packed bool) {
 	name := "F32"
 	eb := 4
 	if f16 {
 		name, eb = "F16", 2
 	}
 	fn := "tile" + name + "AVX512"
+	wAddr := rowAddrF
+	if packed {
+		fn += "P"
+		wAddr = func(r int) string { return fmt.Sprintf("%d(AX)", 16*eb*r) }
+	}
 	g.raw(fmt.Sprintf("\n// func %s(w *byte, ws, rows int, pan *byte, cols, nt int, out *float32, ldo int)\n", fn))
 	g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-64\n", fn))
 	g.i("MOVQ nt+40(FP), R9")
@@ -597,15 +610,19 @@ func (g *gen) floatTile(f16 bool) {
 		g.i("TESTQ CX, CX")
 		g.i("JZ %s_tail", L)
 		g.label(L + "_loop")
-		g.floatStep(f16, floatRows, T, false, rowAddrF, func(t int) string { return tokAddr[t] })
-		g.i("ADDQ $%d, AX", 16*eb)
+		g.floatStep(f16, floatRows, T, false, wAddr, func(t int) string { return tokAddr[t] })
+		if packed {
+			g.i("ADDQ $%d, AX", 16*eb*floatRows)
+		} else {
+			g.i("ADDQ $%d, AX", 16*eb)
+		}
 		g.i("ADDQ $64, DX")
 		g.i("DECQ CX")
 		g.i("JNZ %s_loop", L)
 		g.label(L + "_tail")
 		g.i("KORTESTW K1, K1")
 		g.i("JZ %s_sum", L)
-		g.floatStep(f16, floatRows, T, true, rowAddrF, func(t int) string { return tokAddr[t] })
+		g.floatStep(f16, floatRows, T, true, wAddr, func(t int) string { return tokAddr[t] })
 		g.label(L + "_sum")
 		g.i("MOVQ ldo+56(FP), CX")
 		g.i("SHLQ $2, CX")
