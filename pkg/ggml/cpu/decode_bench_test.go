@@ -116,66 +116,75 @@ func BenchmarkDecodeMatMuls(b *testing.B) {
 	}
 	const layers, dim, kv, ff, vocab = 22, 2048, 256, 5632, 32000
 	for _, md := range models {
-		b.Run(md.name, func(b *testing.B) {
-			r := newRand()
-			protos := map[[3]int]Matrix{}
-			mat := func(t ggml.Type, rows, cols int) Matrix {
-				key := [3]int{int(t), rows, cols}
-				p, ok := protos[key]
-				if !ok {
-					p, _ = NewMatrix(t, rows, cols, randomWeights(r, t, scalesOfType(t), rows, cols))
-					protos[key] = p
-				}
-				p.Data = append([]byte(nil), p.Data...)
-				return p
+		for _, packed := range []bool{false, true} {
+			name := md.name
+			if packed {
+				name += "/packed"
 			}
-			type layer struct{ q, k, v, o, gate, up, down Matrix }
-			ls := make([]layer, layers)
-			var total int
-			for l := range ls {
-				lt := md.types(l)
-				ls[l] = layer{
-					mat(lt.attn, dim, dim), mat(lt.attn, kv, dim), mat(lt.v, kv, dim), mat(lt.attn, dim, dim),
-					mat(lt.ffn, ff, dim), mat(lt.ffn, ff, dim), mat(lt.down, dim, ff),
-				}
-				for _, m := range []Matrix{ls[l].q, ls[l].k, ls[l].v, ls[l].o, ls[l].gate, ls[l].up, ls[l].down} {
-					total += len(m.Data)
-				}
-			}
-			output := mat(md.types(0).out, vocab, dim)
-			total += len(output.Data)
-			x := randomFloats(r, ff, 1)
-			out := make([]float32, vocab)
-			pool := NewPool(2)
-			defer pool.Close()
-			var ws Workspace
-			mm := func(m Matrix, x []float32) {
-				vt, _ := VecDotType(m.Type)
-				a := QuantizeActivations(pool, &ws, vt, x[:m.Cols], 1, m.Cols)
-				MatMulQuantized(pool, &ws, m, a, out)
-			}
-			b.SetBytes(int64(total))
-			for b.Loop() {
-				for _, l := range ls {
-					vt, _ := VecDotType(l.q.Type)
-					a := QuantizeActivations(pool, &ws, vt, x[:dim], 1, dim)
-					MatMulQuantized(pool, &ws, l.q, a, out)
-					MatMulQuantized(pool, &ws, l.k, a, out)
-					if l.v.Type == l.q.Type {
-						MatMulQuantized(pool, &ws, l.v, a, out)
-					} else {
-						mm(l.v, x)
+			b.Run(name, func(b *testing.B) {
+				r := newRand()
+				protos := map[[3]int]Matrix{}
+				mat := func(t ggml.Type, rows, cols int) Matrix {
+					key := [3]int{int(t), rows, cols}
+					p, ok := protos[key]
+					if !ok {
+						p, _ = NewMatrix(t, rows, cols, randomWeights(r, t, scalesOfType(t), rows, cols))
+						protos[key] = p
 					}
-					mm(l.o, x)
-					vt, _ = VecDotType(l.gate.Type)
-					a = QuantizeActivations(pool, &ws, vt, x[:dim], 1, dim)
-					MatMulQuantized(pool, &ws, l.gate, a, out)
-					MatMulQuantized(pool, &ws, l.up, a, out)
-					mm(l.down, x)
+					p.Data = append([]byte(nil), p.Data...)
+					if packed {
+						p = Pack(p)
+					}
+					return p
 				}
-				mm(output, x)
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
-		})
+				type layer struct{ q, k, v, o, gate, up, down Matrix }
+				ls := make([]layer, layers)
+				var total int
+				for l := range ls {
+					lt := md.types(l)
+					ls[l] = layer{
+						mat(lt.attn, dim, dim), mat(lt.attn, kv, dim), mat(lt.v, kv, dim), mat(lt.attn, dim, dim),
+						mat(lt.ffn, ff, dim), mat(lt.ffn, ff, dim), mat(lt.down, dim, ff),
+					}
+					for _, m := range []Matrix{ls[l].q, ls[l].k, ls[l].v, ls[l].o, ls[l].gate, ls[l].up, ls[l].down} {
+						total += len(m.Data)
+					}
+				}
+				output := mat(md.types(0).out, vocab, dim)
+				total += len(output.Data)
+				x := randomFloats(r, ff, 1)
+				out := make([]float32, vocab)
+				pool := NewPool(2)
+				defer pool.Close()
+				var ws Workspace
+				mm := func(m Matrix, x []float32) {
+					vt, _ := VecDotType(m.Type)
+					a := QuantizeActivations(pool, &ws, vt, x[:m.Cols], 1, m.Cols)
+					MatMulQuantized(pool, &ws, m, a, out)
+				}
+				b.SetBytes(int64(total))
+				for b.Loop() {
+					for _, l := range ls {
+						vt, _ := VecDotType(l.q.Type)
+						a := QuantizeActivations(pool, &ws, vt, x[:dim], 1, dim)
+						MatMulQuantized(pool, &ws, l.q, a, out)
+						MatMulQuantized(pool, &ws, l.k, a, out)
+						if l.v.Type == l.q.Type {
+							MatMulQuantized(pool, &ws, l.v, a, out)
+						} else {
+							mm(l.v, x)
+						}
+						mm(l.o, x)
+						vt, _ = VecDotType(l.gate.Type)
+						a = QuantizeActivations(pool, &ws, vt, x[:dim], 1, dim)
+						MatMulQuantized(pool, &ws, l.gate, a, out)
+						MatMulQuantized(pool, &ws, l.up, a, out)
+						mm(l.down, x)
+					}
+					mm(output, x)
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+			})
+		}
 	}
 }
