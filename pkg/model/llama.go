@@ -189,9 +189,7 @@ func loadLlama(l *loader) (network, HParams, error) {
 			*dst, err = l.vector(name, optional, n)
 		}
 	}
-	if err == nil {
-		n.tokEmbd, _, err = l.rawMatrix("token_embd.weight", false, d, hp.Vocab)
-	}
+	mat(&n.tokEmbd, "token_embd.weight", d, hp.Vocab)
 	vec(&n.outNorm, "output_norm.weight", d, false)
 	if err != nil {
 		return nil, hp, err
@@ -201,7 +199,7 @@ func loadLlama(l *loader) (network, HParams, error) {
 		return nil, hp, err
 	}
 	if !ok {
-		n.output = pack(n.tokEmbd) // tied embeddings
+		n.output = n.tokEmbd // tied embeddings
 	}
 	var factors []float32
 	if factors, err = l.vector("rope_freqs.weight", true, hp.RopeDims/2); err != nil {

@@ -2,10 +2,8 @@
 // in GGUF files, computing the same logits as llama.cpp.
 //
 // Load reads a model's hyperparameters from the file's metadata and takes
-// its weights from the file's memory map: in place, except that the
-// weight matrices whose type has a faster layout for this CPU's kernels
-// (cpu.Pack) are copied into it once, and the mapped pages they replace
-// are let go. Nothing is dequantized at load time. Each architecture (general.architecture) lives
+// its weights in place from the file's memory map: nothing is copied or
+// dequantized at load time. Each architecture (general.architecture) lives
 // in a file of its own (llama.go) and registers itself in the architectures
 // table; the layers they share (normalization, rotary embeddings,
 // attention, feed forward) are in layers.go and the key/value cache in
@@ -532,18 +530,9 @@ func (l *loader) tensor(name string, optional bool, dims ...int) (*gguf.TensorIn
 	return t, nil
 }
 
-// matrix loads a 2-D weight of rows × cols (GGUF dims [cols, rows]),
-// packed (see pack). An absent optional tensor gives ok=false.
+// matrix loads a 2-D weight of rows × cols (GGUF dims [cols, rows]) for
+// use in place. An absent optional tensor gives ok=false.
 func (l *loader) matrix(name string, optional bool, cols, rows int) (m cpu.Matrix, ok bool, err error) {
-	m, ok, err = l.rawMatrix(name, optional, cols, rows)
-	if ok {
-		m = pack(m)
-	}
-	return m, ok, err
-}
-
-// rawMatrix is matrix for use in place (for Row alone: an embedding).
-func (l *loader) rawMatrix(name string, optional bool, cols, rows int) (m cpu.Matrix, ok bool, err error) {
 	t, err := l.tensor(name, optional, cols, rows)
 	if err != nil || t == nil {
 		return cpu.Matrix{}, false, err
@@ -553,20 +542,6 @@ func (l *loader) rawMatrix(name string, optional bool, cols, rows int) (m cpu.Ma
 		return cpu.Matrix{}, false, fmt.Errorf("tensor %q (%s): %w: %v", name, t.Type, ErrUnsupportedType, err)
 	}
 	return m, true, nil
-}
-
-// pack returns m with a copy of its weights in the layout this CPU's
-// matrix kernels stream fastest (cpu.Pack: same results, bit for bit),
-// where there is one, and lets the memory of the rows the copy replaces
-// go: the weights the model reads are then the copy, plus the rows it
-// does not cover, and embedding rows read through cpu.Row. llama.cpp
-// repacks such weights at load time too.
-func pack(m cpu.Matrix) cpu.Matrix {
-	m = cpu.Pack(m)
-	if n := cpu.PackedBytes(m); n > 0 {
-		release(m.Data[:n])
-	}
-	return m
 }
 
 // experts loads a 3-D expert weight (GGUF dims [cols, rows, n]) as n
@@ -580,7 +555,6 @@ func (l *loader) experts(name string, optional bool, cols, rows, n int) ([]cpu.M
 	if err != nil {
 		return nil, fmt.Errorf("tensor %q (%s): %w: %v", name, t.Type, ErrUnsupportedType, err)
 	}
-	all = pack(all)
 	ms := make([]cpu.Matrix, n)
 	for e := range ms {
 		ms[e] = all.Slice(e*rows, rows)

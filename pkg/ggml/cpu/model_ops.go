@@ -141,9 +141,3 @@ func expVec(x float32) float32 {
 	// j·2^n is exact in float64; the conversion rounds it once.
 	return float32(math.Ldexp(float64(j), int(n)))
 }
-
-// PackedBytes returns how many leading bytes of m.Data the packed copy
-// of a matrix from [Pack] stands for: products read those rows from the
-// copy only, so a caller may let the memory behind them go cold (page it
-// out). It is 0 when m is not packed.
-func PackedBytes(m Matrix) int { return len(m.packed) }

@@ -210,26 +210,3 @@ func BenchmarkSwiGLUVec(b *testing.B) {
 		}
 	})
 }
-
-// TestPackedBytes checks that PackedBytes reports the rows a packed copy
-// covers: whole groups, the rest of Data left to unpacked rows.
-func TestPackedBytes(t *testing.T) {
-	rows, cols := 37, 64
-	rb, err := RowBytes(ggml.TypeQ8_0, cols)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := NewMatrix(ggml.TypeQ8_0, rows, cols, make([]byte, rows*rb))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := PackedBytes(m); n != 0 {
-		t.Fatalf("unpacked matrix: PackedBytes %d", n)
-	}
-	p := Pack(m)
-	n := PackedBytes(p)
-	if n%rb != 0 || n > len(m.Data) || (n > 0) != (p.packed != nil) {
-		t.Fatalf("PackedBytes %d of %d bytes (rows of %d bytes)", n, len(m.Data), rb)
-	}
-	t.Logf("%d of %d rows packed", n/rb, rows)
-}
