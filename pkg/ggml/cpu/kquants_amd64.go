@@ -28,8 +28,7 @@ type kqFeatures struct {
 }
 
 func kqDetect() kqFeatures {
-	_, _, ecx, _ := kqCPUID(1, 0)
-	f16c := ecx&(1<<29) != 0
+	f16c := hasF16C()
 	return kqFeatures{
 		avx2: cpu.X86.HasAVX2 && cpu.X86.HasFMA && f16c,
 		bmi2: cpu.X86.HasBMI2,
@@ -162,11 +161,6 @@ func useKQuants(k *kernelSet, f kqFeatures) {
 		k.panel[ggml.TypeQ8_K] = panelKind{tokens: pt}
 	}
 }
-
-// kqCPUID executes CPUID with the given leaf and sub-leaf.
-//
-//go:noescape
-func kqCPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 
 //go:noescape
 func kqDotQ4KAVX2(nb int, x, y *byte) float32

@@ -283,17 +283,6 @@ q6kloop:
 q6kdone:
 	KDONE
 
-// func kqCPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
-TEXT ·kqCPUID(SB), NOSPLIT, $0-24
-	MOVL leaf+0(FP), AX
-	MOVL sub+4(FP), CX
-	CPUID
-	MOVL AX, eax+8(FP)
-	MOVL BX, ebx+12(FP)
-	MOVL CX, ecx+16(FP)
-	MOVL DX, edx+20(FP)
-	RET
-
 // Q5_K block (176 bytes): d, dmin, 12 bytes of scales and mins as in Q4_K,
 // 32 bytes of high bits (qh) at 16, 128 bytes of low 4 bits at 48. Value l
 // of sub-block s has its high bit in bit s of qh[l].

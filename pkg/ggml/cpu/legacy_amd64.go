@@ -16,8 +16,7 @@ type legacyFeatures struct {
 }
 
 func legacyDetect() legacyFeatures {
-	_, _, ecx, _ := legacyCPUID(1, 0)
-	f16c := ecx&(1<<29) != 0
+	f16c := hasF16C()
 	var f legacyFeatures
 	f.avx2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && f16c
 	f.avxvnni = f.avx2 && cpu.X86.HasAVXVNNI
@@ -292,11 +291,6 @@ func asmTile(fn tileAsm, bb int) tileFunc {
 		fn(&w[0], wStride, rows, &panel[0], nb, nt, &out[0], ldo)
 	}
 }
-
-// legacyCPUID executes CPUID with the given leaf and sub-leaf.
-//
-//go:noescape
-func legacyCPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 
 //go:noescape
 func quantizeQ8_0AVX2(dst *byte, x *float32, nb int)

@@ -2,8 +2,8 @@
 
 #include "textflag.h"
 
-// func legacyCPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
-TEXT ·legacyCPUID(SB), NOSPLIT, $0-24
+// func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL leaf+0(FP), AX
 	MOVL sub+4(FP), CX
 	CPUID
