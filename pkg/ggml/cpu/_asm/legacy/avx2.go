@@ -364,6 +364,8 @@ func (g *gen) floatTile2(f16 bool) {
 		g.i("MOVQ out+48(FP), R11")
 		g.label(L + "_group")
 		g.i("MOVQ DI, AX")
+		g.i("LEAQ (SI)(SI*2), R14") // the next group, floatRows2 rows on
+		g.i("ADDQ DI, R14")
 		g.i("MOVQ pan+24(FP), DX")
 		g.i("MOVQ cols+32(FP), CX")
 		g.i("SHRQ $3, CX")
@@ -376,6 +378,7 @@ func (g *gen) floatTile2(f16 bool) {
 		g.i("TESTQ CX, CX")
 		g.i("JZ %s_sum", L)
 		g.label(L + "_loop")
+		g.prefetchNextGroup(floatRows2 * 8 * eb)
 		g.floatStep2(f16, floatRows2, T)
 		g.i("ADDQ $%d, AX", 8*eb)
 		g.i("ADDQ $32, DX")
