@@ -472,13 +472,9 @@ func (s *State) attendTiled(sc *attnSlot, l, h0, i0, i1 int) {
 				sc.sT[x] *= ms
 				sc.mT[x] = mnew
 			}
-			var tsum float64
-			for k, v := range row {
-				e := expf(v - sc.mT[x])
-				row[k] = e
-				tsum += float64(e)
-			}
-			sc.sT[x] = float32(float64(sc.sT[x]) + tsum)
+			// ggml_vec_soft_max_f32 over the tile, whose masked scores
+			// (past row) are -Inf and so contribute exact zeros.
+			sc.sT[x] = float32(float64(sc.sT[x]) + cpu.SoftMaxExp(row, sc.mT[x]))
 		}
 		pa := cpu.QuantizeActivations(nil, &sc.wsP, ggml.TypeF32, kq, rows, nk)
 		pv := sc.pv[:rows*dv]

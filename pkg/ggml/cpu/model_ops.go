@@ -119,6 +119,48 @@ func swigluVecGeneric(dst, x, g []float32) {
 	}
 }
 
+// SoftMaxExp sets y[i] = e^(y[i]-max) and returns their sum, as ggml's
+// ggml_vec_soft_max_f32 does with AVX-512 (the build llama.cpp's
+// reference outputs come from) over y padded with -Inf to a whole number
+// of 16-element blocks, as its tiled flash attention pads a tile of
+// scores: each block takes ggml's vectorized exp (see [SwiGLUVec]), its
+// 16 values are summed in float32 in _mm512_reduce_add_ps's order, and
+// the block sums are added in float64. Padding contributes exact zeros, so
+// the last partial block is summed as if padded.
+func SoftMaxExp(y []float32, max float32) float64 {
+	return softMaxExp(y, max)
+}
+
+// softMaxExp is SoftMaxExp: the best kernel for the CPU, chosen at
+// start-up.
+var softMaxExp = softMaxExpGeneric
+
+func softMaxExpGeneric(y []float32, max float32) float64 {
+	var sum float64
+	for b := 0; b < len(y); b += 16 {
+		var lanes [16]float32 // padding lanes stay 0, as e^-Inf is
+		blk := y[b:min(b+16, len(y))]
+		for i, v := range blk {
+			lanes[i] = expVec(v - max)
+			blk[i] = lanes[i]
+		}
+		sum += float64(reduceAdd16(&lanes))
+	}
+	return sum
+}
+
+// reduceAdd16 sums 16 float32 lanes in the order of _mm512_reduce_add_ps:
+// the upper 8 onto the lower 8, the upper 4 of those onto the lower 4,
+// then lanes 2,3 onto 0,1, then lane 1 onto lane 0.
+func reduceAdd16(v *[16]float32) float32 {
+	var h [8]float32
+	for i := range h {
+		h[i] = v[i+8] + v[i]
+	}
+	q := [4]float32{h[4] + h[0], h[5] + h[1], h[6] + h[2], h[7] + h[3]}
+	return (q[0] + q[2]) + (q[1] + q[3])
+}
+
 // expVec is one lane of ggml's AVX-512 ggml_v_expf: e^x = 2^n·(1+p(b)),
 // with n = round(x·log2 e) and b = x - n·ln 2 in two parts, p a degree-5
 // polynomial evaluated with fused multiply-adds, the result scaled as
@@ -137,6 +179,11 @@ func expVec(x float32) float32 {
 		return float32(math.Inf(1))
 	case n < -192:
 		return 0
+	}
+	if n >= -125 && n <= 127 {
+		// j is in [0.7, 1.5): j·2^n is a normal float32, exact by adding
+		// n to j's exponent.
+		return math.Float32frombits(math.Float32bits(j) + uint32(int32(n))<<23)
 	}
 	// j·2^n is exact in float64; the conversion rounds it once.
 	return float32(math.Ldexp(float64(j), int(n)))

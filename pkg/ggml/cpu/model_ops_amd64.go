@@ -13,6 +13,14 @@ func init() {
 			}
 		}
 	}
+	if cpu.X86.HasAVX512F {
+		softMaxExp = func(y []float32, max float32) float64 {
+			if len(y) == 0 {
+				return 0
+			}
+			return softMaxExpAVX512(&y[0], len(y), max)
+		}
+	}
 	if cpu.X86.HasAVX512F && cpu.X86.HasFMA {
 		attnAccF16 = func(acc []float32, rows, dv int, v []byte, nk int, ms, vs []float32) {
 			if dv%16 != 0 {
@@ -47,3 +55,8 @@ func attnAccF16AVX2(acc *float32, rows, dv int, v *byte, nk int, ms, vs *float32
 //
 //go:noescape
 func swigluVecAVX512(dst, x, y *float32, n int)
+
+// softMaxExpAVX512 is softMaxExp (n > 0) with AVX-512F.
+//
+//go:noescape
+func softMaxExpAVX512(y *float32, n int, max float32) float64

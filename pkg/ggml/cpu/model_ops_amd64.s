@@ -178,3 +178,104 @@ swigluFinite:
 swigluDone:
 	VZEROUPPER
 	RET
+
+// func softMaxExpAVX512(y *float32, n int, max float32) float64
+//
+// Blocks of 16 as SoftMaxExp: e^(y-max) with ggml's vectorized exp (the
+// sequence of swigluVecAVX512), the last partial block masked (its lanes
+// past n are 0, as a padding of -Inf gives).
+TEXT ·softMaxExpAVX512(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS max+16(FP), Z17
+	VXORPD X16, X16, X16 // the float64 sum
+	TESTQ CX, CX
+	JZ   smDone
+
+	MOVL         $0x4b400000, AX // 0x1.8p23
+	VPBROADCASTD AX, Z20
+	MOVL         $0x3fb8aa3b, AX // log2(e)
+	VPBROADCASTD AX, Z21
+	MOVL         $0x35bfbe8e, AX // ln 2, low part
+	VPBROADCASTD AX, Z22
+	MOVL         $0x3f317200, AX // ln 2, high part
+	VPBROADCASTD AX, Z23
+	MOVL         $0x3c072010, AX
+	VPBROADCASTD AX, Z24
+	MOVL         $0x3d2b9f17, AX
+	VPBROADCASTD AX, Z25
+	MOVL         $0x3e2aaf33, AX
+	VPBROADCASTD AX, Z26
+	MOVL         $0x3efffedb, AX
+	VPBROADCASTD AX, Z27
+	MOVL         $0x3f7ffff6, AX
+	VPBROADCASTD AX, Z28
+	MOVL         $0x3f800000, AX // 1
+	VPBROADCASTD AX, Z29
+	MOVL         $0x43400000, AX // 192
+	VPBROADCASTD AX, Z30
+	MOVL         $0x7f800000, AX // +Inf
+	VPBROADCASTD AX, Z31
+	MOVL         $0x7fffffff, AX // abs mask
+	VPBROADCASTD AX, Z19
+	VPXORD       Z18, Z18, Z18   // 0
+
+smLoop:
+	// K3: the lanes of this block inside y.
+	MOVQ  $-1, AX
+	CMPQ  CX, $16
+	JAE   smFull
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+smFull:
+	KMOVW AX, K3
+	VMOVUPS.Z   (DI), K3, Z0
+	VSUBPS      Z17, Z0, Z1 // x = y - max
+	VMOVAPS     Z20, Z2
+	VFMADD231PS Z21, Z1, Z2 // z = x*log2e + r
+	VSUBPS      Z20, Z2, Z3 // n = z - r
+	VMOVAPS     Z1, Z4
+	VFNMADD231PS Z23, Z3, Z4 // x - n*ln2hi
+	VFNMADD231PS Z22, Z3, Z4 // b
+	VMULPS      Z4, Z4, Z5  // u = b*b
+	VMOVAPS     Z25, Z6
+	VFMADD231PS Z24, Z4, Z6 // c4*b + c3
+	VMOVAPS     Z27, Z7
+	VFMADD231PS Z26, Z4, Z7 // c2*b + c1
+	VFMADD231PS Z6, Z5, Z7  // (c4*b+c3)*u + (c2*b+c1)
+	VMOVAPS     Z29, Z8
+	VFMADD231PS Z28, Z4, Z8 // c0*b + 1
+	VFMADD231PS Z7, Z5, Z8  // j
+	VSCALEFPS   Z3, Z8, Z9  // j * 2^n
+	VPANDD      Z19, Z3, Z10
+	VCMPPS      $0x1e, Z30, Z10, K1 // |n| > 192
+	KORTESTW    K1, K1
+	JEQ         smFinite
+	VCMPPS      $0x12, Z18, Z3, K2 // n <= 0
+	VMOVAPS     Z31, Z11
+	VMOVAPS     Z18, K2, Z11
+	VMOVAPS     Z11, K1, Z9
+
+smFinite:
+	VMOVAPS.Z Z9, K3, Z9 // padding lanes: 0
+	VMOVUPS   Z9, K3, (DI)
+	// _mm512_reduce_add_ps's order, then add as float64.
+	VEXTRACTF64X4 $1, Z9, Y1
+	VADDPS        Y1, Y9, Y1
+	VEXTRACTF128  $1, Y1, X0
+	VADDPS        X0, X1, X1
+	VPERMILPS     $0x4e, X1, X0
+	VADDPS        X0, X1, X1
+	VPERMILPS     $0xb1, X1, X0
+	VADDSS        X0, X1, X1
+	VCVTSS2SD     X1, X1, X1
+	VADDSD        X1, X16, X16
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JA   smLoop
+
+smDone:
+	VMOVSD X16, ret+24(FP)
+	VZEROUPPER
+	RET

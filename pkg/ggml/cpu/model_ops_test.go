@@ -210,3 +210,86 @@ func BenchmarkSwiGLUVec(b *testing.B) {
 		}
 	})
 }
+
+// TestSoftMaxExp checks SoftMaxExp against its definition (expVec of each
+// element minus max, sums of blocks of 16 in the order of
+// _mm512_reduce_add_ps, zeros for the padding) and the kernel in use
+// against the generic one, bit for bit, on rows with masked (-Inf) scores.
+func TestSoftMaxExp(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, n := range []int{0, 1, 7, 15, 16, 17, 33, 63, 64, 100, 256} {
+		x := make([]float32, n)
+		max := float32(math.Inf(-1))
+		for i := range x {
+			x[i] = float32(r.NormFloat64() * 6)
+			if r.IntN(6) == 0 {
+				x[i] = float32(math.Inf(-1)) // masked
+			}
+			if r.IntN(20) == 0 {
+				x[i] = -150 // flushed to 0
+			}
+			max = fmax(max, x[i])
+		}
+		if n > 0 && max == float32(math.Inf(-1)) {
+			x[0], max = 0, 0
+		}
+		want := make([]float32, n)
+		var wantSum float64
+		for b := 0; b < n; b += 16 {
+			var lanes [16]float32
+			for i := b; i < min(b+16, n); i++ {
+				want[i] = expVec(x[i] - max)
+				lanes[i-b] = want[i]
+			}
+			s := float32(0)
+			h := [8]float32{}
+			for i := range h {
+				h[i] = lanes[i] + lanes[i+8]
+			}
+			s = (h[0] + h[4] + (h[2] + h[6])) + (h[1] + h[5] + (h[3] + h[7]))
+			wantSum += float64(s)
+		}
+		for _, k := range []struct {
+			name string
+			fn   func([]float32, float32) float64
+		}{{"generic", softMaxExpGeneric}, {"best", SoftMaxExp}} {
+			got := append([]float32(nil), x...)
+			sum := k.fn(got, max)
+			if math.Float64bits(sum) != math.Float64bits(wantSum) {
+				t.Errorf("%s n %d: sum %v, want %v", k.name, n, sum, wantSum)
+			}
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s n %d: y[%d] = e^(%g - %g) = %g, want %g", k.name, n, i, x[i], max, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+func fmax(a, b float32) float32 {
+	if b > a {
+		return b
+	}
+	return a
+}
+
+func BenchmarkSoftMaxExp(b *testing.B) {
+	r := rand.New(rand.NewPCG(21, 22))
+	x := make([]float32, 64)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	y := make([]float32, len(x))
+	for _, k := range []struct {
+		name string
+		fn   func([]float32, float32) float64
+	}{{"generic", softMaxExpGeneric}, {"best", SoftMaxExp}} {
+		b.Run(k.name, func(b *testing.B) {
+			for range b.N {
+				copy(y, x)
+				k.fn(y, 3)
+			}
+		})
+	}
+}
