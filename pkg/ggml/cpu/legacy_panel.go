@@ -48,14 +48,17 @@ func packQ8_1(dst, src []byte, srcStride, nt, cols int) {
 	}
 }
 
-// sumInt8 is the sum of 32 signed bytes.
+// sumInt8 is the sum of 32 signed bytes: the sum of the bytes read as
+// unsigned, in 16-bit lanes eight bytes at a time, less 256 for each
+// negative one.
 func sumInt8(q *[qk]byte) int32 {
-	var s0, s1, s2, s3 int32
-	for j := 0; j < qk; j += 4 {
-		s0 += int32(int8(q[j]))
-		s1 += int32(int8(q[j+1]))
-		s2 += int32(int8(q[j+2]))
-		s3 += int32(int8(q[j+3]))
+	const lo16, lsb = 0x00ff00ff00ff00ff, 0x0101010101010101
+	var u, neg uint64
+	for j := 0; j < qk; j += 8 {
+		x := binary.LittleEndian.Uint64(q[j:])
+		u += x&lo16 + x>>8&lo16 // four lanes, each at most 8*255
+		neg += x >> 7 & lsb     // eight lanes, each at most 4
 	}
-	return (s0 + s1) + (s2 + s3)
+	// The lane sums land in the top lane of the products.
+	return int32(u*0x0001000100010001>>48) - 256*int32(neg*lsb>>56)
 }

@@ -107,14 +107,7 @@ func quantizeActivations(k *kernelSet, p *Pool, ws *Workspace, vt ggml.Type, x [
 	}
 	buf = buf[:size]
 	a := Activations{Type: vt, N: n, Cols: cols, data: buf, rowSize: int(rs)}
-	ws.cv = convTask{conv: k.convert[vt], x: x, cols: cols, dst: buf, rowSize: int(rs)}
-	ws.bind()
-	if n == 1 || n*cols < serialWork {
-		ws.cvFn(0, n)
-	} else {
-		p.Run(n, ws.cvFn)
-	}
-	ws.cv = convTask{}
+	ws.cv = convTask{conv: k.convert[vt], x: x, cols: cols, dst: buf, rowSize: int(rs), n: n, group: 1}
 	if pk := k.panel[vt]; pk.tokens > 0 && pk.pack == nil && cols > 0 && n > 0 {
 		// The converted rows are the panel.
 		a.panel, a.panelTokens, a.tokenBytes = buf, pk.tokens, a.rowSize
@@ -126,11 +119,17 @@ func quantizeActivations(k *kernelSet, p *Pool, ws *Workspace, vt ggml.Type, x [
 			ws.panels[vt] = pan
 		}
 		a.panel, a.panelTokens, a.tokenBytes = pan[:n*tb], pk.tokens, tb
-		for k0 := 0; k0 < n; k0 += pk.tokens {
-			dst, nt := a.group(k0)
-			pk.pack(dst, buf[k0*a.rowSize:], a.rowSize, nt, cols)
-		}
+		// Each unit of work converts a group's rows and packs them.
+		ws.cv.pack, ws.cv.group, ws.cv.panel, ws.cv.tokenBytes = pk.pack, pk.tokens, a.panel, tb
 	}
+	ws.bind()
+	units := (n + ws.cv.group - 1) / ws.cv.group
+	if n == 1 || n*cols < serialWork {
+		ws.cvFn(0, units)
+	} else {
+		p.Run(units, ws.cvFn)
+	}
+	ws.cv = convTask{}
 	return a
 }
 
@@ -145,17 +144,29 @@ func actRowBytes(vt ggml.Type, cols int) (int64, error) {
 	return vt.RowBytes(int64(cols))
 }
 
+// convTask converts n activation rows in units of group rows, and packs
+// each unit's rows into the panel when pack is set.
 type convTask struct {
-	conv    convertFunc
-	x       []float32
-	cols    int
-	dst     []byte
-	rowSize int
+	conv       convertFunc
+	x          []float32
+	cols       int
+	dst        []byte
+	rowSize    int
+	n, group   int
+	pack       panelFunc
+	panel      []byte
+	tokenBytes int
 }
 
 func (t *convTask) run(lo, hi int) {
-	for i := lo; i < hi; i++ {
-		t.conv(t.dst[i*t.rowSize:(i+1)*t.rowSize], t.x[i*t.cols:(i+1)*t.cols])
+	for u := lo; u < hi; u++ {
+		r0, r1 := u*t.group, min((u+1)*t.group, t.n)
+		for i := r0; i < r1; i++ {
+			t.conv(t.dst[i*t.rowSize:(i+1)*t.rowSize], t.x[i*t.cols:(i+1)*t.cols])
+		}
+		if t.pack != nil {
+			t.pack(t.panel[r0*t.tokenBytes:r1*t.tokenBytes], t.dst[r0*t.rowSize:], t.rowSize, r1-r0, t.cols)
+		}
 	}
 }
 
