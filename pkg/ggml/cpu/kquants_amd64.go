@@ -61,6 +61,17 @@ const (
 	kqTileTokens2 = 4
 )
 
+// kqTileRows is the multiple of rows MatMul hands the K-quant tile
+// kernels (they take any number): MatMul's units of work are tileGroups
+// such groups, and each unit streams its tokens' activations once for all
+// its rows, so the more rows, the less activation traffic per row.
+const kqTileRows = 8
+
+// kqTileMaxBlocks is the most blocks per row that the AVX-512 tile kernels
+// with a scale table in their frame (kqTileQ4KAVX512) take; longer rows go
+// through the vecDot kernel.
+const kqTileMaxBlocks = 256
+
 // kqTile is one tile kernel, with whether this CPU can run it.
 type kqTile struct {
 	name   string
@@ -77,16 +88,19 @@ type kqTile struct {
 func kqTiles(f kqFeatures) []kqTile {
 	avx512 := f.avx2 && f.avx512
 	t2 := func(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) tileKernel {
-		return kqTileKernel(fn, dot, bb, kqTileTokens2)
+		return kqTileKernel(fn, dot, bb, kqTileTokens2, 0)
 	}
 	t8 := func(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) tileKernel {
-		return kqTileKernel(fn, dot, bb, kqTileTokens)
+		return kqTileKernel(fn, dot, bb, kqTileTokens, 0)
+	}
+	t8m := func(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) tileKernel {
+		return kqTileKernel(fn, dot, bb, kqTileTokens, kqTileMaxBlocks)
 	}
 	return []kqTile{
 		{"Q4_K/AVX2", ggml.TypeQ4_K, f.avx2, t2(kqTileQ4KAVX2, kqDotQ4KAVX2, q4_KBytes), kqTileTokens2},
 		{"Q6_K/AVX2", ggml.TypeQ6_K, f.avx2, t2(kqTileQ6KAVX2, kqDotQ6KAVX2, q6_KBytes), kqTileTokens2},
 		{"Q5_K/AVX2", ggml.TypeQ5_K, f.avx2, t2(kqTileQ5KAVX2, kqDotQ5KAVX2, q5_KBytes), kqTileTokens2},
-		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, t8(kqTileQ4KAVX512, kqDotQ4KAVX512, q4_KBytes), kqTileTokens},
+		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, t8m(kqTileQ4KAVX512, kqDotQ4KAVX512, q4_KBytes), kqTileTokens},
 		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, t8(kqTileQ6KAVX512, kqDotQ6KAVX512, q6_KBytes), kqTileTokens},
 		{"Q5_K/AVX512", ggml.TypeQ5_K, avx512, t8(kqTileQ5KAVX512, kqDotQ5KAVX2, q5_KBytes), kqTileTokens},
 		{"Q3_K/AVX512", ggml.TypeQ3_K, avx512, t8(kqTileQ3KAVX512, kqDotQ3KAVX2, q3_KBytes), kqTileTokens},
@@ -102,10 +116,11 @@ type kqTileAsm func(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, 
 
 // kqTileKernel wraps an assembly tile kernel for weights of bb bytes per
 // block and at most maxTokens tokens, checking the bounds the assembly
-// relies on. A single token goes through the matching vecDot kernel dot,
-// which computes the same.
-func kqTileKernel(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb, maxTokens int) tileKernel {
-	return tileKernel{rows: 1, fn: func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int) {
+// relies on. A single token, or rows of more than maxBlocks blocks (if
+// maxBlocks > 0), go through the matching vecDot kernel dot, which
+// computes the same.
+func kqTileKernel(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb, maxTokens, maxBlocks int) tileKernel {
+	return tileKernel{rows: kqTileRows, fn: func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int) {
 		nb := cols / qkK
 		if rows <= 0 || nt <= 0 {
 			return
@@ -122,9 +137,11 @@ func kqTileKernel(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb, maxTok
 		_ = w[(rows-1)*wStride+nb*bb-1]
 		_ = panel[nt*nb*q8_KBytes-1]
 		_ = out[(nt-1)*ldo+rows-1]
-		if nt == 1 {
-			for r := 0; r < rows; r++ {
-				out[r] = dot(nb, &w[r*wStride], &panel[0])
+		if nt == 1 || maxBlocks > 0 && nb > maxBlocks {
+			for t := 0; t < nt; t++ {
+				for r := 0; r < rows; r++ {
+					out[t*ldo+r] = dot(nb, &w[r*wStride], &panel[t*nb*q8_KBytes])
+				}
 			}
 			return
 		}

@@ -1049,6 +1049,46 @@ DATA kqIQ4Perm<>+232(SB)/8, $0x0000000700000007
 DATA kqIQ4Perm<>+240(SB)/8, $0x0000000700000007
 DATA kqIQ4Perm<>+248(SB)/8, $0x0000000700000007
 GLOBL kqIQ4Perm<>(SB), RODATA|NOPTR, $256
+// kqPermQ4KP<> spreads the eight int16 sub-block scales of a Q4_K/Q5_K
+// block over the int16 words of the packed sums of KTMULP: the first 64
+// bytes for the sums of vectors 0 and 2, the next 64 for 1 and 3.
+DATA kqPermQ4KP<>+0(SB)/8, $0x0000000000000000
+DATA kqPermQ4KP<>+8(SB)/8, $0x0004000400040004
+DATA kqPermQ4KP<>+16(SB)/8, $0x0000000000000000
+DATA kqPermQ4KP<>+24(SB)/8, $0x0004000400040004
+DATA kqPermQ4KP<>+32(SB)/8, $0x0001000100010001
+DATA kqPermQ4KP<>+40(SB)/8, $0x0005000500050005
+DATA kqPermQ4KP<>+48(SB)/8, $0x0001000100010001
+DATA kqPermQ4KP<>+56(SB)/8, $0x0005000500050005
+DATA kqPermQ4KP<>+64(SB)/8, $0x0002000200020002
+DATA kqPermQ4KP<>+72(SB)/8, $0x0006000600060006
+DATA kqPermQ4KP<>+80(SB)/8, $0x0002000200020002
+DATA kqPermQ4KP<>+88(SB)/8, $0x0006000600060006
+DATA kqPermQ4KP<>+96(SB)/8, $0x0003000300030003
+DATA kqPermQ4KP<>+104(SB)/8, $0x0007000700070007
+DATA kqPermQ4KP<>+112(SB)/8, $0x0003000300030003
+DATA kqPermQ4KP<>+120(SB)/8, $0x0007000700070007
+GLOBL kqPermQ4KP<>(SB), RODATA|NOPTR, $128
+
+// kqPermQ6KP<> is kqPermQ4KP<> for the sixteen scales of 16-value groups.
+DATA kqPermQ6KP<>+0(SB)/8, $0x0000000000000000
+DATA kqPermQ6KP<>+8(SB)/8, $0x0008000800080008
+DATA kqPermQ6KP<>+16(SB)/8, $0x0001000100010001
+DATA kqPermQ6KP<>+24(SB)/8, $0x0009000900090009
+DATA kqPermQ6KP<>+32(SB)/8, $0x0002000200020002
+DATA kqPermQ6KP<>+40(SB)/8, $0x000a000a000a000a
+DATA kqPermQ6KP<>+48(SB)/8, $0x0003000300030003
+DATA kqPermQ6KP<>+56(SB)/8, $0x000b000b000b000b
+DATA kqPermQ6KP<>+64(SB)/8, $0x0004000400040004
+DATA kqPermQ6KP<>+72(SB)/8, $0x000c000c000c000c
+DATA kqPermQ6KP<>+80(SB)/8, $0x0005000500050005
+DATA kqPermQ6KP<>+88(SB)/8, $0x000d000d000d000d
+DATA kqPermQ6KP<>+96(SB)/8, $0x0006000600060006
+DATA kqPermQ6KP<>+104(SB)/8, $0x000e000e000e000e
+DATA kqPermQ6KP<>+112(SB)/8, $0x0007000700070007
+DATA kqPermQ6KP<>+120(SB)/8, $0x000f000f000f000f
+GLOBL kqPermQ6KP<>(SB), RODATA|NOPTR, $128
+
 // KTSETUP loads the arguments and constants shared by the tile kernels.
 #define KTSETUP \
 	MOVQ  w+0(FP), R13; \
@@ -1293,30 +1333,110 @@ DONE:
 	VPANDD       Z28, Z6, Z6; \
 	VPSHUFB      Z6, Z31, ZW
 
-TEXT ·kqTileQ4KAVX512(SB), NOSPLIT, $32-64
+// KTMULP multiplies the unpacked block (unsigned weights Z16-Z19) with the
+// token at DI into the int32 lanes of YT, as KTMUL does, with fewer
+// multiplications: VPDPBUSD sums four products per int32 lane (at most
+// 4*63*128 in magnitude for weights below 64, so an int16 holds it),
+// VPACKSSDW packs vectors 0 and 2, and 1 and 3, into int16 words, and one
+// VPMADDWD and one VPDPWSSD apply the scales Z20, Z21 (laid out by
+// kqPermQ4KP<> or kqPermQ6KP<>).
+#define KTMULP(YT) \
+	VPXORD        Z22, Z22, Z22; \
+	VPDPBUSD      4(DI), Z16, Z22; \
+	VPXORD        Z25, Z25, Z25; \
+	VPDPBUSD      132(DI), Z18, Z25; \
+	VPXORD        Z23, Z23, Z23; \
+	VPDPBUSD      68(DI), Z17, Z23; \
+	VPXORD        Z26, Z26, Z26; \
+	VPDPBUSD      196(DI), Z19, Z26; \
+	VPACKSSDW     Z25, Z22, Z22; \
+	VPACKSSDW     Z26, Z23, Z23; \
+	VPMADDWD      Z20, Z22, Z26; \
+	VPDPWSSD      Z21, Z23, Z26; \
+	VEXTRACTI64X4 $1, Z26, YT; \
+	VPADDD        Y26, YT, YT
+
+// KTOKMINP is KTOKMIN with KTMULP.
+#define KTOKMINP(YT, YM) \
+	KTMULP(YT); \
+	VPMADDWD 260(DI), Y24, YM; \
+	ADDQ     R8, DI
+
+// KTOKOFFP is KTOKOFF with KTMULP.
+#define KTOKOFFP(YT, YM) \
+	KTMULP(YT); \
+	VPDPWSSD 260(DI), Y24, YT; \
+	ADDQ     R8, DI
+
+// KTQ4KSCP is KTQ4KSC for KTMULP: the scales laid out by kqPermQ4KP<> in
+// Z20, Z21, the mins (each twice) in Y24. Y31 holds kqMinsDup.
+#define KTQ4KSCP \
+	VMOVDQU    4(SI), X0; \
+	VPSRLW     $4, X0, X1; \
+	VPSHUFB    kqQ4KIdxL<>(SB), X0, X2; \
+	VPAND      kqQ4KMaskL<>(SB), X2, X2; \
+	VPSHUFB    kqQ4KIdxH<>(SB), X1, X3; \
+	VPANDD     X28, X3, X3; \
+	VPSHUFB    kqQ4KIdxB<>(SB), X0, X4; \
+	VPSRLW     $2, X4, X4; \
+	VPAND      kqMask30<>(SB), X4, X4; \
+	VPOR       X3, X2, X2; \
+	VPOR       X4, X2, X2; \
+	VPMOVZXBW  X2, Y2; \
+	VPERMW     Y2, Y31, Y24; \
+	VMOVDQU64  kqPermQ4KP<>+0(SB), Z20; \
+	VMOVDQU64  kqPermQ4KP<>+64(SB), Z21; \
+	VPERMW     Z2, Z20, Z20; \
+	VPERMW     Z2, Z21, Z21
+
+// KTDSCALES stores the nt tokens' scales of each of the nb blocks as eight
+// float32 at 32(SP) (block b at 32+32b), so that the rows need no gather.
+#define KTDSCALES(LOOP) \
+	MOVQ   pan+24(FP), BX; \
+	MOVQ   nb+32(FP), CX; \
+	MOVQ   SP, DX; \
+	ADDQ   $32, DX; \
+	VPXORD Y30, Y30, Y30; \
+LOOP: \
+	KMOVW       K2, K1; \
+	VGATHERDPS  (BX)(Y27*1), K1, Y30; \
+	VMOVUPS     Y30, (DX); \
+	ADDQ        $292, BX; \
+	ADDQ        $32, DX; \
+	DECQ        CX; \
+	JNZ         LOOP
+
+// kqTileQ4KAVX512's frame holds the KTSTORE scratch and the KTDSCALES
+// scales of up to kqTileMaxBlocks (256) blocks.
+TEXT ·kqTileQ4KAVX512(SB), $8224-64
 	KTSETUP
 	VMOVDQU64 kqMinsDup<>(SB), Y31
+	KTDSCALES(q4ktds)
 
 q4ktrow:
 	MOVQ R13, SI
 	MOVQ pan+24(FP), BX
 	MOVQ nb+32(FP), CX
+	MOVQ SP, DX
+	ADDQ $32, DX
 	VPXORD Y29, Y29, Y29
 
 q4ktblock:
-	KTQ4KSC
+	KTQ4KSCP
 	KTQ4W(16, Z16)
 	KTQ4W(48, Z17)
 	KTQ4W(80, Z18)
 	KTQ4W(112, Z19)
-	KTGATHER
-	KTTOKENS(KTOKMIN, q4ktsum)
+	VMOVUPS (DX), Y30
+	MOVQ    BX, DI
+	KTTOKENS(KTOKMINP, q4ktsum)
 	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
 	KTREDUCE(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15, Y9, Y10)
 	VCVTPH2PS (SI), X2
 	KTFLOAT2
 	ADDQ $144, SI
 	ADDQ $292, BX
+	ADDQ $32, DX
 	DECQ CX
 	JNZ  q4ktblock
 

@@ -253,9 +253,11 @@ func BenchmarkKQuantVecDot(b *testing.B) {
 func TestKQuantTileKernels(t *testing.T) {
 	f := kqDetect()
 	dots := map[ggml.Type]vecDotFunc{}
+	no128 := map[ggml.Type]bool{}
 	for _, im := range kqImpls(f) {
 		if im.ok {
 			dots[im.t] = im.dot
+			no128[im.t] = im.no128
 		}
 	}
 	ran := 0
@@ -268,7 +270,8 @@ func TestKQuantTileKernels(t *testing.T) {
 		t.Run(kt.name, func(t *testing.T) {
 			r := newRand()
 			checked := 0
-			for _, shape := range [][2]int{{1, 256}, {3, 512}, {5, 2048}, {2, 5632}} {
+			// 257 blocks is beyond kqTileMaxBlocks.
+			for _, shape := range [][2]int{{1, 256}, {3, 512}, {5, 2048}, {2, 5632}, {11, 1024}, {2, 257 * qkK}} {
 				rows, cols := shape[0], shape[1]
 				rb, _ := RowBytes(kt.t, cols)
 				wStride := rb + 7
@@ -282,6 +285,12 @@ func TestKQuantTileKernels(t *testing.T) {
 				for nt := 1; nt <= kt.tokens; nt++ {
 					panel := make([]byte, nt*cols/qkK*q8_KBytes)
 					for k := 0; k < nt; k++ {
+						if nt%2 == 0 && !no128[kt.t] {
+							// Raw quants, -128 included, which the
+							// converter never makes.
+							copy(panel[k*cols/qkK*q8_KBytes:], randomQ8KBytes(r, cols/qkK, false))
+							continue
+						}
 						quantizeQ8_KGeneric(panel[k*cols/qkK*q8_KBytes:(k+1)*cols/qkK*q8_KBytes], randomFloats(r, cols, 1))
 					}
 					ldo := rows + 3
@@ -366,6 +375,67 @@ func checkKQuantMatMul(t *testing.T, pool *Pool, gen, arch *kernelSet, wt ggml.T
 					t.Fatalf("%v %dx%d n=%d: out[%d][%d] = %g, generic %g", wt, rows, cols, n, k, row, got[i], want[i])
 				}
 			}
+		}
+	}
+}
+
+// BenchmarkKQuantPrefill times MatMulQuantized with this CPU's kernels on
+// a prompt-sized batch (512 tokens already converted to Q8_K) for the
+// Q4_K and Q6_K matrices of a TinyLlama-sized model (rows × cols), the
+// shape of prompt processing, on one thread and on all.
+func BenchmarkKQuantPrefill(b *testing.B) {
+	pool := NewPool(0)
+	defer pool.Close()
+	const n = 512
+	for _, wt := range []ggml.Type{ggml.TypeQ4_K, ggml.TypeQ6_K} {
+		for _, shape := range [][2]int{{2048, 2048}, {5632, 2048}, {2048, 5632}} {
+			rows, cols := shape[0], shape[1]
+			b.Run(fmt.Sprintf("%v/%dx%d/n=%d", wt, rows, cols, n), func(b *testing.B) {
+				r := newRand()
+				m, _ := NewMatrix(wt, rows, cols, randomWeights(r, wt, scalesOf(wt), rows, cols))
+				var ws Workspace
+				a := QuantizeActivations(pool, &ws, ggml.TypeQ8_K, randomFloats(r, n*cols, 1), n, cols)
+				out := make([]float32, n*rows)
+				for _, p := range []*Pool{nil, pool} {
+					b.Run(fmt.Sprintf("t=%d", p.Threads()), func(b *testing.B) {
+						for b.Loop() {
+							MatMulQuantized(p, &ws, m, a, out)
+						}
+						b.ReportMetric(float64(2*rows*cols*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					})
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkKQuantTile times each AVX-512 tile kernel alone on one thread,
+// with weights and activations in cache: rows weight rows of 2048 values
+// times a full group of tokens, as MatMul calls them. ns/block is per
+// weight block and token.
+func BenchmarkKQuantTile(b *testing.B) {
+	f := kqDetect()
+	for _, kt := range kqTiles(f) {
+		if !kt.ok {
+			continue
+		}
+		for _, rows := range []int{4, 16} {
+			b.Run(fmt.Sprintf("%s/rows=%d", kt.name, rows), func(b *testing.B) {
+				const cols = 2048
+				r := newRand()
+				rb, _ := RowBytes(kt.t, cols)
+				w := randomWeights(r, kt.t, scalesOf(kt.t), rows, cols)
+				nt := kt.tokens
+				panel := make([]byte, nt*cols/qkK*q8_KBytes)
+				for k := 0; k < nt; k++ {
+					quantizeQ8_KGeneric(panel[k*cols/qkK*q8_KBytes:(k+1)*cols/qkK*q8_KBytes], randomFloats(r, cols, 1))
+				}
+				out := make([]float32, nt*rows)
+				for b.Loop() {
+					kt.k.fn(w, rb, rows, panel, nt, cols, out, rows)
+				}
+				b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N*rows*nt*cols/qkK), "ns/block")
+			})
 		}
 	}
 }
