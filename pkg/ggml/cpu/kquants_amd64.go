@@ -68,7 +68,7 @@ const (
 const kqTileRows = 8
 
 // kqTileMaxBlocks is the most blocks per row that the AVX-512 tile kernels
-// with a scale table in their frame (kqTileQ4KAVX512) take; longer rows go
+// with a scale table in their frame (Q4_K, Q5_K, Q6_K) take; longer rows go
 // through the vecDot kernel.
 const kqTileMaxBlocks = 256
 
@@ -101,8 +101,8 @@ func kqTiles(f kqFeatures) []kqTile {
 		{"Q6_K/AVX2", ggml.TypeQ6_K, f.avx2, t2(kqTileQ6KAVX2, kqDotQ6KAVX2, q6_KBytes), kqTileTokens2},
 		{"Q5_K/AVX2", ggml.TypeQ5_K, f.avx2, t2(kqTileQ5KAVX2, kqDotQ5KAVX2, q5_KBytes), kqTileTokens2},
 		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, t8m(kqTileQ4KAVX512, kqDotQ4KAVX512, q4_KBytes), kqTileTokens},
-		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, t8(kqTileQ6KAVX512, kqDotQ6KAVX512, q6_KBytes), kqTileTokens},
-		{"Q5_K/AVX512", ggml.TypeQ5_K, avx512, t8(kqTileQ5KAVX512, kqDotQ5KAVX2, q5_KBytes), kqTileTokens},
+		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, t8m(kqTileQ6KAVX512, kqDotQ6KAVX512, q6_KBytes), kqTileTokens},
+		{"Q5_K/AVX512", ggml.TypeQ5_K, avx512, t8m(kqTileQ5KAVX512, kqDotQ5KAVX2, q5_KBytes), kqTileTokens},
 		{"Q3_K/AVX512", ggml.TypeQ3_K, avx512, t8(kqTileQ3KAVX512, kqDotQ3KAVX2, q3_KBytes), kqTileTokens},
 		{"Q2_K/AVX512", ggml.TypeQ2_K, avx512, t8(kqTileQ2KAVX512, kqDotQ2KAVX2, q2_KBytes), kqTileTokens},
 		{"IQ4_XS/AVX512", ggml.TypeIQ4_XS, avx512 && f.bmi2, t8(kqTileIQ4XSAVX512, kqDotIQ4XSAVX2, iq4xsBytes), kqTileTokens},

@@ -1406,8 +1406,9 @@ LOOP: \
 	DECQ        CX; \
 	JNZ         LOOP
 
-// kqTileQ4KAVX512's frame holds the KTSTORE scratch and the KTDSCALES
-// scales of up to kqTileMaxBlocks (256) blocks.
+// The frames of kqTileQ4KAVX512, kqTileQ5KAVX512 and kqTileQ6KAVX512 hold
+// the KTSTORE scratch and the KTDSCALES scales of up to kqTileMaxBlocks
+// (256) blocks.
 TEXT ·kqTileQ4KAVX512(SB), $8224-64
 	KTSETUP
 	VMOVDQU64 kqMinsDup<>(SB), Y31
@@ -1446,31 +1447,36 @@ q4ktblock:
 	VZEROUPPER
 	RET
 
-TEXT ·kqTileQ5KAVX512(SB), NOSPLIT, $32-64
+TEXT ·kqTileQ5KAVX512(SB), $8224-64
 	KTSETUP
 	VMOVDQU64 kqMinsDup<>(SB), Y31
+	KTDSCALES(q5ktds)
 
 q5ktrow:
 	MOVQ R13, SI
 	MOVQ pan+24(FP), BX
 	MOVQ nb+32(FP), CX
+	MOVQ SP, DX
+	ADDQ $32, DX
 	VPXORD Y29, Y29, Y29
 
 q5ktblock:
-	KTQ4KSC
+	KTQ4KSCP
 	VBROADCASTI64X4 16(SI), Z9
 	KTQ5W(48, 0, Z16)
 	KTQ5W(80, 1, Z17)
 	KTQ5W(112, 2, Z18)
 	KTQ5W(144, 3, Z19)
-	KTGATHER
-	KTTOKENS(KTOKMIN, q5ktsum)
+	VMOVUPS (DX), Y30
+	MOVQ    BX, DI
+	KTTOKENS(KTOKMINP, q5ktsum)
 	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
 	KTREDUCE(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15, Y9, Y10)
 	VCVTPH2PS (SI), X2
 	KTFLOAT2
 	ADDQ $176, SI
 	ADDQ $292, BX
+	ADDQ $32, DX
 	DECQ CX
 	JNZ  q5ktblock
 
@@ -1480,8 +1486,9 @@ q5ktblock:
 	VZEROUPPER
 	RET
 
-TEXT ·kqTileQ6KAVX512(SB), NOSPLIT, $32-64
+TEXT ·kqTileQ6KAVX512(SB), $8224-64
 	KTSETUP
+	KTDSCALES(q6ktds)
 	MOVL $0x30303030, AX
 	VPBROADCASTD AX, Z31
 
@@ -1489,6 +1496,8 @@ q6ktrow:
 	MOVQ R13, SI
 	MOVQ pan+24(FP), BX
 	MOVQ nb+32(FP), CX
+	MOVQ SP, DX
+	ADDQ $32, DX
 	VPXORD Y29, Y29, Y29
 
 q6ktblock:
@@ -1496,11 +1505,15 @@ q6ktblock:
 	VPSLLW    $5, Y1, Y2
 	VPXORD    Y24, Y24, Y24
 	VPSUBW    Y2, Y24, Y24 // -32 * scales
-	KT16SC
+	VMOVDQU64 kqPermQ6KP<>+0(SB), Z20
+	VMOVDQU64 kqPermQ6KP<>+64(SB), Z21
+	VPERMW    Z1, Z20, Z20
+	VPERMW    Z1, Z21, Z21
 	KTQ6W(0, 128, Z16, Z17)
 	KTQ6W(64, 160, Z18, Z19)
-	KTGATHER
-	KTTOKENS(KTOKOFF, q6ktsum)
+	VMOVUPS (DX), Y30
+	MOVQ    BX, DI
+	KTTOKENS(KTOKOFFP, q6ktsum)
 	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
 	MOVWLZX 208(SI), AX
 	VMOVD   AX, X2
@@ -1508,6 +1521,7 @@ q6ktblock:
 	KTFLOAT1
 	ADDQ $210, SI
 	ADDQ $292, BX
+	ADDQ $32, DX
 	DECQ CX
 	JNZ  q6ktblock
 
