@@ -3,14 +3,24 @@ package cpu
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 
 	"github.com/llamafile-go/llamafile/pkg/ggml"
 )
 
 // Generic conversion of float32 activation rows to the vec_dot types.
 
+// littleEndian reports whether float32 values are stored as their
+// little-endian bytes, as the vec_dot F32 rows are: then the conversion of
+// F32 activations is a copy.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
 func convertF32Generic(dst []byte, x []float32) {
 	dst = dst[:4*len(x)]
+	if littleEndian {
+		copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(x))), 4*len(x)))
+		return
+	}
 	for i, v := range x {
 		binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(v))
 	}
