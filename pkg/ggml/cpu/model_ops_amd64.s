@@ -98,6 +98,66 @@ row256:
 	VZEROUPPER
 	RET
 
+// EXPCONSTS loads the constants of EXPZMM into Z18-Z31: 0x1.8p23,
+// log2(e), ln 2 (low and high parts), the polynomial, 1, 192, +Inf, the
+// abs mask and 0.
+#define EXPCONSTS \
+	MOVL         $0x4b400000, AX; \
+	VPBROADCASTD AX, Z20; \
+	MOVL         $0x3fb8aa3b, AX; \
+	VPBROADCASTD AX, Z21; \
+	MOVL         $0x35bfbe8e, AX; \
+	VPBROADCASTD AX, Z22; \
+	MOVL         $0x3f317200, AX; \
+	VPBROADCASTD AX, Z23; \
+	MOVL         $0x3c072010, AX; \
+	VPBROADCASTD AX, Z24; \
+	MOVL         $0x3d2b9f17, AX; \
+	VPBROADCASTD AX, Z25; \
+	MOVL         $0x3e2aaf33, AX; \
+	VPBROADCASTD AX, Z26; \
+	MOVL         $0x3efffedb, AX; \
+	VPBROADCASTD AX, Z27; \
+	MOVL         $0x3f7ffff6, AX; \
+	VPBROADCASTD AX, Z28; \
+	MOVL         $0x3f800000, AX; \
+	VPBROADCASTD AX, Z29; \
+	MOVL         $0x43400000, AX; \
+	VPBROADCASTD AX, Z30; \
+	MOVL         $0x7f800000, AX; \
+	VPBROADCASTD AX, Z31; \
+	MOVL         $0x7fffffff, AX; \
+	VPBROADCASTD AX, Z19; \
+	VPXORD       Z18, Z18, Z18
+
+// EXPZMM sets Z9 to ggml's vectorized e^x of the 16 lanes of Z1 (see
+// expVec): 2^n·(1+p(b)) with VSCALEFPS, lanes with |n| > 192 giving 0 or
+// +Inf. It needs EXPCONSTS and clobbers Z2-Z11, K1 and K2. (ggml skips
+// the blend when no lane needs it; blending always gives the same.)
+#define EXPZMM \
+	VMOVAPS      Z20, Z2; \
+	VFMADD231PS  Z21, Z1, Z2; \
+	VSUBPS       Z20, Z2, Z3; \
+	VMOVAPS      Z1, Z4; \
+	VFNMADD231PS Z23, Z3, Z4; \
+	VFNMADD231PS Z22, Z3, Z4; \
+	VMULPS       Z4, Z4, Z5; \
+	VMOVAPS      Z25, Z6; \
+	VFMADD231PS  Z24, Z4, Z6; \
+	VMOVAPS      Z27, Z7; \
+	VFMADD231PS  Z26, Z4, Z7; \
+	VFMADD231PS  Z6, Z5, Z7; \
+	VMOVAPS      Z29, Z8; \
+	VFMADD231PS  Z28, Z4, Z8; \
+	VFMADD231PS  Z7, Z5, Z8; \
+	VSCALEFPS    Z3, Z8, Z9; \
+	VPANDD       Z19, Z3, Z10; \
+	VCMPPS       $0x1e, Z30, Z10, K1; \
+	VCMPPS       $0x12, Z18, Z3, K2; \
+	VMOVAPS      Z31, Z11; \
+	VMOVAPS      Z18, K2, Z11; \
+	VMOVAPS      Z11, K1, Z9
+
 // func swigluVecAVX512(dst, x, y *float32, n int)
 // n is a multiple of 16.
 TEXT ·swigluVecAVX512(SB), NOSPLIT, $0-32
@@ -108,63 +168,12 @@ TEXT ·swigluVecAVX512(SB), NOSPLIT, $0-32
 	SHRQ $4, CX
 	JZ   swigluDone
 
-	MOVL         $0x4b400000, AX // 0x1.8p23
-	VPBROADCASTD AX, Z20
-	MOVL         $0x3fb8aa3b, AX // log2(e)
-	VPBROADCASTD AX, Z21
-	MOVL         $0x35bfbe8e, AX // ln 2, low part
-	VPBROADCASTD AX, Z22
-	MOVL         $0x3f317200, AX // ln 2, high part
-	VPBROADCASTD AX, Z23
-	MOVL         $0x3c072010, AX
-	VPBROADCASTD AX, Z24
-	MOVL         $0x3d2b9f17, AX
-	VPBROADCASTD AX, Z25
-	MOVL         $0x3e2aaf33, AX
-	VPBROADCASTD AX, Z26
-	MOVL         $0x3efffedb, AX
-	VPBROADCASTD AX, Z27
-	MOVL         $0x3f7ffff6, AX
-	VPBROADCASTD AX, Z28
-	MOVL         $0x3f800000, AX // 1
-	VPBROADCASTD AX, Z29
-	MOVL         $0x43400000, AX // 192
-	VPBROADCASTD AX, Z30
-	MOVL         $0x7f800000, AX // +Inf
-	VPBROADCASTD AX, Z31
-	MOVL         $0x7fffffff, AX // abs mask
-	VPBROADCASTD AX, Z19
-	VPXORD       Z18, Z18, Z18   // 0
+	EXPCONSTS
 
 swigluLoop:
 	VMOVUPS     (SI), Z0
 	VSUBPS      Z0, Z18, Z1 // -x
-	VMOVAPS     Z20, Z2
-	VFMADD231PS Z21, Z1, Z2 // z = -x*log2e + r
-	VSUBPS      Z20, Z2, Z3 // n = z - r
-	VMOVAPS     Z1, Z4
-	VFNMADD231PS Z23, Z3, Z4 // -x - n*ln2hi
-	VFNMADD231PS Z22, Z3, Z4 // b
-	VMULPS      Z4, Z4, Z5  // u = b*b
-	VMOVAPS     Z25, Z6
-	VFMADD231PS Z24, Z4, Z6 // c4*b + c3
-	VMOVAPS     Z27, Z7
-	VFMADD231PS Z26, Z4, Z7 // c2*b + c1
-	VFMADD231PS Z6, Z5, Z7  // (c4*b+c3)*u + (c2*b+c1)
-	VMOVAPS     Z29, Z8
-	VFMADD231PS Z28, Z4, Z8 // c0*b + 1
-	VFMADD231PS Z7, Z5, Z8  // j
-	VSCALEFPS   Z3, Z8, Z9  // j * 2^n
-	VPANDD      Z19, Z3, Z10
-	VCMPPS      $0x1e, Z30, Z10, K1 // |n| > 192
-	KORTESTW    K1, K1
-	JEQ         swigluFinite
-	VCMPPS      $0x12, Z18, Z3, K2 // n <= 0
-	VMOVAPS     Z31, Z11
-	VMOVAPS     Z18, K2, Z11
-	VMOVAPS     Z11, K1, Z9
-
-swigluFinite:
+	EXPZMM // e^-x
 	VADDPS  Z29, Z9, Z9 // 1 + e^-x
 	VDIVPS  Z9, Z0, Z9  // x / (1 + e^-x)
 	VMULPS  (DX), Z9, Z9
@@ -192,33 +201,7 @@ TEXT ·softMaxExpAVX512(SB), NOSPLIT, $0-32
 	TESTQ CX, CX
 	JZ   smDone
 
-	MOVL         $0x4b400000, AX // 0x1.8p23
-	VPBROADCASTD AX, Z20
-	MOVL         $0x3fb8aa3b, AX // log2(e)
-	VPBROADCASTD AX, Z21
-	MOVL         $0x35bfbe8e, AX // ln 2, low part
-	VPBROADCASTD AX, Z22
-	MOVL         $0x3f317200, AX // ln 2, high part
-	VPBROADCASTD AX, Z23
-	MOVL         $0x3c072010, AX
-	VPBROADCASTD AX, Z24
-	MOVL         $0x3d2b9f17, AX
-	VPBROADCASTD AX, Z25
-	MOVL         $0x3e2aaf33, AX
-	VPBROADCASTD AX, Z26
-	MOVL         $0x3efffedb, AX
-	VPBROADCASTD AX, Z27
-	MOVL         $0x3f7ffff6, AX
-	VPBROADCASTD AX, Z28
-	MOVL         $0x3f800000, AX // 1
-	VPBROADCASTD AX, Z29
-	MOVL         $0x43400000, AX // 192
-	VPBROADCASTD AX, Z30
-	MOVL         $0x7f800000, AX // +Inf
-	VPBROADCASTD AX, Z31
-	MOVL         $0x7fffffff, AX // abs mask
-	VPBROADCASTD AX, Z19
-	VPXORD       Z18, Z18, Z18   // 0
+	EXPCONSTS
 
 smLoop:
 	// K3: the lanes of this block inside y.
@@ -232,32 +215,7 @@ smFull:
 	KMOVW AX, K3
 	VMOVUPS.Z   (DI), K3, Z0
 	VSUBPS      Z17, Z0, Z1 // x = y - max
-	VMOVAPS     Z20, Z2
-	VFMADD231PS Z21, Z1, Z2 // z = x*log2e + r
-	VSUBPS      Z20, Z2, Z3 // n = z - r
-	VMOVAPS     Z1, Z4
-	VFNMADD231PS Z23, Z3, Z4 // x - n*ln2hi
-	VFNMADD231PS Z22, Z3, Z4 // b
-	VMULPS      Z4, Z4, Z5  // u = b*b
-	VMOVAPS     Z25, Z6
-	VFMADD231PS Z24, Z4, Z6 // c4*b + c3
-	VMOVAPS     Z27, Z7
-	VFMADD231PS Z26, Z4, Z7 // c2*b + c1
-	VFMADD231PS Z6, Z5, Z7  // (c4*b+c3)*u + (c2*b+c1)
-	VMOVAPS     Z29, Z8
-	VFMADD231PS Z28, Z4, Z8 // c0*b + 1
-	VFMADD231PS Z7, Z5, Z8  // j
-	VSCALEFPS   Z3, Z8, Z9  // j * 2^n
-	VPANDD      Z19, Z3, Z10
-	VCMPPS      $0x1e, Z30, Z10, K1 // |n| > 192
-	KORTESTW    K1, K1
-	JEQ         smFinite
-	VCMPPS      $0x12, Z18, Z3, K2 // n <= 0
-	VMOVAPS     Z31, Z11
-	VMOVAPS     Z18, K2, Z11
-	VMOVAPS     Z11, K1, Z9
-
-smFinite:
+	EXPZMM
 	VMOVAPS.Z Z9, K3, Z9 // padding lanes: 0
 	VMOVUPS   Z9, K3, (DI)
 	// _mm512_reduce_add_ps's order, then add as float64.
