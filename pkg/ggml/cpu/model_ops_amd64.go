@@ -2,7 +2,11 @@
 
 package cpu
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
 
 func init() {
 	if cpu.X86.HasAVX512F {
@@ -20,6 +24,14 @@ func init() {
 			}
 			return softMaxExpAVX512(&y[0], len(y), max)
 		}
+	} else if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		swigluVec = func(dst, x, g []float32) {
+			if len(x) > 0 {
+				_, _ = dst[len(x)-1], g[len(x)-1]
+				swigluVecAVX2(&dst[0], &x[0], &g[0], len(x))
+			}
+		}
+		softMaxExp = softMaxExpAVX2Padded
 	}
 	if cpu.X86.HasAVX512F && cpu.X86.HasFMA {
 		attnAccF16 = func(acc []float32, rows, dv int, v []byte, nk int, ms, vs []float32) {
@@ -60,3 +72,35 @@ func swigluVecAVX512(dst, x, y *float32, n int)
 //
 //go:noescape
 func softMaxExpAVX512(y *float32, n int, max float32) float64
+
+// softMaxExpAVX2Padded is softMaxExp with AVX2: whole blocks in place, the
+// last partial block through a copy padded with -Inf (whose lanes add
+// exact zeros, as the definition has it).
+func softMaxExpAVX2Padded(y []float32, max float32) float64 {
+	whole := len(y) / 16
+	var sum float64
+	if whole > 0 {
+		sum = softMaxExpAVX2(&y[0], whole, max)
+	}
+	if tail := y[16*whole:]; len(tail) > 0 {
+		var blk [16]float32
+		n := copy(blk[:], tail)
+		for i := n; i < len(blk); i++ {
+			blk[i] = float32(math.Inf(-1))
+		}
+		sum += softMaxExpAVX2(&blk[0], 1, max)
+		copy(tail, blk[:n])
+	}
+	return sum
+}
+
+// swigluVecAVX2 is swigluVec (n a multiple of 16) with AVX2 and FMA.
+//
+//go:noescape
+func swigluVecAVX2(dst, x, y *float32, n int)
+
+// softMaxExpAVX2 is softMaxExp over blocks whole blocks of 16 with AVX2
+// and FMA.
+//
+//go:noescape
+func softMaxExpAVX2(y *float32, blocks int, max float32) float64
