@@ -1089,6 +1089,33 @@ DATA kqPermQ6KP<>+112(SB)/8, $0x0007000700070007
 DATA kqPermQ6KP<>+120(SB)/8, $0x000f000f000f000f
 GLOBL kqPermQ6KP<>(SB), RODATA|NOPTR, $128
 
+// kqOnes16<> is sixteen int16 ones (VPMADDWD by it adds word pairs).
+DATA kqOnes16<>+0(SB)/8, $0x0001000100010001
+DATA kqOnes16<>+8(SB)/8, $0x0001000100010001
+DATA kqOnes16<>+16(SB)/8, $0x0001000100010001
+DATA kqOnes16<>+24(SB)/8, $0x0001000100010001
+GLOBL kqOnes16<>(SB), RODATA|NOPTR, $32
+
+// kqBcastMins<> row i (32 bytes) selects int32 lane 4+i everywhere: the
+// mins m[2i], m[2i+1] of KTQ4KSCP's Y2.
+DATA kqBcastMins<>+0(SB)/8, $0x0000000400000004
+DATA kqBcastMins<>+8(SB)/8, $0x0000000400000004
+DATA kqBcastMins<>+16(SB)/8, $0x0000000400000004
+DATA kqBcastMins<>+24(SB)/8, $0x0000000400000004
+DATA kqBcastMins<>+32(SB)/8, $0x0000000500000005
+DATA kqBcastMins<>+40(SB)/8, $0x0000000500000005
+DATA kqBcastMins<>+48(SB)/8, $0x0000000500000005
+DATA kqBcastMins<>+56(SB)/8, $0x0000000500000005
+DATA kqBcastMins<>+64(SB)/8, $0x0000000600000006
+DATA kqBcastMins<>+72(SB)/8, $0x0000000600000006
+DATA kqBcastMins<>+80(SB)/8, $0x0000000600000006
+DATA kqBcastMins<>+88(SB)/8, $0x0000000600000006
+DATA kqBcastMins<>+96(SB)/8, $0x0000000700000007
+DATA kqBcastMins<>+104(SB)/8, $0x0000000700000007
+DATA kqBcastMins<>+112(SB)/8, $0x0000000700000007
+DATA kqBcastMins<>+120(SB)/8, $0x0000000700000007
+GLOBL kqBcastMins<>(SB), RODATA|NOPTR, $128
+
 // KTSETUP loads the arguments and constants shared by the tile kernels.
 #define KTSETUP \
 	MOVQ  w+0(FP), R13; \
@@ -1389,6 +1416,89 @@ DONE:
 	VPERMW     Z2, Z20, Z20; \
 	VPERMW     Z2, Z21, Z21
 
+// KTPANELMINS(LOOP, TLOOP) stores, for each of the nb blocks, a 160-byte
+// entry at 32(SP) (block b at 32+160b): the nt tokens' scales as eight
+// float32 (as KTDSCALES), then four vectors of eight int32, vector i
+// holding for token t the sums of bsums 4i, 4i+1 and 4i+2, 4i+3 as two
+// int16 (the group sums of sub-blocks 2i and 2i+1), so that VPMADDWD by
+// the broadcast mins m[2i], m[2i+1] gives the tokens' mins terms. Lanes of
+// tokens nt and beyond are left as they are (their results are never
+// stored).
+#define KTPANELMINS(LOOP, TLOOP) \
+	MOVQ   pan+24(FP), BX; \
+	MOVQ   nb+32(FP), CX; \
+	MOVQ   SP, DX; \
+	ADDQ   $32, DX; \
+	VPXORD Y30, Y30, Y30; \
+LOOP: \
+	KMOVW        K2, K1; \
+	VGATHERDPS   (BX)(Y27*1), K1, Y30; \
+	VMOVUPS      Y30, (DX); \
+	MOVQ         BX, DI; \
+	XORQ         AX, AX; \
+TLOOP: \
+	VMOVDQU      260(DI), Y0; \
+	VPMADDWD     kqOnes16<>(SB), Y0, Y0; \
+	VEXTRACTI128 $1, Y0, X1; \
+	VPACKSSDW    X1, X0, X0; \
+	VMOVD        X0, 32(DX)(AX*4); \
+	VPEXTRD      $1, X0, 64(DX)(AX*4); \
+	VPEXTRD      $2, X0, 96(DX)(AX*4); \
+	VPEXTRD      $3, X0, 128(DX)(AX*4); \
+	ADDQ         R8, DI; \
+	INCQ         AX; \
+	CMPQ         AX, R9; \
+	JLT          TLOOP; \
+	ADDQ         $292, BX; \
+	ADDQ         $160, DX; \
+	DECQ         CX; \
+	JNZ          LOOP
+
+// KTMINS8 computes the eight tokens' mins terms of the block into Y9 from
+// the KTPANELMINS entry at DX and the mins in Y2 (words 8-15, as KTQ4KSCP
+// leaves them); Y10, Y11, Y14, Y15 hold kqBcastMins<>.
+#define KTMINS8 \
+	VPERMD   Y2, Y10, Y8; \
+	VPMADDWD 32(DX), Y8, Y9; \
+	VPERMD   Y2, Y11, Y8; \
+	VPDPWSSD 64(DX), Y8, Y9; \
+	VPERMD   Y2, Y14, Y8; \
+	VPDPWSSD 96(DX), Y8, Y9; \
+	VPERMD   Y2, Y15, Y8; \
+	VPDPWSSD 128(DX), Y8, Y9
+
+// KTOKQ4 is one token of a Q4_K or Q5_K block whose mins KTMINS8 takes
+// care of.
+#define KTOKQ4(YT, YM) \
+	KTMULP(YT); \
+	ADDQ R8, DI
+
+// KTQ4KSC8 is KTQ4KSCP without the per-token mins vector.
+#define KTQ4KSC8 \
+	VMOVDQU    4(SI), X0; \
+	VPSRLW     $4, X0, X1; \
+	VPSHUFB    kqQ4KIdxL<>(SB), X0, X2; \
+	VPAND      kqQ4KMaskL<>(SB), X2, X2; \
+	VPSHUFB    kqQ4KIdxH<>(SB), X1, X3; \
+	VPANDD     X28, X3, X3; \
+	VPSHUFB    kqQ4KIdxB<>(SB), X0, X4; \
+	VPSRLW     $2, X4, X4; \
+	VPAND      kqMask30<>(SB), X4, X4; \
+	VPOR       X3, X2, X2; \
+	VPOR       X4, X2, X2; \
+	VPMOVZXBW  X2, Y2; \
+	VMOVDQU64  kqPermQ4KP<>+0(SB), Z20; \
+	VMOVDQU64  kqPermQ4KP<>+64(SB), Z21; \
+	VPERMW     Z2, Z20, Z20; \
+	VPERMW     Z2, Z21, Z21
+
+// KTMINSETUP loads kqBcastMins<> into Y10, Y11, Y14, Y15.
+#define KTMINSETUP \
+	VMOVDQU kqBcastMins<>+0(SB), Y10; \
+	VMOVDQU kqBcastMins<>+32(SB), Y11; \
+	VMOVDQU kqBcastMins<>+64(SB), Y14; \
+	VMOVDQU kqBcastMins<>+96(SB), Y15
+
 // KTDSCALES stores the nt tokens' scales of each of the nb blocks as eight
 // float32 at 32(SP) (block b at 32+32b), so that the rows need no gather.
 #define KTDSCALES(LOOP) \
@@ -1406,86 +1516,130 @@ LOOP: \
 	DECQ        CX; \
 	JNZ         LOOP
 
-// The frames of kqTileQ4KAVX512, kqTileQ5KAVX512 and kqTileQ6KAVX512 hold
-// the KTSTORE scratch and the KTDSCALES scales of up to kqTileMaxBlocks
-// (256) blocks.
-TEXT ·kqTileQ4KAVX512(SB), $8224-64
+// KTCHUNK is the number of blocks the Q4_K and Q5_K tiles take for all the
+// rows before they move on: the eight tokens' activations of KTCHUNK
+// blocks (18.7 KB) stay in the L1 cache while the rows go through them.
+#define KTCHUNK 8
+
+// KTCHUNKSETUP loads into Y31 the offsets of out[t*ldo] (for KTCHUNKROW)
+// and starts at block 0 (R14 counts the blocks done).
+#define KTCHUNKSETUP \
+	VPBROADCASTD R12, Y31; \
+	VPMULLD      kqIota<>(SB), Y31, Y31; \
+	XORQ         R14, R14
+
+// KTCHUNKROW(WB, FIRST) points SI, BX and DX at block R14 of the row at
+// R13 (WB bytes per block), of the panel and of the KTPANELMINS entries,
+// sets CX to the blocks of this chunk, and starts the row's sums in Y29
+// at zero for the first chunk, else at the partial sums the previous chunk
+// left in out (float32 stored and reloaded exactly, so the blocks add up
+// in the same order as in one pass).
+#define KTCHUNKROW(WB, FIRST) \
+	IMUL3Q  $WB, R14, SI; \
+	ADDQ    R13, SI; \
+	IMUL3Q  $292, R14, BX; \
+	ADDQ    pan+24(FP), BX; \
+	IMUL3Q  $160, R14, DX; \
+	MOVQ    SP, AX; \
+	ADDQ    AX, DX; \
+	ADDQ    $32, DX; \
+	MOVQ    nb+32(FP), CX; \
+	SUBQ    R14, CX; \
+	CMPQ    CX, $KTCHUNK; \
+	JLE     2(PC); \
+	MOVQ    $KTCHUNK, CX; \
+	VPXORD  Y29, Y29, Y29; \
+	TESTQ   R14, R14; \
+	JZ      FIRST; \
+	KMOVW   K2, K1; \
+	VGATHERDPS (R11)(Y31*1), K1, Y29; \
+FIRST:
+
+// KTCHUNKNEXT(ROW) goes back to the first row for the next chunk of
+// blocks, if any.
+#define KTCHUNKNEXT(ROW) \
+	MOVQ rows+16(FP), R10; \
+	MOVQ out+48(FP), R11; \
+	MOVQ w+0(FP), R13; \
+	ADDQ $KTCHUNK, R14; \
+	CMPQ R14, nb+32(FP); \
+	JLT  ROW
+
+// kqTileQ4KAVX512 and kqTileQ5KAVX512 keep the KTSTORE scratch and the
+// KTPANELMINS entries of up to kqTileMaxBlocks (256) blocks in their frame.
+TEXT ·kqTileQ4KAVX512(SB), $40992-64
 	KTSETUP
-	VMOVDQU64 kqMinsDup<>(SB), Y31
-	KTDSCALES(q4ktds)
+	KTPANELMINS(q4ktpm, q4ktpmt)
+	KTMINSETUP
+	KTCHUNKSETUP
 
 q4ktrow:
-	MOVQ R13, SI
-	MOVQ pan+24(FP), BX
-	MOVQ nb+32(FP), CX
-	MOVQ SP, DX
-	ADDQ $32, DX
-	VPXORD Y29, Y29, Y29
+	KTCHUNKROW(144, q4ktfirst)
 
 q4ktblock:
-	KTQ4KSCP
+	KTQ4KSC8
+	KTMINS8
 	KTQ4W(16, Z16)
 	KTQ4W(48, Z17)
 	KTQ4W(80, Z18)
 	KTQ4W(112, Z19)
 	VMOVUPS (DX), Y30
 	MOVQ    BX, DI
-	KTTOKENS(KTOKMINP, q4ktsum)
+	KTTOKENS(KTOKQ4, q4ktsum)
 	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
-	KTREDUCE(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15, Y9, Y10)
 	VCVTPH2PS (SI), X2
 	KTFLOAT2
 	ADDQ $144, SI
 	ADDQ $292, BX
-	ADDQ $32, DX
+	ADDQ $160, DX
 	DECQ CX
 	JNZ  q4ktblock
 
 	KTSTORE(q4ktstore)
 	DECQ R10
 	JNZ  q4ktrow
+	KTCHUNKNEXT(q4ktrow)
 	VZEROUPPER
 	RET
 
-TEXT ·kqTileQ5KAVX512(SB), $8224-64
+TEXT ·kqTileQ5KAVX512(SB), $40992-64
 	KTSETUP
-	VMOVDQU64 kqMinsDup<>(SB), Y31
-	KTDSCALES(q5ktds)
+	KTPANELMINS(q5ktpm, q5ktpmt)
+	KTMINSETUP
+	KTCHUNKSETUP
 
 q5ktrow:
-	MOVQ R13, SI
-	MOVQ pan+24(FP), BX
-	MOVQ nb+32(FP), CX
-	MOVQ SP, DX
-	ADDQ $32, DX
-	VPXORD Y29, Y29, Y29
+	KTCHUNKROW(176, q5ktfirst)
 
 q5ktblock:
-	KTQ4KSCP
+	KTQ4KSC8
 	VBROADCASTI64X4 16(SI), Z9
 	KTQ5W(48, 0, Z16)
 	KTQ5W(80, 1, Z17)
 	KTQ5W(112, 2, Z18)
 	KTQ5W(144, 3, Z19)
+	KTMINS8
 	VMOVUPS (DX), Y30
 	MOVQ    BX, DI
-	KTTOKENS(KTOKMINP, q5ktsum)
+	KTTOKENS(KTOKQ4, q5ktsum)
 	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
-	KTREDUCE(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15, Y9, Y10)
 	VCVTPH2PS (SI), X2
 	KTFLOAT2
 	ADDQ $176, SI
 	ADDQ $292, BX
-	ADDQ $32, DX
+	ADDQ $160, DX
 	DECQ CX
 	JNZ  q5ktblock
 
 	KTSTORE(q5ktstore)
 	DECQ R10
 	JNZ  q5ktrow
+	KTCHUNKNEXT(q5ktrow)
 	VZEROUPPER
 	RET
 
+// kqTileQ6KAVX512 keeps the KTSTORE scratch and the KTDSCALES scales of
+// up to kqTileMaxBlocks (256) blocks in its frame.
 TEXT ·kqTileQ6KAVX512(SB), $8224-64
 	KTSETUP
 	KTDSCALES(q6ktds)

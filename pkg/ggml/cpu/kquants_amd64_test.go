@@ -271,7 +271,7 @@ func TestKQuantTileKernels(t *testing.T) {
 			r := newRand()
 			checked := 0
 			// 257 blocks is beyond kqTileMaxBlocks.
-			for _, shape := range [][2]int{{1, 256}, {3, 512}, {5, 2048}, {2, 5632}, {11, 1024}, {2, 257 * qkK}} {
+			for _, shape := range [][2]int{{1, 256}, {3, 512}, {5, 2048}, {2, 5632}, {11, 1024}, {4, 16 * qkK}, {2, 257 * qkK}} {
 				rows, cols := shape[0], shape[1]
 				rb, _ := RowBytes(kt.t, cols)
 				wStride := rb + 7
