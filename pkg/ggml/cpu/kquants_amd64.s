@@ -1516,30 +1516,31 @@ LOOP: \
 	DECQ        CX; \
 	JNZ         LOOP
 
-// KTCHUNK is the number of blocks the Q4_K and Q5_K tiles take for all the
+// KTCHUNK is the number of blocks the Q4_K, Q5_K and Q6_K tiles take for all the
 // rows before they move on: the eight tokens' activations of KTCHUNK
 // blocks (18.7 KB) stay in the L1 cache while the rows go through them.
 #define KTCHUNK 8
 
-// KTCHUNKSETUP loads into Y31 the offsets of out[t*ldo] (for KTCHUNKROW)
-// and starts at block 0 (R14 counts the blocks done).
-#define KTCHUNKSETUP \
-	VPBROADCASTD R12, Y31; \
-	VPMULLD      kqIota<>(SB), Y31, Y31; \
+// KTCHUNKSETUP(YO) loads into YO the offsets of out[t*ldo] (for
+// KTCHUNKROW) and starts at block 0 (R14 counts the blocks done).
+#define KTCHUNKSETUP(YO) \
+	VPBROADCASTD R12, YO; \
+	VPMULLD      kqIota<>(SB), YO, YO; \
 	XORQ         R14, R14
 
-// KTCHUNKROW(WB, FIRST) points SI, BX and DX at block R14 of the row at
-// R13 (WB bytes per block), of the panel and of the KTPANELMINS entries,
+// KTCHUNKROW(WB, TB, YO, FIRST) points SI, BX and DX at block R14 of the
+// row at R13 (WB bytes per block), of the panel and of the table in the
+// frame (TB bytes per block: KTPANELMINS or KTDSCALES entries),
 // sets CX to the blocks of this chunk, and starts the row's sums in Y29
 // at zero for the first chunk, else at the partial sums the previous chunk
 // left in out (float32 stored and reloaded exactly, so the blocks add up
 // in the same order as in one pass).
-#define KTCHUNKROW(WB, FIRST) \
+#define KTCHUNKROW(WB, TB, YO, FIRST) \
 	IMUL3Q  $WB, R14, SI; \
 	ADDQ    R13, SI; \
 	IMUL3Q  $292, R14, BX; \
 	ADDQ    pan+24(FP), BX; \
-	IMUL3Q  $160, R14, DX; \
+	IMUL3Q  $TB, R14, DX; \
 	MOVQ    SP, AX; \
 	ADDQ    AX, DX; \
 	ADDQ    $32, DX; \
@@ -1552,7 +1553,7 @@ LOOP: \
 	TESTQ   R14, R14; \
 	JZ      FIRST; \
 	KMOVW   K2, K1; \
-	VGATHERDPS (R11)(Y31*1), K1, Y29; \
+	VGATHERDPS (R11)(YO*1), K1, Y29; \
 FIRST:
 
 // KTCHUNKNEXT(ROW) goes back to the first row for the next chunk of
@@ -1571,10 +1572,10 @@ TEXT ·kqTileQ4KAVX512(SB), $40992-64
 	KTSETUP
 	KTPANELMINS(q4ktpm, q4ktpmt)
 	KTMINSETUP
-	KTCHUNKSETUP
+	KTCHUNKSETUP(Y31)
 
 q4ktrow:
-	KTCHUNKROW(144, q4ktfirst)
+	KTCHUNKROW(144, 160, Y31, q4ktfirst)
 
 q4ktblock:
 	KTQ4KSC8
@@ -1606,10 +1607,10 @@ TEXT ·kqTileQ5KAVX512(SB), $40992-64
 	KTSETUP
 	KTPANELMINS(q5ktpm, q5ktpmt)
 	KTMINSETUP
-	KTCHUNKSETUP
+	KTCHUNKSETUP(Y31)
 
 q5ktrow:
-	KTCHUNKROW(176, q5ktfirst)
+	KTCHUNKROW(176, 160, Y31, q5ktfirst)
 
 q5ktblock:
 	KTQ4KSC8
@@ -1645,14 +1646,10 @@ TEXT ·kqTileQ6KAVX512(SB), $8224-64
 	KTDSCALES(q6ktds)
 	MOVL $0x30303030, AX
 	VPBROADCASTD AX, Z31
+	KTCHUNKSETUP(Y13)
 
 q6ktrow:
-	MOVQ R13, SI
-	MOVQ pan+24(FP), BX
-	MOVQ nb+32(FP), CX
-	MOVQ SP, DX
-	ADDQ $32, DX
-	VPXORD Y29, Y29, Y29
+	KTCHUNKROW(210, 32, Y13, q6ktfirst)
 
 q6ktblock:
 	VPMOVSXBW 192(SI), Y1 // 16 int16 scales
@@ -1682,6 +1679,7 @@ q6ktblock:
 	KTSTORE(q6ktstore)
 	DECQ R10
 	JNZ  q6ktrow
+	KTCHUNKNEXT(q6ktrow)
 	VZEROUPPER
 	RET
 
