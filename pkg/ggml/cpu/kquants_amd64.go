@@ -55,10 +55,13 @@ func kqImpls(f kqFeatures) []kqImpl {
 
 // The most tokens the AVX-512 and the AVX2 tile kernels take in one call.
 // The Q8_K panels (the converted rows themselves) come in groups of the
-// smallest maximum among the installed tile kernels.
+// smallest maximum among the installed tile kernels. The AVX-512 Q4_K and
+// Q5_K kernels take kqTileTokens tokens at once; the other AVX-512 ones
+// take kqTileTokensAsm, and their wrapper calls them once per such group.
 const (
-	kqTileTokens  = 8
-	kqTileTokens2 = 4
+	kqTileTokens    = 16
+	kqTileTokensAsm = 8
+	kqTileTokens2   = 4
 )
 
 // kqTileRows is the multiple of rows MatMul hands the K-quant tile
@@ -67,9 +70,9 @@ const (
 // its rows, so the more rows, the less activation traffic per row.
 const kqTileRows = 8
 
-// kqTileMaxBlocks is the most blocks per row that the AVX-512 tile kernels
-// with a scale table in their frame (Q4_K, Q5_K, Q6_K) take; longer rows go
-// through the vecDot kernel.
+// kqTileMaxBlocks is the most blocks per row that the AVX-512 Q6_K tile
+// kernel, with a scale table for the whole row in its frame, takes; longer
+// rows go through the vecDot kernel.
 const kqTileMaxBlocks = 256
 
 // kqTile is one tile kernel, with whether this CPU can run it.
@@ -88,21 +91,21 @@ type kqTile struct {
 func kqTiles(f kqFeatures) []kqTile {
 	avx512 := f.avx2 && f.avx512
 	t2 := func(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) tileKernel {
-		return kqTileKernel(fn, dot, bb, kqTileTokens2, 0)
+		return kqTileKernel(fn, dot, bb, kqTileTokens2, kqTileTokens2, 0)
 	}
 	t8 := func(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) tileKernel {
-		return kqTileKernel(fn, dot, bb, kqTileTokens, 0)
+		return kqTileKernel(fn, dot, bb, kqTileTokens, kqTileTokensAsm, 0)
 	}
-	t8m := func(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) tileKernel {
-		return kqTileKernel(fn, dot, bb, kqTileTokens, kqTileMaxBlocks)
+	t16 := func(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) tileKernel {
+		return kqTileKernel(fn, dot, bb, kqTileTokens, kqTileTokens, 0)
 	}
 	return []kqTile{
 		{"Q4_K/AVX2", ggml.TypeQ4_K, f.avx2, t2(kqTileQ4KAVX2, kqDotQ4KAVX2, q4_KBytes), kqTileTokens2},
 		{"Q6_K/AVX2", ggml.TypeQ6_K, f.avx2, t2(kqTileQ6KAVX2, kqDotQ6KAVX2, q6_KBytes), kqTileTokens2},
 		{"Q5_K/AVX2", ggml.TypeQ5_K, f.avx2, t2(kqTileQ5KAVX2, kqDotQ5KAVX2, q5_KBytes), kqTileTokens2},
-		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, t8m(kqTileQ4KAVX512, kqDotQ4KAVX512, q4_KBytes), kqTileTokens},
-		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, t8m(kqTileQ6KAVX512, kqDotQ6KAVX512, q6_KBytes), kqTileTokens},
-		{"Q5_K/AVX512", ggml.TypeQ5_K, avx512, t8m(kqTileQ5KAVX512, kqDotQ5KAVX2, q5_KBytes), kqTileTokens},
+		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, t16(kqTileQ4KAVX512, kqDotQ4KAVX512, q4_KBytes), kqTileTokens},
+		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, kqTileKernel(kqTileQ6KAVX512, kqDotQ6KAVX512, q6_KBytes, kqTileTokens, kqTileTokensAsm, kqTileMaxBlocks), kqTileTokens},
+		{"Q5_K/AVX512", ggml.TypeQ5_K, avx512, t16(kqTileQ5KAVX512, kqDotQ5KAVX2, q5_KBytes), kqTileTokens},
 		{"Q3_K/AVX512", ggml.TypeQ3_K, avx512, t8(kqTileQ3KAVX512, kqDotQ3KAVX2, q3_KBytes), kqTileTokens},
 		{"Q2_K/AVX512", ggml.TypeQ2_K, avx512, t8(kqTileQ2KAVX512, kqDotQ2KAVX2, q2_KBytes), kqTileTokens},
 		{"IQ4_XS/AVX512", ggml.TypeIQ4_XS, avx512 && f.bmi2, t8(kqTileIQ4XSAVX512, kqDotIQ4XSAVX2, iq4xsBytes), kqTileTokens},
@@ -115,11 +118,11 @@ func kqTiles(f kqFeatures) []kqTile {
 type kqTileAsm func(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)
 
 // kqTileKernel wraps an assembly tile kernel for weights of bb bytes per
-// block and at most maxTokens tokens, checking the bounds the assembly
-// relies on. A single token, or rows of more than maxBlocks blocks (if
-// maxBlocks > 0), go through the matching vecDot kernel dot, which
-// computes the same.
-func kqTileKernel(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb, maxTokens, maxBlocks int) tileKernel {
+// block, checking the bounds the assembly relies on. It takes at most
+// maxTokens tokens and calls fn with at most asmTokens at a time. A single
+// token, or rows of more than maxBlocks blocks (if maxBlocks > 0), go
+// through the matching vecDot kernel dot, which computes the same.
+func kqTileKernel(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb, maxTokens, asmTokens, maxBlocks int) tileKernel {
 	return tileKernel{rows: kqTileRows, fn: func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int) {
 		nb := cols / qkK
 		if rows <= 0 || nt <= 0 {
@@ -145,7 +148,16 @@ func kqTileKernel(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb, maxTok
 			}
 			return
 		}
-		fn(&w[0], wStride, rows, &panel[0], nb, nt, &out[0], ldo)
+		for t0 := 0; t0 < nt; t0 += asmTokens {
+			n := min(asmTokens, nt-t0)
+			if n == 1 {
+				for r := 0; r < rows; r++ {
+					out[t0*ldo+r] = dot(nb, &w[r*wStride], &panel[t0*nb*q8_KBytes])
+				}
+				continue
+			}
+			fn(&w[0], wStride, rows, &panel[t0*nb*q8_KBytes], nb, n, &out[t0*ldo], ldo)
+		}
 	}}
 }
 

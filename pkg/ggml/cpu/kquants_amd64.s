@@ -1199,6 +1199,32 @@ LOOP: \
 	TOK(Y7, Y15); \
 DONE:
 
+// KTTOKENSN(TOK, N, DONE) is KTTOKENS for min(N, 8) tokens.
+#define KTTOKENSN(TOK, N, DONE) \
+	TOK(Y0, Y8); \
+	CMPQ N, $1; \
+	JEQ  DONE; \
+	TOK(Y1, Y9); \
+	CMPQ N, $2; \
+	JEQ  DONE; \
+	TOK(Y2, Y10); \
+	CMPQ N, $3; \
+	JEQ  DONE; \
+	TOK(Y3, Y11); \
+	CMPQ N, $4; \
+	JEQ  DONE; \
+	TOK(Y4, Y12); \
+	CMPQ N, $5; \
+	JEQ  DONE; \
+	TOK(Y5, Y13); \
+	CMPQ N, $6; \
+	JEQ  DONE; \
+	TOK(Y6, Y14); \
+	CMPQ N, $7; \
+	JEQ  DONE; \
+	TOK(Y7, Y15); \
+DONE:
+
 // KTMUL multiplies the unpacked block (unsigned weights Z16-Z19, int16
 // scales Z20-Z23) with the token at DI into the int32 lanes of YT.
 #define KTMUL(YT) \
@@ -1273,6 +1299,21 @@ DONE:
 	VMULPS       Y30, Y3, Y3; \
 	VMULPS       Y3, Y1, Y1; \
 	VADDPS       Y1, Y29, Y29
+
+// KTFLOAT2ACC(YM, ACC) is KTFLOAT2 with the mins terms in YM, adding to
+// ACC.
+#define KTFLOAT2ACC(YM, ACC) \
+	VCVTDQ2PS    Y1, Y1; \
+	VCVTDQ2PS    YM, YM; \
+	VBROADCASTSS X2, Y3; \
+	VMOVSHDUP    X2, X4; \
+	VBROADCASTSS X4, Y4; \
+	VMULPS       Y30, Y3, Y3; \
+	VMULPS       Y30, Y4, Y4; \
+	VMULPS       Y3, Y1, Y1; \
+	VMULPS       Y4, YM, YM; \
+	VSUBPS       YM, Y1, Y1; \
+	VADDPS       Y1, ACC, ACC
 
 // KTQ4KSC unpacks the scales and mins of a Q4_K/Q5_K block: scales for
 // Z20-Z23, mins (each twice) in Y24. Y31 holds kqMinsDup.
@@ -1416,24 +1457,31 @@ DONE:
 	VPERMW     Z2, Z20, Z20; \
 	VPERMW     Z2, Z21, Z21
 
-// KTPANELMINS(LOOP, TLOOP) stores, for each of the nb blocks, a 160-byte
-// entry at 32(SP) (block b at 32+160b): the nt tokens' scales as eight
-// float32 (as KTDSCALES), then four vectors of eight int32, vector i
-// holding for token t the sums of bsums 4i, 4i+1 and 4i+2, 4i+3 as two
-// int16 (the group sums of sub-blocks 2i and 2i+1), so that VPMADDWD by
-// the broadcast mins m[2i], m[2i+1] gives the tokens' mins terms. Lanes of
+// The 16-token Q4_K and Q5_K tiles go through KTCHUNK16 blocks at a time
+// for all the rows: the sixteen tokens' activations of a chunk (37 KB)
+// stay close (L1 and L2) while the rows go through them (on Zen 4, 8
+// blocks measured faster than 4 and much faster than 16). For each chunk,
+// KTTABLE16 first stores a 320-byte entry per block at 64(SP): the tokens'
+// scales as sixteen float32, then four vectors i of sixteen int32, holding
+// for token t the sums of bsums 4i, 4i+1 and 4i+2, 4i+3 as two int16 (the
+// group sums of sub-blocks 2i and 2i+1), so that VPMADDWD by the broadcast
+// mins m[2i], m[2i+1] gives the tokens' mins terms (KTMINS8). Lanes of
 // tokens nt and beyond are left as they are (their results are never
 // stored).
-#define KTPANELMINS(LOOP, TLOOP) \
-	MOVQ   pan+24(FP), BX; \
-	MOVQ   nb+32(FP), CX; \
+#define KTCHUNK16 8
+
+// KTTABLE16(LOOP, TLOOP) stores the entries of the CX blocks from BX on.
+#define KTTABLE16(LOOP, TLOOP) \
 	MOVQ   SP, DX; \
-	ADDQ   $32, DX; \
-	VPXORD Y30, Y30, Y30; \
+	ADDQ   $64, DX; \
 LOOP: \
 	KMOVW        K2, K1; \
 	VGATHERDPS   (BX)(Y27*1), K1, Y30; \
 	VMOVUPS      Y30, (DX); \
+	LEAQ         (BX)(R8*8), DI; \
+	KMOVW        K3, K1; \
+	VGATHERDPS   (DI)(Y27*1), K1, Y30; \
+	VMOVUPS      Y30, 32(DX); \
 	MOVQ         BX, DI; \
 	XORQ         AX, AX; \
 TLOOP: \
@@ -1441,31 +1489,31 @@ TLOOP: \
 	VPMADDWD     kqOnes16<>(SB), Y0, Y0; \
 	VEXTRACTI128 $1, Y0, X1; \
 	VPACKSSDW    X1, X0, X0; \
-	VMOVD        X0, 32(DX)(AX*4); \
-	VPEXTRD      $1, X0, 64(DX)(AX*4); \
-	VPEXTRD      $2, X0, 96(DX)(AX*4); \
-	VPEXTRD      $3, X0, 128(DX)(AX*4); \
+	VMOVD        X0, 64(DX)(AX*4); \
+	VPEXTRD      $1, X0, 128(DX)(AX*4); \
+	VPEXTRD      $2, X0, 192(DX)(AX*4); \
+	VPEXTRD      $3, X0, 256(DX)(AX*4); \
 	ADDQ         R8, DI; \
 	INCQ         AX; \
 	CMPQ         AX, R9; \
 	JLT          TLOOP; \
 	ADDQ         $292, BX; \
-	ADDQ         $160, DX; \
+	ADDQ         $320, DX; \
 	DECQ         CX; \
 	JNZ          LOOP
 
-// KTMINS8 computes the eight tokens' mins terms of the block into Y9 from
-// the KTPANELMINS entry at DX and the mins in Y2 (words 8-15, as KTQ4KSCP
-// leaves them); Y10, Y11, Y14, Y15 hold kqBcastMins<>.
-#define KTMINS8 \
+// KTMINS8(OFF, YM) computes eight tokens' mins terms of the block into YM
+// from the vectors at OFF+64i(DX) and the mins in Y2 (words 8-15, as
+// KTQ4KSC8 leaves them); Y10, Y11, Y14, Y15 hold kqBcastMins<>.
+#define KTMINS8(OFF, YM) \
 	VPERMD   Y2, Y10, Y8; \
-	VPMADDWD 32(DX), Y8, Y9; \
+	VPMADDWD OFF(DX), Y8, YM; \
 	VPERMD   Y2, Y11, Y8; \
-	VPDPWSSD 64(DX), Y8, Y9; \
+	VPDPWSSD (OFF+64)(DX), Y8, YM; \
 	VPERMD   Y2, Y14, Y8; \
-	VPDPWSSD 96(DX), Y8, Y9; \
+	VPDPWSSD (OFF+128)(DX), Y8, YM; \
 	VPERMD   Y2, Y15, Y8; \
-	VPDPWSSD 128(DX), Y8, Y9
+	VPDPWSSD (OFF+192)(DX), Y8, YM
 
 // KTOKQ4 is one token of a Q4_K or Q5_K block whose mins KTMINS8 takes
 // care of.
@@ -1492,12 +1540,113 @@ TLOOP: \
 	VPERMW     Z2, Z20, Z20; \
 	VPERMW     Z2, Z21, Z21
 
-// KTMINSETUP loads kqBcastMins<> into Y10, Y11, Y14, Y15.
-#define KTMINSETUP \
-	VMOVDQU kqBcastMins<>+0(SB), Y10; \
-	VMOVDQU kqBcastMins<>+32(SB), Y11; \
-	VMOVDQU kqBcastMins<>+64(SB), Y14; \
-	VMOVDQU kqBcastMins<>+96(SB), Y15
+// KT16SETUP sets up the 16-token tiles after KTSETUP: K3 masks tokens
+// 8-15, Y10, Y11, Y14, Y15 hold kqBcastMins<>, Y31 the offsets of
+// out[t*ldo], and R14 (the blocks done) is zero.
+#define KT16SETUP \
+	KSHIFTRW     $8, K2, K3; \
+	VMOVDQU      kqBcastMins<>+0(SB), Y10; \
+	VMOVDQU      kqBcastMins<>+32(SB), Y11; \
+	VMOVDQU      kqBcastMins<>+64(SB), Y14; \
+	VMOVDQU      kqBcastMins<>+96(SB), Y15; \
+	VPBROADCASTD R12, Y31; \
+	VPMULLD      kqIota<>(SB), Y31, Y31; \
+	XORQ         R14, R14
+
+// KT16CHUNK(LOOP, TLOOP) starts the chunk of blocks at R14: CX is set to
+// its number of blocks and the table is built for it.
+#define KT16CHUNK(LOOP, TLOOP) \
+	MOVQ    nb+32(FP), CX; \
+	SUBQ    R14, CX; \
+	CMPQ    CX, $KTCHUNK16; \
+	JLE     2(PC); \
+	MOVQ    $KTCHUNK16, CX; \
+	IMUL3Q  $292, R14, BX; \
+	ADDQ    pan+24(FP), BX; \
+	KTTABLE16(LOOP, TLOOP)
+
+// KT16ROW(WB, FIRST) points SI and BX at block R14 of the row at R13 (WB
+// bytes per block) and of the panel, DX at the table, sets CX to the
+// blocks of this chunk, and starts the row's sums (tokens 0-7 in Y29, 8-15
+// in Y24) at zero for the first chunk, else at the partial sums the
+// previous chunk left in out (float32 stored and reloaded exactly, so the
+// blocks add up in the same order as in one pass).
+#define KT16ROW(WB, FIRST) \
+	IMUL3Q  $WB, R14, SI; \
+	ADDQ    R13, SI; \
+	IMUL3Q  $292, R14, BX; \
+	ADDQ    pan+24(FP), BX; \
+	MOVQ    SP, DX; \
+	ADDQ    $64, DX; \
+	MOVQ    nb+32(FP), CX; \
+	SUBQ    R14, CX; \
+	CMPQ    CX, $KTCHUNK16; \
+	JLE     2(PC); \
+	MOVQ    $KTCHUNK16, CX; \
+	VPXORD  Y29, Y29, Y29; \
+	VPXORD  Y24, Y24, Y24; \
+	TESTQ   R14, R14; \
+	JZ      FIRST; \
+	KMOVW   K2, K1; \
+	VGATHERDPS (R11)(Y31*1), K1, Y29; \
+	LEAQ    (R11)(R12*8), AX; \
+	KMOVW   K3, K1; \
+	VGATHERDPS (AX)(Y31*1), K1, Y24; \
+FIRST:
+
+// KT16BLOCK(WB, DONE0, DONE1, SKIP) multiplies the unpacked block (Z16-Z19,
+// scales in Y2, Z20, Z21) with the tokens and adds the results to Y29 and
+// Y24, then moves SI, BX and DX to the next block.
+#define KT16BLOCK(WB, DONE0, DONE1, SKIP) \
+	KTMINS8(64, Y9); \
+	KTMINS8(96, Y13); \
+	VMOVUPS (DX), Y30; \
+	MOVQ    BX, DI; \
+	KTTOKENSN(KTOKQ4, R9, DONE0); \
+	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2); \
+	VCVTPH2PS (SI), X2; \
+	KTFLOAT2ACC(Y9, Y29); \
+	MOVQ    R9, AX; \
+	SUBQ    $8, AX; \
+	JLE     SKIP; \
+	VMOVUPS 32(DX), Y30; \
+	LEAQ    (BX)(R8*8), DI; \
+	KTTOKENSN(KTOKQ4, AX, DONE1); \
+	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2); \
+	VCVTPH2PS (SI), X2; \
+	KTFLOAT2ACC(Y13, Y24); \
+SKIP: \
+	ADDQ $WB, SI; \
+	ADDQ $292, BX; \
+	ADDQ $320, DX
+
+// KT16STORE(LOOP) writes the nt sums of Y29 and Y24 to out[t*ldo + r] and
+// moves to the next row.
+#define KT16STORE(LOOP) \
+	VMOVUPS Y29, (SP); \
+	MOVQ    SP, AX; \
+	VMOVUPS Y24, 32(AX); \
+	MOVQ    R11, DX; \
+	XORQ    AX, AX; \
+LOOP: \
+	MOVL    (SP)(AX*4), DI; \
+	MOVL    DI, (DX); \
+	ADDQ    R12, DX; \
+	INCQ    AX; \
+	CMPQ    AX, R9; \
+	JLT     LOOP; \
+	ADDQ    $4, R11; \
+	ADDQ    ws+8(FP), R13
+
+// KT16NEXT(CHUNK) goes back to the first row for the next chunk of
+// blocks, if any.
+#define KT16NEXT(CHUNK) \
+	MOVQ rows+16(FP), R10; \
+	MOVQ out+48(FP), R11; \
+	MOVQ w+0(FP), R13; \
+	ADDQ $KTCHUNK16, R14; \
+	CMPQ R14, nb+32(FP); \
+	JLT  CHUNK
 
 // KTDSCALES stores the nt tokens' scales of each of the nb blocks as eight
 // float32 at 32(SP) (block b at 32+32b), so that the rows need no gather.
@@ -1516,8 +1665,8 @@ LOOP: \
 	DECQ        CX; \
 	JNZ         LOOP
 
-// KTCHUNK is the number of blocks the Q4_K, Q5_K and Q6_K tiles take for all the
-// rows before they move on: the eight tokens' activations of KTCHUNK
+// KTCHUNK is the number of blocks the 8-token Q6_K tile takes for all the
+// rows before it moves on: the eight tokens' activations of KTCHUNK
 // blocks (18.7 KB) stay in the L1 cache while the rows go through them.
 #define KTCHUNK 8
 
@@ -1530,7 +1679,7 @@ LOOP: \
 
 // KTCHUNKROW(WB, TB, YO, FIRST) points SI, BX and DX at block R14 of the
 // row at R13 (WB bytes per block), of the panel and of the table in the
-// frame (TB bytes per block: KTPANELMINS or KTDSCALES entries),
+// frame (TB bytes per block: KTDSCALES entries),
 // sets CX to the blocks of this chunk, and starts the row's sums in Y29
 // at zero for the first chunk, else at the partial sums the previous chunk
 // left in out (float32 stored and reloaded exactly, so the blocks add up
@@ -1566,51 +1715,44 @@ FIRST:
 	CMPQ R14, nb+32(FP); \
 	JLT  ROW
 
-// kqTileQ4KAVX512 and kqTileQ5KAVX512 keep the KTSTORE scratch and the
-// KTPANELMINS entries of up to kqTileMaxBlocks (256) blocks in their frame.
-TEXT ·kqTileQ4KAVX512(SB), $40992-64
+// kqTileQ4KAVX512 and kqTileQ5KAVX512 take up to 16 tokens. Their frame
+// holds the KT16STORE scratch and the KTTABLE16 entries of a chunk.
+TEXT ·kqTileQ4KAVX512(SB), $2624-64
 	KTSETUP
-	KTPANELMINS(q4ktpm, q4ktpmt)
-	KTMINSETUP
-	KTCHUNKSETUP(Y31)
+	KT16SETUP
+
+q4ktchunk:
+	KT16CHUNK(q4kttab, q4kttabt)
 
 q4ktrow:
-	KTCHUNKROW(144, 160, Y31, q4ktfirst)
+	KT16ROW(144, q4ktfirst)
 
 q4ktblock:
 	KTQ4KSC8
-	KTMINS8
 	KTQ4W(16, Z16)
 	KTQ4W(48, Z17)
 	KTQ4W(80, Z18)
 	KTQ4W(112, Z19)
-	VMOVUPS (DX), Y30
-	MOVQ    BX, DI
-	KTTOKENS(KTOKQ4, q4ktsum)
-	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
-	VCVTPH2PS (SI), X2
-	KTFLOAT2
-	ADDQ $144, SI
-	ADDQ $292, BX
-	ADDQ $160, DX
+	KT16BLOCK(144, q4ktsum0, q4ktsum1, q4ktskip)
 	DECQ CX
 	JNZ  q4ktblock
 
-	KTSTORE(q4ktstore)
+	KT16STORE(q4ktstore)
 	DECQ R10
 	JNZ  q4ktrow
-	KTCHUNKNEXT(q4ktrow)
+	KT16NEXT(q4ktchunk)
 	VZEROUPPER
 	RET
 
-TEXT ·kqTileQ5KAVX512(SB), $40992-64
+TEXT ·kqTileQ5KAVX512(SB), $2624-64
 	KTSETUP
-	KTPANELMINS(q5ktpm, q5ktpmt)
-	KTMINSETUP
-	KTCHUNKSETUP(Y31)
+	KT16SETUP
+
+q5ktchunk:
+	KT16CHUNK(q5kttab, q5kttabt)
 
 q5ktrow:
-	KTCHUNKROW(176, 160, Y31, q5ktfirst)
+	KT16ROW(176, q5ktfirst)
 
 q5ktblock:
 	KTQ4KSC8
@@ -1619,23 +1761,14 @@ q5ktblock:
 	KTQ5W(80, 1, Z17)
 	KTQ5W(112, 2, Z18)
 	KTQ5W(144, 3, Z19)
-	KTMINS8
-	VMOVUPS (DX), Y30
-	MOVQ    BX, DI
-	KTTOKENS(KTOKQ4, q5ktsum)
-	KTREDUCE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y1, Y2)
-	VCVTPH2PS (SI), X2
-	KTFLOAT2
-	ADDQ $176, SI
-	ADDQ $292, BX
-	ADDQ $160, DX
+	KT16BLOCK(176, q5ktsum0, q5ktsum1, q5ktskip)
 	DECQ CX
 	JNZ  q5ktblock
 
-	KTSTORE(q5ktstore)
+	KT16STORE(q5ktstore)
 	DECQ R10
 	JNZ  q5ktrow
-	KTCHUNKNEXT(q5ktrow)
+	KT16NEXT(q5ktchunk)
 	VZEROUPPER
 	RET
 
