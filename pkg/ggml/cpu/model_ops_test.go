@@ -137,7 +137,7 @@ func TestExpVec(t *testing.T) {
 // and NaN.
 func swigluInputs(r *rand.Rand, n int) (x, g []float32) {
 	x, g = make([]float32, n), make([]float32, n)
-	special := []float32{0, -0.0, 1, -1, 87, -87, 88.5, -88.5, 95, -95, 103, -103, 104.5, -104.5, 150, -150, 200, -200,
+	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 87, -87, 88.5, -88.5, 95, -95, 103, -103, 104.5, -104.5, 150, -150, 200, -200,
 		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
 	for i := range x {
 		x[i] = float32(r.NormFloat64() * 4)
@@ -291,5 +291,85 @@ func BenchmarkSoftMaxExp(b *testing.B) {
 				k.fn(y, 3)
 			}
 		})
+	}
+}
+
+// expSweep returns float32 values dense around the edges of ggml's
+// vectorized exp of x and of -x: subnormal and flushed results (x near
+// -87..-104), overflow (88..89), |n| near 192 (x near ±133), plus random
+// values, zeros, infinities, NaN and subnormal inputs.
+func expSweep(r *rand.Rand) []float32 {
+	var xs []float32
+	for _, rg := range [][2]float32{{-105, -86}, {86, 105}, {-134, -132}, {132, 134}, {-1, 1}} {
+		for _, sign := range []float32{1, -1} {
+			lo, hi := rg[0]*sign, rg[1]*sign
+			if lo > hi {
+				lo, hi = hi, lo
+			}
+			// Every float32 from lo to hi at a stride giving about 4096 values.
+			a, b := math.Float32bits(lo), math.Float32bits(hi)
+			if a > b {
+				a, b = b, a
+			}
+			step := max((b-a)/4096, 1)
+			for u := a; u <= b; u += step {
+				xs = append(xs, math.Float32frombits(u))
+			}
+		}
+	}
+	for range 8192 {
+		xs = append(xs, float32(r.Float64()*400-200))
+	}
+	xs = append(xs, 0, float32(math.Copysign(0, -1)), 1e-45, -1e-45, 1e-40, -1e-40,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e38, -1e38)
+	r.Shuffle(len(xs), func(i, j int) { xs[i], xs[j] = xs[j], xs[i] })
+	return xs
+}
+
+// TestExpKernelsSweep compares the swigluVec and softMaxExp in use with
+// the generic ones bit for bit on expSweep's values (NaN as any NaN).
+func TestExpKernelsSweep(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	xs := expSweep(r)
+	same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || a != a && b != b }
+
+	n := len(xs) &^ 15
+	g := make([]float32, n)
+	for i := range g {
+		g[i] = float32(r.NormFloat64())
+	}
+	got, want := make([]float32, n), make([]float32, n)
+	swigluVec(got, xs[:n], g)
+	swigluVecGeneric(want, xs[:n], g)
+	for i := range want {
+		if !same(got[i], want[i]) {
+			t.Fatalf("swigluVec x[%d] = %g (%#08x), g %g: %g (%#08x), want %g (%#08x)", i, xs[i], math.Float32bits(xs[i]), g[i],
+				got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+		}
+	}
+
+	// max 0 leaves y as it is (y - 0); a max of 3 shifts the flush
+	// thresholds. Lengths that are not multiples of 16 take the tail path.
+	finite := make([]float32, 0, len(xs))
+	for _, x := range xs {
+		if x == x {
+			finite = append(finite, x)
+		}
+	}
+	for _, m := range []float32{0, 3, -40} {
+		for _, l := range []int{len(finite), len(finite) - 7, 9} {
+			y1 := append([]float32(nil), finite[:l]...)
+			y2 := append([]float32(nil), finite[:l]...)
+			s1, s2 := softMaxExp(y1, m), softMaxExpGeneric(y2, m)
+			for i := range y2 {
+				if !same(y1[i], y2[i]) {
+					t.Fatalf("softMaxExp max %g: e^(%g - %g) = %g (%#08x), want %g (%#08x)", m, finite[i], m,
+						y1[i], math.Float32bits(y1[i]), y2[i], math.Float32bits(y2[i]))
+				}
+			}
+			if math.Float64bits(s1) != math.Float64bits(s2) && !(s1 != s1 && s2 != s2) {
+				t.Errorf("softMaxExp max %g, n %d: sum %v, want %v", m, l, s1, s2)
+			}
+		}
 	}
 }
