@@ -29,14 +29,13 @@ type llamaLayer struct {
 }
 
 type llama struct {
-	hp       HParams
-	tokEmbd  cpu.Matrix
-	outNorm  []float32
-	output   cpu.Matrix
-	layers   []llamaLayer
-	rope     rope
-	kqScale  float32
-	nCtxOrig int
+	hp      HParams
+	tokEmbd cpu.Matrix
+	outNorm []float32
+	output  cpu.Matrix
+	layers  []llamaLayer
+	rope    rope
+	kqScale float32
 }
 
 // readHParams reads the hyperparameters most architectures share.

@@ -283,7 +283,7 @@ func (m *Model) NewState(opts StateOptions) (*State, error) {
 	// The logits of one row; evaluations that return more grow them.
 	s.logits = make([]float32, hp.Vocab)
 	s.attnFn = s.attnRun
-	s.ewFns = ewFuncs{addNorm: s.addNormRun, swiglu: s.swigluRun, add: s.addRun, qkv: s.ropeStoreRun}
+	s.ewFns = ewFuncs{addNorm: s.addNormRun, swiglu: s.swigluRun, qkv: s.ropeStoreRun}
 	if n, ok := m.net.(*llama); ok {
 		s.newDecoder(n, max(1, min(opts.Threads, runtime.GOMAXPROCS(0))))
 		runtime.AddCleanup(s, (*team).close, s.dec.team)

@@ -35,7 +35,7 @@ type ewJob struct {
 
 // ewFuncs are the State's element-wise steps, bound once.
 type ewFuncs struct {
-	addNorm, swiglu, add, qkv func(lo, hi int)
+	addNorm, swiglu, qkv func(lo, hi int)
 }
 
 // parallel runs fn over [0, n) on the current pool, or on the calling
@@ -65,18 +65,6 @@ func (s *State) addNormRun(lo, hi int) {
 		}
 		cpu.RMSNorm(j.out[i*d:(i+1)*d], x, j.w, j.eps)
 	}
-}
-
-// add sets x += y.
-func (s *State) add(x, y []float32) {
-	s.ew = ewJob{x: x, y: y}
-	s.parallel((len(x)+ewBlock-1)/ewBlock, len(x), s.ewFns.add)
-}
-
-func (s *State) addRun(lo, hi int) {
-	x, y := s.ew.x, s.ew.y
-	x, y = x[lo*ewBlock:min(hi*ewBlock, len(x))], y[lo*ewBlock:min(hi*ewBlock, len(x))]
-	cpu.Add(x, x, y)
 }
 
 // swiglu sets gate = silu(gate)·up for n rows of width d, each row as
