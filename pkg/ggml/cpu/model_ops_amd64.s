@@ -1,6 +1,7 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "model_ops_amd64.h"
 
 // func attnAccF16AVX512(acc *float32, rows, dv int, v *byte, nk int, ms, vs *float32)
 // For each key: for each block of 16 value elements (converted once): for
@@ -221,14 +222,7 @@ smFull:
 	// _mm512_reduce_add_ps's order, then add as float64.
 	VEXTRACTF64X4 $1, Z9, Y1
 	VADDPS        Y1, Y9, Y1
-	VEXTRACTF128  $1, Y1, X0
-	VADDPS        X0, X1, X1
-	VPERMILPS     $0x4e, X1, X0
-	VADDPS        X0, X1, X1
-	VPERMILPS     $0xb1, X1, X0
-	VADDSS        X0, X1, X1
-	VCVTSS2SD     X1, X1, X1
-	VADDSD        X1, X16, X16
+	REDUCE8ADD(X16)
 	ADDQ $64, DI
 	SUBQ $16, CX
 	JA   smLoop

@@ -1,6 +1,7 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "model_ops_amd64.h"
 
 // expAVX2<> holds the constants of EXPYMM, each in 8 lanes (32 bytes):
 // 0x1.8p23, log2(e), ln 2 low and high, the polynomial c4..c0, 1, 192,
@@ -155,14 +156,7 @@ sm2Loop:
 	// _mm512_reduce_add_ps's order (upper 8 lanes onto the lower 8
 	// first), then add as float64.
 	VADDPS       Y9, Y0, Y1
-	VEXTRACTF128 $1, Y1, X0
-	VADDPS       X0, X1, X1
-	VPERMILPS    $0x4e, X1, X0
-	VADDPS       X0, X1, X1
-	VPERMILPS    $0xb1, X1, X0
-	VADDSS       X0, X1, X1
-	VCVTSS2SD    X1, X1, X1
-	VADDSD       X1, X15, X15
+	REDUCE8ADD(X15)
 	ADDQ         $64, DI
 	DECQ         CX
 	JNZ          sm2Loop
