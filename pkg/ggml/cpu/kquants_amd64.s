@@ -1315,28 +1315,6 @@ DONE:
 	VSUBPS       YM, Y1, Y1; \
 	VADDPS       Y1, ACC, ACC
 
-// KTQ4KSC unpacks the scales and mins of a Q4_K/Q5_K block: scales for
-// Z20-Z23, mins (each twice) in Y24. Y31 holds kqMinsDup.
-#define KTQ4KSC \
-	VMOVDQU    4(SI), X0; \
-	VPSRLW     $4, X0, X1; \
-	VPSHUFB    kqQ4KIdxL<>(SB), X0, X2; \
-	VPAND      kqQ4KMaskL<>(SB), X2, X2; \
-	VPSHUFB    kqQ4KIdxH<>(SB), X1, X3; \
-	VPANDD     X28, X3, X3; \
-	VPSHUFB    kqQ4KIdxB<>(SB), X0, X4; \
-	VPSRLW     $2, X4, X4; \
-	VPAND      kqMask30<>(SB), X4, X4; \
-	VPOR       X3, X2, X2; \
-	VPOR       X4, X2, X2; \
-	VPMOVZXBW  X2, Y2; \
-	VSHUFI64X2 $0, Z2, Z2, Z5; \
-	VPERMW     Y2, Y31, Y24; \
-	VPSHUFB    kqShufQ4K<>+0(SB), Z5, Z20; \
-	VPSHUFB    kqShufQ4K<>+64(SB), Z5, Z21; \
-	VPSHUFB    kqShufQ4K<>+128(SB), Z5, Z22; \
-	VPSHUFB    kqShufQ4K<>+192(SB), Z5, Z23
-
 // KT16SC spreads the 16 int16 group scales in Z1 over Z20-Z23.
 #define KT16SC \
 	VMOVDQU64 kqPermQ6K<>+0(SB), Z8; \
@@ -1424,20 +1402,15 @@ DONE:
 	VEXTRACTI64X4 $1, Z26, YT; \
 	VPADDD        Y26, YT, YT
 
-// KTOKMINP is KTOKMIN with KTMULP.
-#define KTOKMINP(YT, YM) \
-	KTMULP(YT); \
-	VPMADDWD 260(DI), Y24, YM; \
-	ADDQ     R8, DI
-
 // KTOKOFFP is KTOKOFF with KTMULP.
 #define KTOKOFFP(YT, YM) \
 	KTMULP(YT); \
 	VPDPWSSD 260(DI), Y24, YT; \
 	ADDQ     R8, DI
 
-// KTQ4KSCP is KTQ4KSC for KTMULP: the scales laid out by kqPermQ4KP<> in
-// Z20, Z21, the mins (each twice) in Y24. Y31 holds kqMinsDup.
+// KTQ4KSCP unpacks the scales and mins of a Q4_K/Q5_K block for KTMULP:
+// the scales laid out by kqPermQ4KP<> in Z20, Z21, the mins (each twice)
+// in Y24. Y31 holds kqMinsDup.
 #define KTQ4KSCP \
 	VMOVDQU    4(SI), X0; \
 	VPSRLW     $4, X0, X1; \
