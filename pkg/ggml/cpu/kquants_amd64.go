@@ -103,13 +103,38 @@ func kqTiles(f kqFeatures) []kqTile {
 		{"Q4_K/AVX2", ggml.TypeQ4_K, f.avx2, t2(kqTileQ4KAVX2, kqDotQ4KAVX2, q4_KBytes), kqTileTokens2},
 		{"Q6_K/AVX2", ggml.TypeQ6_K, f.avx2, t2(kqTileQ6KAVX2, kqDotQ6KAVX2, q6_KBytes), kqTileTokens2},
 		{"Q5_K/AVX2", ggml.TypeQ5_K, f.avx2, t2(kqTileQ5KAVX2, kqDotQ5KAVX2, q5_KBytes), kqTileTokens2},
-		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, t16(kqTileQ4KAVX512, kqDotQ4KAVX512, q4_KBytes), kqTileTokens},
-		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, kqTileKernel(kqTileQ6KAVX512, kqDotQ6KAVX512, q6_KBytes, kqTileTokens, kqTileTokensAsm, kqTileMaxBlocks), kqTileTokens},
+		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, kqWithRows(t16(kqTileQ4KAVX512, kqDotQ4KAVX512, q4_KBytes), kqRowsQ4KAVX512, q4_KBytes), kqTileTokens},
+		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, kqWithRows(kqTileKernel(kqTileQ6KAVX512, kqDotQ6KAVX512, q6_KBytes, kqTileTokens, kqTileTokensAsm, kqTileMaxBlocks), kqRowsQ6KAVX512, q6_KBytes), kqTileTokens},
 		{"Q5_K/AVX512", ggml.TypeQ5_K, avx512, t16(kqTileQ5KAVX512, kqDotQ5KAVX2, q5_KBytes), kqTileTokens},
 		{"Q3_K/AVX512", ggml.TypeQ3_K, avx512, t8(kqTileQ3KAVX512, kqDotQ3KAVX2, q3_KBytes), kqTileTokens},
 		{"Q2_K/AVX512", ggml.TypeQ2_K, avx512, t8(kqTileQ2KAVX512, kqDotQ2KAVX2, q2_KBytes), kqTileTokens},
 		{"IQ4_XS/AVX512", ggml.TypeIQ4_XS, avx512 && f.bmi2, t8(kqTileIQ4XSAVX512, kqDotIQ4XSAVX2, iq4xsBytes), kqTileTokens},
 	}
+}
+
+// kqRowsAsm is the signature of the assembly matrix-vector kernels: out[r]
+// is the vecDot of weight row r (rows rows from w, ws bytes apart, nb
+// blocks each) with the Q8_K row y.
+type kqRowsAsm func(nb int, w *byte, ws, rows int, y *byte, out *float32)
+
+// kqWithRows makes k take a single token (generation) through the
+// matrix-vector kernel rowsFn, which computes each row as k's vecDot does
+// but without a call per row: the rows of a 2048-column matrix are only 8
+// blocks long.
+func kqWithRows(k tileKernel, rowsFn kqRowsAsm, bb int) tileKernel {
+	tile := k.fn
+	k.fn = func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int) {
+		nb := cols / qkK
+		if nt != 1 || rows <= 0 || nb == 0 {
+			tile(w, wStride, rows, panel, nt, cols, out, ldo)
+			return
+		}
+		_ = w[(rows-1)*wStride+nb*bb-1]
+		_ = panel[nb*q8_KBytes-1]
+		_ = out[rows-1]
+		rowsFn(nb, &w[0], wStride, rows, &panel[0], &out[0])
+	}
+	return k
 }
 
 // kqTileAsm is the signature of the assembly tile kernels: rows weight rows
@@ -211,6 +236,12 @@ func kqDotQ4KAVX512(nb int, x, y *byte) float32
 
 //go:noescape
 func kqDotQ6KAVX512(nb int, x, y *byte) float32
+
+//go:noescape
+func kqRowsQ4KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
+
+//go:noescape
+func kqRowsQ6KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
 
 //go:noescape
 func kqTileQ4KAVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)

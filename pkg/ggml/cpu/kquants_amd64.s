@@ -689,6 +689,20 @@ GLOBL kqShiftQ6K<>(SB), RODATA|NOPTR, $128
 	VPSHUFB      kqShufQ4K<>+SOFF(SB), Z2, Z10; \
 	VPDPWSSD     Z10, Z8, Z7
 
+// Q4KBLOCK512 adds the dot product of the Q4_K block at SI and the Q8_K
+// block at DI to X0 (Z15 holds the byte mask 0x0f).
+#define Q4KBLOCK512 \
+	KSCALEMIN; \
+	VSHUFI64X2 $0x44, Z2, Z2, Z2; \
+	VPXORD Z7, Z7, Z7; \
+	Q4KSTEP512(16, 4, 0); \
+	Q4KSTEP512(48, 68, 64); \
+	Q4KSTEP512(80, 132, 128); \
+	Q4KSTEP512(112, 196, 192); \
+	VEXTRACTI64X4 $1, Z7, Y8; \
+	VPADDD Y8, Y7, Y7; \
+	KFINISH2
+
 // func kqDotQ4KAVX512(nb int, x, y *byte) float32
 TEXT ·kqDotQ4KAVX512(SB), NOSPLIT, $0-28
 	MOVQ nb+0(FP), CX
@@ -701,16 +715,7 @@ TEXT ·kqDotQ4KAVX512(SB), NOSPLIT, $0-28
 	JLE q4k512done
 
 q4k512loop:
-	KSCALEMIN
-	VSHUFI64X2 $0x44, Z2, Z2, Z2 // scales in all four 128-bit lanes
-	VPXORD Z7, Z7, Z7
-	Q4KSTEP512(16, 4, 0)
-	Q4KSTEP512(48, 68, 64)
-	Q4KSTEP512(80, 132, 128)
-	Q4KSTEP512(112, 196, 192)
-	VEXTRACTI64X4 $1, Z7, Y8
-	VPADDD Y8, Y7, Y7
-	KFINISH2
+	Q4KBLOCK512
 
 	ADDQ $144, SI
 	ADDQ $292, DI
@@ -743,40 +748,51 @@ q4k512done:
 	VPERMW          Z1, PB, Z11; \
 	VPDPWSSD        Z11, Z6, Z7
 
+// Q6KSETUP512 loads the constants of Q6KBLOCK512: Z15 = 0x0f bytes, Z14
+// = 0x30 bytes, Z13 and Z12 the qh shifts, Z20-Z23 the scale permutations.
+#define Q6KSETUP512 \
+	MOVL $0x0f0f0f0f, AX; \
+	VPBROADCASTD AX, Z15; \
+	MOVL $0x30303030, AX; \
+	VPBROADCASTD AX, Z14; \
+	VMOVDQU64 kqShiftQ6K<>+0(SB), Z13; \
+	VMOVDQU64 kqShiftQ6K<>+64(SB), Z12; \
+	VMOVDQU64 kqPermQ6K<>+0(SB), Z20; \
+	VMOVDQU64 kqPermQ6K<>+64(SB), Z21; \
+	VMOVDQU64 kqPermQ6K<>+128(SB), Z22; \
+	VMOVDQU64 kqPermQ6K<>+192(SB), Z23
+
+// Q6KBLOCK512 adds the dot product of the Q6_K block at SI and the Q8_K
+// block at DI to X0 (constants as Q6KSETUP512 loads them): the int16
+// scales times the bsums, times the offset 32, come off the block sum.
+#define Q6KBLOCK512 \
+	VPMOVSXBW 192(SI), Y1; \
+	VPMADDWD 260(DI), Y1, Y2; \
+	VPSLLD $5, Y2, Y2; \
+	VPXORD Z7, Z7, Z7; \
+	Q6KHALF512(0, 128, 4, Z20, Z21); \
+	Q6KHALF512(64, 160, 132, Z22, Z23); \
+	VEXTRACTI64X4 $1, Z7, Y8; \
+	VPADDD Y8, Y7, Y7; \
+	VPSUBD Y2, Y7, Y7; \
+	MOVWLZX 208(SI), AX; \
+	VMOVD AX, X5; \
+	VCVTPH2PS X5, X5; \
+	VMULSS (DI), X5, X5; \
+	KFINISH1
+
 // func kqDotQ6KAVX512(nb int, x, y *byte) float32
 TEXT ·kqDotQ6KAVX512(SB), NOSPLIT, $0-28
 	MOVQ nb+0(FP), CX
 	MOVQ x+8(FP), SI
 	MOVQ y+16(FP), DI
 	VXORPS Y0, Y0, Y0
-	MOVL $0x0f0f0f0f, AX
-	VPBROADCASTD AX, Z15
-	MOVL $0x30303030, AX
-	VPBROADCASTD AX, Z14
-	VMOVDQU64 kqShiftQ6K<>+0(SB), Z13
-	VMOVDQU64 kqShiftQ6K<>+64(SB), Z12
-	VMOVDQU64 kqPermQ6K<>+0(SB), Z20
-	VMOVDQU64 kqPermQ6K<>+64(SB), Z21
-	VMOVDQU64 kqPermQ6K<>+128(SB), Z22
-	VMOVDQU64 kqPermQ6K<>+192(SB), Z23
+	Q6KSETUP512
 	TESTQ CX, CX
 	JLE q6k512done
 
 q6k512loop:
-	VPMOVSXBW 192(SI), Y1    // 16 int16 scales
-	VPMADDWD 260(DI), Y1, Y2 // scale * bsum
-	VPSLLD $5, Y2, Y2        // times the offset 32
-	VPXORD Z7, Z7, Z7
-	Q6KHALF512(0, 128, 4, Z20, Z21)
-	Q6KHALF512(64, 160, 132, Z22, Z23)
-	VEXTRACTI64X4 $1, Z7, Y8
-	VPADDD Y8, Y7, Y7
-	VPSUBD Y2, Y7, Y7
-	MOVWLZX 208(SI), AX
-	VMOVD AX, X5
-	VCVTPH2PS X5, X5
-	VMULSS (DI), X5, X5
-	KFINISH1
+	Q6KBLOCK512
 
 	ADDQ $210, SI
 	ADDQ $292, DI
@@ -785,6 +801,84 @@ q6k512loop:
 
 q6k512done:
 	KDONE
+
+// func kqRowsQ4KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
+//
+// kqRowsQ4KAVX512 sets out[r] to kqDotQ4KAVX512(nb, w + r*ws, y) for r in
+// [0, rows): generation's matrix-vector product without a call per row.
+TEXT ·kqRowsQ4KAVX512(SB), NOSPLIT, $0-48
+	MOVQ w+8(FP), R11
+	MOVQ ws+16(FP), R12
+	MOVQ rows+24(FP), R13
+	MOVQ out+40(FP), R14
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z15
+	TESTQ R13, R13
+	JLE q4krowsdone
+
+q4krow:
+	MOVQ R11, SI
+	MOVQ y+32(FP), DI
+	MOVQ nb+0(FP), CX
+	VXORPS Y0, Y0, Y0
+	TESTQ CX, CX
+	JLE q4krowstore
+
+q4krowblock:
+	Q4KBLOCK512
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q4krowblock
+
+q4krowstore:
+	MOVSS X0, (R14)
+	ADDQ $4, R14
+	ADDQ R12, R11
+	DECQ R13
+	JNZ q4krow
+
+q4krowsdone:
+	VZEROUPPER
+	RET
+
+// func kqRowsQ6KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
+//
+// kqRowsQ6KAVX512 is kqRowsQ4KAVX512 for Q6_K (kqDotQ6KAVX512 per row).
+TEXT ·kqRowsQ6KAVX512(SB), NOSPLIT, $0-48
+	MOVQ w+8(FP), R11
+	MOVQ ws+16(FP), R12
+	MOVQ rows+24(FP), R13
+	MOVQ out+40(FP), R14
+	Q6KSETUP512
+	TESTQ R13, R13
+	JLE q6krowsdone
+
+q6krow:
+	MOVQ R11, SI
+	MOVQ y+32(FP), DI
+	MOVQ nb+0(FP), CX
+	VXORPS Y0, Y0, Y0
+	TESTQ CX, CX
+	JLE q6krowstore
+
+q6krowblock:
+	Q6KBLOCK512
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q6krowblock
+
+q6krowstore:
+	MOVSS X0, (R14)
+	ADDQ $4, R14
+	ADDQ R12, R11
+	DECQ R13
+	JNZ q6krow
+
+q6krowsdone:
+	VZEROUPPER
+	RET
 
 
 
