@@ -82,8 +82,12 @@ type panelKind struct {
 // kernelSet is the dispatch table: one entry per type, generic Go by default
 // and replaced by SIMD versions where the CPU supports them.
 type kernelSet struct {
-	vecDot   [maxType]vecDotFunc   // by weight type
-	tile     [maxType]tileKernel   // by weight type; fn is nil where there is none
+	vecDot [maxType]vecDotFunc // by weight type
+	tile   [maxType]tileKernel // by weight type; fn is nil where there is none
+	// vecTile is, by weight type, a tile kernel for a single token
+	// (generation) where another than tile streams the weights faster;
+	// it reads the same one-token panel and gives the same results.
+	vecTile  [maxType]tileKernel
 	convert  [maxType]convertFunc  // by vec_dot type
 	panel    [maxType]panelKind    // by vec_dot type; pack is nil where there is none
 	packed   [maxType]packedKernel // by weight type; layout is 0 where there is none
