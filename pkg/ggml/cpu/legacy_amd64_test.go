@@ -365,3 +365,44 @@ func TestLegacyConverters(t *testing.T) {
 		t.Logf("%s: %d rows byte-identical to the generic converter", lc.name, n)
 	}
 }
+
+// BenchmarkMatVecTiles runs generation's matrix-vector product (2
+// threads, weights streamed from memory) through each tile kernel of
+// the 32-element block types this CPU supports, to choose the one-token kernel
+// (kernelSet.vecTile).
+func BenchmarkMatVecTiles(b *testing.B) {
+	for _, tc := range []struct {
+		t          ggml.Type
+		rows, cols int
+	}{{ggml.TypeQ8_0, 5632, 2048}, {ggml.TypeQ8_0, 2048, 5632}, {ggml.TypeQ4_0, 5632, 2048}, {ggml.TypeQ4_0, 2048, 5632},
+		{ggml.TypeQ4_1, 5632, 2048}, {ggml.TypeQ5_0, 5632, 2048}, {ggml.TypeQ5_1, 5632, 2048}, {ggml.TypeIQ4_NL, 5632, 2048}} {
+		rows, cols, t := tc.rows, tc.cols, tc.t
+		r := newRand()
+		m, _ := NewMatrix(t, rows, cols, randomWeights(r, t, scalesOfType(t), rows, cols))
+		ms := streamCopies(m)
+		x := randomFloats(r, cols, 1)
+		out := make([]float32, rows)
+		for _, lt := range legacyTiles(legacyDetect()) {
+			if lt.t != t || !lt.ok {
+				continue
+			}
+			k := *kern
+			k.tile[t], k.vecTile[t] = lt.k, tileKernel{}
+			vt, _ := VecDotType(t)
+			k.panel[vt] = lt.pk
+			b.Run(lt.name, func(b *testing.B) {
+				pool := NewPool(2)
+				defer pool.Close()
+				var ws Workspace
+				b.SetBytes(int64(len(m.Data)))
+				i := 0
+				for b.Loop() {
+					matMul(&k, pool, &ws, ms[i], x, 1, out)
+					if i++; i == len(ms) {
+						i = 0
+					}
+				}
+			})
+		}
+	}
+}
