@@ -67,9 +67,12 @@ demo: bin/$(ENGINE) bin/zipalign
 	./bin/demo.llamafile $(DEMO_RUN)
 endif
 
+# test also runs the packages with kernels built with -tags noasm: the
+# portable Go kernels alone (the fallback and the SIMD kernels' oracle).
 test: test-arm64
 	$(GO) vet ./...
 	$(GO) test -timeout 30m ./...
+	$(GO) test -tags noasm ./pkg/ggml/cpu ./pkg/model
 
 # The packages with arm64 assembly, tested under qemu-user (skipped with a
 # message where qemu-aarch64-static is missing, unless CI=true).
