@@ -91,50 +91,45 @@ type kqTile struct {
 func kqTiles(f kqFeatures) []kqTile {
 	avx512 := f.avx2 && f.avx512
 	t2 := func(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) tileKernel {
-		return kqTileKernel(fn, dot, bb, kqTileTokens2, kqTileTokens2, 0)
+		return kqTileKernel(fn, kqDotMatVec(dot), bb, kqTileTokens2, kqTileTokens2, 0)
 	}
 	t8 := func(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) tileKernel {
-		return kqTileKernel(fn, dot, bb, kqTileTokens, kqTileTokensAsm, 0)
-	}
-	t16 := func(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb int) tileKernel {
-		return kqTileKernel(fn, dot, bb, kqTileTokens, kqTileTokens, 0)
+		return kqTileKernel(fn, kqDotMatVec(dot), bb, kqTileTokens, kqTileTokensAsm, 0)
 	}
 	return []kqTile{
 		{"Q4_K/AVX2", ggml.TypeQ4_K, f.avx2, t2(kqTileQ4KAVX2, kqDotQ4KAVX2, q4_KBytes), kqTileTokens2},
 		{"Q6_K/AVX2", ggml.TypeQ6_K, f.avx2, t2(kqTileQ6KAVX2, kqDotQ6KAVX2, q6_KBytes), kqTileTokens2},
 		{"Q5_K/AVX2", ggml.TypeQ5_K, f.avx2, t2(kqTileQ5KAVX2, kqDotQ5KAVX2, q5_KBytes), kqTileTokens2},
-		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, kqWithRows(t16(kqTileQ4KAVX512, kqDotQ4KAVX512, q4_KBytes), kqRowsQ4KAVX512, q4_KBytes), kqTileTokens},
-		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, kqWithRows(kqTileKernel(kqTileQ6KAVX512, kqDotQ6KAVX512, q6_KBytes, kqTileTokens, kqTileTokensAsm, kqTileMaxBlocks), kqRowsQ6KAVX512, q6_KBytes), kqTileTokens},
-		{"Q5_K/AVX512", ggml.TypeQ5_K, avx512, t16(kqTileQ5KAVX512, kqDotQ5KAVX2, q5_KBytes), kqTileTokens},
+		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, kqTileKernel(kqTileQ4KAVX512, kqAsmMatVec(kqRowsQ4KAVX512), q4_KBytes, kqTileTokens, kqTileTokens, 0), kqTileTokens},
+		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, kqTileKernel(kqTileQ6KAVX512, kqAsmMatVec(kqRowsQ6KAVX512), q6_KBytes, kqTileTokens, kqTileTokensAsm, kqTileMaxBlocks), kqTileTokens},
+		{"Q5_K/AVX512", ggml.TypeQ5_K, avx512, kqTileKernel(kqTileQ5KAVX512, kqDotMatVec(kqDotQ5KAVX2), q5_KBytes, kqTileTokens, kqTileTokens, 0), kqTileTokens},
 		{"Q3_K/AVX512", ggml.TypeQ3_K, avx512, t8(kqTileQ3KAVX512, kqDotQ3KAVX2, q3_KBytes), kqTileTokens},
 		{"Q2_K/AVX512", ggml.TypeQ2_K, avx512, t8(kqTileQ2KAVX512, kqDotQ2KAVX2, q2_KBytes), kqTileTokens},
 		{"IQ4_XS/AVX512", ggml.TypeIQ4_XS, avx512 && f.bmi2, t8(kqTileIQ4XSAVX512, kqDotIQ4XSAVX2, iq4xsBytes), kqTileTokens},
 	}
 }
 
-// kqRowsAsm is the signature of the assembly matrix-vector kernels: out[r]
-// is the vecDot of weight row r (rows rows from w, ws bytes apart, nb
-// blocks each) with the Q8_K row y.
-type kqRowsAsm func(nb int, w *byte, ws, rows int, y *byte, out *float32)
+// kqMatVec is a single token's matrix-vector product: out[r] is the vecDot
+// of weight row r (rows rows from w, ws bytes apart, nb blocks each) with
+// the Q8_K row y. Its callers have checked the bounds.
+type kqMatVec func(nb int, w []byte, ws, rows int, y []byte, out []float32)
 
-// kqWithRows makes k take a single token (generation) through the
-// matrix-vector kernel rowsFn, which computes each row as k's vecDot does
-// but without a call per row: the rows of a 2048-column matrix are only 8
-// blocks long.
-func kqWithRows(k tileKernel, rowsFn kqRowsAsm, bb int) tileKernel {
-	tile := k.fn
-	k.fn = func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int) {
-		nb := cols / qkK
-		if nt != 1 || rows <= 0 || nb == 0 {
-			tile(w, wStride, rows, panel, nt, cols, out, ldo)
-			return
+// kqDotMatVec makes a kqMatVec of a vecDot kernel, called once per row.
+func kqDotMatVec(dot func(nb int, x, y *byte) float32) kqMatVec {
+	return func(nb int, w []byte, ws, rows int, y []byte, out []float32) {
+		for r := 0; r < rows; r++ {
+			out[r] = dot(nb, &w[r*ws], &y[0])
 		}
-		_ = w[(rows-1)*wStride+nb*bb-1]
-		_ = panel[nb*q8_KBytes-1]
-		_ = out[rows-1]
-		rowsFn(nb, &w[0], wStride, rows, &panel[0], &out[0])
 	}
-	return k
+}
+
+// kqAsmMatVec makes a kqMatVec of an assembly matrix-vector kernel, which
+// takes all the rows in one call: the rows of a 2048-column matrix are
+// only 8 blocks long, too short to pay for a call each.
+func kqAsmMatVec(fn func(nb int, w *byte, ws, rows int, y *byte, out *float32)) kqMatVec {
+	return func(nb int, w []byte, ws, rows int, y []byte, out []float32) {
+		fn(nb, &w[0], ws, rows, &y[0], &out[0])
+	}
 }
 
 // kqTileAsm is the signature of the assembly tile kernels: rows weight rows
@@ -146,8 +141,8 @@ type kqTileAsm func(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, 
 // block, checking the bounds the assembly relies on. It takes at most
 // maxTokens tokens and calls fn with at most asmTokens at a time. A single
 // token, or rows of more than maxBlocks blocks (if maxBlocks > 0), go
-// through the matching vecDot kernel dot, which computes the same.
-func kqTileKernel(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb, maxTokens, asmTokens, maxBlocks int) tileKernel {
+// through mv, which computes the same one token at a time.
+func kqTileKernel(fn kqTileAsm, mv kqMatVec, bb, maxTokens, asmTokens, maxBlocks int) tileKernel {
 	return tileKernel{rows: kqTileRows, fn: func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int) {
 		nb := cols / qkK
 		if rows <= 0 || nt <= 0 {
@@ -165,23 +160,19 @@ func kqTileKernel(fn kqTileAsm, dot func(nb int, x, y *byte) float32, bb, maxTok
 		_ = w[(rows-1)*wStride+nb*bb-1]
 		_ = panel[nt*nb*q8_KBytes-1]
 		_ = out[(nt-1)*ldo+rows-1]
+		token := func(t int) { mv(nb, w, wStride, rows, panel[t*nb*q8_KBytes:], out[t*ldo:]) }
 		if nt == 1 || maxBlocks > 0 && nb > maxBlocks {
 			for t := 0; t < nt; t++ {
-				for r := 0; r < rows; r++ {
-					out[t*ldo+r] = dot(nb, &w[r*wStride], &panel[t*nb*q8_KBytes])
-				}
+				token(t)
 			}
 			return
 		}
 		for t0 := 0; t0 < nt; t0 += asmTokens {
-			n := min(asmTokens, nt-t0)
-			if n == 1 {
-				for r := 0; r < rows; r++ {
-					out[t0*ldo+r] = dot(nb, &w[r*wStride], &panel[t0*nb*q8_KBytes])
-				}
-				continue
+			if n := min(asmTokens, nt-t0); n > 1 {
+				fn(&w[0], wStride, rows, &panel[t0*nb*q8_KBytes], nb, n, &out[t0*ldo], ldo)
+			} else {
+				token(t0)
 			}
-			fn(&w[0], wStride, rows, &panel[t0*nb*q8_KBytes], nb, n, &out[t0*ldo], ldo)
 		}
 	}}
 }
@@ -231,11 +222,19 @@ func kqDotQ2KAVX2(nb int, x, y *byte) float32
 //go:noescape
 func kqDotIQ4XSAVX2(nb int, x, y *byte) float32
 
-//go:noescape
-func kqDotQ4KAVX512(nb int, x, y *byte) float32
+// kqDotQ4KAVX512 is the AVX-512 Q4_K vecDot: kqRowsQ4KAVX512 for one row.
+func kqDotQ4KAVX512(nb int, x, y *byte) float32 {
+	var r float32
+	kqRowsQ4KAVX512(nb, x, 0, 1, y, &r)
+	return r
+}
 
-//go:noescape
-func kqDotQ6KAVX512(nb int, x, y *byte) float32
+// kqDotQ6KAVX512 is the AVX-512 Q6_K vecDot: kqRowsQ6KAVX512 for one row.
+func kqDotQ6KAVX512(nb int, x, y *byte) float32 {
+	var r float32
+	kqRowsQ6KAVX512(nb, x, 0, 1, y, &r)
+	return r
+}
 
 //go:noescape
 func kqRowsQ4KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)

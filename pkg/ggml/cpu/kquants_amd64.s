@@ -703,28 +703,6 @@ GLOBL kqShiftQ6K<>(SB), RODATA|NOPTR, $128
 	VPADDD Y8, Y7, Y7; \
 	KFINISH2
 
-// func kqDotQ4KAVX512(nb int, x, y *byte) float32
-TEXT ·kqDotQ4KAVX512(SB), NOSPLIT, $0-28
-	MOVQ nb+0(FP), CX
-	MOVQ x+8(FP), SI
-	MOVQ y+16(FP), DI
-	VXORPS Y0, Y0, Y0
-	MOVL $0x0f0f0f0f, AX
-	VPBROADCASTD AX, Z15
-	TESTQ CX, CX
-	JLE q4k512done
-
-q4k512loop:
-	Q4KBLOCK512
-
-	ADDQ $144, SI
-	ADDQ $292, DI
-	DECQ CX
-	JNZ q4k512loop
-
-q4k512done:
-	KDONE
-
 // Q6KHALF512 handles 128 values of a Q6_K block: ql at QL (64 bytes), qh
 // at QH (32 bytes), q8 at YOFF. The first ZMM holds values 0-63 (low
 // nibbles of ql, qh bits 0-1 and 2-3), the second values 64-127 (high
@@ -781,104 +759,58 @@ q4k512done:
 	VMULSS (DI), X5, X5; \
 	KFINISH1
 
-// func kqDotQ6KAVX512(nb int, x, y *byte) float32
-TEXT ·kqDotQ6KAVX512(SB), NOSPLIT, $0-28
-	MOVQ nb+0(FP), CX
-	MOVQ x+8(FP), SI
-	MOVQ y+16(FP), DI
-	VXORPS Y0, Y0, Y0
-	Q6KSETUP512
-	TESTQ CX, CX
-	JLE q6k512done
+// KROWS(SETUP, BLOCK, BB, ROW, LOOP, STORE, DONE) is the body of an
+// AVX-512 K-quant matrix-vector kernel
+//
+//	func(nb int, w *byte, ws, rows int, y *byte, out *float32)
+//
+// setting out[r] to the dot product of weight row r (rows of nb blocks of
+// BB bytes, ws bytes apart) with the Q8_K row y: SETUP loads BLOCK's
+// constants, BLOCK adds one block's product to X0; ROW..DONE are its
+// labels. One row is the type's vecDot.
+#define KROWS(SETUP, BLOCK, BB, ROW, LOOP, STORE, DONE) \
+	MOVQ  w+8(FP), R11; \
+	MOVQ  ws+16(FP), R12; \
+	MOVQ  rows+24(FP), R13; \
+	MOVQ  out+40(FP), R14; \
+	SETUP; \
+	TESTQ R13, R13; \
+	JLE   DONE; \
+ROW: \
+	MOVQ   R11, SI; \
+	MOVQ   y+32(FP), DI; \
+	MOVQ   nb+0(FP), CX; \
+	VXORPS Y0, Y0, Y0; \
+	TESTQ  CX, CX; \
+	JLE    STORE; \
+LOOP: \
+	BLOCK; \
+	ADDQ $BB, SI; \
+	ADDQ $292, DI; \
+	DECQ CX; \
+	JNZ  LOOP; \
+STORE: \
+	MOVSS X0, (R14); \
+	ADDQ  $4, R14; \
+	ADDQ  R12, R11; \
+	DECQ  R13; \
+	JNZ   ROW; \
+DONE: \
+	VZEROUPPER; \
+	RET
 
-q6k512loop:
-	Q6KBLOCK512
-
-	ADDQ $210, SI
-	ADDQ $292, DI
-	DECQ CX
-	JNZ q6k512loop
-
-q6k512done:
-	KDONE
+// Q4KSETUP512 loads the constant of Q4KBLOCK512: Z15 = 0x0f bytes.
+#define Q4KSETUP512 \
+	MOVL         $0x0f0f0f0f, AX; \
+	VPBROADCASTD AX, Z15
 
 // func kqRowsQ4KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
-//
-// kqRowsQ4KAVX512 sets out[r] to kqDotQ4KAVX512(nb, w + r*ws, y) for r in
-// [0, rows): generation's matrix-vector product without a call per row.
 TEXT ·kqRowsQ4KAVX512(SB), NOSPLIT, $0-48
-	MOVQ w+8(FP), R11
-	MOVQ ws+16(FP), R12
-	MOVQ rows+24(FP), R13
-	MOVQ out+40(FP), R14
-	MOVL $0x0f0f0f0f, AX
-	VPBROADCASTD AX, Z15
-	TESTQ R13, R13
-	JLE q4krowsdone
-
-q4krow:
-	MOVQ R11, SI
-	MOVQ y+32(FP), DI
-	MOVQ nb+0(FP), CX
-	VXORPS Y0, Y0, Y0
-	TESTQ CX, CX
-	JLE q4krowstore
-
-q4krowblock:
-	Q4KBLOCK512
-	ADDQ $144, SI
-	ADDQ $292, DI
-	DECQ CX
-	JNZ q4krowblock
-
-q4krowstore:
-	MOVSS X0, (R14)
-	ADDQ $4, R14
-	ADDQ R12, R11
-	DECQ R13
-	JNZ q4krow
-
-q4krowsdone:
-	VZEROUPPER
-	RET
+	KROWS(Q4KSETUP512, Q4KBLOCK512, 144, q4krow, q4krowblock, q4krowstore, q4krowsdone)
 
 // func kqRowsQ6KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
-//
-// kqRowsQ6KAVX512 is kqRowsQ4KAVX512 for Q6_K (kqDotQ6KAVX512 per row).
 TEXT ·kqRowsQ6KAVX512(SB), NOSPLIT, $0-48
-	MOVQ w+8(FP), R11
-	MOVQ ws+16(FP), R12
-	MOVQ rows+24(FP), R13
-	MOVQ out+40(FP), R14
-	Q6KSETUP512
-	TESTQ R13, R13
-	JLE q6krowsdone
-
-q6krow:
-	MOVQ R11, SI
-	MOVQ y+32(FP), DI
-	MOVQ nb+0(FP), CX
-	VXORPS Y0, Y0, Y0
-	TESTQ CX, CX
-	JLE q6krowstore
-
-q6krowblock:
-	Q6KBLOCK512
-	ADDQ $210, SI
-	ADDQ $292, DI
-	DECQ CX
-	JNZ q6krowblock
-
-q6krowstore:
-	MOVSS X0, (R14)
-	ADDQ $4, R14
-	ADDQ R12, R11
-	DECQ R13
-	JNZ q6krow
-
-q6krowsdone:
-	VZEROUPPER
-	RET
+	KROWS(Q6KSETUP512, Q6KBLOCK512, 210, q6krow, q6krowblock, q6krowstore, q6krowsdone)
 
 
 
