@@ -149,6 +149,28 @@ func softMaxExpGeneric(y []float32, max float32) float64 {
 	return sum
 }
 
+// softMaxTail starts SoftMaxExp's last partial block for kernels that take
+// whole blocks of 16 only: it copies the elements of y after its whole
+// blocks into lanes and returns them (nil if there are none). The caller
+// runs its kernel on lanes, then softMaxTailSum.
+func softMaxTail(lanes *[16]float32, y []float32) []float32 {
+	tail := y[len(y)&^15:]
+	if len(tail) == 0 {
+		return nil
+	}
+	copy(lanes[:], tail)
+	return tail
+}
+
+// softMaxTailSum finishes softMaxTail: the padding lanes are zeroed (as
+// -Inf padding gives, whatever the kernel made of them), the results go
+// back to tail, and the block's sum is returned.
+func softMaxTailSum(lanes *[16]float32, tail []float32) float64 {
+	clear(lanes[len(tail):])
+	copy(tail, lanes[:])
+	return float64(reduceAdd16(lanes))
+}
+
 // reduceAdd16 sums 16 float32 lanes in the order of _mm512_reduce_add_ps:
 // the upper 8 onto the lower 8, the upper 4 of those onto the lower 4,
 // then lanes 2,3 onto 0,1, then lane 1 onto lane 0.

@@ -2,11 +2,7 @@
 
 package cpu
 
-import (
-	"math"
-
-	"golang.org/x/sys/cpu"
-)
+import "golang.org/x/sys/cpu"
 
 func init() {
 	if cpu.X86.HasAVX512F {
@@ -74,22 +70,16 @@ func swigluVecAVX512(dst, x, y *float32, n int)
 func softMaxExpAVX512(y *float32, n int, max float32) float64
 
 // softMaxExpAVX2Padded is softMaxExp with AVX2: whole blocks in place, the
-// last partial block through a copy padded with -Inf (whose lanes add
-// exact zeros, as the definition has it).
+// last partial block through softMaxTail.
 func softMaxExpAVX2Padded(y []float32, max float32) float64 {
-	whole := len(y) / 16
 	var sum float64
-	if whole > 0 {
+	if whole := len(y) / 16; whole > 0 {
 		sum = softMaxExpAVX2(&y[0], whole, max)
 	}
-	if tail := y[16*whole:]; len(tail) > 0 {
-		var blk [16]float32
-		n := copy(blk[:], tail)
-		for i := n; i < len(blk); i++ {
-			blk[i] = float32(math.Inf(-1))
-		}
-		sum += softMaxExpAVX2(&blk[0], 1, max)
-		copy(tail, blk[:n])
+	var lanes [16]float32
+	if tail := softMaxTail(&lanes, y); tail != nil {
+		softMaxExpAVX2(&lanes[0], 1, max)
+		sum += softMaxTailSum(&lanes, tail)
 	}
 	return sum
 }

@@ -21,21 +21,17 @@ func swigluVecNEONGo(dst, x, g []float32) {
 }
 
 // softMaxExpNEONGo is softMaxExp with NEON: the whole blocks in assembly,
-// then the last partial block through a 16-element buffer whose padding
-// lanes are zeroed before they are summed.
+// the last partial block through softMaxTail.
 func softMaxExpNEONGo(y []float32, max float32) float64 {
 	n := len(y) &^ 15
 	var sum float64
 	if n > 0 {
 		sum = softMaxExpNEON(&y[0], n, max)
 	}
-	if tail := y[n:]; len(tail) > 0 {
-		var lanes [16]float32
-		copy(lanes[:], tail)
+	var lanes [16]float32
+	if tail := softMaxTail(&lanes, y); tail != nil {
 		softMaxExpNEON(&lanes[0], len(lanes), max)
-		clear(lanes[len(tail):])
-		copy(tail, lanes[:])
-		sum += float64(reduceAdd16(&lanes))
+		sum += softMaxTailSum(&lanes, tail)
 	}
 	return sum
 }
