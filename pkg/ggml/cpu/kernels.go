@@ -101,6 +101,15 @@ type kernelSet struct {
 	addScaled func(dst, x []float32, s float32)
 }
 
+// tileFor returns the tile kernel for n tokens of weight type t: vecTile
+// for one token where there is one, else tile.
+func (k *kernelSet) tileFor(t ggml.Type, n int) tileKernel {
+	if n == 1 && k.vecTile[t].fn != nil {
+		return k.vecTile[t]
+	}
+	return k.tile[t]
+}
+
 // vecDotTypes maps each supported weight type to the type its activations
 // are converted to (ggml-cpu's type_traits_cpu[].vec_dot_type).
 var vecDotTypes = [maxType]ggml.Type{

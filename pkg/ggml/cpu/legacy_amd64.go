@@ -209,19 +209,18 @@ func useLegacy(k *kernelSet, f legacyFeatures) {
 			if lt.dot != nil {
 				k.vecDot[lt.t] = lt.dot
 			}
-		}
-	}
-	if f.avx512 {
-		// For one token, the 8-row Q8_0 tile streams the weights faster
-		// than the 16-row AVX-512 one, whose transposition of 16 rows
-		// of 32-byte blocks costs more than it saves at one token
-		// (BenchmarkMatVecTiles, 2 threads: 57-65 against 48-52 GB/s,
-		// and 43-45 against 34-37 while other tenants load the memory
-		// bus). The other types stream faster with their AVX-512 tiles.
-		// Its one-token panel is the same.
-		for _, lt := range legacyTiles(f) {
-			if lt.ok && lt.t == ggml.TypeQ8_0 && lt.k.rows == 8 {
-				k.vecTile[lt.t] = lt.k // the last one listed: AVX-VNNI if there
+			if f.avx512 && lt.t == ggml.TypeQ8_0 && lt.k.rows == 8 {
+				// For one token, the 8-row Q8_0 tile streams the
+				// weights faster than the 16-row AVX-512 one, whose
+				// transposition of 16 rows of 32-byte blocks costs
+				// more than it saves at one token
+				// (BenchmarkMatVecTiles, 2 threads: 57-65 against
+				// 48-52 GB/s, and 43-45 against 34-37 while other
+				// tenants load the memory bus). The other types stream
+				// faster with their AVX-512 tiles. Its one-token panel
+				// is the same. The last one listed wins: AVX-VNNI if
+				// there.
+				k.vecTile[lt.t] = lt.k
 			}
 		}
 	}

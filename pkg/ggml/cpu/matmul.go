@@ -230,11 +230,7 @@ func matMulQuantized(k *kernelSet, p *Pool, ws *Workspace, w Matrix, a Activatio
 		ws.mm.tileRows = len(w.packed) / ws.mm.rowBytes
 		ws.mm.chunkRows = pk.tile.rows * tileGroups
 		ws.mm.chunkTokens = a.panelTokens
-	} else if tk := k.vecTile[w.Type]; a.N == 1 && tk.fn != nil && a.panel != nil && w.Rows >= tk.rows {
-		ws.mm.tile, ws.mm.tileData, ws.mm.tileRows = tk, w.Data, w.Rows
-		ws.mm.chunkRows = tk.rows * tileGroups
-		ws.mm.chunkTokens = a.panelTokens
-	} else if tk := k.tile[w.Type]; tk.fn != nil && a.panel != nil && w.Rows >= tk.rows {
+	} else if tk := k.tileFor(w.Type, a.N); tk.fn != nil && a.panel != nil && w.Rows >= tk.rows {
 		ws.mm.tile, ws.mm.tileData, ws.mm.tileRows = tk, w.Data, w.Rows
 		ws.mm.chunkRows = tk.rows * tileGroups
 		ws.mm.chunkTokens = a.panelTokens
