@@ -219,10 +219,7 @@ func (g *gen) tileBody2(s isa, w wtype, fn string, T int) {
 	}
 	g.label(L + "_block")
 	stride := 8 * w.blockBytes
-	for off := 0; off < stride+63; off += 64 {
-		g.i("PREFETCHT0 %d(R14)", off)
-	}
-	g.i("ADDQ $%d, R14", stride)
+	g.prefetchNextGroup(stride, stride+63)
 	g.prep2(s, w)
 	for t := 0; t < T; t++ {
 		g.intDot2(s, w, T, t)
@@ -378,7 +375,7 @@ func (g *gen) floatTile2(f16 bool) {
 		g.i("TESTQ CX, CX")
 		g.i("JZ %s_sum", L)
 		g.label(L + "_loop")
-		g.prefetchNextGroup(floatRows2 * 8 * eb)
+		g.prefetchNextGroup(floatRows2*8*eb, floatRows2*8*eb)
 		g.floatStep2(f16, floatRows2, T)
 		g.i("ADDQ $%d, AX", 8*eb)
 		g.i("ADDQ $32, DX")

@@ -346,10 +346,7 @@ func (g *gen) tileBody(s isa, w wtype, fn string, T int, packed bool) {
 	}
 	g.label(L + "_block")
 	stride := s.rows() * w.blockBytes
-	for off := 0; off < stride+63; off += 64 {
-		g.i("PREFETCHT0 %d(R14)", off)
-	}
-	g.i("ADDQ $%d, R14", stride)
+	g.prefetchNextGroup(stride, stride+63)
 	if packed {
 		g.prepPacked(s, w)
 	} else {
@@ -511,14 +508,17 @@ func rowAddrF(r int) string {
 	return []string{"(AX)", "(AX)(SI*1)", "(AX)(SI*2)", "(AX)(R8*1)"}[r]
 }
 
-// prefetchNextGroup emits the prefetches of one step of an unpacked float
-// tile: R14 walks the next row group's memory (contiguous when the rows
-// are) at the pace this step consumes the current group (stride bytes), so
-// that the group's rows, which the hardware prefetchers follow poorly as
+// prefetchNextGroup emits the prefetches of one step of an unpacked tile:
+// R14 walks the next row group's memory (contiguous when the rows are) at
+// the pace this step consumes the current group (stride bytes), so that
+// the group's rows, which the hardware prefetchers follow poorly as
 // separate streams, arrive as one sequential stream. Generation (one
 // token) reads the weights at memory speed, so this is most of its time.
-func (g *gen) prefetchNextGroup(stride int) {
-	for off := 0; off < stride; off += 64 {
+// The step prefetches the lines starting in its first span bytes: stride
+// for the float tiles, stride+63 for the block types, whose steps are not
+// whole lines.
+func (g *gen) prefetchNextGroup(stride, span int) {
+	for off := 0; off < span; off += 64 {
 		g.i("PREFETCHT0 %d(R14)", off)
 	}
 	g.i("ADDQ $%d, R14", stride)
@@ -627,7 +627,7 @@ func (g *gen) floatTile(f16, packed bool) {
 		g.i("JZ %s_tail", L)
 		g.label(L + "_loop")
 		if !packed {
-			g.prefetchNextGroup(floatRows * 16 * eb)
+			g.prefetchNextGroup(floatRows*16*eb, floatRows*16*eb)
 		}
 		g.floatStep(f16, floatRows, T, false, wAddr, func(t int) string { return tokAddr[t] })
 		if packed {
