@@ -34,7 +34,7 @@ import (
 // so an F32 cache attends exactly like an F16 one: its rows are rounded to
 // F16 as they are read (attnType).
 //
-// Work is spread over the State's pool in "slots": each slot owns scratch
+// Work is spread over the Runner's pool in "slots": each slot owns scratch
 // memory and takes every slots-th work item, so that results do not depend
 // on which thread runs what.
 
@@ -129,90 +129,122 @@ func (sc *attnSlot) tiledScratch(g, dk, dv int) {
 }
 
 // attnJob holds the parameters of the attention pass being run, so that
-// the function handed to the pool is made once per State.
+// the function handed to the pool is made once per Runner.
 type attnJob struct {
-	layer, pos, n int
-	scale         float32
-	tiled         bool
-	split, pad    int // key ranges and padded cache cells (split > 0)
-	units         int // batch rows (vector kernel) or query blocks (tiled)
-	gs            int // query heads per work item, within one key/value head's group
-	items, slots  int
+	layer        int
+	scale        float32
+	gs           int // query heads per work item, within one key/value head's group
+	items, slots int
+	segs         []attnSeg // by batch segment
 }
 
-// attention computes the attention output for n tokens at positions
-// pos.. of layer l, whose queries are in s.q and keys and values already
-// in the cache, into s.att.
+// attnSeg is the attention work of one batch segment: the rows of one
+// sequence, at consecutive positions. Each segment is attended as it
+// would be alone in the batch, so that a sequence's results do not
+// depend on the others'.
+type attnSeg struct {
+	kv         *kvCache
+	i0, n, pos int // batch rows i0..i0+n-1 at positions pos..
+	tiled      bool
+	split, pad int // key ranges and padded cache cells (split > 0)
+	units      int // batch rows (vector kernel) or query blocks (tiled)
+	item0      int // its first work item
+}
+
+// attention computes the attention output of the batch's rows for layer
+// l, whose queries are in s.q and keys and values already in the caches,
+// into s.att.
 //
-// A work item is a batch row (or, tiled, a block of faTile rows) and gs
-// query heads that read the same key/value head, so that each key and
-// value row is converted once for all of them and their scores are one
-// matrix product. gs is the whole group of Heads/HeadsKV heads unless
-// that leaves too few items for the threads. Each head's result is the
-// same whichever items it is computed in.
-func (s *State) attention(l, n, pos int, scale float32) {
-	s.planAttention(l, n, pos, scale)
+// A work item is a batch row (or, tiled, a block of faTile rows of one
+// segment) and gs query heads that read the same key/value head, so that
+// each key and value row is converted once for all of them and their
+// scores are one matrix product. gs is the whole group of
+// Heads/HeadsKV heads unless that leaves too few items for the threads.
+// Each head's result is the same whichever items it is computed in.
+func (s *Runner) attention(l int, scale float32) {
+	s.planAttention(l, scale)
 	s.pool.Run(s.attn.slots, s.attnFn)
 }
 
-// planAttention sets s.attn to the work of attention for n tokens at
-// positions pos.. of layer l.
-func (s *State) planAttention(l, n, pos int, scale float32) {
+// planAttention sets s.attn to the work of attention over the batch's
+// segments for layer l.
+func (s *Runner) planAttention(l int, scale float32) {
 	hp := s.m.Params
-	kv := s.kv
-	sameF := attnType(kv.kt) == ggml.TypeF16 && attnType(kv.vt) == ggml.TypeF16
-	// ggml's tiled kernel needs a batch of faTile queries and a value
-	// length that fills whole SIMD vectors (16 floats with AVX-512, which
-	// the reference outputs use).
-	j := attnJob{layer: l, pos: pos, n: n, scale: scale, tiled: sameF && n >= faTile && hp.HeadDimV%16 == 0}
-	if n == 1 && sameF {
-		// For one token ggml splits a cache view of at least 512 cells
-		// across its threads. The view covers the used cells rounded up
-		// to 256, within the cache size, itself rounded up to 256.
-		size := (s.opts.ContextSize + 255) / 256 * 256
-		if pad := min(size, max(256, (pos+1+255)/256*256)); pad >= 512 {
-			j.split, j.pad = s.pool.Threads(), pad
+	j := &s.attn
+	j.layer, j.scale = l, scale
+	j.segs = j.segs[:0]
+	units := 0
+	for _, sg := range s.segs {
+		kv := sg.seq.kv
+		sameF := attnType(kv.kt) == ggml.TypeF16 && attnType(kv.vt) == ggml.TypeF16
+		n := sg.i1 - sg.i0
+		// ggml's tiled kernel needs a batch of faTile queries and a value
+		// length that fills whole SIMD vectors (16 floats with AVX-512,
+		// which the reference outputs use).
+		a := attnSeg{kv: kv, i0: sg.i0, n: n, pos: sg.pos, tiled: sameF && n >= faTile && hp.HeadDimV%16 == 0}
+		if n == 1 && sameF {
+			// For one token ggml splits a cache view of at least 512
+			// cells across its threads. The view covers the used cells
+			// rounded up to 256, within the cache size, itself rounded
+			// up to 256. The split follows the single-token thread count
+			// whichever pool runs the batch, so that a sequence's result
+			// does not depend on the others in the batch.
+			size := (kv.size + 255) / 256 * 256
+			if pad := min(size, max(256, (sg.pos+1+255)/256*256)); pad >= 512 {
+				a.split, a.pad = s.opts.Threads, pad
+			}
 		}
-	}
-	j.units = n
-	if j.tiled {
-		j.units = (n + faTile - 1) / faTile
+		a.units = n
+		if a.tiled {
+			a.units = (n + faTile - 1) / faTile
+		}
+		units += a.units
+		j.segs = append(j.segs, a)
 	}
 	g := hp.Heads / hp.HeadsKV
 	j.gs = g
 	for k := 1; k <= g; k++ {
 		if g%k == 0 {
 			j.gs = g / k
-			if j.units*hp.HeadsKV*k >= 2*s.pool.Threads() {
+			if units*hp.HeadsKV*k >= 2*s.pool.Threads() {
 				break
 			}
 		}
 	}
-	j.items = j.units * (hp.Heads / j.gs)
+	groups := hp.Heads / j.gs
+	j.items = 0
+	for i := range j.segs {
+		j.segs[i].item0 = j.items
+		j.items += j.segs[i].units * groups
+	}
 	j.slots = min(j.items, len(s.slots))
-	s.attn = j
 }
 
 // attnRun runs attention slots lo..hi-1 of s.attn.
-func (s *State) attnRun(lo, hi int) { s.attnSlots(s.attn.layer, lo, hi) }
+func (s *Runner) attnRun(lo, hi int) { s.attnSlots(s.attn.layer, lo, hi) }
 
 // attnSlots runs attention slots lo..hi-1 of s.attn for layer l: slot i
 // takes work items i, i+slots, i+2·slots, ...
-func (s *State) attnSlots(l, lo, hi int) {
+func (s *Runner) attnSlots(l, lo, hi int) {
 	hp := s.m.Params
 	j := &s.attn
 	groups := hp.Heads / j.gs
 	for slot := lo; slot < hi; slot++ {
 		sc := &s.slots[slot]
+		k := 0
 		for it := slot; it < j.items; it += j.slots {
-			u, h0 := it/groups, it%groups*j.gs
+			for k+1 < len(j.segs) && j.segs[k+1].item0 <= it {
+				k++
+			}
+			sg := &j.segs[k]
+			u, h0 := (it-sg.item0)/groups, (it-sg.item0)%groups*j.gs
 			switch {
-			case j.tiled:
-				s.attendTiled(sc, l, h0, u*faTile, min((u+1)*faTile, j.n))
-			case j.split > 0:
-				s.attendSplit(sc, l, u, h0)
+			case sg.tiled:
+				s.attendTiled(sc, sg, l, h0, u*faTile, min((u+1)*faTile, sg.n))
+			case sg.split > 0:
+				s.attendSplit(sc, sg, l, u, h0)
 			default:
-				s.attendVec(sc, l, u, h0)
+				s.attendVec(sc, sg, l, u, h0)
 			}
 		}
 	}
@@ -220,36 +252,36 @@ func (s *State) attnSlots(l, lo, hi int) {
 
 // queries returns the queries of batch row i, heads h0..h0+gs-1 (adjacent
 // in s.q).
-func (s *State) queries(i, h0, gs int) []float32 {
+func (s *Runner) queries(i, h0, gs int) []float32 {
 	dk := s.m.Params.HeadDimK
 	off := i*s.m.Params.Heads*dk + h0*dk
 	return s.q[off : off+gs*dk]
 }
 
 // output returns the attention output of batch row i, head h.
-func (s *State) output(i, h int) []float32 {
+func (s *Runner) output(i, h int) []float32 {
 	dv := s.m.Params.HeadDimV
 	off := i*s.m.Params.Heads*dv + h*dv
 	return s.att[off : off+dv]
 }
 
 // kvHead returns the key/value head that query head h reads.
-func (s *State) kvHead(h int) int { return h / (s.m.Params.Heads / s.m.Params.HeadsKV) }
+func (s *Runner) kvHead(h int) int { return h / (s.m.Params.Heads / s.m.Params.HeadsKV) }
 
-// attendVec computes softmax(q·K/√d)·V for the queries of batch row i,
-// heads h0..h0+gs-1, against cells 0..pos+i, as ggml's one-query kernel
-// does for each.
-func (s *State) attendVec(sc *attnSlot, l, i, h0 int) {
-	kv, gs := s.kv, s.attn.gs
+// attendVec computes softmax(q·K/√d)·V for the queries of row i of
+// segment sg, heads h0..h0+gs-1, against cells 0..pos+i, as ggml's
+// one-query kernel does for each.
+func (s *Runner) attendVec(sc *attnSlot, sg *attnSeg, l, i, h0 int) {
+	kv, gs := sg.kv, s.attn.gs
 	vt, _ := cpu.VecDotType(attnType(kv.kt))
-	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.queries(i, h0, gs), gs, kv.dk)
-	s.attendRange(sc, qa, l, s.kvHead(h0), 0, s.attn.pos+i+1)
+	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.queries(sg.i0+i, h0, gs), gs, kv.dk)
+	s.attendRange(sc, qa, kv, l, s.kvHead(h0), 0, sg.pos+i+1)
 	for r := 0; r < gs; r++ {
 		inv := float32(0)
 		if sc.sum[r] != 0 {
 			inv = 1 / sc.sum[r]
 		}
-		out := s.output(i, h0+r)
+		out := s.output(sg.i0+i, h0+r)
 		for d, a := range sc.acc[r*kv.dv : (r+1)*kv.dv] {
 			out[d] = a * inv
 		}
@@ -262,22 +294,22 @@ func (s *State) attendVec(sc *attnSlot, l, i, h0 int) {
 // ranges of ceil(pad/split) cells, each range is attended as by attendVec
 // to a partial (max, sum, float32 vector), and the partials are merged in
 // float32.
-func (s *State) attendSplit(sc *attnSlot, l, i, h0 int) {
-	kv, j, gs, dv := s.kv, &s.attn, s.attn.gs, s.kv.dv
+func (s *Runner) attendSplit(sc *attnSlot, sg *attnSeg, l, i, h0 int) {
+	kv, gs, dv := sg.kv, s.attn.gs, sg.kv.dv
 	vt, _ := cpu.VecDotType(attnType(kv.kt))
-	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.queries(i, h0, gs), gs, kv.dk)
-	nKV := j.pos + i + 1
-	size := (j.pad + j.split - 1) / j.split
+	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.queries(sg.i0+i, h0, gs), gs, kv.dk)
+	nKV := sg.pos + i + 1
+	size := (sg.pad + sg.split - 1) / sg.split
 	clear(sc.part[:gs*dv])
 	for r := 0; r < gs; r++ {
 		sc.mP[r], sc.sP[r] = float32(math.Inf(-1)), 0
 	}
-	for c := 0; c < j.split; c++ {
+	for c := 0; c < sg.split; c++ {
 		lo, hi := c*size, min((c+1)*size, nKV)
 		if lo >= hi {
 			continue
 		}
-		s.attendRange(sc, qa, l, s.kvHead(h0), lo, hi)
+		s.attendRange(sc, qa, kv, l, s.kvHead(h0), lo, hi)
 		for r := 0; r < gs; r++ {
 			mc, sc2 := sc.m[r], sc.sum[r]
 			if sc2 == 0 {
@@ -299,7 +331,7 @@ func (s *State) attendSplit(sc *attnSlot, l, i, h0 int) {
 		if sc.sP[r] != 0 {
 			cpu.Scale(out, 1/sc.sP[r])
 		}
-		copy(s.output(i, h0+r), out)
+		copy(s.output(sg.i0+i, h0+r), out)
 	}
 }
 
@@ -309,8 +341,8 @@ func (s *State) attendSplit(sc *attnSlot, l, i, h0 int) {
 // (F16-rounded for an F16 value cache), in sc.m its maximum score and in
 // sc.sum its sum of exponentials. Each value row is converted once for all
 // the queries.
-func (s *State) attendRange(sc *attnSlot, qa cpu.Activations, l, kvh, lo, hi int) {
-	kv, scale := s.kv, s.attn.scale
+func (s *Runner) attendRange(sc *attnSlot, qa cpu.Activations, kv *kvCache, l, kvh, lo, hi int) {
+	scale := s.attn.scale
 	gs, dv := qa.N, kv.dv
 	acc, v32 := sc.acc[:gs*dv], sc.v32
 	f16 := attnType(kv.vt) == ggml.TypeF16
@@ -414,8 +446,8 @@ func (sc *attnSlot) castKeys(keys cpu.Matrix) cpu.Matrix {
 // kernel multiplies whole tiles: the scores of the block of queries (of
 // all gs heads) with a tile of keys, and the softmax weights with the
 // tile's values, are matrix products (F32 matrices through package cpu).
-func (s *State) attendTiled(sc *attnSlot, l, h0, i0, i1 int) {
-	kv, j, gs := s.kv, &s.attn, s.attn.gs
+func (s *Runner) attendTiled(sc *attnSlot, sg *attnSeg, l, h0, i0, i1 int) {
+	kv, j, gs := sg.kv, &s.attn, s.attn.gs
 	dk, dv := kv.dk, kv.dv
 	sc.tiledScratch(s.m.Params.Heads/s.m.Params.HeadsKV, dk, dv)
 	nq := i1 - i0
@@ -423,7 +455,7 @@ func (s *State) attendTiled(sc *attnSlot, l, h0, i0, i1 int) {
 	kvh := s.kvHead(h0)
 	for r := 0; r < gs; r++ {
 		for t := 0; t < nq; t++ {
-			copy(sc.q32[(r*nq+t)*dk:(r*nq+t+1)*dk], s.queries(i0+t, h0+r, 1))
+			copy(sc.q32[(r*nq+t)*dk:(r*nq+t+1)*dk], s.queries(sg.i0+i0+t, h0+r, 1))
 		}
 	}
 	for x := 0; x < rows; x++ {
@@ -432,7 +464,7 @@ func (s *State) attendTiled(sc *attnSlot, l, h0, i0, i1 int) {
 	qa := cpu.QuantizeActivations(nil, &sc.ws, ggml.TypeF32, sc.q32[:rows*dk], rows, dk)
 	acc := sc.accT[:rows*dv]
 	clear(acc)
-	end := j.pos + i1 // cells the last query sees
+	end := sg.pos + i1 // cells the last query sees
 	for c0 := 0; c0 < end; c0 += faTile {
 		nk := min(faTile, end-c0)
 		// The tile's keys as rows, its values transposed (one row per
@@ -452,7 +484,7 @@ func (s *State) attendTiled(sc *attnSlot, l, h0, i0, i1 int) {
 			// masked (weight 0).
 			t := x % nq
 			row := kq[x*nk : (x+1)*nk]
-			valid := max(0, min(nk, j.pos+i0+t+1-c0))
+			valid := max(0, min(nk, sg.pos+i0+t+1-c0))
 			clear(row[valid:])
 			if valid == 0 {
 				continue
@@ -486,7 +518,7 @@ func (s *State) attendTiled(sc *attnSlot, l, h0, i0, i1 int) {
 		if sc.sT[x] != 0 {
 			inv = 1 / sc.sT[x]
 		}
-		out := s.output(i0+x%nq, h0+x/nq)
+		out := s.output(sg.i0+i0+x%nq, h0+x/nq)
 		for d, a := range acc[x*dv : (x+1)*dv] {
 			out[d] = a * inv
 		}

@@ -8,7 +8,7 @@ import (
 )
 
 // Single-token evaluation (generation) of a llama network runs as one job
-// on the State's team: every member runs the whole forward pass, taking
+// on the Runner's team: every member runs the whole forward pass, taking
 // work items of each step (a few dozen rows of a weight matrix, attention
 // heads) and waiting at a barrier where the next step needs the results
 // of all. The small steps between the matrix products are fused into the
@@ -44,15 +44,16 @@ const decodeChunkBytes = 96 << 10
 // kernel's group of rows, as MatMul's own row chunks are.
 const tileAlign = 64
 
-// decoder is a State's single-token forward pass machinery.
+// decoder is a Runner's single-token forward pass machinery.
 type decoder struct {
 	team    *team
 	members []decodeMember
 	ctrs    []paddedCounter // [step][member]: claims within each member's share
 	steps   int             // steps the counters cover
 	stop    atomic.Bool     // the pass was cancelled (set by member 0)
-	fn      func(id int)    // the State's decodeRun, bound once
+	fn      func(id int)    // the Runner's decodeRun, bound once
 	pos     int             // the token's position
+	kv      *kvCache        // its sequence's cache
 	plans   []layerPlan     // by layer
 	outC    int             // rows per work item of the output matrix
 
@@ -103,7 +104,7 @@ func chunkRows(w cpu.Matrix, unit int) int {
 
 // newDecoder prepares single-token passes for n with a team of threads
 // members.
-func (s *State) newDecoder(n *llama, threads int) {
+func (s *Runner) newDecoder(n *llama, threads int) {
 	hp := n.hp
 	d := &s.dec
 	d.team = newTeam(threads)
@@ -173,14 +174,15 @@ func (L *llamaLayer) qkv(hp HParams) (wq, wk, wv cpu.Matrix) {
 	return L.wqkv.Slice(0, dq), L.wqkv.Slice(dq, dkv), L.wqkv.Slice(dq+dkv, dkv)
 }
 
-// decode runs the single-token pass of token tok at position pos.
-func (n *llama) decode(s *State, tok int32, pos int) {
+// decode runs the single-token pass of the batch's one row, token tok.
+func (n *llama) decode(s *Runner, tok int32) {
 	hp := n.hp
 	d := &s.dec
+	pos := s.rows[0].pos
 	cpu.Row(n.tokEmbd, int(tok), s.x[:hp.Embd])
 	n.rope.cache(pos, s.ropeCache[:hp.RopeDims])
-	s.planAttention(0, 1, pos, n.kqScale)
-	d.pos = pos
+	s.planAttention(0, n.kqScale)
+	d.pos, d.kv = pos, s.rows[0].seq.kv
 	d.stop.Store(false)
 	for i := range d.ctrs {
 		d.ctrs[i].Store(0)
@@ -250,11 +252,11 @@ func (m *decodeMember) product(w cpu.Matrix, r0, rows int, a cpu.Activations, ou
 }
 
 // decodeRun is one member's part of the single-token pass.
-func (s *State) decodeRun(id int) {
+func (s *Runner) decodeRun(id int) {
 	s.m.net.(*llama).decodeMember(s, &s.dec.members[id])
 }
 
-func (n *llama) decodeMember(s *State, m *decodeMember) {
+func (n *llama) decodeMember(s *Runner, m *decodeMember) {
 	hp := n.hp
 	d := &s.dec
 	dim, hd, nr := hp.Embd, hp.HeadDimK, hp.RopeDims
@@ -299,7 +301,7 @@ func (n *llama) decodeMember(s *State, m *decodeMember) {
 				}
 				for h := r0 / hd; h < r1/hd; h++ {
 					n.rope.apply(k[h*hd:(h+1)*hd], rc)
-					putRow(s.kv.kt, s.kv.keyRow(il, h, d.pos), k[h*hd:(h+1)*hd])
+					putRow(d.kv.kt, d.kv.keyRow(il, h, d.pos), k[h*hd:(h+1)*hd])
 				}
 			default:
 				r0 := (it - nq - nk) * p.cv
@@ -309,7 +311,7 @@ func (n *llama) decodeMember(s *State, m *decodeMember) {
 					cpu.Add(v[r0:r1], v[r0:r1], bv[r0:r1])
 				}
 				for h := r0 / hd; h < r1/hd; h++ {
-					putRow(s.kv.vt, s.kv.valueRow(il, h, d.pos), v[h*hd:(h+1)*hd])
+					putRow(d.kv.vt, d.kv.valueRow(il, h, d.pos), v[h*hd:(h+1)*hd])
 				}
 			}
 		}
@@ -385,7 +387,7 @@ func (n *llama) decodeMember(s *State, m *decodeMember) {
 	// Output norm and logits.
 	cpu.RMSNorm(m.xn, x, n.outNorm, hp.RMSEps)
 	m.quantize(m.xn, n.output)
-	logits := s.outLogits(1)
+	logits := s.outRowsDst(1, hp.Vocab)
 	m.begin((hp.Vocab + d.outC - 1) / d.outC)
 	for it := m.next(d); it >= 0; it = m.next(d) {
 		r0 := it * d.outC
@@ -395,12 +397,12 @@ func (n *llama) decodeMember(s *State, m *decodeMember) {
 }
 
 // decodeMoE is a mixture-of-experts feed forward in a single-token pass
-// (m.xn holds the normalized input), as State.moe computes it for one
+// (m.xn holds the normalized input), as Runner.moe computes it for one
 // token: every member computes the router's choice itself; the gate/up
 // step takes row chunks of every chosen expert, the down step row chunks
 // of the output, each with every chosen expert's rows, weighted and
 // summed in rank order and added to the residual stream.
-func (n *llama) decodeMoE(s *State, m *decodeMember, L *llamaLayer, p *layerPlan) {
+func (n *llama) decodeMoE(s *Runner, m *decodeMember, L *llamaLayer, p *layerPlan) {
 	hp := n.hp
 	d := &s.dec
 	dim, ff, nu := hp.Embd, hp.FF, hp.ExpertsUsed

@@ -41,11 +41,11 @@ func TestDecodeMatchesBatchPath(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if s.dec.team == nil {
+				if s.r.dec.team == nil {
 					t.Fatal("llama State has no team")
 				}
 				if !team {
-					s.dec.team = nil // the batch path
+					s.r.dec.team = nil // the batch path
 				}
 				toks := slices.Clone(prompt)
 				if ct != CacheF16 {

@@ -114,17 +114,13 @@ func (c *kvCache) keyRow(l, h, j int) []byte {
 	return c.k[l][off : off+c.kRow]
 }
 
-// store writes the keys and values of batch rows i0..i1-1 (k and v hold
-// one row of heads×dk (dv) values per batch row) for layer l at positions
-// pos+i0.., converting them to the cache types. Rows are independent, so
-// disjoint ranges may be stored concurrently.
-func (c *kvCache) store(l, pos, i0, i1 int, k, v []float32) {
-	kw, vw := c.heads*c.dk, c.heads*c.dv
-	for i := i0; i < i1; i++ {
-		for h := 0; h < c.heads; h++ {
-			putRow(c.kt, c.keyRow(l, h, pos+i), k[i*kw+h*c.dk:i*kw+(h+1)*c.dk])
-			putRow(c.vt, c.valueRow(l, h, pos+i), v[i*vw+h*c.dv:i*vw+(h+1)*c.dv])
-		}
+// store writes one batch row's keys and values (heads×dk and heads×dv
+// values) for layer l at cell pos, converting them to the cache types.
+// Cells are independent, so different cells may be stored concurrently.
+func (c *kvCache) store(l, pos int, k, v []float32) {
+	for h := 0; h < c.heads; h++ {
+		putRow(c.kt, c.keyRow(l, h, pos), k[h*c.dk:(h+1)*c.dk])
+		putRow(c.vt, c.valueRow(l, h, pos), v[h*c.dv:(h+1)*c.dv])
 	}
 }
 

@@ -158,7 +158,7 @@ func (r *rope) apply(x, c []float32) {
 // into out, as llama.cpp does for Mixtral-style layers: router logits,
 // softmax, the top ExpertsUsed experts, their weights renormalized to sum
 // to one, and the weighted expert outputs summed in rank order.
-func (s *State) moe(router cpu.Matrix, gate, up, down []cpu.Matrix, xn []float32, n int, out []float32) {
+func (s *Runner) moe(router cpu.Matrix, gate, up, down []cpu.Matrix, xn []float32, n int, out []float32) {
 	hp := s.m.Params
 	d, ff, ne, nu := hp.Embd, hp.FF, hp.Experts, hp.ExpertsUsed
 	logits := s.router[:n*ne]

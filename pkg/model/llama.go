@@ -278,12 +278,17 @@ func (n *llama) scratch() scratchSizes {
 	return ss
 }
 
-func (n *llama) forward(s *State, tokens []int32, pos int, last bool) {
+func (n *llama) rotary() *rope { return &n.rope }
+
+// forward evaluates the batch s.rows (one token each) and writes the
+// logits (or, for an embeddings batch, the normalized hidden states) of
+// the rows s.outRows names.
+func (n *llama) forward(s *Runner, tokens []int32) {
 	hp := n.hp
 	d := hp.Embd
 	nt := len(tokens)
-	if nt == 1 && s.dec.team != nil {
-		n.decode(s, tokens[0], pos)
+	if nt == 1 && s.dec.team != nil && !s.embd {
+		n.decode(s, tokens[0])
 		return
 	}
 	dq, dkv := hp.Heads*hp.HeadDimK, hp.HeadsKV*hp.HeadDimK
@@ -293,7 +298,7 @@ func (n *llama) forward(s *State, tokens []int32, pos int, last bool) {
 	}
 	rc := s.ropeCache[:nt*hp.RopeDims]
 	for i := 0; i < nt; i++ {
-		n.rope.cache(pos+i, rc[i*hp.RopeDims:(i+1)*hp.RopeDims])
+		n.rope.cache(s.rows[i].pos, rc[i*hp.RopeDims:(i+1)*hp.RopeDims])
 	}
 	xn := s.xn[:nt*d]
 	out := s.tmp[:nt*d]
@@ -308,19 +313,19 @@ func (n *llama) forward(s *State, tokens []int32, pos int, last bool) {
 		if L.fused {
 			qkv = s.qkv[:nt*(dq+2*dkv)]
 			s.matmul(L.wqkv, xn, nt, qkv)
-			s.ropeStore(il, pos, nt, qkv, sub(L.bqkv, 0, dq), sub(L.bqkv, dq, dq+dkv), sub(L.bqkv, dq+dkv, dq+2*dkv), &n.rope)
+			s.ropeStore(il, nt, qkv, sub(L.bqkv, 0, dq), sub(L.bqkv, dq, dq+dkv), sub(L.bqkv, dq+dkv, dq+2*dkv), &n.rope)
 		} else {
 			s.matmuls(xn, nt, []cpu.Matrix{L.wq, L.wk, L.wv}, [][]float32{q, k, v})
-			s.ropeStore(il, pos, nt, nil, L.bq, L.bk, L.bv, &n.rope)
+			s.ropeStore(il, nt, nil, L.bq, L.bk, L.bv, &n.rope)
 		}
-		s.attention(il, nt, pos, n.kqScale)
+		s.attention(il, n.kqScale)
 		s.matmul(L.wo, s.att, nt, out)
-		if last && il == len(n.layers)-1 && nt > 1 {
-			// Only the last token's output is wanted: finish just that row.
-			copy(x[:d], x[(nt-1)*d:])
-			copy(out[:d], out[(nt-1)*d:])
-			nt = 1
-			x, xn, out = x[:d], xn[:d], out[:d]
+		if il == len(n.layers)-1 && len(s.outRows) < nt {
+			// Only some rows' outputs are wanted: finish just those.
+			if nt = s.gatherOut(x, out, d); nt == 0 {
+				return // the caches were all this batch was for
+			}
+			x, xn, out = x[:nt*d], xn[:nt*d], out[:nt*d]
 		}
 		addBias(out, L.bo, nt)
 		s.addNorm(x, out, xn, L.ffnNorm, hp.RMSEps, nt, d)
@@ -341,7 +346,11 @@ func (n *llama) forward(s *State, tokens []int32, pos int, last bool) {
 		}
 		s.addNorm(x, out, xn, norm, hp.RMSEps, nt, d)
 	}
-	s.matmul(n.output, xn, nt, s.outLogits(nt))
+	if s.embd {
+		copy(s.outRowsDst(nt, d), xn)
+		return
+	}
+	s.matmul(n.output, xn, nt, s.outRowsDst(nt, hp.Vocab))
 }
 
 // sub returns b[lo:hi], or nil for a nil b.

@@ -65,7 +65,7 @@ func TestResidentMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	limit := fi.Size() + s.kv.bytes() + 100<<20
+	limit := fi.Size() + s.seq.kv.bytes() + 100<<20
 	var peak int64
 	sample := func() {
 		if rss, _ := residentBytes(); rss > peak {
@@ -89,7 +89,7 @@ func TestResidentMemory(t *testing.T) {
 		sample()
 	}
 	t.Logf("%s: peak RSS %.1f MiB; file %.1f MiB + cache %.1f MiB + 100 MiB = %.1f MiB",
-		filepath.Base(path), mib(peak), mib(fi.Size()), mib(s.kv.bytes()), mib(limit))
+		filepath.Base(path), mib(peak), mib(fi.Size()), mib(s.seq.kv.bytes()), mib(limit))
 	if peak > limit {
 		t.Errorf("peak RSS %.1f MiB over the budget of %.1f MiB", mib(peak), mib(limit))
 	}
@@ -110,7 +110,7 @@ func TestStateMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 		runtime.ReadMemStats(&after)
-		return int64(after.TotalAlloc-before.TotalAlloc) - s.kv.bytes()
+		return int64(after.TotalAlloc-before.TotalAlloc) - s.seq.kv.bytes()
 	}
 	small, large := extra(64), extra(1<<16)
 	t.Logf("allocated beyond the cache: %d bytes with a 64-token context, %d with 65536", small, large)

@@ -9,11 +9,17 @@
 // attention, feed forward) are in layers.go and the key/value cache in
 // kvcache.go.
 //
-// A State holds what one sequence needs to run: the key/value cache and
-// preallocated working buffers. State.Eval processes a batch of tokens at
-// once and makes the logits of every position available; State.EvalLast
-// computes only those of the last position, as text generation needs. Once
-// a State has run a batch of its largest size, evaluation allocates
+// A Runner evaluates batches that mix any number of sequences (Seq, each
+// with its own key/value cache) in one forward pass per batch: the next
+// token of every generating sequence beside chunks of new prompts, each
+// row with its own sequence and position, as continuous batching needs.
+// It holds what they share (thread pools, the single-token team, working
+// buffers sized for the largest batch); a sequence's results do not
+// depend on the others in its batches. A State is the simple interface
+// for one sequence: State.Eval processes a batch of tokens at once and
+// makes the logits of every position available; State.EvalLast computes
+// only those of the last position, as text generation needs. Once a
+// Runner has run a batch of its largest size, evaluation allocates
 // nothing.
 //
 // Numerics follow ggml's CPU backend, which llama.cpp runs by default: the
@@ -26,10 +32,8 @@
 package model
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sort"
 
@@ -78,7 +82,7 @@ type HParams struct {
 }
 
 // Model is a loaded model. It is immutable and safe for concurrent use;
-// each sequence being evaluated needs its own State.
+// each goroutine evaluating it needs its own Runner (or State).
 type Model struct {
 	Arch   string  // general.architecture
 	Params HParams // hyperparameters
@@ -87,10 +91,14 @@ type Model struct {
 
 // network is an architecture's forward pass over loaded weights.
 type network interface {
-	// forward evaluates tokens at positions pos.. with s's cache and
-	// buffers, and writes logits to s.logits: one row per token, or only
-	// the last token's when last is set.
-	forward(s *State, tokens []int32, pos int, last bool)
+	// forward evaluates the batch tokens (one per row of s.rows, each
+	// with its sequence and position) with s's buffers, storing keys and
+	// values in the rows' caches, and writes the logits (hidden states
+	// when s.embd) of the rows s.outRows lists to s.outRowsDst.
+	forward(s *Runner, tokens []int32)
+	// rotary returns the rotary embedding its keys are stored with, to
+	// shift a cache's positions.
+	rotary() *rope
 	// scratch reports the extra per-token buffer sizes the network needs
 	// beyond the common ones.
 	scratch() scratchSizes
@@ -141,309 +149,6 @@ func Load(f *gguf.File) (*Model, error) {
 		return nil, fmt.Errorf("model: %s: %w", name, err)
 	}
 	return &Model{Arch: name, Params: hp, net: net}, nil
-}
-
-// StateOptions configure a State.
-type StateOptions struct {
-	// ContextSize is the number of positions the key/value cache holds;
-	// 0 means the model's training context.
-	ContextSize int
-	// BatchSize is the most tokens one forward pass processes (longer
-	// batches given to Eval are split); 0 means 512.
-	BatchSize int
-	// Threads is the number of threads for single-token evaluation;
-	// 0 means 1.
-	Threads int
-	// BatchThreads is the number of threads for batches of several
-	// tokens; 0 means Threads.
-	BatchThreads int
-	// CacheTypeK and CacheTypeV are the element types of the key and
-	// value caches (llama.cpp's --cache-type-k/-v); the zero value is F16.
-	// Q8_0 needs key (value) lengths that are multiples of 32.
-	CacheTypeK, CacheTypeV CacheType
-}
-
-// State is the evaluation state of one sequence: its key/value cache,
-// working buffers and the logits of the last batch. A State is not safe
-// for concurrent use.
-//
-// Its buffers are sized by the batch size (and the thread count), not by
-// the context: besides the cache, a State holds a few activation rows per
-// batch token and the logits of the rows an evaluation returns.
-type State struct {
-	m         *Model
-	opts      StateOptions
-	kv        *kvCache
-	pool      *cpu.Pool // the pool for the current forward pass
-	pool1     *cpu.Pool // single-token pool
-	poolN     *cpu.Pool // batch pool
-	ws        *cpu.Workspace
-	ropeCache []float32 // [batch][RopeDims]
-
-	// Per-token buffers, sized for BatchSize tokens.
-	x, xn, tmp   []float32 // residual stream, normalized, projection output
-	q, k, v, att []float32
-	qkv          []float32
-	gate, up     []float32
-	router       []float32
-	sel          []int
-	selW         []float32
-	moeIn        []float32 // gathered expert inputs
-	moeOut       []float32 // per-token, per-slot expert outputs
-	tmpE         []float32 // expert down-projection output
-	moeRows      []int
-	slots        []attnSlot // attention scratch, one per work slot
-	attn         attnJob
-	attnFn       func(lo, hi int) // s.attnRun
-	ew           ewJob            // element-wise work being run
-	ewFns        ewFuncs          // its bound functions
-	dec          decoder          // single-token passes (llama networks)
-
-	logits    []float32 // [rows][Vocab], grown as needed
-	logitRows int       // rows in logits
-	logitsOff int       // where the current forward pass writes logits
-	lastOnly  bool      // logits hold only the last position
-	nTokens   int       // tokens in the last Eval
-
-	done <-chan struct{} // the running evaluation's ctx.Done(), or nil
-}
-
-// NewState allocates a State for m.
-func (m *Model) NewState(opts StateOptions) (*State, error) {
-	hp := m.Params
-	if opts.ContextSize < 0 || opts.BatchSize < 0 || opts.Threads < 0 || opts.BatchThreads < 0 {
-		return nil, fmt.Errorf("model: negative state option %+v", opts)
-	}
-	for _, ct := range []CacheType{opts.CacheTypeK, opts.CacheTypeV} {
-		if int(ct) >= len(cacheTypeNames) {
-			return nil, fmt.Errorf("model: unsupported cache type %v (supported: %v)", ct, CacheTypes())
-		}
-	}
-	if opts.ContextSize == 0 {
-		opts.ContextSize = hp.ContextLength
-	}
-	if opts.ContextSize <= 0 {
-		return nil, fmt.Errorf("model: context size must be positive (model gives %d)", hp.ContextLength)
-	}
-	if opts.BatchSize == 0 {
-		opts.BatchSize = 512
-	}
-	opts.BatchSize = min(opts.BatchSize, opts.ContextSize)
-	if opts.Threads == 0 {
-		opts.Threads = 1
-	}
-	if opts.BatchThreads == 0 {
-		opts.BatchThreads = opts.Threads
-	}
-	s := &State{m: m, opts: opts}
-	ss := m.net.scratch()
-	b := opts.BatchSize
-	var err error
-	s.kv, err = newKVCache(hp.Layers, opts.ContextSize, hp.HeadsKV, hp.HeadDimK, hp.HeadDimV, opts.CacheTypeK, opts.CacheTypeV)
-	if err != nil {
-		return nil, err
-	}
-	s.pool1 = cpu.NewPool(opts.Threads)
-	s.poolN = s.pool1
-	if opts.BatchThreads != opts.Threads {
-		s.poolN = cpu.NewPool(opts.BatchThreads)
-	}
-	s.ws = &cpu.Workspace{}
-	s.ropeCache = make([]float32, b*hp.RopeDims)
-	s.x = make([]float32, b*hp.Embd)
-	s.xn = make([]float32, b*hp.Embd)
-	s.tmp = make([]float32, b*hp.Embd)
-	s.q = make([]float32, b*ss.q)
-	s.k = make([]float32, b*ss.k)
-	s.v = make([]float32, b*ss.v)
-	s.att = make([]float32, b*ss.att)
-	if ss.fused > 0 {
-		s.qkv = make([]float32, b*ss.fused)
-	}
-	s.gate = make([]float32, b*ss.ff)
-	s.up = make([]float32, b*ss.ff)
-	if ss.router > 0 {
-		s.router = make([]float32, b*ss.router)
-		s.sel = make([]int, b*ss.expertsUsed)
-		s.selW = make([]float32, b*ss.expertsUsed)
-		s.moeIn = make([]float32, b*hp.Embd)
-		s.moeOut = make([]float32, b*ss.expertsUsed*hp.Embd)
-		s.moeRows = make([]int, 0, b*ss.expertsUsed)
-		s.tmpE = make([]float32, b*hp.Embd)
-	}
-	// Four attention slots per thread balance the load; each converts a
-	// query once here so that decoding allocates nothing later.
-	s.slots = make([]attnSlot, 4*max(opts.Threads, opts.BatchThreads))
-	vt, _ := cpu.VecDotType(attnType(s.kv.kt))
-	g := hp.Heads / hp.HeadsKV
-	for i := range s.slots {
-		s.slots[i] = newAttnSlot(g, hp.HeadDimK, hp.HeadDimV)
-		cpu.QuantizeActivations(nil, &s.slots[i].ws, vt, s.q[:g*hp.HeadDimK], g, hp.HeadDimK)
-	}
-	// The logits of one row; evaluations that return more grow them.
-	s.logits = make([]float32, hp.Vocab)
-	s.attnFn = s.attnRun
-	s.ewFns = ewFuncs{addNorm: s.addNormRun, swiglu: s.swigluRun, qkv: s.ropeStoreRun}
-	if n, ok := m.net.(*llama); ok {
-		s.newDecoder(n, max(1, min(opts.Threads, runtime.GOMAXPROCS(0))))
-		runtime.AddCleanup(s, (*team).close, s.dec.team)
-	}
-	// The pools' (and team's) goroutines refer to them, not to s: let
-	// them exit once s is unreachable.
-	runtime.AddCleanup(s, (*cpu.Pool).Close, s.pool1)
-	if s.poolN != s.pool1 {
-		runtime.AddCleanup(s, (*cpu.Pool).Close, s.poolN)
-	}
-	return s, nil
-}
-
-// ContextSize returns the number of positions the State's cache holds.
-func (s *State) ContextSize() int { return s.opts.ContextSize }
-
-// BatchSize returns the most tokens one forward pass processes.
-func (s *State) BatchSize() int { return s.opts.BatchSize }
-
-// Pos returns the number of positions in the cache: the position the next
-// token evaluated takes.
-func (s *State) Pos() int { return s.kv.nUsed }
-
-// Truncate drops cached positions from n on, so that evaluation continues
-// at position n (0 clears the cache). Logits of the last evaluation are
-// dropped with them.
-func (s *State) Truncate(n int) {
-	if n >= 0 && n < s.kv.nUsed {
-		s.kv.nUsed = n
-		s.nTokens = 0 // the logits belong to dropped positions
-	}
-}
-
-// Eval runs tokens, at positions pos, pos+1, ..., through the model,
-// storing their keys and values in the cache, and makes the logits of every
-// token available through Logits. pos must not exceed Pos(); cached
-// positions from pos on are replaced. Batches longer than BatchSize are
-// processed in several passes.
-func (s *State) Eval(tokens []int32, pos int) error {
-	return s.eval(context.Background(), tokens, pos, false)
-}
-
-// EvalLast is Eval computing only the logits of the last token (Logits of
-// len(tokens)-1), which saves the output projection of every other token.
-func (s *State) EvalLast(tokens []int32, pos int) error {
-	return s.eval(context.Background(), tokens, pos, true)
-}
-
-// EvalContext is Eval that stops early when ctx is done: it checks between
-// layers and returns an error wrapping ctx.Err(). The passes (of BatchSize
-// tokens) completed before stay in the cache, as Pos reports; no logits
-// are available.
-func (s *State) EvalContext(ctx context.Context, tokens []int32, pos int) error {
-	return s.eval(ctx, tokens, pos, false)
-}
-
-// EvalLastContext is EvalLast that stops early when ctx is done, as
-// EvalContext does.
-func (s *State) EvalLastContext(ctx context.Context, tokens []int32, pos int) error {
-	return s.eval(ctx, tokens, pos, true)
-}
-
-// stopped reports whether the running evaluation's context is done; the
-// forward passes call it between layers.
-func (s *State) stopped() bool {
-	select {
-	case <-s.done: // never ready when nil
-		return true
-	default:
-		return false
-	}
-}
-
-func (s *State) eval(ctx context.Context, tokens []int32, pos int, last bool) error {
-	hp := s.m.Params
-	if len(tokens) == 0 {
-		return fmt.Errorf("model: empty batch")
-	}
-	if pos < 0 || pos > s.kv.nUsed {
-		return fmt.Errorf("model: batch position %d is not within the %d cached positions", pos, s.kv.nUsed)
-	}
-	if pos+len(tokens) > s.opts.ContextSize {
-		return fmt.Errorf("model: %w: %d positions cached + %d tokens > context size %d", ErrContextOverflow, pos, len(tokens), s.opts.ContextSize)
-	}
-	for i, t := range tokens {
-		if t < 0 || int(t) >= hp.Vocab {
-			return fmt.Errorf("model: %w: token %d at batch index %d (vocabulary has %d)", ErrBadToken, t, i, hp.Vocab)
-		}
-	}
-	rows := len(tokens)
-	if last {
-		rows = 1
-	}
-	if need := rows * hp.Vocab; need > len(s.logits) {
-		s.logits = make([]float32, need)
-	}
-	s.kv.nUsed = pos
-	s.done = ctx.Done()
-	defer func() { s.done = nil }()
-	b := s.opts.BatchSize
-	for i := 0; i < len(tokens); i += b {
-		if s.stopped() {
-			s.nTokens = 0
-			return fmt.Errorf("model: evaluation stopped after %d of %d tokens: %w", i, len(tokens), ctx.Err())
-		}
-		chunk := tokens[i:min(i+b, len(tokens))]
-		s.pool = s.poolN
-		if len(chunk) == 1 {
-			s.pool = s.pool1
-		}
-		final := i+len(chunk) == len(tokens)
-		s.logitsOff = i * hp.Vocab
-		if last {
-			s.logitsOff = 0
-		}
-		if last && !final {
-			// Only the cache matters for this chunk; computing the last
-			// row's logits is cheap and keeps one code path.
-			s.m.net.forward(s, chunk, pos+i, true)
-		} else {
-			s.m.net.forward(s, chunk, pos+i, last)
-		}
-		if s.stopped() {
-			// The pass may have ended early: its positions are not cached.
-			s.nTokens = 0
-			return fmt.Errorf("model: evaluation stopped after %d of %d tokens: %w", i, len(tokens), ctx.Err())
-		}
-		s.kv.nUsed = pos + i + len(chunk)
-	}
-	s.lastOnly = last
-	s.nTokens = len(tokens)
-	s.logitRows = rows
-	return nil
-}
-
-// Logits returns the logits (Vocab values) of batch index i of the last
-// Eval, or nil when they were not computed (i out of range, or i not the
-// last index after EvalLast). The slice is valid until the next
-// evaluation.
-func (s *State) Logits(i int) []float32 {
-	v := s.m.Params.Vocab
-	switch {
-	case i < 0 || i >= s.nTokens:
-		return nil
-	case s.lastOnly && i != s.nTokens-1:
-		return nil
-	case s.lastOnly:
-		return s.logits[:v]
-	}
-	return s.logits[i*v : (i+1)*v]
-}
-
-// LastLogits returns the logits of the last token of the last Eval or
-// EvalLast, or nil before any evaluation.
-func (s *State) LastLogits() []float32 { return s.Logits(s.nTokens - 1) }
-
-// outLogits returns the logits rows a forward pass writes.
-func (s *State) outLogits(rows int) []float32 {
-	v := s.m.Params.Vocab
-	return s.logits[s.logitsOff : s.logitsOff+rows*v]
 }
 
 // loader reads hyperparameters and tensors for an architecture, wrapping

@@ -6,7 +6,7 @@ import (
 )
 
 // The element-wise steps between matrix products (normalization, residual
-// additions, RoPE, storing keys and values, SwiGLU) run on the State's
+// additions, RoPE, storing keys and values, SwiGLU) run on the Runner's
 // pool too, split by batch row or by blocks of elements. Every element is
 // computed the same way whichever thread computes it, so results do not
 // depend on the thread count.
@@ -20,27 +20,27 @@ const parallelWork = 1 << 14
 const ewBlock = 2048
 
 // ewJob holds the parameters of the element-wise step being run, so that
-// the functions handed to the pool are made once per State.
+// the functions handed to the pool are made once per Runner.
 type ewJob struct {
 	x, y, out, w []float32
 	eps          float32
 	d            int // row width
 
 	// qkv step
-	layer, pos int
+	layer      int
 	qkv        []float32 // fused projection output, or nil
 	bq, bk, bv []float32 // biases, or nil
 	rope       *rope
 }
 
-// ewFuncs are the State's element-wise steps, bound once.
+// ewFuncs are the Runner's element-wise steps, bound once.
 type ewFuncs struct {
 	addNorm, swiglu, qkv func(lo, hi int)
 }
 
 // parallel runs fn over [0, n) on the current pool, or on the calling
 // goroutine when the step's total work is below parallelWork.
-func (s *State) parallel(n, work int, fn func(lo, hi int)) {
+func (s *Runner) parallel(n, work int, fn func(lo, hi int)) {
 	if n <= 1 || work < parallelWork || s.pool.Threads() == 1 {
 		fn(0, n)
 		return
@@ -50,12 +50,12 @@ func (s *State) parallel(n, work int, fn func(lo, hi int)) {
 
 // addNorm adds y (unless nil) to the n rows of width d of x and writes
 // RMSNorm(x)·w to out.
-func (s *State) addNorm(x, y, out, w []float32, eps float32, n, d int) {
+func (s *Runner) addNorm(x, y, out, w []float32, eps float32, n, d int) {
 	s.ew = ewJob{x: x, y: y, out: out, w: w, eps: eps, d: d}
 	s.parallel(n, 4*n*d, s.ewFns.addNorm)
 }
 
-func (s *State) addNormRun(lo, hi int) {
+func (s *Runner) addNormRun(lo, hi int) {
 	j := &s.ew
 	d := j.d
 	for i := lo; i < hi; i++ {
@@ -69,13 +69,13 @@ func (s *State) addNormRun(lo, hi int) {
 
 // swiglu sets gate = silu(gate)·up for n rows of width d, each row as
 // ggml's vectorized kernel does (cpu.SwiGLUVec).
-func (s *State) swiglu(gate, up []float32, n, d int) {
+func (s *Runner) swiglu(gate, up []float32, n, d int) {
 	s.ew = ewJob{x: gate, y: up, d: d}
 	per := (d + ewBlock - 1) / ewBlock
 	s.parallel(n*per, 4*n*d, s.ewFns.swiglu)
 }
 
-func (s *State) swigluRun(lo, hi int) {
+func (s *Runner) swigluRun(lo, hi int) {
 	g, u, d := s.ew.x, s.ew.y, s.ew.d
 	per := (d + ewBlock - 1) / ewBlock
 	for it := lo; it < hi; it++ {
@@ -87,18 +87,19 @@ func (s *State) swigluRun(lo, hi int) {
 	}
 }
 
-// ropeStore finishes the attention projections of n batch rows for layer
-// l at positions pos..: it splits a fused QKV output (qkv, unless nil) into
-// s.q, s.k and s.v, adds the biases, rotates queries and keys with r and
-// stores keys and values in the cache.
-func (s *State) ropeStore(l, pos, n int, qkv, bq, bk, bv []float32, r *rope) {
+// ropeStore finishes the attention projections of the n batch rows for
+// layer l: it splits a fused QKV output (qkv, unless nil) into s.q, s.k
+// and s.v, adds the biases, rotates queries and keys with r (each row at
+// its position) and stores keys and values in each row's sequence's
+// cache.
+func (s *Runner) ropeStore(l, n int, qkv, bq, bk, bv []float32, r *rope) {
 	hp := s.m.Params
-	s.ew = ewJob{layer: l, pos: pos, qkv: qkv, bq: bq, bk: bk, bv: bv, rope: r}
+	s.ew = ewJob{layer: l, qkv: qkv, bq: bq, bk: bk, bv: bv, rope: r}
 	per := hp.Heads*hp.HeadDimK + 2*hp.HeadsKV*hp.HeadDimK
 	s.parallel(n, 4*n*per, s.ewFns.qkv)
 }
 
-func (s *State) ropeStoreRun(lo, hi int) {
+func (s *Runner) ropeStoreRun(lo, hi int) {
 	hp := s.m.Params
 	j := &s.ew
 	hd, nr := hp.HeadDimK, hp.RopeDims
@@ -127,19 +128,20 @@ func (s *State) ropeStoreRun(lo, hi int) {
 		for h := 0; h < hp.HeadsKV; h++ {
 			j.rope.apply(k[h*hd:(h+1)*hd], c)
 		}
+		row := &s.rows[i]
+		row.seq.kv.store(j.layer, row.pos, k, v)
 	}
-	s.kv.store(j.layer, j.pos, lo, hi, s.k, s.v)
 }
 
 // matmul computes out = w·x for n input rows of x.
-func (s *State) matmul(w cpu.Matrix, x []float32, n int, out []float32) {
+func (s *Runner) matmul(w cpu.Matrix, x []float32, n int, out []float32) {
 	cpu.MatMul(s.pool, s.ws, w, x[:n*w.Cols], n, out[:n*w.Rows])
 }
 
 // matmuls computes outs[i] = ws[i]·x for n input rows of x, matrices that
 // share their input (the query, key and value projections; gate and up),
 // converting x once per vec_dot type rather than once per matrix.
-func (s *State) matmuls(x []float32, n int, ws []cpu.Matrix, outs [][]float32) {
+func (s *Runner) matmuls(x []float32, n int, ws []cpu.Matrix, outs [][]float32) {
 	var types [4]ggml.Type
 	var acts [4]cpu.Activations
 	done := 0
