@@ -188,6 +188,17 @@ func (m *Model) NewRunner(opts RunnerOptions) (*Runner, error) {
 	return s, nil
 }
 
+// Close stops the Runner's threads; the Runner must not be used
+// afterwards. (An unreachable Runner's threads stop by themselves; Close
+// stops them now.)
+func (s *Runner) Close() {
+	s.pool1.Close()
+	s.poolN.Close()
+	if s.dec.team != nil {
+		s.dec.team.close()
+	}
+}
+
 // Model returns the Runner's model.
 func (s *Runner) Model() *Model { return s.m }
 
