@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/llamafile-go/llamafile/pkg/engine"
 	"io"
 	"math"
 	"strings"
@@ -23,7 +24,7 @@ const minContext = 8
 
 // runGenerate generates text from the prompt, streaming it to stdout, as
 // llama.cpp's completion tool does without interaction.
-func runGenerate(ctx context.Context, o *options, self *selfArchive, e env, logw io.Writer) error {
+func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, logw io.Writer) error {
 	if !o.promptSet {
 		return usageError{errors.New("no prompt: use -p PROMPT or -f FILE (see --help)")}
 	}
@@ -52,7 +53,7 @@ func runGenerate(ctx context.Context, o *options, self *selfArchive, e env, logw
 	defer m.Close()
 	loadTime := time.Since(tLoad)
 	nCtx := c.ContextSize()
-	fmt.Fprintf(logw, "llamafile: model %s: %s, %d tokens in the vocabulary\n", m.name, m.Arch(), m.NumVocab())
+	fmt.Fprintf(logw, "llamafile: model %s: %s, %d tokens in the vocabulary\n", m.Name(), m.Arch(), m.NumVocab())
 	warnTrainedContext(logw, m, nCtx)
 
 	tok := m.Tokenizer()

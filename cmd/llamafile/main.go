@@ -69,15 +69,15 @@ func run(ctx context.Context, userArgs []string, e env) int {
 		fmt.Fprintf(e.stderr, "llamafile: %v\n", err)
 		return exitError
 	}
-	var self *selfArchive
+	var self *engine.Bundle
 	if e.selfErr == nil {
 		var err error
-		self, err = openSelf(e.self)
+		self, err = engine.OpenBundle(e.self)
 		if err != nil {
 			return fail(err)
 		}
 	} else {
-		self = &selfArchive{}
+		self = &engine.Bundle{}
 	}
 	defer self.Close()
 
@@ -86,7 +86,7 @@ func run(ctx context.Context, userArgs []string, e env) int {
 	if len(userArgs) > 0 && userArgs[0] == "--bench" {
 		return bench.MainContext(ctx, userArgs[1:], e.stdout, e.stderr)
 	}
-	argv, err := self.expandArgs(userArgs)
+	argv, err := self.ExpandArgs(userArgs)
 	if err != nil {
 		return fail(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/llamafile-go/llamafile/pkg/engine"
 	"io"
 	"math"
 	"time"
@@ -19,7 +20,7 @@ const defaultPerplexityContext = 512
 // runPerplexity prints the perplexity of the model over the prompt text
 // (usually -f FILE) as llama.cpp's llama-perplexity does: the running value
 // after each chunk, "[1]12.3456,[2]...", then the final estimate.
-func runPerplexity(ctx context.Context, o *options, self *selfArchive, e env, logw io.Writer) error {
+func runPerplexity(ctx context.Context, o *options, self *engine.Bundle, e env, logw io.Writer) error {
 	if !o.promptSet {
 		return usageError{errors.New("--perplexity: no text: use -f FILE (or -p TEXT)")}
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/llamafile-go/llamafile/pkg/engine"
 	"io"
 	"strconv"
 
@@ -13,7 +14,7 @@ import (
 // runTokenize prints the tokens of a text as llama.cpp's llama-tokenize
 // does: "[1, 15043, 3186]" with --ids, otherwise one "    ID -> 'PIECE'"
 // line per token.
-func runTokenize(o *options, self *selfArchive, e env) error {
+func runTokenize(o *options, self *engine.Bundle, e env) error {
 	var text string
 	switch {
 	case o.useStdin:
@@ -32,7 +33,7 @@ func runTokenize(o *options, self *selfArchive, e env) error {
 	// vocabulary-only GGUF files work, and the weights are not looked at.
 	opts := engineOptions(o, 0)
 	opts.VocabOnly = true
-	m, err := openModel(o.model, self, opts)
+	m, err := self.OpenModel(o.model, opts)
 	if err != nil {
 		return err
 	}

@@ -74,6 +74,7 @@ type Options struct {
 // Model is an opened model: weights, hyperparameters and tokenizer. It is
 // safe for concurrent use by several Contexts.
 type Model struct {
+	name  string // as messages name it: the path, or llamafile:entry
 	file  *gguf.File
 	owned bool         // Close closes file
 	m     *model.Model // nil with Options.VocabOnly
@@ -94,7 +95,7 @@ func Open(path string, opts Options) (*Model, error) {
 		f.Close()
 		return nil, fmt.Errorf("%w (file %s)", err, path)
 	}
-	m.owned = true
+	m.owned, m.name = true, path
 	return m, nil
 }
 
@@ -148,6 +149,10 @@ func (m *Model) Close() error {
 	}
 	return nil
 }
+
+// Name returns the model's name as messages show it: the file it was
+// opened from, "LLAMAFILE:ENTRY" for a model in a llamafile's zip.
+func (m *Model) Name() string { return m.name }
 
 // Arch returns the model's architecture (general.architecture).
 func (m *Model) Arch() string { return m.arch }

@@ -1,0 +1,220 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/llamafile-go/llamafile/pkg/args"
+	"github.com/llamafile-go/llamafile/pkg/gguf"
+	"github.com/llamafile-go/llamafile/pkg/zipalign"
+)
+
+// maxArgsSize bounds the .args entry read from the executable's zip.
+const maxArgsSize = 1 << 20
+
+// Bundle is the zip archive appended to an executable (a llamafile), if
+// any: the model weights and the default arguments (.args) it carries.
+type Bundle struct {
+	path string            // file holding the archive
+	zip  *zipalign.Archive // nil when the file carries no archive
+}
+
+// OpenBundle finds the zip archive at the end of the file at path (the
+// running executable, or what LLAMAFILE_SELF names). A file without an
+// archive, or an empty path, gives an empty Bundle, not an error.
+func OpenBundle(path string) (*Bundle, error) {
+	s := &Bundle{path: path}
+	if path == "" {
+		return s, nil
+	}
+	a, err := zipalign.Open(path)
+	if errors.Is(err, zipalign.ErrNoArchive) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the zip archive of %s: %w", path, err)
+	}
+	s.zip = a
+	return s, nil
+}
+
+// Close closes the archive. Models opened from it stay usable.
+func (s *Bundle) Close() error {
+	if s == nil || s.zip == nil {
+		return nil
+	}
+	return s.zip.Close()
+}
+
+// ExpandArgs puts the arguments of the archive's .args entry, if any,
+// before the user's (or in place of "...").
+func (s *Bundle) ExpandArgs(user []string) ([]string, error) {
+	if s == nil || s.zip == nil {
+		return user, nil
+	}
+	e, ok := s.zip.Lookup(".args")
+	if !ok {
+		return user, nil
+	}
+	data, err := s.zip.ReadAll(e, maxArgsSize)
+	if err != nil {
+		return nil, fmt.Errorf("%s: .args: %w", s.path, err)
+	}
+	fileArgs, err := args.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: .args: %w", s.path, err)
+	}
+	return args.Expand(fileArgs, user), nil
+}
+
+// ggufEntries returns the names of the archive's .gguf files, sorted.
+func ggufEntries(a *zipalign.Archive) []string {
+	var names []string
+	for _, e := range a.Entries() {
+		if !e.IsDir() && strings.HasSuffix(strings.ToLower(e.Name), ".gguf") {
+			names = append(names, e.Name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// OpenModel resolves a model name as llamafile's -m takes it (which may
+// be empty) and opens the model:
+//   - "" uses the only .gguf in the executable's zip;
+//   - "/zip/NAME" is NAME in the executable's zip;
+//   - an existing file is opened as GGUF, or, when it is not one, as a
+//     llamafile whose zip holds exactly one .gguf;
+//   - any other NAME is looked up in the executable's zip.
+//
+// Zip entries are memory-mapped in place; they must be stored
+// uncompressed and aligned.
+func (self *Bundle) OpenModel(name string, opts Options) (*Model, error) {
+	if self == nil {
+		self = &Bundle{}
+	}
+	switch {
+	case name == "":
+		if self.zip == nil {
+			return nil, errors.New("no model given: use -m MODEL.gguf")
+		}
+		names := ggufEntries(self.zip)
+		switch len(names) {
+		case 0:
+			return nil, fmt.Errorf("no model given: use -m MODEL.gguf (the zip in %s holds no .gguf file)", self.path)
+		case 1:
+			return openEntry(self.zip, self.path, names[0], opts)
+		default:
+			return nil, fmt.Errorf("the zip in %s holds several .gguf files (%s): choose one with -m NAME", self.path, strings.Join(names, ", "))
+		}
+	case strings.HasPrefix(name, "/zip/"):
+		entry := strings.TrimPrefix(name, "/zip/")
+		if self.zip == nil {
+			return nil, fmt.Errorf("-m %s: %s carries no zip archive", name, self.path)
+		}
+		return openEntry(self.zip, self.path, entry, opts)
+	}
+
+	st, statErr := os.Stat(name)
+	if statErr == nil && !st.IsDir() {
+		gg, err := isGGUF(name)
+		if err != nil {
+			return nil, fmt.Errorf("-m %s: %w", name, err)
+		}
+		if gg {
+			m, err := Open(name, opts)
+			if err != nil {
+				return nil, err
+			}
+			m.name = name
+			return m, nil
+		}
+		return openLlamafile(name, opts)
+	}
+	if self.zip != nil {
+		if _, ok := self.zip.Lookup(name); ok {
+			return openEntry(self.zip, self.path, name, opts)
+		}
+	}
+	if statErr == nil {
+		return nil, fmt.Errorf("-m %s: is a directory, not a model file", name)
+	}
+	if self.zip != nil {
+		return nil, fmt.Errorf("-m %s: no such file on disk or in the zip of %s", name, self.path)
+	}
+	return nil, fmt.Errorf("-m %s: no such file", name)
+}
+
+// isGGUF reports whether the file at name starts with the GGUF magic.
+func isGGUF(name string) (bool, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	var magic [4]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return false, nil
+		}
+		return false, err
+	}
+	return bytes.Equal(magic[:], []byte("GGUF")), nil
+}
+
+// openLlamafile opens the only .gguf in the zip appended to the file name.
+func openLlamafile(name string, opts Options) (*Model, error) {
+	a, err := zipalign.Open(name)
+	if errors.Is(err, zipalign.ErrNoArchive) {
+		return nil, fmt.Errorf("-m %s: not a GGUF file (no GGUF magic) and no llamafile (no zip archive at its end)", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("-m %s: %w", name, err)
+	}
+	defer a.Close()
+	names := ggufEntries(a)
+	switch len(names) {
+	case 0:
+		return nil, fmt.Errorf("-m %s: not a GGUF file, and its zip archive holds no .gguf", name)
+	case 1:
+		return openEntry(a, name, names[0], opts)
+	default:
+		return nil, fmt.Errorf("-m %s: its zip archive holds several .gguf files (%s); extract one with unzip", name, strings.Join(names, ", "))
+	}
+}
+
+// openEntry memory-maps the stored entry entryName of the archive a (in the
+// file at path) and opens it as a model.
+func openEntry(a *zipalign.Archive, path, entryName string, opts Options) (*Model, error) {
+	display := path + ":" + entryName
+	e, ok := a.Lookup(entryName)
+	if !ok {
+		return nil, fmt.Errorf("-m %s: no such entry in the zip of %s", entryName, path)
+	}
+	if e.Method != zipalign.Store {
+		return nil, fmt.Errorf("%s: the entry is compressed (zip method %d); it must be stored uncompressed to be memory-mapped: re-add it with zipalign", display, e.Method)
+	}
+	align := int64(os.Getpagesize())
+	if !e.IsAligned(align) {
+		return nil, fmt.Errorf("%s: the entry's data starts at offset %d, not a multiple of the page size %d: re-add it with zipalign", display, e.DataOffset, align)
+	}
+	if a.File() == nil {
+		return nil, fmt.Errorf("%s: archive has no file to map", display)
+	}
+	gf, err := gguf.OpenFile(a.File(), e.DataOffset, int64(e.UncompressedSize))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", display, err)
+	}
+	m, err := OpenGGUF(gf, opts)
+	if err != nil {
+		gf.Close()
+		return nil, fmt.Errorf("%w (file %s)", err, display)
+	}
+	m.name, m.owned = display, true // Close unmaps the entry
+	return m, nil
+}
