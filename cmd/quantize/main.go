@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/llamafile-go/llamafile/internal/term"
 	"github.com/llamafile-go/llamafile/pkg/quant"
 	"github.com/llamafile-go/llamafile/pkg/version"
 )
@@ -52,7 +53,7 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr))
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, term.IsTerminal(os.Stderr))
 	stop()
 	os.Exit(code)
 }

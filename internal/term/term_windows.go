@@ -1,4 +1,4 @@
-package main
+package term
 
 import (
 	"os"
@@ -6,8 +6,8 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// isTerminal reports whether f is a console.
-func isTerminal(f *os.File) bool {
+// IsTerminal reports whether f is a console.
+func IsTerminal(f *os.File) bool {
 	var mode uint32
 	return windows.GetConsoleMode(windows.Handle(f.Fd()), &mode) == nil
 }
