@@ -154,6 +154,10 @@ func (m *Model) Close() error {
 // opened from, "LLAMAFILE:ENTRY" for a model in a llamafile's zip.
 func (m *Model) Name() string { return m.name }
 
+// Network returns the loaded network, for driving a model.Runner
+// directly (benchmarks, custom schedulers); nil with Options.VocabOnly.
+func (m *Model) Network() *model.Model { return m.m }
+
 // Arch returns the model's architecture (general.architecture).
 func (m *Model) Arch() string { return m.arch }
 
