@@ -1,6 +1,10 @@
 # Build, test and install the llamafile toolchain.
-#   make demo       build bin/llamafile, put a model (MODEL=FILE.gguf) inside
-#                   it as bin/demo.llamafile and run that
+#   make demo       build bin/llamafile, put a model inside it as
+#                   bin/demo.llamafile and run that: without MODEL,
+#                   SmolLM2-135M-Instruct (fetched by make smollm2), served
+#                   over HTTP on 127.0.0.1:8080; MODEL=FILE.gguf for another
+#   make smollm2    fetch SmolLM2-135M-Instruct Q4_1 (98 MB) into the cache
+#                   (~/.cache/llamafile/models; scripts/fetch-model.sh)
 #   make            build every command into ./bin (static, CGO_ENABLED=0)
 #   make test       vet and test everything (arm64 kernels under qemu too)
 #   make install    install commands and man pages under PREFIX (default /usr/local)
@@ -23,7 +27,7 @@ ENGINE_PKG ?= ./cmd/$(ENGINE)
 
 export CGO_ENABLED := 0
 
-.PHONY: all test test-arm64 install cross clean demo FORCE
+.PHONY: all test test-arm64 install cross clean demo smollm2 FORCE
 
 all: $(BINS)
 
@@ -41,29 +45,49 @@ bin/$(ENGINE): FORCE
 	echo "pack $@"; $(GO) run ./internal/mkape -o $@ "$$@"
 endif
 
+# make smollm2: the real model of the tests and of make demo, fetched once
+# into the cache that internal/testutil.SmolLM2 reads ($LLAMAFILE_CACHE, else
+# $XDG_CACHE_HOME/llamafile, else ~/.cache/llamafile; never the repository).
+MODEL_CACHE := $(or $(LLAMAFILE_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/llamafile)
+SMOLLM2     := $(MODEL_CACHE)/models/SmolLM2-135M-Instruct.Q4_1.gguf
+
+smollm2:
+	@LLAMAFILE_CACHE='$(MODEL_CACHE)' ./scripts/fetch-model.sh
+
 # make demo: bin/llamafile with MODEL and an .args (-m MODEL's name, then
 # DEMO_DEFAULTS, then the user's arguments) in its zip, as
-# bin/demo.llamafile, run with DEMO_RUN. MODEL defaults to stories260k.gguf
-# of the shared test data ($LLAMAFILE_SHARED, else ../shared).
-SHARED        ?= $(or $(LLAMAFILE_SHARED),../shared)
-MODEL         ?= $(wildcard $(SHARED)/testdata/models/stories260k.gguf)
-DEMO_DEFAULTS ?= --temp 0
-DEMO_RUN      ?= -p "Once upon a time" -n 64 --no-display-prompt
+# bin/demo.llamafile, run with DEMO_RUN. Without MODEL the model is SmolLM2
+# (make smollm2 fetches it) and the .args holds only -m: with no prompt the
+# llamafile serves its chat page and API on 127.0.0.1:8080. With MODEL the
+# defaults greedily complete a prompt (set DEMO_DEFAULTS= DEMO_RUN= to serve
+# that model instead).
 TINYLLAMA_URL := https://huggingface.co/TheBloke/TinyLlama-1.1B-Chat-v1.0-GGUF/resolve/main/tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf
 
-ifeq ($(wildcard $(MODEL)),)
+ifeq ($(strip $(MODEL)),)
+DEMO_GGUF     := $(SMOLLM2)
+DEMO_FETCH    := smollm2
+DEMO_DEFAULTS ?=
+DEMO_RUN      ?=
+else
+DEMO_GGUF     := $(MODEL)
+DEMO_FETCH    :=
+DEMO_DEFAULTS ?= --temp 0
+DEMO_RUN      ?= -p "Once upon a time" -n 64 --no-display-prompt
+endif
+
+ifeq ($(DEMO_FETCH)$(wildcard $(DEMO_GGUF)),)
 demo:
-	@echo "make demo: no model$(if $(MODEL), ($(MODEL) does not exist)). Give a GGUF file as MODEL, for example:" >&2
+	@echo "make demo: $(MODEL) does not exist. Give a GGUF file as MODEL, for example:" >&2
 	@echo "  curl -L -o tinyllama.gguf $(TINYLLAMA_URL)" >&2
 	@echo "  make demo MODEL=tinyllama.gguf" >&2
-	@echo "(without MODEL it uses $(SHARED)/testdata/models/stories260k.gguf where that exists)" >&2
+	@echo "(without MODEL it uses SmolLM2-135M-Instruct, fetched by make smollm2)" >&2
 	@exit 1
 else
-demo: bin/$(ENGINE) bin/zipalign
+demo: bin/$(ENGINE) bin/zipalign $(DEMO_FETCH)
 	@mkdir -p bin/demo
 	cp bin/$(ENGINE) bin/demo.llamafile
-	printf '%s\n' -m '$(notdir $(MODEL))' $(DEMO_DEFAULTS) ... >bin/demo/.args
-	bin/zipalign -j0 bin/demo.llamafile '$(MODEL)' bin/demo/.args
+	printf '%s\n' -m '$(notdir $(DEMO_GGUF))' $(DEMO_DEFAULTS) ... >bin/demo/.args
+	bin/zipalign -j0 bin/demo.llamafile '$(DEMO_GGUF)' bin/demo/.args
 	./bin/demo.llamafile $(DEMO_RUN)
 endif
 
