@@ -22,6 +22,7 @@ const (
 	modeGenerate mode = iota
 	modeTokenize
 	modePerplexity
+	modeServer
 )
 
 // options are the parsed command line.
@@ -61,6 +62,9 @@ type options struct {
 	// --perplexity
 	chunks int
 
+	// the server (llama-server's flags)
+	server serverOptions
+
 	version bool
 }
 
@@ -90,7 +94,7 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 		ErrWriter:                 io.Discard,
 		DisableSliceFlagSeparator: true,
 		CustomAppHelpTemplate:     helpText,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "m", Aliases: []string{"model"}, Destination: &o.model},
 			&cli.StringFlag{Name: "p", Aliases: []string{"prompt"}},
 			&cli.StringFlag{Name: "f", Aliases: []string{"file"}},
@@ -131,7 +135,7 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 			&cli.BoolFlag{Name: "perplexity"},
 			&cli.IntFlag{Name: "chunks", Value: -1, Destination: &o.chunks},
 			&cli.BoolFlag{Name: "version", Destination: &o.version},
-		},
+		}, serverFlags(&o.server)...),
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{flagError(err, args)}
 		},
@@ -143,10 +147,18 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 			switch {
 			case c.Bool("tokenize") && c.Bool("perplexity"):
 				return usageError{errors.New("--tokenize and --perplexity cannot be combined")}
+			case c.Bool("server") && (c.Bool("tokenize") || c.Bool("perplexity")):
+				return usageError{errors.New("--server cannot be combined with --tokenize or --perplexity")}
 			case c.Bool("tokenize"):
 				o.mode = modeTokenize
 			case c.Bool("perplexity"):
 				o.mode = modePerplexity
+			case c.Bool("server") || !c.IsSet("p") && !c.IsSet("f"):
+				// No prompt and no other mode: serve, as llamafile does.
+				o.mode = modeServer
+			}
+			if err := o.server.finish(c, o.mode == modeServer); err != nil {
+				return err
 			}
 
 			// Escapes are on by default, except for --perplexity, as in

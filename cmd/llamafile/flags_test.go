@@ -39,7 +39,7 @@ func TestParseDefaults(t *testing.T) {
 	if !reflect.DeepEqual(o.sampling, want) {
 		t.Errorf("sampling = %+v, want llama.cpp's defaults %+v", o.sampling, want)
 	}
-	if o.nPredict != -1 || o.ctxSize != 0 || o.batchSize != 2048 || !o.escape || o.mode != modeGenerate || o.chunks != -1 {
+	if o.nPredict != -1 || o.ctxSize != 0 || o.batchSize != 2048 || !o.escape || o.mode != modeServer || o.chunks != -1 {
 		t.Errorf("defaults: %+v", o)
 	}
 }
@@ -163,6 +163,18 @@ func TestParseHelp(t *testing.T) {
 	for _, flag := range []string{"-m, --model", "--tokenize", "--perplexity", "-tb, --threads-batch", "--logit-bias", "--reverse-prompt"} {
 		if !strings.Contains(out.String(), flag) {
 			t.Errorf("--help does not document %s", flag)
+		}
+	}
+	// Every server flag, under every name.
+	for _, f := range serverFlags(&serverOptions{}) {
+		for _, n := range f.Names() {
+			spelled := "--" + n
+			if len(n) <= 2 {
+				spelled = "-" + n
+			}
+			if !strings.Contains(out.String(), spelled+" ") && !strings.Contains(out.String(), spelled+",") && !strings.Contains(out.String(), spelled+"\n") {
+				t.Errorf("--help does not document %s", spelled)
+			}
 		}
 	}
 }

@@ -188,8 +188,27 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 			break
 		}
 		if c.Pos()+1 >= nCtx {
-			fmt.Fprintf(logw, "\n\ncontext full and context shift is disabled => stopping\n")
-			break
+			if !o.server.contextShift {
+				fmt.Fprintf(logw, "\n\ncontext full and context shift is disabled => stopping\n")
+				break
+			}
+			if o.nPredict == -2 {
+				fmt.Fprintf(logw, "\n\ncontext full and n_predict == -2 => stopping\n")
+				break
+			}
+			// llama.cpp's context shift: keep the first n_keep tokens
+			// (the BOS counted on top), drop half of the rest.
+			keep := o.server.keep
+			if keep < 0 || keep > len(input) {
+				keep = len(input)
+			} else if tok.AddBOS() {
+				keep++
+			}
+			keep = min(keep, c.Pos()-2)
+			discard := (c.Pos() - keep) / 2
+			if err := c.Shift(keep, discard); err != nil {
+				return fmt.Errorf("context shift: %w", err)
+			}
 		}
 		t0 = time.Now()
 		if err := c.EvalLastContext(ctx, []int32{id}); err != nil {

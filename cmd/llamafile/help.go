@@ -5,6 +5,8 @@ package main
 const helpText = `llamafile - run a GGUF language model from the command line (llama.cpp-compatible)
 
 usage:
+  llamafile -m MODEL.gguf [--server] [options]       serve the chat page and the OpenAI API
+                                                     (what a llamafile does without a prompt)
   llamafile -m MODEL.gguf -p PROMPT [options]        generate text
   llamafile -m MODEL.gguf --tokenize -p TEXT [--ids] print the tokens of a text
   llamafile -m MODEL.gguf --perplexity -f FILE [-c N] measure perplexity
@@ -74,6 +76,45 @@ sampling:
 
 --perplexity (like llama-perplexity):
       --chunks N             most chunks to evaluate (default: -1 = all)
+
+server (llama-server's flags; without -p, -f, --tokenize or --perplexity):
+      --server               serve even when a prompt is given
+      --host HOST            address to listen on (default: 127.0.0.1)
+      --port N               port to listen on (default: 8080)
+      --nobrowser            do not open the chat page in a browser (it opens only
+                             when standard output is a terminal with a display)
+  -np, --parallel N          slots: requests generated at once (default: 1); -c is the
+                             total context, split evenly across the slots
+  -ub, --ubatch-size N       most prompt tokens per forward pass (default: 512)
+      --api-key KEY          require "Authorization: Bearer KEY" on every endpoint but
+                             /health (repeatable, or comma-separated)
+      --api-key-file FNAME   read API keys from a file, one per line
+      --timeout N            read and write timeout in seconds (default: 600)
+      --path DIR             serve static files from DIR instead of the chat page
+      --no-ui, --no-webui    do not serve the chat page
+      --url-prefix PREFIX    serve everything under PREFIX (e.g. /llama)
+  -a, --alias NAME           the model's name in the API (default: its file name)
+      --no-cache-prompt      do not reuse a slot's cached prompt by default
+      --keep N               prompt tokens a context shift keeps (default: 0; -1 = all)
+      --context-shift        let generations without a token limit shift the context
+                             when it is full (default: off: they end with "length")
+      --no-context-shift     the default
+      --metrics              serve Prometheus metrics at /metrics
+      --slots, --no-slots    serve (default) or hide /slots
+      --embedding, --embeddings
+                             serve /v1/embeddings and /embedding
+      --pooling TYPE         embedding pooling: mean, cls or last (default: the
+                             model's, else mean)
+      --chat-template NAME   chat template: a built-in name (chatml, llama3, ...) or a
+                             template to match to one (default: the model's)
+      --chat-template-file FNAME
+                             read the chat template from a file
+      --no-jinja             use the built-in templates (the only ones so far; --jinja
+                             is an error)
+  -fa, --flash-attn on|auto  accepted: attention is always llama.cpp's flash attention
+                             (off is an error)
+      --no-kv-unified        accepted: each slot has a key/value cache of its own
+                             (--kv-unified, one cache shared by all, is an error)
 
   -h, --help                 print this help
       --version              print the version

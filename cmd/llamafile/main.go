@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/llamafile-go/llamafile/pkg/ape"
 	"github.com/llamafile-go/llamafile/pkg/bench"
@@ -34,7 +35,7 @@ const (
 var errInterrupted = errors.New("interrupted by user")
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// After the first Ctrl-C, a second one kills the process.
 		<-ctx.Done()
@@ -115,6 +116,8 @@ func run(ctx context.Context, userArgs []string, e env) int {
 		err = runTokenize(o, self, e)
 	case modePerplexity:
 		err = runPerplexity(ctx, o, self, e, logw)
+	case modeServer:
+		err = runServer(ctx, o, self, e, logw)
 	default:
 		err = runGenerate(ctx, o, self, e, logw)
 	}

@@ -417,7 +417,15 @@ func TestErrors(t *testing.T) {
 		{"missing model", []string{"-m", "no/such/model.gguf", "-p", "x"}, 1, "no/such/model.gguf"},
 		{"not a model", []string{"-m", "main.go", "-p", "x"}, 1, "main.go"},
 		{"no model", []string{"-p", "x"}, 1, "no model given"},
-		{"no prompt", []string{"-m", model}, 1, "no prompt"},
+		{"server: bad port", []string{"-m", model, "--port", "70000"}, 1, "--port 70000"},
+		{"server: bad -np", []string{"-m", model, "--server", "-np", "0"}, 1, "-np 0"},
+		{"server: --jinja", []string{"-m", model, "--jinja"}, 1, "--jinja"},
+		{"server: --kv-unified", []string{"-m", model, "--kv-unified"}, 1, "--kv-unified"},
+		{"server: -fa off", []string{"-m", model, "--flash-attn", "off"}, 1, "--flash-attn off"},
+		{"server: pooling", []string{"-m", model, "--pooling", "rank"}, 1, "--pooling rank"},
+		{"server: api key file", []string{"-m", model, "--api-key-file", "no/such/keys"}, 1, "--api-key-file"},
+		{"server: url prefix", []string{"-m", model, "--url-prefix", "llama/"}, 1, "--url-prefix"},
+		{"server with --tokenize", []string{"-m", model, "--server", "--tokenize"}, 1, "--server cannot be combined"},
 		{"prompt too long", []string{"-m", model, "-c", "8", "-p", "Once upon a time there was a girl"}, 1, "prompt is too long ("},
 		{"missing -f file", []string{"-m", model, "-f", "no/such/prompt.txt"}, 1, "no/such/prompt.txt"},
 	}
@@ -643,5 +651,23 @@ func TestBadModelFiles(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestContextShift checks generation past a full context: with
+// --context-shift it goes on (--keep tokens kept); without it, or with
+// -n -2, it stops at the end of the context as llama.cpp does.
+func TestContextShift(t *testing.T) {
+	model := stories(t)
+	count := func(out string) int { return strings.Count(out, " ") }
+	r := llamafile(t, nil, "-m", model, "-p", "Once upon a time", "-c", "32", "-n", "80", "--temp", "0", "--ignore-eos", "--context-shift", "--keep", "-1", "--no-display-prompt")
+	if r.code != 0 || strings.Contains(r.stderr, "context full") || count(r.stdout) < 40 {
+		t.Errorf("--context-shift -n 80 -c 32: exit %d, %d words; stderr %q", r.code, count(r.stdout), r.stderr)
+	}
+	for _, args := range [][]string{{"-n", "80"}, {"-n", "-2", "--context-shift"}} {
+		r = llamafile(t, nil, append([]string{"-m", model, "-p", "Once upon a time", "-c", "32", "--temp", "0", "--ignore-eos", "--no-display-prompt"}, args...)...)
+		if r.code != 0 || !strings.Contains(r.stderr, "context full") {
+			t.Errorf("%v -c 32: exit %d; stderr %q lacks the context-full stop", args, r.code, r.stderr)
+		}
 	}
 }

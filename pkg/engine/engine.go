@@ -324,6 +324,17 @@ func (c *Context) Rewind(n int) error {
 	return nil
 }
 
+// Shift drops the discard cached tokens after the first keep ones and
+// moves the rest down, as llama.cpp's context shift does when the context
+// is full (the kept keys are re-rotated to their new positions).
+func (c *Context) Shift(keep, discard int) error {
+	if err := c.st.Shift(keep, discard); err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	c.tokens = append(c.tokens[:keep], c.tokens[keep+discard:]...)
+	return nil
+}
+
 // Reset empties the cache.
 func (c *Context) Reset() { _ = c.Rewind(0) }
 

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/llamafile-go/llamafile/internal/term"
+	"github.com/llamafile-go/llamafile/pkg/chat"
+	"github.com/llamafile-go/llamafile/pkg/engine"
+	"github.com/llamafile-go/llamafile/pkg/server"
+)
+
+// runServer serves the model over HTTP, as llama-server does: it listens
+// at once (answering /health with 503 while the model loads), loads the
+// model, opens the chat page in a browser when a person is watching, and
+// serves until ctx is done (Ctrl-C, SIGTERM), then shuts down gracefully.
+func runServer(ctx context.Context, o *options, self *engine.Bundle, e env, logw io.Writer) error {
+	so := &o.server
+	addr := net.JoinHostPort(so.host, strconv.Itoa(so.port))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("--port %d: address %s is already in use (choose another with --port)", so.port, addr)
+		}
+		return fmt.Errorf("--host %s --port %d: %w", so.host, so.port, err)
+	}
+	logger := slog.New(slog.NewTextHandler(logw, nil))
+	srv, err := server.New(server.Config{
+		APIKeys:          so.apiKeys,
+		Timeout:          so.timeout,
+		URLPrefix:        so.urlPrefix,
+		StaticDir:        so.staticDir,
+		NoUI:             so.noUI,
+		Alias:            so.alias,
+		Defaults:         o.sampling,
+		DefaultMaxTokens: o.nPredict,
+		CachePrompt:      !so.noCache,
+		Metrics:          so.metrics,
+		SlotsEndpoint:    so.slots,
+		Embeddings:       so.embeddings,
+		Logger:           logger,
+	})
+	if err != nil {
+		l.Close()
+		return err
+	}
+	url := "http://" + displayHost(l.Addr().(*net.TCPAddr), so.host) + so.urlPrefix + "/"
+	fmt.Fprintf(logw, "llamafile: listening on %s\n", url)
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		mu  sync.Mutex
+		eng *server.Engine
+	)
+	go func() {
+		en, err := load(o, self, logw)
+		if err != nil {
+			cancel(err)
+			return
+		}
+		mu.Lock()
+		eng = en
+		mu.Unlock()
+		srv.SetBackend(en)
+		fmt.Fprintf(logw, "llamafile: model %s loaded: %d slots of %d tokens; serving %s\n", en.Model.Name(), en.Slots(), en.ContextSize(), url)
+		if !so.noBrowser && !so.noUI && canOpenBrowser(e) {
+			openBrowser(url, logw)
+		}
+	}()
+	serveErr := srv.Serve(ctx, l)
+	mu.Lock()
+	if eng != nil {
+		eng.Scheduler.Close()
+		eng.Model.Close()
+	}
+	mu.Unlock()
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause // loading failed
+	}
+	if serveErr != nil {
+		return fmt.Errorf("serving: %w", serveErr)
+	}
+	return nil
+}
+
+// displayHost is the host of the URL printed for the user: the address
+// listened on, with 0.0.0.0 and :: shown as localhost.
+func displayHost(a *net.TCPAddr, host string) string {
+	h := host
+	if a.IP.IsUnspecified() || host == "" {
+		h = "localhost"
+	}
+	return net.JoinHostPort(h, strconv.Itoa(a.Port))
+}
+
+// canOpenBrowser reports whether a browser should be opened: standard
+// output is a terminal and, on Unix systems other than macOS, there is a
+// display.
+func canOpenBrowser(e env) bool {
+	f, ok := e.stdout.(*os.File)
+	if !ok || !term.IsTerminal(f) {
+		return false
+	}
+	switch runtime.GOOS {
+	case "windows", "darwin":
+		return true
+	}
+	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+}
+
+// openBrowser opens url with the system's opener, not waiting for it.
+func openBrowser(url string, logw io.Writer) {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
+	case "darwin":
+		cmd = exec.Command("open", url)
+	default:
+		cmd = exec.Command("xdg-open", url)
+	}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(logw, "llamafile: could not open a browser (%v); open %s yourself\n", err, url)
+		return
+	}
+	go cmd.Wait()
+}
+
+// load opens the model and starts the scheduler.
+func load(o *options, self *engine.Bundle, logw io.Writer) (*server.Engine, error) {
+	so := &o.server
+	m, err := self.OpenModel(o.model, engineOptions(o, 0))
+	if err != nil {
+		return nil, err
+	}
+	opts := engine.ServeOptions{
+		Slots:        so.parallel,
+		ContextSize:  o.ctxSize,
+		BatchSize:    min(so.ubatch, max(o.batchSize, 1)),
+		ContextShift: so.contextShift,
+		Embeddings:   so.embeddings,
+		Pooling:      so.pooling,
+	}
+	if o.ctxSize == 0 {
+		opts.ContextSize = m.Params().ContextLength
+	}
+	tmpl, src, err := chooseTemplate(m, so, logw)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	s, err := m.NewScheduler(opts)
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("%s: %w", m.Name(), err)
+	}
+	warnTrainedContext(logw, m, s.SlotContextSize())
+	return &server.Engine{Model: m, Scheduler: s, Template: tmpl, TemplateSource: src, Alias: so.alias}, nil
+}
+
+// chooseTemplate picks the chat template: --chat-template(-file), else the
+// model's tokenizer.chat_template matched to a built-in one, else ChatML,
+// as llama.cpp does.
+func chooseTemplate(m *engine.Model, so *serverOptions, logw io.Writer) (chat.Template, string, error) {
+	if so.chatTemplate != "" {
+		t, err := chat.Lookup(so.chatTemplate)
+		if err != nil {
+			flag := "--chat-template"
+			if so.templateFile != "" {
+				flag = "--chat-template-file " + so.templateFile
+			}
+			return chat.Template{}, "", fmt.Errorf("%s: %w (built-in templates: %s)", flag, err, strings.Join(chat.Names(), ", "))
+		}
+		return t, so.chatTemplate, nil
+	}
+	src, _ := m.File().GetString(chat.MetadataKey)
+	if src != "" {
+		if t, err := chat.Detect(src); err == nil {
+			return t, src, nil
+		}
+		fmt.Fprintf(logw, "llamafile: the model's chat template is not one of the built-in ones; using chatml (choose one with --chat-template)\n")
+	}
+	return chat.Default(), src, nil
+}

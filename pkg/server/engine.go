@@ -1,0 +1,77 @@
+package server
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+
+	"github.com/llamafile-go/llamafile/pkg/chat"
+	"github.com/llamafile-go/llamafile/pkg/engine"
+)
+
+// Engine is a Backend over the engine: a model, the Scheduler serving its
+// sequences, and its chat template.
+type Engine struct {
+	Model     *engine.Model
+	Scheduler *engine.Scheduler
+	Template  chat.Template
+	// TemplateSource is the template as /props reports it (the model's
+	// Jinja source); empty means Template's name.
+	TemplateSource string
+	// Alias is the model's name in the API; empty means its file name.
+	Alias string
+}
+
+// ModelName is the alias, else the model file's base name (the entry's,
+// for a model inside a llamafile).
+func (e *Engine) ModelName() string {
+	if e.Alias != "" {
+		return e.Alias
+	}
+	// "dir/x.llamafile:model.gguf" names an entry of a llamafile's zip.
+	name := filepath.Base(e.Model.Name())
+	if i := strings.LastIndex(name, ":"); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
+}
+
+func (e *Engine) ContextSize() int      { return e.Scheduler.SlotContextSize() }
+func (e *Engine) TrainContextSize() int { return e.Model.Params().ContextLength }
+func (e *Engine) VocabSize() int        { return e.Model.NumVocab() }
+func (e *Engine) Slots() int            { return e.Scheduler.NumSlots() }
+
+func (e *Engine) Tokenize(text string, addSpecial, parseSpecial bool) []int32 {
+	return e.Model.Tokenize(text, addSpecial, parseSpecial)
+}
+
+func (e *Engine) Piece(id int32) string {
+	if id < 0 || int(id) >= e.Model.NumVocab() {
+		return ""
+	}
+	return string(e.Model.Tokenizer().TokenToPiece(id, true))
+}
+
+func (e *Engine) Detokenize(ids []int32) string { return e.Model.Detokenize(ids) }
+
+func (e *Engine) ApplyTemplate(msgs []chat.Message, addAssistant bool) (string, error) {
+	return e.Template.Apply(msgs, addAssistant)
+}
+
+func (e *Engine) ChatTemplate() string {
+	if e.TemplateSource != "" {
+		return e.TemplateSource
+	}
+	return e.Template.Name
+}
+
+func (e *Engine) Generate(ctx context.Context, req *engine.Request, emit func(engine.Chunk) error) (*engine.Result, error) {
+	return e.Scheduler.Generate(ctx, req, emit)
+}
+
+func (e *Engine) Embed(ctx context.Context, tokens []int32) ([]float32, error) {
+	return e.Scheduler.Embed(ctx, tokens)
+}
+
+func (e *Engine) SlotsInfo() []engine.SlotInfo { return e.Scheduler.SlotInfos() }
+func (e *Engine) Stats() engine.Stats          { return e.Scheduler.Stats() }

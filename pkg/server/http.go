@@ -1,0 +1,263 @@
+package server
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// routes builds the handler: the endpoints under the URL prefix, wrapped
+// in recovery, logging, CORS, authentication and the body limit.
+func (s *Server) routes() (http.Handler, error) {
+	mux := http.NewServeMux()
+	p := s.cfg.URLPrefix
+	handle := func(pattern string, auth bool, h func(w http.ResponseWriter, r *http.Request) error) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.Handle(method+" "+p+path, s.endpoint(auth, h))
+	}
+	for _, v1 := range []string{"", "/v1"} {
+		handle("POST "+v1+"/chat/completions", true, s.chatCompletions)
+		handle("POST "+v1+"/completions", true, s.completions)
+		handle("POST "+v1+"/embeddings", true, s.embeddings)
+		handle("GET "+v1+"/models", true, s.models)
+	}
+	handle("POST /completion", true, s.completion)
+	handle("POST /tokenize", true, s.tokenize)
+	handle("POST /detokenize", true, s.detokenize)
+	handle("POST /embedding", true, s.embedding)
+	handle("POST /apply-template", true, s.applyTemplate)
+	handle("GET /health", false, s.health)
+	handle("GET /v1/health", false, s.health)
+	handle("GET /props", true, s.props)
+	handle("GET /slots", true, s.slots)
+	handle("GET /metrics", true, s.serveMetrics)
+	switch {
+	case s.cfg.NoUI:
+	case s.cfg.StaticDir != "":
+		fi, err := os.Stat(s.cfg.StaticDir)
+		if err != nil {
+			return nil, fmt.Errorf("server: static files: %w", err)
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("server: static files: %s is not a directory", s.cfg.StaticDir)
+		}
+		mux.Handle("GET "+p+"/", s.endpoint(false, s.static(http.StripPrefix(p, http.FileServer(http.Dir(s.cfg.StaticDir))))))
+	default:
+		mux.Handle("GET "+p+"/{$}", s.endpoint(false, s.chatPage))
+	}
+	// Everything else: a 404 (or 405) in the API's error shape.
+	mux.Handle("/", s.endpoint(false, func(w http.ResponseWriter, r *http.Request) error {
+		return errNotFound(r)
+	}))
+	return mux, nil
+}
+
+// static adapts an http.Handler to an endpoint function.
+func (s *Server) static(h http.Handler) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		h.ServeHTTP(w, r)
+		return nil
+	}
+}
+
+// statusWriter records what a handler wrote, for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status  int
+	written int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.written += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection (to flush).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// reqLog collects what a handler tells the request log.
+type reqLog struct {
+	promptTokens, cachedTokens, genTokens int
+	slot                                  int
+}
+
+type reqLogKey struct{}
+
+// endpoint wraps a handler: panics become 500s (logged, never shown), errors
+// become OpenAI-shaped error responses, bodies are bounded, and every
+// request is logged.
+func (s *Server) endpoint(auth bool, h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		t0 := time.Now()
+		w := &statusWriter{ResponseWriter: rw}
+		info := &reqLog{slot: -1}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				if w.status == 0 {
+					writeError(w, &apiError{Status: http.StatusInternalServerError, Message: "internal server error", Type: "server_error"})
+				}
+			}
+			s.metrics.request(r.URL.Path, w.status)
+			attrs := []any{"method", r.Method, "path", r.URL.Path, "status", w.status, "bytes", w.written,
+				"duration", time.Since(t0).Round(time.Microsecond), "remote", r.RemoteAddr}
+			if info.slot >= 0 {
+				attrs = append(attrs, "slot", info.slot, "prompt_tokens", info.promptTokens,
+					"cached_tokens", info.cachedTokens, "completion_tokens", info.genTokens)
+			}
+			s.log.Info("request", attrs...)
+		}()
+		corsHeaders(w, r)
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if auth && !s.authorized(r) {
+			writeError(w, &apiError{Status: http.StatusUnauthorized, Message: "invalid API key", Type: "authentication_error"})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		r = r.WithContext(contextWithLog(r.Context(), info))
+		if err := h(w, r); err != nil {
+			if w.status != 0 {
+				// The response has begun (a stream): it cannot become an
+				// error response any more; the handler ended it as it could.
+				s.log.Warn("request failed after the response began", "path", r.URL.Path, "err", err)
+				return
+			}
+			writeError(w, s.toAPIError(err))
+		}
+	})
+}
+
+// corsHeaders lets pages of other origins call the API, as llama-server
+// does (the API key, not the origin, is the protection).
+func corsHeaders(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	if o := r.Header.Get("Origin"); o != "" {
+		h.Set("Access-Control-Allow-Origin", o)
+		h.Set("Access-Control-Allow-Credentials", "true")
+		h.Set("Vary", "Origin")
+	}
+	if r.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "*")
+	}
+}
+
+// authorized checks the request's API key, in constant time.
+func (s *Server) authorized(r *http.Request) bool {
+	if len(s.cfg.APIKeys) == 0 {
+		return true
+	}
+	key := r.Header.Get("X-Api-Key")
+	if a := r.Header.Get("Authorization"); a != "" {
+		scheme, rest, ok := strings.Cut(a, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return false
+		}
+		key = strings.TrimSpace(rest)
+	}
+	ok := false
+	for _, k := range s.cfg.APIKeys {
+		if subtle.ConstantTimeCompare([]byte(k), []byte(key)) == 1 {
+			ok = true
+		}
+	}
+	return ok
+}
+
+// decodeBody reads a JSON request body into v. Unknown fields are
+// allowed (clients send fields of newer API versions); a malformed body
+// or a field of the wrong type is a 400 naming it, a body past the limit
+// a 413.
+func decodeBody(r *http.Request, v any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return &apiError{Status: http.StatusRequestEntityTooLarge, Type: "invalid_request_error",
+				Message: fmt.Sprintf("the request body is larger than the limit of %d bytes", mb.Limit)}
+		}
+		return badRequest("reading the request body: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return badRequest("the request body is empty; expected a JSON object")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &te) && te.Field != "":
+			// The path names the embedded genParams; the client knows no such field.
+			field := strings.ReplaceAll(te.Field, "genParams.", "")
+			return badField(field, "expected %s, got a JSON %s", jsonKind(te.Type.String()), te.Value)
+		case errors.As(err, &te):
+			return badRequest("the request body must be a JSON object, not a JSON %s", te.Value)
+		case errors.As(err, &se):
+			return badRequest("the request body is not valid JSON: %v (at byte %d)", err, se.Offset)
+		default:
+			var fe *fieldError
+			if errors.As(err, &fe) {
+				return badRequest("%v", fe)
+			}
+			return badRequest("the request body is not valid JSON: %v", err)
+		}
+	}
+	return nil
+}
+
+// jsonKind names a Go type the way a JSON user thinks of it.
+func jsonKind(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "*"):
+		return jsonKind(goType[1:])
+	case goType == "string":
+		return "a string"
+	case goType == "bool":
+		return "a boolean"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "an integer"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	case strings.HasPrefix(goType, "map["), strings.Contains(goType, "."):
+		return "an object"
+	}
+	return goType
+}
+
+// writeJSON writes v with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("server: encoding the response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, err = w.Write(append(b, '\n'))
+	return err
+}

@@ -1,0 +1,641 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/llamafile-go/llamafile/pkg/chat"
+	"github.com/llamafile-go/llamafile/pkg/engine"
+)
+
+// The OpenAI-compatible endpoints.
+
+type chatRequest struct {
+	genParams
+	Messages    []chatMessage   `json:"messages"`
+	Logprobs    bool            `json:"logprobs"`
+	TopLogprobs *int            `json:"top_logprobs"`
+	Tools       json.RawMessage `json:"tools"`
+	ToolChoice  json.RawMessage `json:"tool_choice"`
+}
+
+type chatMessage struct {
+	Role       string          `json:"role"`
+	Content    json.RawMessage `json:"content"`
+	Name       string          `json:"name"`
+	ToolCalls  json.RawMessage `json:"tool_calls"`
+	ToolCallID string          `json:"tool_call_id"`
+}
+
+// chatMessages checks the messages and flattens their content to text.
+func chatMessages(msgs []chatMessage) ([]chat.Message, error) {
+	if len(msgs) == 0 {
+		return nil, badField("messages", "at least one message is required")
+	}
+	out := make([]chat.Message, 0, len(msgs))
+	for i, m := range msgs {
+		field := fmt.Sprintf("messages[%d]", i)
+		role := m.Role
+		switch role {
+		case "system", "user", "assistant", "tool":
+		case "developer":
+			role = "system" // OpenAI's newer name for it
+		case "":
+			return nil, badField(field+".role", "missing")
+		default:
+			return nil, badField(field+".role", "%q: expected system, developer, user, assistant or tool", m.Role)
+		}
+		text, err := contentText(field+".content", m.Content)
+		if err != nil {
+			return nil, err
+		}
+		if len(m.ToolCalls) > 0 && !isJSONNull(m.ToolCalls) && string(m.ToolCalls) != "[]" {
+			return nil, badField(field+".tool_calls", "tool calls are not supported by this server yet")
+		}
+		out = append(out, chat.Message{Role: role, Content: text})
+	}
+	return out, nil
+}
+
+// contentText is a message's content: a string, null, or a list of
+// parts of which only text parts are supported.
+func contentText(field string, raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || isJSONNull(raw) {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s, nil
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return "", badField(field, "expected a string or a list of content parts")
+	}
+	var b strings.Builder
+	for i, p := range parts {
+		switch p.Type {
+		case "text", "input_text":
+			if b.Len() > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(p.Text)
+		case "image_url", "input_image", "input_audio", "file":
+			return "", badField(fmt.Sprintf("%s[%d]", field, i), "content of type %q is not supported: this model takes text only", p.Type)
+		default:
+			return "", badField(fmt.Sprintf("%s[%d].type", field, i), "unknown content part type %q", p.Type)
+		}
+	}
+	return b.String(), nil
+}
+
+// newID is a random identifier for a response.
+func newID(prefix string) string { return prefix + strings.ToLower(rand.Text()) }
+
+// usage is OpenAI's token accounting.
+type usage struct {
+	PromptTokens        int `json:"prompt_tokens"`
+	CompletionTokens    int `json:"completion_tokens"`
+	TotalTokens         int `json:"total_tokens"`
+	PromptTokensDetails struct {
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+}
+
+func usageOf(results ...*engine.Result) usage {
+	var u usage
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		u.PromptTokens += r.PromptTokens
+		u.CompletionTokens += r.GeneratedTokens
+		u.PromptTokensDetails.CachedTokens += r.CachedTokens
+	}
+	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	return u
+}
+
+// timings is llama-server's timing report.
+type timings struct {
+	CacheN              int     `json:"cache_n"`
+	PromptN             int     `json:"prompt_n"`
+	PromptMS            float64 `json:"prompt_ms"`
+	PromptPerTokenMS    float64 `json:"prompt_per_token_ms"`
+	PromptPerSecond     float64 `json:"prompt_per_second"`
+	PredictedN          int     `json:"predicted_n"`
+	PredictedMS         float64 `json:"predicted_ms"`
+	PredictedPerTokenMS float64 `json:"predicted_per_token_ms"`
+	PredictedPerSecond  float64 `json:"predicted_per_second"`
+}
+
+func timingsOf(r *engine.Result) timings {
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	per := func(n int, d time.Duration) (float64, float64) {
+		if n == 0 || d <= 0 {
+			return 0, 0
+		}
+		return ms(d) / float64(n), float64(n) / d.Seconds()
+	}
+	t := timings{CacheN: r.CachedTokens, PromptN: r.PromptTokens - r.CachedTokens, PromptMS: ms(r.PromptTime),
+		PredictedN: r.GeneratedTokens, PredictedMS: ms(r.GenerateTime)}
+	t.PromptPerTokenMS, t.PromptPerSecond = per(t.PromptN, r.PromptTime)
+	t.PredictedPerTokenMS, t.PredictedPerSecond = per(t.PredictedN, r.GenerateTime)
+	return t
+}
+
+// chat logprobs, OpenAI's shape.
+type chatLogprob struct {
+	Token       string        `json:"token"`
+	Logprob     float64       `json:"logprob"`
+	Bytes       []int         `json:"bytes"`
+	TopLogprobs []chatLogprob `json:"top_logprobs"`
+}
+
+type chatLogprobs struct {
+	Content []chatLogprob `json:"content"`
+}
+
+func textBytes(s string) []int {
+	b := make([]int, len(s))
+	for i := range len(s) {
+		b[i] = int(s[i])
+	}
+	return b
+}
+
+// finiteLogprob keeps JSON valid: a probability of 0 is -9999, as
+// OpenAI reports it.
+func finiteLogprob(lp float64) float64 {
+	if math.IsInf(lp, -1) || math.IsNaN(lp) {
+		return -9999
+	}
+	return lp
+}
+
+func chatLogprobsOf(toks []engine.TokenInfo, top int) []chatLogprob {
+	out := make([]chatLogprob, 0, len(toks))
+	for _, t := range toks {
+		lp := chatLogprob{Token: t.Text, Logprob: finiteLogprob(t.Logprob), Bytes: textBytes(t.Text), TopLogprobs: []chatLogprob{}}
+		for _, c := range t.Top[:min(top, len(t.Top))] {
+			lp.TopLogprobs = append(lp.TopLogprobs, chatLogprob{Token: c.Text, Logprob: finiteLogprob(c.Logprob), Bytes: textBytes(c.Text), TopLogprobs: nil})
+		}
+		out = append(out, lp)
+	}
+	return out
+}
+
+type chatDelta struct {
+	Role    string  `json:"role,omitempty"`
+	Content *string `json:"content,omitempty"`
+}
+
+type chatChoice struct {
+	Index        int           `json:"index"`
+	Message      *chatDelta    `json:"message,omitempty"`
+	Delta        *chatDelta    `json:"delta,omitempty"`
+	Logprobs     *chatLogprobs `json:"logprobs"`
+	FinishReason *string       `json:"finish_reason"`
+}
+
+type chatResponse struct {
+	ID                string       `json:"id"`
+	Object            string       `json:"object"`
+	Created           int64        `json:"created"`
+	Model             string       `json:"model"`
+	SystemFingerprint string       `json:"system_fingerprint"`
+	Choices           []chatChoice `json:"choices"`
+	Usage             *usage       `json:"usage,omitempty"`
+	Timings           *timings     `json:"timings,omitempty"`
+}
+
+const fingerprint = "llamafile-go"
+
+func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
+	if s.backend() == nil {
+		return errLoading
+	}
+	var cr chatRequest
+	if err := decodeBody(r, &cr); err != nil {
+		return err
+	}
+	msgs, err := chatMessages(cr.Messages)
+	if err != nil {
+		return err
+	}
+	if err := noTools(cr.Tools, cr.ToolChoice); err != nil {
+		return err
+	}
+	prompt, err := s.backend().ApplyTemplate(msgs, true)
+	if err != nil {
+		return badField("messages", "the chat template cannot render them: %v", err)
+	}
+	req, err := s.request(&cr.genParams, s.backend().Tokenize(prompt, true, true))
+	if err != nil {
+		return err
+	}
+	top := 0
+	if cr.TopLogprobs != nil {
+		if *cr.TopLogprobs < 0 || *cr.TopLogprobs > 20 {
+			return badField("top_logprobs", "%d: must be between 0 and 20", *cr.TopLogprobs)
+		}
+		if !cr.Logprobs {
+			return badField("top_logprobs", "needs \"logprobs\": true")
+		}
+		top = *cr.TopLogprobs
+	}
+	if cr.Logprobs {
+		req.NProbs = max(req.NProbs, top, 1)
+	}
+	resp := chatResponse{ID: newID("chatcmpl-"), Object: "chat.completion", Created: time.Now().Unix(),
+		Model: s.modelName(cr.Model), SystemFingerprint: fingerprint}
+	ctx := r.Context()
+	if !cr.Stream {
+		var infos []engine.TokenInfo
+		res, err := s.backend().Generate(ctx, req, collectTokens(&infos))
+		noteResult(ctx, res)
+		if err != nil {
+			return err
+		}
+		text := res.Text
+		c := chatChoice{Message: &chatDelta{Role: "assistant", Content: &text}, FinishReason: &res.FinishReason}
+		if cr.Logprobs {
+			c.Logprobs = &chatLogprobs{Content: chatLogprobsOf(infos, top)}
+		}
+		u, t := usageOf(res), timingsOf(res)
+		resp.Choices, resp.Usage, resp.Timings = []chatChoice{c}, &u, &t
+		return writeJSON(w, http.StatusOK, resp)
+	}
+
+	resp.Object = "chat.completion.chunk"
+	es := newEventStream(w)
+	chunk := func(d chatDelta, lp []engine.TokenInfo, finish *string) error {
+		c := chatChoice{Delta: &d, FinishReason: finish}
+		if cr.Logprobs && len(lp) > 0 {
+			c.Logprobs = &chatLogprobs{Content: chatLogprobsOf(lp, top)}
+		}
+		out := resp
+		out.Choices = []chatChoice{c}
+		return es.send(out)
+	}
+	opened := false
+	open := func() error {
+		if opened {
+			return nil
+		}
+		opened = true
+		empty := ""
+		return chunk(chatDelta{Role: "assistant", Content: &empty}, nil, nil)
+	}
+	res, err := s.backend().Generate(ctx, req, func(c engine.Chunk) error {
+		if err := open(); err != nil {
+			return err
+		}
+		if c.Text == "" && !cr.Logprobs {
+			return nil
+		}
+		text := c.Text
+		return chunk(chatDelta{Content: &text}, c.Tokens, nil)
+	})
+	noteResult(ctx, res)
+	finish, err := s.streamEnd(es, res, err)
+	if err != nil {
+		return err
+	}
+	if err := open(); err != nil {
+		return err
+	}
+	if err := chunk(chatDelta{}, nil, &finish); err != nil {
+		return err
+	}
+	if cr.StreamOptions != nil && cr.StreamOptions.IncludeUsage {
+		out := resp
+		u, t := usageOf(res), timingsOf(res)
+		out.Choices, out.Usage, out.Timings = []chatChoice{}, &u, &t
+		if err := es.send(out); err != nil {
+			return err
+		}
+	}
+	return es.done()
+}
+
+// streamEnd decides how a stream ends after its generation returned err:
+// the finish reason of a final chunk, or an error to give up with.
+// When the server is shutting down, the stream still gets its final
+// chunk; when the client went away, nothing more is written.
+func (s *Server) streamEnd(es *eventStream, res *engine.Result, err error) (string, error) {
+	switch {
+	case err == nil:
+		return res.FinishReason, nil
+	case s.base.Err() != nil && es.started:
+		return engine.FinishStop, nil
+	case es.started && !errors.Is(err, context.Canceled):
+		_ = es.sendError(s.toAPIError(err))
+		return "", err
+	}
+	return "", err
+}
+
+// collectTokens is an emit function gathering the tokens' information,
+// for responses that are not streamed.
+func collectTokens(infos *[]engine.TokenInfo) func(engine.Chunk) error {
+	return func(c engine.Chunk) error {
+		*infos = append(*infos, c.Tokens...)
+		return nil
+	}
+}
+
+// noTools rejects tool calling, which needs the chat templates' tool
+// support (its own issue), unless tool_choice is "none".
+func noTools(tools, choice json.RawMessage) error {
+	if len(tools) == 0 || isJSONNull(tools) || string(tools) == "[]" {
+		return nil
+	}
+	var c string
+	if json.Unmarshal(choice, &c) == nil && c == "none" {
+		return nil
+	}
+	return badField("tools", "tool calling is not supported by this server yet (send tool_choice \"none\" or no tools)")
+}
+
+func (s *Server) modelName(asked string) string {
+	if n := s.backend().ModelName(); n != "" {
+		return n
+	}
+	return asked
+}
+
+// Legacy completions.
+
+type completionsRequest struct {
+	genParams
+	Prompt   json.RawMessage `json:"prompt"`
+	Echo     bool            `json:"echo"`
+	Logprobs *int            `json:"logprobs"`
+	Suffix   string          `json:"suffix"`
+}
+
+type legacyLogprobs struct {
+	Tokens        []string             `json:"tokens"`
+	TokenLogprobs []float64            `json:"token_logprobs"`
+	TopLogprobs   []map[string]float64 `json:"top_logprobs"`
+	TextOffset    []int                `json:"text_offset"`
+}
+
+type completionChoice struct {
+	Text         string          `json:"text"`
+	Index        int             `json:"index"`
+	Logprobs     *legacyLogprobs `json:"logprobs"`
+	FinishReason *string         `json:"finish_reason"`
+}
+
+type completionsResponse struct {
+	ID                string             `json:"id"`
+	Object            string             `json:"object"`
+	Created           int64              `json:"created"`
+	Model             string             `json:"model"`
+	SystemFingerprint string             `json:"system_fingerprint"`
+	Choices           []completionChoice `json:"choices"`
+	Usage             *usage             `json:"usage,omitempty"`
+	Timings           *timings           `json:"timings,omitempty"`
+}
+
+func legacyLogprobsOf(toks []engine.TokenInfo, offset int) *legacyLogprobs {
+	lp := &legacyLogprobs{Tokens: []string{}, TokenLogprobs: []float64{}, TopLogprobs: []map[string]float64{}, TextOffset: []int{}}
+	for _, t := range toks {
+		lp.Tokens = append(lp.Tokens, t.Text)
+		lp.TokenLogprobs = append(lp.TokenLogprobs, finiteLogprob(t.Logprob))
+		top := map[string]float64{}
+		for _, c := range t.Top {
+			top[c.Text] = finiteLogprob(c.Logprob)
+		}
+		lp.TopLogprobs = append(lp.TopLogprobs, top)
+		lp.TextOffset = append(lp.TextOffset, offset)
+		offset += len(t.Text)
+	}
+	return lp
+}
+
+func (s *Server) completions(w http.ResponseWriter, r *http.Request) error {
+	if s.backend() == nil {
+		return errLoading
+	}
+	var cr completionsRequest
+	if err := decodeBody(r, &cr); err != nil {
+		return err
+	}
+	if cr.Suffix != "" {
+		return badField("suffix", "fill-in-the-middle is not supported by this server")
+	}
+	prompts, err := s.promptList("prompt", cr.Prompt, true)
+	if err != nil {
+		return err
+	}
+	reqs := make([]*engine.Request, len(prompts))
+	for i, p := range prompts {
+		if reqs[i], err = s.request(&cr.genParams, p); err != nil {
+			return err
+		}
+		if cr.Logprobs != nil {
+			if *cr.Logprobs < 0 || *cr.Logprobs > 5 {
+				return badField("logprobs", "%d: must be between 0 and 5", *cr.Logprobs)
+			}
+			reqs[i].NProbs = max(reqs[i].NProbs, *cr.Logprobs, 1)
+		}
+	}
+	resp := completionsResponse{ID: newID("cmpl-"), Object: "text_completion", Created: time.Now().Unix(),
+		Model: s.modelName(cr.Model), SystemFingerprint: fingerprint}
+	echo := func(p []int32) string {
+		if cr.Echo {
+			return s.backend().Detokenize(p)
+		}
+		return ""
+	}
+	top := 0
+	if cr.Logprobs != nil {
+		top = *cr.Logprobs
+	}
+	trimTop := func(toks []engine.TokenInfo) []engine.TokenInfo {
+		out := make([]engine.TokenInfo, len(toks))
+		for i, t := range toks {
+			out[i] = t
+			out[i].Top = t.Top[:min(top, len(t.Top))]
+		}
+		return out
+	}
+	ctx := r.Context()
+	var results []*engine.Result
+	if !cr.Stream {
+		for i, req := range reqs {
+			var infos []engine.TokenInfo
+			res, err := s.backend().Generate(ctx, req, collectTokens(&infos))
+			noteResult(ctx, res)
+			if err != nil {
+				return err
+			}
+			results = append(results, res)
+			prefix := echo(req.Prompt)
+			c := completionChoice{Text: prefix + res.Text, Index: i, FinishReason: &res.FinishReason}
+			if cr.Logprobs != nil {
+				c.Logprobs = legacyLogprobsOf(trimTop(infos), len(prefix))
+			}
+			resp.Choices = append(resp.Choices, c)
+		}
+		u := usageOf(results...)
+		resp.Usage = &u
+		if len(results) == 1 {
+			t := timingsOf(results[0])
+			resp.Timings = &t
+		}
+		return writeJSON(w, http.StatusOK, resp)
+	}
+	es := newEventStream(w)
+	send := func(c completionChoice) error {
+		out := resp
+		out.Choices = []completionChoice{c}
+		return es.send(out)
+	}
+	for i, req := range reqs {
+		offset := 0
+		if p := echo(req.Prompt); p != "" {
+			if err := send(completionChoice{Text: p, Index: i}); err != nil {
+				return err
+			}
+			offset = len(p)
+		}
+		res, err := s.backend().Generate(ctx, req, func(c engine.Chunk) error {
+			ch := completionChoice{Text: c.Text, Index: i}
+			if cr.Logprobs != nil {
+				ch.Logprobs = legacyLogprobsOf(trimTop(c.Tokens), offset)
+			}
+			offset += len(c.Text)
+			return send(ch)
+		})
+		noteResult(ctx, res)
+		finish, err := s.streamEnd(es, res, err)
+		if err != nil {
+			return err
+		}
+		results = append(results, res)
+		if err := send(completionChoice{Index: i, FinishReason: &finish}); err != nil {
+			return err
+		}
+	}
+	if cr.StreamOptions != nil && cr.StreamOptions.IncludeUsage {
+		out := resp
+		u := usageOf(results...)
+		out.Choices, out.Usage = []completionChoice{}, &u
+		if err := es.send(out); err != nil {
+			return err
+		}
+	}
+	return es.done()
+}
+
+// Embeddings.
+
+type embeddingsRequest struct {
+	Model          string          `json:"model"`
+	Input          json.RawMessage `json:"input"`
+	Content        json.RawMessage `json:"content"` // llama.cpp's /embedding
+	EncodingFormat string          `json:"encoding_format"`
+}
+
+// embedAll embeds every input of the request.
+func (s *Server) embedAll(r *http.Request, er *embeddingsRequest) ([][]float32, int, error) {
+	field, raw := "input", er.Input
+	if len(raw) == 0 || isJSONNull(raw) {
+		field, raw = "content", er.Content
+	}
+	if len(raw) == 0 || isJSONNull(raw) {
+		return nil, 0, badField("input", "missing")
+	}
+	inputs, err := s.promptList(field, raw, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	var vecs [][]float32
+	n := 0
+	for i, toks := range inputs {
+		if len(toks) == 0 {
+			return nil, 0, badField(fmt.Sprintf("%s[%d]", field, i), "empty input")
+		}
+		v, err := s.backend().Embed(r.Context(), toks)
+		if err != nil {
+			return nil, 0, err
+		}
+		vecs = append(vecs, v)
+		n += len(toks)
+	}
+	return vecs, n, nil
+}
+
+func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) error {
+	if s.backend() == nil {
+		return errLoading
+	}
+	var er embeddingsRequest
+	if err := decodeBody(r, &er); err != nil {
+		return err
+	}
+	switch er.EncodingFormat {
+	case "", "float", "base64":
+	default:
+		return badField("encoding_format", "%q: expected \"float\" or \"base64\"", er.EncodingFormat)
+	}
+	vecs, n, err := s.embedAll(r, &er)
+	if err != nil {
+		return err
+	}
+	type item struct {
+		Object    string `json:"object"`
+		Index     int    `json:"index"`
+		Embedding any    `json:"embedding"`
+	}
+	data := make([]item, len(vecs))
+	for i, v := range vecs {
+		data[i] = item{Object: "embedding", Index: i, Embedding: v}
+		if er.EncodingFormat == "base64" {
+			b := make([]byte, 4*len(v))
+			for j, f := range v {
+				binary.LittleEndian.PutUint32(b[4*j:], math.Float32bits(f))
+			}
+			data[i].Embedding = base64.StdEncoding.EncodeToString(b)
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"object": "list",
+		"data":   data,
+		"model":  s.modelName(er.Model),
+		"usage":  map[string]int{"prompt_tokens": n, "total_tokens": n},
+	})
+}
+
+func (s *Server) models(w http.ResponseWriter, r *http.Request) error {
+	type model struct {
+		ID      string         `json:"id"`
+		Object  string         `json:"object"`
+		Created int64          `json:"created"`
+		OwnedBy string         `json:"owned_by"`
+		Meta    map[string]any `json:"meta,omitempty"`
+	}
+	var data []model
+	if s.backend() != nil {
+		data = append(data, model{ID: s.backend().ModelName(), Object: "model", Created: s.start.Unix(), OwnedBy: "llamafile",
+			Meta: map[string]any{"n_ctx_train": s.backend().TrainContextSize(), "n_vocab": s.backend().VocabSize(), "n_ctx": s.backend().ContextSize()}})
+	} else {
+		return errLoading
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
+}

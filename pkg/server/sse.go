@@ -1,0 +1,59 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// eventStream writes server-sent events, flushing each one so the client
+// sees tokens as they are made. Headers go out with the first event, so
+// that an error found before any output is still an ordinary error
+// response.
+type eventStream struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	started bool
+}
+
+func newEventStream(w http.ResponseWriter) *eventStream {
+	return &eventStream{w: w, rc: http.NewResponseController(w)}
+}
+
+func (e *eventStream) start() {
+	if e.started {
+		return
+	}
+	e.started = true
+	h := e.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	e.w.WriteHeader(http.StatusOK)
+}
+
+// send writes v as one "data:" event.
+func (e *eventStream) send(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("server: encoding an event: %w", err)
+	}
+	return e.raw("data: " + string(b) + "\n\n")
+}
+
+// sendError writes an error event, as llama-server does once a stream has begun.
+func (e *eventStream) sendError(ae *apiError) error {
+	b, _ := json.Marshal(errorBody{Error: errorDetail{Code: ae.Status, Message: ae.Message, Type: ae.Type}})
+	return e.raw("error: " + string(b) + "\n\n")
+}
+
+// done ends an OpenAI stream.
+func (e *eventStream) done() error { return e.raw("data: [DONE]\n\n") }
+
+func (e *eventStream) raw(s string) error {
+	e.start()
+	if _, err := e.w.Write([]byte(s)); err != nil {
+		return err
+	}
+	return e.rc.Flush()
+}
