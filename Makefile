@@ -58,9 +58,9 @@ smollm2:
 # DEMO_DEFAULTS, then the user's arguments) in its zip, as
 # bin/demo.llamafile, run with DEMO_RUN. Without MODEL the model is SmolLM2
 # (make smollm2 fetches it) and the .args holds only -m: with no prompt the
-# llamafile serves its chat page and API on 127.0.0.1:8080. With MODEL the
-# defaults greedily complete a prompt (set DEMO_DEFAULTS= DEMO_RUN= to serve
-# that model instead).
+# llamafile serves its chat page and API on 127.0.0.1:8080. MODEL=FILE.gguf
+# serves that model the same way (DEMO_RUN='-p "Once upon a time" -n 64'
+# completes a prompt instead).
 TINYLLAMA_URL := https://huggingface.co/TheBloke/TinyLlama-1.1B-Chat-v1.0-GGUF/resolve/main/tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf
 
 ifeq ($(strip $(MODEL)),)
@@ -71,8 +71,8 @@ DEMO_RUN      ?=
 else
 DEMO_GGUF     := $(MODEL)
 DEMO_FETCH    :=
-DEMO_DEFAULTS ?= --temp 0
-DEMO_RUN      ?= -p "Once upon a time" -n 64 --no-display-prompt
+DEMO_DEFAULTS ?=
+DEMO_RUN      ?=
 endif
 
 ifeq ($(DEMO_FETCH)$(wildcard $(DEMO_GGUF)),)

@@ -395,7 +395,8 @@ func parseLogitBias(s string) (int32, float32, error) {
 // writeUsageHint prints the short hint shown when no arguments are given.
 func writeUsageHint(w io.Writer) {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintln(bw, "usage: llamafile -m MODEL.gguf -p PROMPT [options]")
+	fmt.Fprintln(bw, "usage: llamafile -m MODEL.gguf [--port N] [options]   (the server)")
+	fmt.Fprintln(bw, "       llamafile -m MODEL.gguf -p PROMPT [options]")
 	fmt.Fprintln(bw, "       llamafile -m MODEL.gguf --tokenize -p TEXT [--ids]")
 	fmt.Fprintln(bw, "       llamafile -m MODEL.gguf --perplexity -f FILE [-c N]")
 	fmt.Fprintln(bw, "run 'llamafile --help' for the options")

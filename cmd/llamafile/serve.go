@@ -27,6 +27,9 @@ import (
 // serves until ctx is done (Ctrl-C, SIGTERM), then shuts down gracefully.
 func runServer(ctx context.Context, o *options, self *engine.Bundle, e env, logw io.Writer) error {
 	so := &o.server
+	if err := self.CheckModel(o.model); err != nil {
+		return err
+	}
 	addr := net.JoinHostPort(so.host, strconv.Itoa(so.port))
 	l, err := net.Listen("tcp", addr)
 	if err != nil {

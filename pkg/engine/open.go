@@ -98,26 +98,14 @@ func (self *Bundle) OpenModel(name string, opts Options) (*Model, error) {
 	if self == nil {
 		self = &Bundle{}
 	}
+	if err := self.CheckModel(name); err != nil {
+		return nil, err
+	}
 	switch {
 	case name == "":
-		if self.zip == nil {
-			return nil, errors.New("no model given: use -m MODEL.gguf")
-		}
-		names := ggufEntries(self.zip)
-		switch len(names) {
-		case 0:
-			return nil, fmt.Errorf("no model given: use -m MODEL.gguf (the zip in %s holds no .gguf file)", self.path)
-		case 1:
-			return openEntry(self.zip, self.path, names[0], opts)
-		default:
-			return nil, fmt.Errorf("the zip in %s holds several .gguf files (%s): choose one with -m NAME", self.path, strings.Join(names, ", "))
-		}
+		return openEntry(self.zip, self.path, ggufEntries(self.zip)[0], opts)
 	case strings.HasPrefix(name, "/zip/"):
-		entry := strings.TrimPrefix(name, "/zip/")
-		if self.zip == nil {
-			return nil, fmt.Errorf("-m %s: %s carries no zip archive", name, self.path)
-		}
-		return openEntry(self.zip, self.path, entry, opts)
+		return openEntry(self.zip, self.path, strings.TrimPrefix(name, "/zip/"), opts)
 	}
 
 	st, statErr := os.Stat(name)
@@ -136,18 +124,55 @@ func (self *Bundle) OpenModel(name string, opts Options) (*Model, error) {
 		}
 		return openLlamafile(name, opts)
 	}
+	return openEntry(self.zip, self.path, name, opts) // CheckModel found it there
+}
+
+// CheckModel reports, without opening it, whether OpenModel finds the
+// model name names (an error saying why not), so that a server can fail
+// at once rather than after it has started to listen.
+func (self *Bundle) CheckModel(name string) error {
+	if self == nil {
+		self = &Bundle{}
+	}
+	switch {
+	case name == "":
+		if self.zip == nil {
+			return errors.New("no model given: use -m MODEL.gguf")
+		}
+		names := ggufEntries(self.zip)
+		switch len(names) {
+		case 0:
+			return fmt.Errorf("no model given: use -m MODEL.gguf (the zip in %s holds no .gguf file)", self.path)
+		case 1:
+			return nil
+		default:
+			return fmt.Errorf("the zip in %s holds several .gguf files (%s): choose one with -m NAME", self.path, strings.Join(names, ", "))
+		}
+	case strings.HasPrefix(name, "/zip/"):
+		if self.zip == nil {
+			return fmt.Errorf("-m %s: %s carries no zip archive", name, self.path)
+		}
+		if _, ok := self.zip.Lookup(strings.TrimPrefix(name, "/zip/")); !ok {
+			return fmt.Errorf("-m %s: no such entry in the zip of %s", name, self.path)
+		}
+		return nil
+	}
+	st, statErr := os.Stat(name)
+	if statErr == nil && !st.IsDir() {
+		return nil
+	}
 	if self.zip != nil {
 		if _, ok := self.zip.Lookup(name); ok {
-			return openEntry(self.zip, self.path, name, opts)
+			return nil
 		}
 	}
 	if statErr == nil {
-		return nil, fmt.Errorf("-m %s: is a directory, not a model file", name)
+		return fmt.Errorf("-m %s: is a directory, not a model file", name)
 	}
 	if self.zip != nil {
-		return nil, fmt.Errorf("-m %s: no such file on disk or in the zip of %s", name, self.path)
+		return fmt.Errorf("-m %s: no such file on disk or in the zip of %s", name, self.path)
 	}
-	return nil, fmt.Errorf("-m %s: no such file", name)
+	return fmt.Errorf("-m %s: no such file", name)
 }
 
 // isGGUF reports whether the file at name starts with the GGUF magic.
