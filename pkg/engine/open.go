@@ -44,30 +44,30 @@ func OpenBundle(path string) (*Bundle, error) {
 }
 
 // Close closes the archive. Models opened from it stay usable.
-func (s *Bundle) Close() error {
-	if s == nil || s.zip == nil {
+func (b *Bundle) Close() error {
+	if b == nil || b.zip == nil {
 		return nil
 	}
-	return s.zip.Close()
+	return b.zip.Close()
 }
 
 // ExpandArgs puts the arguments of the archive's .args entry, if any,
 // before the user's (or in place of "...").
-func (s *Bundle) ExpandArgs(user []string) ([]string, error) {
-	if s == nil || s.zip == nil {
+func (b *Bundle) ExpandArgs(user []string) ([]string, error) {
+	if b == nil || b.zip == nil {
 		return user, nil
 	}
-	e, ok := s.zip.Lookup(".args")
+	e, ok := b.zip.Lookup(".args")
 	if !ok {
 		return user, nil
 	}
-	data, err := s.zip.ReadAll(e, maxArgsSize)
+	data, err := b.zip.ReadAll(e, maxArgsSize)
 	if err != nil {
-		return nil, fmt.Errorf("%s: .args: %w", s.path, err)
+		return nil, fmt.Errorf("%s: .args: %w", b.path, err)
 	}
 	fileArgs, err := args.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: .args: %w", s.path, err)
+		return nil, fmt.Errorf("%s: .args: %w", b.path, err)
 	}
 	return args.Expand(fileArgs, user), nil
 }
@@ -94,18 +94,18 @@ func ggufEntries(a *zipalign.Archive) []string {
 //
 // Zip entries are memory-mapped in place; they must be stored
 // uncompressed and aligned.
-func (self *Bundle) OpenModel(name string, opts Options) (*Model, error) {
-	if self == nil {
-		self = &Bundle{}
+func (b *Bundle) OpenModel(name string, opts Options) (*Model, error) {
+	if b == nil {
+		b = &Bundle{}
 	}
-	if err := self.CheckModel(name); err != nil {
+	if err := b.CheckModel(name); err != nil {
 		return nil, err
 	}
 	switch {
 	case name == "":
-		return openEntry(self.zip, self.path, ggufEntries(self.zip)[0], opts)
+		return openEntry(b.zip, b.path, ggufEntries(b.zip)[0], opts)
 	case strings.HasPrefix(name, "/zip/"):
-		return openEntry(self.zip, self.path, strings.TrimPrefix(name, "/zip/"), opts)
+		return openEntry(b.zip, b.path, strings.TrimPrefix(name, "/zip/"), opts)
 	}
 
 	st, statErr := os.Stat(name)
@@ -124,36 +124,36 @@ func (self *Bundle) OpenModel(name string, opts Options) (*Model, error) {
 		}
 		return openLlamafile(name, opts)
 	}
-	return openEntry(self.zip, self.path, name, opts) // CheckModel found it there
+	return openEntry(b.zip, b.path, name, opts) // CheckModel found it there
 }
 
 // CheckModel reports, without opening it, whether OpenModel finds the
 // model name names (an error saying why not), so that a server can fail
 // at once rather than after it has started to listen.
-func (self *Bundle) CheckModel(name string) error {
-	if self == nil {
-		self = &Bundle{}
+func (b *Bundle) CheckModel(name string) error {
+	if b == nil {
+		b = &Bundle{}
 	}
 	switch {
 	case name == "":
-		if self.zip == nil {
+		if b.zip == nil {
 			return errors.New("no model given: use -m MODEL.gguf")
 		}
-		names := ggufEntries(self.zip)
+		names := ggufEntries(b.zip)
 		switch len(names) {
 		case 0:
-			return fmt.Errorf("no model given: use -m MODEL.gguf (the zip in %s holds no .gguf file)", self.path)
+			return fmt.Errorf("no model given: use -m MODEL.gguf (the zip in %s holds no .gguf file)", b.path)
 		case 1:
 			return nil
 		default:
-			return fmt.Errorf("the zip in %s holds several .gguf files (%s): choose one with -m NAME", self.path, strings.Join(names, ", "))
+			return fmt.Errorf("the zip in %s holds several .gguf files (%s): choose one with -m NAME", b.path, strings.Join(names, ", "))
 		}
 	case strings.HasPrefix(name, "/zip/"):
-		if self.zip == nil {
-			return fmt.Errorf("-m %s: %s carries no zip archive", name, self.path)
+		if b.zip == nil {
+			return fmt.Errorf("-m %s: %s carries no zip archive", name, b.path)
 		}
-		if _, ok := self.zip.Lookup(strings.TrimPrefix(name, "/zip/")); !ok {
-			return fmt.Errorf("-m %s: no such entry in the zip of %s", name, self.path)
+		if _, ok := b.zip.Lookup(strings.TrimPrefix(name, "/zip/")); !ok {
+			return fmt.Errorf("-m %s: no such entry in the zip of %s", name, b.path)
 		}
 		return nil
 	}
@@ -161,16 +161,16 @@ func (self *Bundle) CheckModel(name string) error {
 	if statErr == nil && !st.IsDir() {
 		return nil
 	}
-	if self.zip != nil {
-		if _, ok := self.zip.Lookup(name); ok {
+	if b.zip != nil {
+		if _, ok := b.zip.Lookup(name); ok {
 			return nil
 		}
 	}
 	if statErr == nil {
 		return fmt.Errorf("-m %s: is a directory, not a model file", name)
 	}
-	if self.zip != nil {
-		return fmt.Errorf("-m %s: no such file on disk or in the zip of %s", name, self.path)
+	if b.zip != nil {
+		return fmt.Errorf("-m %s: no such file on disk or in the zip of %s", name, b.path)
 	}
 	return fmt.Errorf("-m %s: no such file", name)
 }

@@ -124,7 +124,6 @@ type job struct {
 	res      Result
 	tStart   time.Time // the prompt's evaluation began
 	tGen     time.Time // the first token was sampled
-	embedSum []float32
 }
 
 // Errors of the Scheduler; test with errors.Is.
