@@ -117,13 +117,13 @@ type job struct {
 	notify chan struct{} // signalled after each change
 
 	// The slot's progress, owned by the loop.
-	prompt   []int32 // tokens still to evaluate
-	smpl     *sample.Sampler
-	text     *TextStream
-	pending  []TokenInfo // generated tokens whose text is not out yet
-	res      Result
-	tStart   time.Time // the prompt's evaluation began
-	tGen     time.Time // the first token was sampled
+	prompt  []int32 // tokens still to evaluate
+	smpl    *sample.Sampler
+	text    *TextStream
+	pending []TokenInfo // generated tokens whose text is not out yet
+	res     Result
+	tStart  time.Time // the prompt's evaluation began
+	tGen    time.Time // the first token was sampled
 }
 
 // Errors of the Scheduler; test with errors.Is.
