@@ -12,6 +12,8 @@ usage:
   llamafile -m MODEL.gguf --perplexity -f FILE [-c N] measure perplexity
   llamafile --bench -m MODEL.gguf [-p 512] [-n 128]  measure speed (like llama-bench;
                                                      --bench --help lists its flags)
+  llamafile --batched-bench -m MODEL.gguf [-npl 1,4,8] speed of many sequences at once (like
+                                                     llama-batched-bench; --batched-bench --help)
 
 When the executable carries a zip archive (a llamafile), its .args supply default
 arguments, -m NAME also finds NAME inside the archive, and without -m the

@@ -87,6 +87,10 @@ func run(ctx context.Context, userArgs []string, e env) int {
 	if len(userArgs) > 0 && userArgs[0] == "--bench" {
 		return bench.MainContext(ctx, userArgs[1:], e.stdout, e.stderr)
 	}
+	// --batched-bench is llama-batched-bench, likewise.
+	if len(userArgs) > 0 && userArgs[0] == "--batched-bench" {
+		return bench.BatchedMain(ctx, userArgs[1:], e.stdout, e.stderr)
+	}
 	argv, err := self.ExpandArgs(userArgs)
 	if err != nil {
 		return fail(err)
