@@ -144,3 +144,10 @@ $(BENCH_DIR)/tinyllama-f16.gguf:
 # bin/quantize is order-only: rebuilding it does not redo the models.
 $(BENCH_DIR)/tinyllama-%.gguf: $(BENCH_DIR)/tinyllama-f16.gguf | bin/quantize
 	bin/quantize $< $@.tmp $* && mv $@.tmp $@
+
+# make llamacpp-bench-tools: llama.cpp's llama-batched-bench and llama-server,
+# built from the reference kit's source (CPU only) into the cache, for the
+# side-by-side benchmarks of README "Benchmarks".
+.PHONY: llamacpp-bench-tools
+llamacpp-bench-tools:
+	./scripts/build-llamacpp.sh
