@@ -29,6 +29,9 @@ func (s *Server) routes() (http.Handler, error) {
 		handle("POST "+v1+"/embeddings", true, s.embeddings)
 		handle("GET "+v1+"/models", true, s.models)
 	}
+	handle("POST /v1/messages", true, s.anthropicErrors(s.messages))
+	handle("POST /v1/messages/count_tokens", true, s.anthropicErrors(s.countTokens))
+	handle("POST /v1/responses", true, s.responses)
 	handle("POST /completion", true, s.completion)
 	handle("POST /tokenize", true, s.tokenize)
 	handle("POST /detokenize", true, s.detokenize)

@@ -41,6 +41,16 @@ func (e *eventStream) send(v any) error {
 	return e.raw("data: " + string(b) + "\n\n")
 }
 
+// sendEvent writes v as a named event ("event: name"), as Anthropic's
+// and OpenAI's Responses streams do.
+func (e *eventStream) sendEvent(name string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("server: encoding an event: %w", err)
+	}
+	return e.raw("event: " + name + "\ndata: " + string(b) + "\n\n")
+}
+
 // sendError writes an error event, as llama-server does once a stream has begun.
 func (e *eventStream) sendError(ae *apiError) error {
 	b, _ := json.Marshal(errorBody{Error: errorDetail{Code: ae.Status, Message: ae.Message, Type: ae.Type}})

@@ -1,0 +1,275 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/llamafile-go/llamafile/pkg/chat"
+	"github.com/llamafile-go/llamafile/pkg/engine"
+)
+
+// Anthropic's Messages API (POST /v1/messages, /v1/messages/count_tokens),
+// which coding agents and Anthropic's SDKs speak, as llama-server offers it.
+
+type anthropicRequest struct {
+	Model         string             `json:"model"`
+	MaxTokens     *int               `json:"max_tokens"`
+	Messages      []anthropicMessage `json:"messages"`
+	System        json.RawMessage    `json:"system"`
+	StopSequences []string           `json:"stop_sequences"`
+	Temperature   *float32           `json:"temperature"`
+	TopP          *float32           `json:"top_p"`
+	TopK          *int               `json:"top_k"`
+	Stream        bool               `json:"stream"`
+	Tools         json.RawMessage    `json:"tools"`
+	ToolChoice    json.RawMessage    `json:"tool_choice"`
+	Thinking      json.RawMessage    `json:"thinking"`
+}
+
+type anthropicMessage struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+// anthropicText flattens a content field: a string or a list of blocks,
+// of which text blocks are supported.
+func anthropicText(field string, raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || isJSONNull(raw) {
+		return "", nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, nil
+	}
+	var blocks []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		return "", badField(field, "expected a string or a list of content blocks")
+	}
+	var out string
+	for i, b := range blocks {
+		switch b.Type {
+		case "text":
+			if out != "" {
+				out += "\n"
+			}
+			out += b.Text
+		case "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking":
+			return "", badField(fmt.Sprintf("%s[%d]", field, i), "content blocks of type %q are not supported by this server yet", b.Type)
+		default:
+			return "", badField(fmt.Sprintf("%s[%d].type", field, i), "unknown content block type %q", b.Type)
+		}
+	}
+	return out, nil
+}
+
+// anthropicChat checks a request and renders its prompt.
+func (s *Server) anthropicChat(ar *anthropicRequest) ([]chat.Message, error) {
+	if len(ar.Messages) == 0 {
+		return nil, badField("messages", "at least one message is required")
+	}
+	if len(ar.Tools) > 0 && !isJSONNull(ar.Tools) && string(ar.Tools) != "[]" {
+		return nil, badField("tools", "tool use is not supported by this server yet")
+	}
+	var msgs []chat.Message
+	sys, err := anthropicText("system", ar.System)
+	if err != nil {
+		return nil, err
+	}
+	if sys != "" {
+		msgs = append(msgs, chat.Message{Role: "system", Content: sys})
+	}
+	for i, m := range ar.Messages {
+		field := fmt.Sprintf("messages[%d]", i)
+		if m.Role != "user" && m.Role != "assistant" {
+			return nil, badField(field+".role", "%q: expected user or assistant (the system prompt goes in \"system\")", m.Role)
+		}
+		text, err := anthropicText(field+".content", m.Content)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, chat.Message{Role: m.Role, Content: text})
+	}
+	return msgs, nil
+}
+
+func (s *Server) anthropicPrompt(ar *anthropicRequest) ([]int32, error) {
+	msgs, err := s.anthropicChat(ar)
+	if err != nil {
+		return nil, err
+	}
+	prompt, err := s.backend().ApplyTemplate(msgs, true)
+	if err != nil {
+		return nil, badField("messages", "the chat template cannot render them: %v", err)
+	}
+	return s.backend().Tokenize(prompt, true, true), nil
+}
+
+type anthropicUsage struct {
+	InputTokens          int `json:"input_tokens"`
+	OutputTokens         int `json:"output_tokens"`
+	CacheReadInputTokens int `json:"cache_read_input_tokens"`
+}
+
+type anthropicBlock struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+type anthropicResponse struct {
+	ID           string           `json:"id"`
+	Type         string           `json:"type"`
+	Role         string           `json:"role"`
+	Model        string           `json:"model"`
+	Content      []anthropicBlock `json:"content"`
+	StopReason   *string          `json:"stop_reason"`
+	StopSequence *string          `json:"stop_sequence"`
+	Usage        anthropicUsage   `json:"usage"`
+}
+
+// anthropicStop is a result's stop_reason and stop_sequence.
+func anthropicStop(res *engine.Result) (*string, *string) {
+	reason := "end_turn"
+	var seq *string
+	switch {
+	case res.StopWord != "":
+		reason, seq = "stop_sequence", &res.StopWord
+	case res.FinishReason == engine.FinishLength:
+		reason = "max_tokens"
+	}
+	return &reason, seq
+}
+
+func anthropicUsageOf(res *engine.Result) anthropicUsage {
+	return anthropicUsage{InputTokens: res.PromptTokens, OutputTokens: res.GeneratedTokens, CacheReadInputTokens: res.CachedTokens}
+}
+
+// anthropicErrors answers errors in Anthropic's shape,
+// {"type": "error", "error": {"type", "message"}}, which its SDKs read.
+func (s *Server) anthropicErrors(h func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		err := h(w, r)
+		if err == nil || w.(*statusWriter).status != 0 {
+			return err
+		}
+		ae := s.toAPIError(err)
+		typ := "api_error"
+		switch ae.Status {
+		case http.StatusBadRequest:
+			typ = "invalid_request_error"
+		case http.StatusUnauthorized:
+			typ = "authentication_error"
+		case http.StatusNotFound:
+			typ = "not_found_error"
+		case http.StatusRequestEntityTooLarge:
+			typ = "request_too_large"
+		case http.StatusServiceUnavailable:
+			typ = "overloaded_error"
+		case http.StatusNotImplemented:
+			typ = "invalid_request_error"
+		}
+		return writeJSON(w, ae.Status, map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": ae.Message}})
+	}
+}
+
+func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
+	if s.backend() == nil {
+		return errLoading
+	}
+	var ar anthropicRequest
+	if err := decodeBody(r, &ar); err != nil {
+		return err
+	}
+	if ar.MaxTokens == nil {
+		return badField("max_tokens", "required")
+	}
+	prompt, err := s.anthropicPrompt(&ar)
+	if err != nil {
+		return err
+	}
+	stop, _ := json.Marshal(ar.StopSequences)
+	req, err := s.request(&genParams{MaxTokens: ar.MaxTokens, Temperature: ar.Temperature, TopP: ar.TopP, TopK: ar.TopK, Stop: stop}, prompt)
+	if err != nil {
+		return err
+	}
+	resp := anthropicResponse{ID: newID("msg_"), Type: "message", Role: "assistant", Model: s.modelName(ar.Model), Content: []anthropicBlock{}}
+	ctx := r.Context()
+	if !ar.Stream {
+		res, err := s.backend().Generate(ctx, req, nil)
+		noteResult(ctx, res)
+		if err != nil {
+			return err
+		}
+		resp.Content = append(resp.Content, anthropicBlock{Type: "text", Text: res.Text})
+		resp.StopReason, resp.StopSequence = anthropicStop(res)
+		resp.Usage = anthropicUsageOf(res)
+		return writeJSON(w, http.StatusOK, resp)
+	}
+	es := newEventStream(w)
+	opened := false
+	open := func() error {
+		if opened {
+			return nil
+		}
+		opened = true
+		start := resp
+		start.Usage = anthropicUsage{InputTokens: len(prompt)}
+		if err := es.sendEvent("message_start", map[string]any{"type": "message_start", "message": start}); err != nil {
+			return err
+		}
+		if err := es.sendEvent("content_block_start", map[string]any{"type": "content_block_start", "index": 0,
+			"content_block": anthropicBlock{Type: "text"}}); err != nil {
+			return err
+		}
+		return es.sendEvent("ping", map[string]string{"type": "ping"})
+	}
+	res, err := s.backend().Generate(ctx, req, func(c engine.Chunk) error {
+		if err := open(); err != nil {
+			return err
+		}
+		if c.Text == "" {
+			return nil
+		}
+		return es.sendEvent("content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
+			"delta": map[string]string{"type": "text_delta", "text": c.Text}})
+	})
+	noteResult(ctx, res)
+	if _, err := s.streamEnd(es, res, err); err != nil {
+		return err
+	}
+	if err := open(); err != nil {
+		return err
+	}
+	if err := es.sendEvent("content_block_stop", map[string]any{"type": "content_block_stop", "index": 0}); err != nil {
+		return err
+	}
+	if res == nil {
+		return errors.New("server: a generation ended without a result")
+	}
+	reason, seq := anthropicStop(res)
+	if err := es.sendEvent("message_delta", map[string]any{"type": "message_delta",
+		"delta": map[string]any{"stop_reason": reason, "stop_sequence": seq},
+		"usage": map[string]int{"output_tokens": res.GeneratedTokens}}); err != nil {
+		return err
+	}
+	return es.sendEvent("message_stop", map[string]string{"type": "message_stop"})
+}
+
+func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) error {
+	if s.backend() == nil {
+		return errLoading
+	}
+	var ar anthropicRequest
+	if err := decodeBody(r, &ar); err != nil {
+		return err
+	}
+	prompt, err := s.anthropicPrompt(&ar)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]int{"input_tokens": len(prompt)})
+}
