@@ -33,40 +33,6 @@ type anthropicMessage struct {
 	Content json.RawMessage `json:"content"`
 }
 
-// anthropicText flattens a content field: a string or a list of blocks,
-// of which text blocks are supported.
-func anthropicText(field string, raw json.RawMessage) (string, error) {
-	if len(raw) == 0 || isJSONNull(raw) {
-		return "", nil
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
-	}
-	var blocks []struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
-	}
-	if err := json.Unmarshal(raw, &blocks); err != nil {
-		return "", badField(field, "expected a string or a list of content blocks")
-	}
-	var out string
-	for i, b := range blocks {
-		switch b.Type {
-		case "text":
-			if out != "" {
-				out += "\n"
-			}
-			out += b.Text
-		case "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking":
-			return "", badField(fmt.Sprintf("%s[%d]", field, i), "content blocks of type %q are not supported by this server yet", b.Type)
-		default:
-			return "", badField(fmt.Sprintf("%s[%d].type", field, i), "unknown content block type %q", b.Type)
-		}
-	}
-	return out, nil
-}
-
 // anthropicChat checks a request and renders its prompt.
 func (s *Server) anthropicChat(ar *anthropicRequest) ([]chat.Message, error) {
 	if len(ar.Messages) == 0 {
@@ -76,7 +42,7 @@ func (s *Server) anthropicChat(ar *anthropicRequest) ([]chat.Message, error) {
 		return nil, badField("tools", "tool use is not supported by this server yet")
 	}
 	var msgs []chat.Message
-	sys, err := anthropicText("system", ar.System)
+	sys, err := textContent("system", ar.System, "text")
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +54,7 @@ func (s *Server) anthropicChat(ar *anthropicRequest) ([]chat.Message, error) {
 		if m.Role != "user" && m.Role != "assistant" {
 			return nil, badField(field+".role", "%q: expected user or assistant (the system prompt goes in \"system\")", m.Role)
 		}
-		text, err := anthropicText(field+".content", m.Content)
+		text, err := textContent(field+".content", m.Content, "text")
 		if err != nil {
 			return nil, err
 		}
@@ -177,11 +143,8 @@ func (s *Server) anthropicErrors(h func(http.ResponseWriter, *http.Request) erro
 }
 
 func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
-	if s.backend() == nil {
-		return errLoading
-	}
 	var ar anthropicRequest
-	if err := decodeBody(r, &ar); err != nil {
+	if err := s.readRequest(r, &ar); err != nil {
 		return err
 	}
 	if ar.MaxTokens == nil {
@@ -260,11 +223,8 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) error {
-	if s.backend() == nil {
-		return errLoading
-	}
 	var ar anthropicRequest
-	if err := decodeBody(r, &ar); err != nil {
+	if err := s.readRequest(r, &ar); err != nil {
 		return err
 	}
 	prompt, err := s.anthropicPrompt(&ar)

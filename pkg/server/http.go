@@ -264,3 +264,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	_, err = w.Write(append(b, '\n'))
 	return err
 }
+
+// readRequest decodes the body of a request for the model: a 503 while
+// it loads, else as decodeBody.
+func (s *Server) readRequest(r *http.Request, v any) error {
+	if s.backend() == nil {
+		return errLoading
+	}
+	return decodeBody(r, v)
+}

@@ -116,11 +116,8 @@ func (s *Server) finalResult(i int, req *engine.Request, res *engine.Result, pro
 }
 
 func (s *Server) completion(w http.ResponseWriter, r *http.Request) error {
-	if s.backend() == nil {
-		return errLoading
-	}
 	var cr completionRequest
-	if err := decodeBody(r, &cr); err != nil {
+	if err := s.readRequest(r, &cr); err != nil {
 		return err
 	}
 	prompts, err := s.promptList("prompt", cr.Prompt, true)
@@ -239,11 +236,8 @@ func (s *Server) detokenize(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) embedding(w http.ResponseWriter, r *http.Request) error {
-	if s.backend() == nil {
-		return errLoading
-	}
 	var er embeddingsRequest
-	if err := decodeBody(r, &er); err != nil {
+	if err := s.readRequest(r, &er); err != nil {
 		return err
 	}
 	vecs, _, err := s.embedAll(r, &er)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,7 +55,7 @@ func chatMessages(msgs []chatMessage) ([]chat.Message, error) {
 		default:
 			return nil, badField(field+".role", "%q: expected system, developer, user, assistant or tool", m.Role)
 		}
-		text, err := contentText(field+".content", m.Content)
+		text, err := textContent(field+".content", m.Content, "text", "input_text")
 		if err != nil {
 			return nil, err
 		}
@@ -66,9 +67,11 @@ func chatMessages(msgs []chatMessage) ([]chat.Message, error) {
 	return out, nil
 }
 
-// contentText is a message's content: a string, null, or a list of
-// parts of which only text parts are supported.
-func contentText(field string, raw json.RawMessage) (string, error) {
+// textContent reads a content field: a string, null, or a list of
+// parts, those of the types textTypes holding text (joined with
+// newlines); other parts (images, audio, tool blocks) are a 400, since
+// the server takes text only.
+func textContent(field string, raw json.RawMessage, textTypes ...string) (string, error) {
 	if len(raw) == 0 || isJSONNull(raw) {
 		return "", nil
 	}
@@ -85,17 +88,13 @@ func contentText(field string, raw json.RawMessage) (string, error) {
 	}
 	var b strings.Builder
 	for i, p := range parts {
-		switch p.Type {
-		case "text", "input_text":
-			if b.Len() > 0 {
-				b.WriteString("\n")
-			}
-			b.WriteString(p.Text)
-		case "image_url", "input_image", "input_audio", "file":
-			return "", badField(fmt.Sprintf("%s[%d]", field, i), "content of type %q is not supported: this model takes text only", p.Type)
-		default:
-			return "", badField(fmt.Sprintf("%s[%d].type", field, i), "unknown content part type %q", p.Type)
+		if !slices.Contains(textTypes, p.Type) {
+			return "", badField(fmt.Sprintf("%s[%d].type", field, i), "content of type %q is not supported: this server takes text only (%s)", p.Type, strings.Join(textTypes, ", "))
 		}
+		if b.Len() > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(p.Text)
 	}
 	return b.String(), nil
 }
@@ -223,11 +222,8 @@ type chatResponse struct {
 const fingerprint = "llamafile-go"
 
 func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
-	if s.backend() == nil {
-		return errLoading
-	}
 	var cr chatRequest
-	if err := decodeBody(r, &cr); err != nil {
+	if err := s.readRequest(r, &cr); err != nil {
 		return err
 	}
 	msgs, err := chatMessages(cr.Messages)
@@ -428,11 +424,8 @@ func legacyLogprobsOf(toks []engine.TokenInfo, offset int) *legacyLogprobs {
 }
 
 func (s *Server) completions(w http.ResponseWriter, r *http.Request) error {
-	if s.backend() == nil {
-		return errLoading
-	}
 	var cr completionsRequest
-	if err := decodeBody(r, &cr); err != nil {
+	if err := s.readRequest(r, &cr); err != nil {
 		return err
 	}
 	if cr.Suffix != "" {
@@ -582,11 +575,8 @@ func (s *Server) embedAll(r *http.Request, er *embeddingsRequest) ([][]float32, 
 }
 
 func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) error {
-	if s.backend() == nil {
-		return errLoading
-	}
 	var er embeddingsRequest
-	if err := decodeBody(r, &er); err != nil {
+	if err := s.readRequest(r, &er); err != nil {
 		return err
 	}
 	switch er.EncodingFormat {

@@ -67,44 +67,13 @@ func responsesMessages(rr *responsesRequest) ([]chat.Message, error) {
 		default:
 			return nil, badField(field+".role", "%q: expected user, assistant, system or developer", it.Role)
 		}
-		t, err := responsesContent(field+".content", it.Content)
+		t, err := textContent(field+".content", it.Content, "input_text", "output_text", "text")
 		if err != nil {
 			return nil, err
 		}
 		msgs = append(msgs, chat.Message{Role: role, Content: t})
 	}
 	return msgs, nil
-}
-
-// responsesContent is an input message's content: a string or text parts.
-func responsesContent(field string, raw json.RawMessage) (string, error) {
-	if len(raw) == 0 || isJSONNull(raw) {
-		return "", nil
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
-	}
-	var parts []struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
-	}
-	if err := json.Unmarshal(raw, &parts); err != nil {
-		return "", badField(field, "expected a string or a list of content parts")
-	}
-	out := ""
-	for i, p := range parts {
-		switch p.Type {
-		case "input_text", "output_text", "text":
-			if out != "" {
-				out += "\n"
-			}
-			out += p.Text
-		default:
-			return "", badField(fmt.Sprintf("%s[%d].type", field, i), "content of type %q is not supported: this model takes text only", p.Type)
-		}
-	}
-	return out, nil
 }
 
 type responseText struct {
@@ -168,11 +137,8 @@ func finishResponse(o *responseObject, item *responseItem, res *engine.Result) {
 }
 
 func (s *Server) responses(w http.ResponseWriter, r *http.Request) error {
-	if s.backend() == nil {
-		return errLoading
-	}
 	var rr responsesRequest
-	if err := decodeBody(r, &rr); err != nil {
+	if err := s.readRequest(r, &rr); err != nil {
 		return err
 	}
 	msgs, err := responsesMessages(&rr)
