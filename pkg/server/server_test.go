@@ -292,30 +292,23 @@ func int64s(t []int32) []int64 {
 }
 
 // post sends body and checks the status; it returns the response body.
+// header holds name, value pairs.
 func post(t *testing.T, url, body string, status int, header ...string) []byte {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != status {
-		t.Fatalf("POST %s %s: status %d, want %d: %s", url, body, resp.StatusCode, status, b)
-	}
-	return b
+	return do(t, http.MethodPost, url, body, status, header)
 }
 
 func get(t *testing.T, url string, status int, header ...string) []byte {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	return do(t, http.MethodGet, url, "", status, header)
+}
+
+func do(t *testing.T, method, url, body string, status int, header []string) []byte {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -326,7 +319,7 @@ func get(t *testing.T, url string, status int, header ...string) []byte {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != status {
-		t.Fatalf("GET %s: status %d, want %d: %s", url, resp.StatusCode, status, b)
+		t.Fatalf("%s %s %s: status %d, want %d: %s", method, url, body, resp.StatusCode, status, b)
 	}
 	return b
 }
