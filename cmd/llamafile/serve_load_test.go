@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -40,16 +39,7 @@ func inProcessServer(t *testing.T, args ...string) (string, func() error) {
 		done <- runServer(ctx, o, &engine.Bundle{}, env{stdout: io.Discard, stderr: pw}, pw)
 		pw.Close()
 	}()
-	urlc := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`listening on (http://\S+)/`)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				urlc <- m[1]
-			}
-		}
-	}()
+	urlc := watchURL(pr)
 	var base string
 	select {
 	case base = <-urlc:

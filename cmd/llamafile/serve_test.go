@@ -33,16 +33,7 @@ func startServer(t *testing.T, args ...string) (string, func() (int, string)) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	urlc := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`listening on (http://\S+)/`)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				urlc <- m[1]
-			}
-		}
-	}()
+	urlc := watchURL(pr)
 	var waitOnce sync.Once
 	var code int
 	wait := func() (int, string) {
@@ -166,4 +157,20 @@ func TestServerPortInUse(t *testing.T) {
 func itoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)
+}
+
+// watchURL reads a server's log from r and sends the URL it says it
+// listens on.
+func watchURL(r io.Reader) <-chan string {
+	urlc := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`listening on (http://\S+)/`)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				urlc <- m[1]
+			}
+		}
+	}()
+	return urlc
 }
