@@ -3,6 +3,7 @@ module github.com/llamafile-go/llamafile
 go 1.26.8
 
 require (
+	github.com/ardanlabs/jinja v1.8.0
 	github.com/klauspost/compress v1.20.4
 	github.com/openai/openai-go/v3 v3.105.0
 	github.com/prometheus/client_golang v1.25.0
@@ -27,3 +28,6 @@ require (
 	github.com/xrash/smetrics v0.0.0-20240521201337-686a1a2994c1 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+// Render limits added to ardanlabs/jinja: see third_party/jinja/README.llamafile.md.
+replace github.com/ardanlabs/jinja => ./third_party/jinja
