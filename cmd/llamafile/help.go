@@ -107,12 +107,13 @@ server (llama-server's flags; without -p, -f, --tokenize or --perplexity):
                              serve /v1/embeddings and /embedding
       --pooling TYPE         embedding pooling: mean, cls or last (default: the
                              model's, else mean)
-      --chat-template NAME   chat template: a built-in name (chatml, llama3, ...) or a
-                             template to match to one (default: the model's)
+      --chat-template NAME   chat template: one of llama.cpp's built-in formats
+                             (chatml, llama3, ...) or a Jinja template's text
+                             (default: the model's own tokenizer.chat_template)
       --chat-template-file FNAME
-                             read the chat template from a file
-      --no-jinja             use the built-in templates (the only ones so far; --jinja
-                             is an error)
+                             read the Jinja chat template from a file
+      --jinja, --no-jinja    render Jinja templates as Hugging Face does (the
+                             default), or only match them to a built-in format
   -fa, --flash-attn on|auto  accepted: attention is always llama.cpp's flash attention
                              (off is an error)
       --no-kv-unified        accepted: each slot has a key/value cache of its own

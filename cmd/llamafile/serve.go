@@ -173,27 +173,60 @@ func load(o *options, self *engine.Bundle, logw io.Writer) (*server.Engine, erro
 	return &server.Engine{Model: m, Scheduler: s, Template: tmpl, TemplateSource: src, Alias: so.alias}, nil
 }
 
-// chooseTemplate picks the chat template: --chat-template(-file), else the
-// model's tokenizer.chat_template matched to a built-in one, else ChatML,
-// as llama.cpp does.
-func chooseTemplate(m *engine.Model, so *serverOptions, logw io.Writer) (chat.Template, string, error) {
-	if so.chatTemplate != "" {
-		t, err := chat.Lookup(so.chatTemplate)
+// chooseTemplate picks the chat template as llama-server does: with
+// --jinja (the default) the model's own tokenizer.chat_template, or the
+// Jinja text of --chat-template(-file), rendered as Hugging Face does;
+// --chat-template NAME a built-in format; with --no-jinja the template
+// matched to a built-in format; ChatML for a model without a template.
+// It returns the formatter and the source /props reports.
+func chooseTemplate(m *engine.Model, so *serverOptions, logw io.Writer) (chat.Formatter, string, error) {
+	src, where := so.chatTemplate, "--chat-template"
+	if so.templateFile != "" {
+		where = "--chat-template-file " + so.templateFile
+	}
+	if src != "" && so.templateFile == "" && !strings.Contains(src, "{") {
+		// Not a template's text: a built-in format's name.
+		t, err := chat.Lookup(src)
 		if err != nil {
-			flag := "--chat-template"
-			if so.templateFile != "" {
-				flag = "--chat-template-file " + so.templateFile
+			return nil, "", fmt.Errorf("--chat-template %q: not a built-in format (%s) nor a Jinja template", src, strings.Join(chat.Names(), ", "))
+		}
+		return t, t.Name, nil
+	}
+	if src == "" {
+		src, _ = m.File().GetString(chat.MetadataKey)
+		where = m.Name() + ": " + chat.MetadataKey
+		if src == "" {
+			fmt.Fprintf(logw, "llamafile: the model has no chat template; using chatml\n")
+			return chat.Default(), "chatml", nil
+		}
+	}
+	if so.noJinja {
+		t, err := chat.Detect(src)
+		if err != nil {
+			if where == "--chat-template" || so.templateFile != "" {
+				return nil, "", fmt.Errorf("%s: %w (built-in templates: %s)", where, err, strings.Join(chat.Names(), ", "))
 			}
-			return chat.Template{}, "", fmt.Errorf("%s: %w (built-in templates: %s)", flag, err, strings.Join(chat.Names(), ", "))
+			fmt.Fprintf(logw, "llamafile: the model's chat template is not one of the built-in ones; using chatml (choose one with --chat-template, or drop --no-jinja)\n")
+			return chat.Default(), src, nil
 		}
-		return t, so.chatTemplate, nil
+		return t, src, nil
 	}
-	src, _ := m.File().GetString(chat.MetadataKey)
-	if src != "" {
-		if t, err := chat.Detect(src); err == nil {
-			return t, src, nil
-		}
-		fmt.Fprintf(logw, "llamafile: the model's chat template is not one of the built-in ones; using chatml (choose one with --chat-template)\n")
+	j, err := chat.ParseJinja(src)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", where, err)
 	}
-	return chat.Default(), src, nil
+	tok := m.Tokenizer()
+	f := chat.JinjaFormatter{Jinja: j, StripBOS: tok.AddBOS()}
+	if id := tok.BOS(); id >= 0 && int(id) < m.NumVocab() {
+		f.BOSToken = string(tok.TokenToPiece(id, true))
+	}
+	if id := tok.EOS(); id >= 0 && int(id) < m.NumVocab() {
+		f.EOSToken = string(tok.TokenToPiece(id, true))
+	}
+	// Fail now, not at the first request, on a template that cannot
+	// render a plain conversation.
+	if _, err := f.Apply([]chat.Message{{Role: "user", Content: "hi"}}, true); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", where, err)
+	}
+	return f, src, nil
 }

@@ -32,6 +32,7 @@ type serverOptions struct {
 	keep         int
 	chatTemplate string // a built-in name or a template's source; "" for the model's
 	templateFile string // where chatTemplate was read from, for messages
+	noJinja      bool   // --no-jinja: llama.cpp's built-in formats only
 }
 
 // serverFlags returns the server's flags, writing into so.
@@ -108,9 +109,10 @@ func (so *serverOptions) finish(c *cli.Context, serving bool) error {
 	default:
 		return usageError{fmt.Errorf("--pooling %q: must be mean, cls or last", p)}
 	}
-	if c.Bool("jinja") && !c.Bool("no-jinja") {
-		return usageError{errors.New("--jinja: Jinja chat templates are not supported yet; the model's template is matched to a built-in one (choose one with --chat-template NAME)")}
+	if c.Bool("jinja") && c.Bool("no-jinja") {
+		return usageError{errors.New("--jinja and --no-jinja cannot be combined")}
 	}
+	so.noJinja = c.Bool("no-jinja")
 	if c.IsSet("chat-template") && c.IsSet("chat-template-file") {
 		return usageError{errors.New("--chat-template and --chat-template-file cannot be combined")}
 	}

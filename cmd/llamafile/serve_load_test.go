@@ -285,3 +285,58 @@ func TestServerNoLeak(t *testing.T) {
 		t.Errorf("shutdown: %v", err)
 	}
 }
+
+// TestServerSmolLM2Template: the server renders SmolLM2's own Jinja
+// template (which adds its default system prompt), or with --no-jinja
+// the built-in chatml; a temperature-0 chat reply is the continuation of
+// exactly that prompt.
+func TestServerSmolLM2Template(t *testing.T) {
+	model := testutil.SmolLM2(t)
+	const user = "What is the capital of France?"
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n" +
+			"<|im_start|>user\n" + user + "<|im_end|>\n<|im_start|>assistant\n"},
+		{[]string{"--no-jinja"}, "<|im_start|>user\n" + user + "<|im_end|>\n<|im_start|>assistant\n"},
+	} {
+		base, stop := inProcessServer(t, append([]string{"-m", model, "-t", "2", "--temp", "0"}, tt.args...)...)
+		msgs := `{"messages":[{"role":"user","content":"` + user + `"}]`
+		var at struct{ Prompt string }
+		if err := json.Unmarshal(postJSON(t, base+"/apply-template", msgs+`}`), &at); err != nil || at.Prompt != tt.want {
+			t.Errorf("%v: /apply-template = %q (%v), want %q", tt.args, at.Prompt, err, tt.want)
+		}
+		var chat struct {
+			Choices []struct{ Message struct{ Content string } }
+		}
+		if err := json.Unmarshal(postJSON(t, base+"/v1/chat/completions", msgs+`,"max_tokens":24,"temperature":0}`), &chat); err != nil || len(chat.Choices) != 1 {
+			t.Fatalf("chat: %v", err)
+		}
+		prompt, _ := json.Marshal(tt.want)
+		var comp struct{ Content string }
+		if err := json.Unmarshal(postJSON(t, base+"/completion", `{"prompt":`+string(prompt)+`,"n_predict":24,"temperature":0}`), &comp); err != nil {
+			t.Fatal(err)
+		}
+		if chat.Choices[0].Message.Content != comp.Content || comp.Content == "" {
+			t.Errorf("%v: chat reply %q, the rendered prompt's continuation %q", tt.args, chat.Choices[0].Message.Content, comp.Content)
+		}
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func postJSON(t *testing.T, url, body string) []byte {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST %s: %s: %s", url, resp.Status, b)
+	}
+	return b
+}

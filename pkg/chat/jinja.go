@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/ardanlabs/jinja"
@@ -198,4 +199,30 @@ func decodeValue(dec *json.Decoder) (jinja.Value, error) {
 		return jinja.None(), nil
 	}
 	return jinja.Undefined(), fmt.Errorf("unexpected token %v", tok)
+}
+
+// Formatter renders chat messages as a prompt: a built-in [Template], or
+// a [JinjaFormatter].
+type Formatter interface {
+	Apply(msgs []Message, addAssistant bool) (string, error)
+}
+
+// JinjaFormatter is a Jinja template with the model's special tokens, as
+// a Formatter.
+type JinjaFormatter struct {
+	*Jinja
+	BOSToken, EOSToken string
+	// StripBOS removes a BOSToken the template writes at the start, for
+	// models whose tokenizer adds the BOS token itself (as llama.cpp does,
+	// so that the prompt does not begin with two).
+	StripBOS bool
+}
+
+// Apply renders msgs, ending with the generation prompt when addAssistant.
+func (f JinjaFormatter) Apply(msgs []Message, addAssistant bool) (string, error) {
+	out, err := f.Render(Input{Messages: msgs, AddGenerationPrompt: addAssistant, BOSToken: f.BOSToken, EOSToken: f.EOSToken})
+	if err == nil && f.StripBOS && f.BOSToken != "" {
+		out = strings.TrimPrefix(out, f.BOSToken)
+	}
+	return out, err
 }

@@ -171,3 +171,24 @@ func TestJinjaInput(t *testing.T) {
 		t.Error("messages as an object accepted")
 	}
 }
+
+func TestJinjaFormatter(t *testing.T) {
+	j, err := ParseJinja(`{{ bos_token }}{% for m in messages %}[{{ m.role }}]{{ m.content }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []Message{{"user", "hi"}}
+	for _, tt := range []struct {
+		f    JinjaFormatter
+		add  bool
+		want string
+	}{
+		{JinjaFormatter{Jinja: j, BOSToken: "<s>", EOSToken: "</s>"}, true, "<s>[user]hi</s>[assistant]"},
+		{JinjaFormatter{Jinja: j, BOSToken: "<s>", EOSToken: "</s>", StripBOS: true}, false, "[user]hi</s>"},
+	} {
+		var f Formatter = tt.f
+		if got, err := f.Apply(msgs, tt.add); err != nil || got != tt.want {
+			t.Errorf("%+v: %q (%v), want %q", tt.f, got, err, tt.want)
+		}
+	}
+}

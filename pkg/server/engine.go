@@ -14,9 +14,11 @@ import (
 type Engine struct {
 	Model     *engine.Model
 	Scheduler *engine.Scheduler
-	Template  chat.Template
-	// TemplateSource is the template as /props reports it (the model's
-	// Jinja source); empty means Template's name.
+	// Template formats chat messages: the model's Jinja template or a
+	// built-in format.
+	Template chat.Formatter
+	// TemplateSource is the template as /props reports it: the Jinja
+	// source, or a built-in format's name.
 	TemplateSource string
 	// Alias is the model's name in the API; empty means its file name.
 	Alias string
@@ -58,12 +60,7 @@ func (e *Engine) ApplyTemplate(msgs []chat.Message, addAssistant bool) (string, 
 	return e.Template.Apply(msgs, addAssistant)
 }
 
-func (e *Engine) ChatTemplate() string {
-	if e.TemplateSource != "" {
-		return e.TemplateSource
-	}
-	return e.Template.Name
-}
+func (e *Engine) ChatTemplate() string { return e.TemplateSource }
 
 func (e *Engine) Generate(ctx context.Context, req *engine.Request, emit func(engine.Chunk) error) (*engine.Result, error) {
 	return e.Scheduler.Generate(ctx, req, emit)

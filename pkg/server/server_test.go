@@ -49,7 +49,7 @@ func testServer(t *testing.T, cfg Config, so engine.ServeOptions) (string, *Engi
 	if err != nil {
 		t.Fatal(err)
 	}
-	en := &Engine{Model: m, Scheduler: sched, Template: chat.Default()}
+	en := &Engine{Model: m, Scheduler: sched, Template: chat.Default(), TemplateSource: "chatml"}
 	srv.SetBackend(en)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -547,7 +547,7 @@ func TestShutdownEndsStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.SetBackend(&Engine{Model: m, Scheduler: sched, Template: chat.Default()})
+	srv.SetBackend(&Engine{Model: m, Scheduler: sched, Template: chat.Default(), TemplateSource: "chatml"})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
