@@ -23,6 +23,7 @@ const (
 	modeTokenize
 	modePerplexity
 	modeServer
+	modeApplyTemplate
 )
 
 // options are the parsed command line.
@@ -51,6 +52,9 @@ type options struct {
 	ignoreEOS       bool
 	noDisplayPrompt bool
 	logDisable      bool
+
+	// --apply-template CONV.json
+	applyTemplate string
 
 	// --tokenize
 	ids          bool
@@ -133,6 +137,7 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 			&cli.BoolFlag{Name: "no-parse-special"},
 			&cli.BoolFlag{Name: "show-count", Destination: &o.showCount},
 			&cli.BoolFlag{Name: "perplexity"},
+			&cli.StringFlag{Name: "apply-template", Destination: &o.applyTemplate},
 			&cli.IntFlag{Name: "chunks", Value: -1, Destination: &o.chunks},
 			&cli.BoolFlag{Name: "version", Destination: &o.version},
 		}, serverFlags(&o.server)...),
@@ -149,6 +154,10 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 				return usageError{errors.New("--tokenize and --perplexity cannot be combined")}
 			case c.Bool("server") && (c.Bool("tokenize") || c.Bool("perplexity")):
 				return usageError{errors.New("--server cannot be combined with --tokenize or --perplexity")}
+			case c.IsSet("apply-template") && (c.Bool("server") || c.Bool("tokenize") || c.Bool("perplexity")):
+				return usageError{errors.New("--apply-template cannot be combined with --server, --tokenize or --perplexity")}
+			case c.IsSet("apply-template"):
+				o.mode = modeApplyTemplate
 			case c.Bool("tokenize"):
 				o.mode = modeTokenize
 			case c.Bool("perplexity"):

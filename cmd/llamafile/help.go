@@ -10,6 +10,8 @@ usage:
   llamafile -m MODEL.gguf -p PROMPT [options]        generate text
   llamafile -m MODEL.gguf --tokenize -p TEXT [--ids] print the tokens of a text
   llamafile -m MODEL.gguf --perplexity -f FILE [-c N] measure perplexity
+  llamafile [-m MODEL.gguf | --chat-template-file T.jinja] --apply-template CONV.json
+                                                     print the prompt a chat template renders
   llamafile --bench -m MODEL.gguf [-p 512] [-n 128]  measure speed (like llama-bench;
                                                      --bench --help lists its flags)
   llamafile --batched-bench -m MODEL.gguf [-npl 1,4,8] speed of many sequences at once (like

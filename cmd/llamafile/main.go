@@ -122,6 +122,8 @@ func run(ctx context.Context, userArgs []string, e env) int {
 		err = runPerplexity(ctx, o, self, e, logw)
 	case modeServer:
 		err = runServer(ctx, o, self, e, logw)
+	case modeApplyTemplate:
+		err = runApplyTemplate(o, self, e)
 	default:
 		err = runGenerate(ctx, o, self, e, logw)
 	}

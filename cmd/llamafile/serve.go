@@ -215,14 +215,8 @@ func chooseTemplate(m *engine.Model, so *serverOptions, logw io.Writer) (chat.Fo
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", where, err)
 	}
-	tok := m.Tokenizer()
-	f := chat.JinjaFormatter{Jinja: j, StripBOS: tok.AddBOS()}
-	if id := tok.BOS(); id >= 0 && int(id) < m.NumVocab() {
-		f.BOSToken = string(tok.TokenToPiece(id, true))
-	}
-	if id := tok.EOS(); id >= 0 && int(id) < m.NumVocab() {
-		f.EOSToken = string(tok.TokenToPiece(id, true))
-	}
+	f := chat.JinjaFormatter{Jinja: j, StripBOS: m.Tokenizer().AddBOS()}
+	f.BOSToken, f.EOSToken = specialTexts(m)
 	// Fail now, not at the first request, on a template that cannot
 	// render a plain conversation.
 	if _, err := f.Apply([]chat.Message{{Role: "user", Content: "hi"}}, true); err != nil {
