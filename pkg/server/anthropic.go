@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/llamafile-go/llamafile/pkg/chat"
 	"github.com/llamafile-go/llamafile/pkg/engine"
@@ -42,7 +44,7 @@ func (s *Server) anthropicChat(ar *anthropicRequest) ([]chat.Message, error) {
 		return nil, badField("tools", "tool use is not supported by this server yet")
 	}
 	var msgs []chat.Message
-	sys, err := textContent("system", ar.System, "text")
+	sys, err := anthropicSystem(ar.System)
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +65,55 @@ func (s *Server) anthropicChat(ar *anthropicRequest) ([]chat.Message, error) {
 	return msgs, nil
 }
 
+// anthropicSystem reads "system": a string or a list of text blocks,
+// which llama-server joins with nothing between them (unlike a
+// message's blocks, which the chat template sees joined by newlines).
+func anthropicSystem(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || isJSONNull(raw) {
+		return "", nil
+	}
+	var text string
+	if json.Unmarshal(raw, &text) == nil {
+		return normalizeBillingHeader(text), nil
+	}
+	var blocks []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		return "", badField("system", "expected a string or a list of text blocks")
+	}
+	var b strings.Builder
+	for i, blk := range blocks {
+		if blk.Type != "text" {
+			return "", badField(fmt.Sprintf("system[%d].type", i), "%q: the system prompt takes text blocks only", blk.Type)
+		}
+		b.WriteString(normalizeBillingHeader(blk.Text))
+	}
+	return b.String(), nil
+}
+
+// normalizeBillingHeader blanks the per-request stamp of the billing
+// header Claude Code puts at the start of its system prompt
+// ("x-anthropic-billing-header: ...; cch=a5145;..."), as llama-server
+// does: the stamp changes with every request, and a prompt that differs
+// that early could never reuse the slot's cache.
+func normalizeBillingHeader(s string) string {
+	const header, key, n = "x-anthropic-billing-header:", "cch=", 5
+	if !strings.HasPrefix(s, header) {
+		return s
+	}
+	i := strings.Index(s[len(header):], key)
+	if i < 0 {
+		return s
+	}
+	at := len(header) + i + len(key)
+	if at+n >= len(s) || s[at+n] != ';' {
+		return s
+	}
+	return s[:at] + strings.Repeat("f", n) + s[at+n:]
+}
+
 func (s *Server) anthropicPrompt(ar *anthropicRequest) ([]int32, error) {
 	msgs, err := s.anthropicChat(ar)
 	if err != nil {
@@ -75,10 +126,13 @@ func (s *Server) anthropicPrompt(ar *anthropicRequest) ([]int32, error) {
 	return s.backend().Tokenize(prompt, true, true), nil
 }
 
+// anthropicUsage is Anthropic's token accounting, where input_tokens
+// are the prompt tokens evaluated and cache_read_input_tokens those
+// reused from the cache (their sum is the prompt).
 type anthropicUsage struct {
 	InputTokens          int `json:"input_tokens"`
-	OutputTokens         int `json:"output_tokens"`
 	CacheReadInputTokens int `json:"cache_read_input_tokens"`
+	OutputTokens         int `json:"output_tokens"`
 }
 
 type anthropicBlock struct {
@@ -111,35 +165,42 @@ func anthropicStop(res *engine.Result) (*string, *string) {
 }
 
 func anthropicUsageOf(res *engine.Result) anthropicUsage {
-	return anthropicUsage{InputTokens: res.PromptTokens, OutputTokens: res.GeneratedTokens, CacheReadInputTokens: res.CachedTokens}
+	return anthropicUsage{InputTokens: res.PromptTokens - res.CachedTokens, CacheReadInputTokens: res.CachedTokens, OutputTokens: res.GeneratedTokens}
 }
 
 // anthropicErrors answers errors in Anthropic's shape,
 // {"type": "error", "error": {"type", "message"}}, which its SDKs read.
+// (llama-server answers this endpoint's errors in OpenAI's shape; both
+// have the message at error.message, so clients of either still read it.)
+// The key check, before the handler, keeps OpenAI's shape.
 func (s *Server) anthropicErrors(h func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		err := h(w, r)
-		if err == nil || w.(*statusWriter).status != 0 {
+		if sw, ok := w.(*statusWriter); err == nil || !ok || sw.status != 0 {
 			return err
 		}
 		ae := s.toAPIError(err)
-		typ := "api_error"
-		switch ae.Status {
-		case http.StatusBadRequest:
-			typ = "invalid_request_error"
-		case http.StatusUnauthorized:
-			typ = "authentication_error"
-		case http.StatusNotFound:
-			typ = "not_found_error"
-		case http.StatusRequestEntityTooLarge:
-			typ = "request_too_large"
-		case http.StatusServiceUnavailable:
-			typ = "overloaded_error"
-		case http.StatusNotImplemented:
-			typ = "invalid_request_error"
-		}
-		return writeJSON(w, ae.Status, map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": ae.Message}})
+		return writeJSON(w, ae.Status, anthropicError(ae))
 	}
+}
+
+// anthropicError is an error as Anthropic's API writes it, in a response
+// body or as a stream's "error" event.
+func anthropicError(ae *apiError) map[string]any {
+	typ := "api_error"
+	switch ae.Status {
+	case http.StatusBadRequest, http.StatusNotImplemented:
+		typ = "invalid_request_error"
+	case http.StatusUnauthorized:
+		typ = "authentication_error"
+	case http.StatusNotFound:
+		typ = "not_found_error"
+	case http.StatusRequestEntityTooLarge:
+		typ = "request_too_large"
+	case http.StatusServiceUnavailable:
+		typ = "overloaded_error"
+	}
+	return map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": ae.Message}}
 }
 
 func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
@@ -201,8 +262,17 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
 			"delta": map[string]string{"type": "text_delta", "text": c.Text}})
 	})
 	noteResult(ctx, res)
-	if _, err := s.streamEnd(es, res, err); err != nil {
+	if err != nil && es.started && s.base.Err() == nil && !errors.Is(err, context.Canceled) {
+		// Anthropic's stream ends with an "error" event.
+		_ = es.sendEvent("error", anthropicError(s.toAPIError(err)))
 		return err
+	}
+	finish, err := s.streamEnd(es, res, err)
+	if err != nil {
+		return err
+	}
+	if res == nil { // ended by the shutdown
+		res = &engine.Result{FinishReason: finish, PromptTokens: len(prompt)}
 	}
 	if err := open(); err != nil {
 		return err
@@ -210,13 +280,10 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
 	if err := es.sendEvent("content_block_stop", map[string]any{"type": "content_block_stop", "index": 0}); err != nil {
 		return err
 	}
-	if res == nil {
-		return errors.New("server: a generation ended without a result")
-	}
 	reason, seq := anthropicStop(res)
 	if err := es.sendEvent("message_delta", map[string]any{"type": "message_delta",
 		"delta": map[string]any{"stop_reason": reason, "stop_sequence": seq},
-		"usage": map[string]int{"output_tokens": res.GeneratedTokens}}); err != nil {
+		"usage": anthropicUsageOf(res)}); err != nil {
 		return err
 	}
 	return es.sendEvent("message_stop", map[string]string{"type": "message_stop"})
