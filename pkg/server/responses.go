@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -25,6 +27,11 @@ type responsesRequest struct {
 	PreviousResponseID string          `json:"previous_response_id"`
 	Tools              json.RawMessage `json:"tools"`
 	ToolChoice         json.RawMessage `json:"tool_choice"`
+	Text               *struct {
+		Format *struct {
+			Type string `json:"type"`
+		} `json:"format"`
+	} `json:"text"`
 }
 
 // responsesMessages turns instructions and input into chat messages.
@@ -34,6 +41,15 @@ func responsesMessages(rr *responsesRequest) ([]chat.Message, error) {
 	}
 	if err := noTools(rr.Tools, rr.ToolChoice); err != nil {
 		return nil, err
+	}
+	if rr.Text != nil && rr.Text.Format != nil {
+		switch t := rr.Text.Format.Type; t {
+		case "", "text":
+		case "json_object", "json_schema":
+			return nil, badField("text.format", "type %q: constrained JSON output is not supported by this server yet (only \"text\")", t)
+		default:
+			return nil, badField("text.format", "unknown type %q (expected \"text\", \"json_object\" or \"json_schema\")", t)
+		}
 	}
 	var msgs []chat.Message
 	if rr.Instructions != "" {
@@ -216,8 +232,21 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) error {
 		return send("response.output_text.delta", where(map[string]any{"delta": c.Text}))
 	})
 	noteResult(ctx, res)
-	if _, err := s.streamEnd(es, res, err); err != nil {
+	if err != nil && es.started && s.base.Err() == nil && !errors.Is(err, context.Canceled) {
+		// OpenAI's stream ends with an "error" event and response.failed.
+		ae := s.toAPIError(err)
+		_ = send("error", map[string]any{"code": ae.Type, "message": ae.Message, "param": nil})
+		o.Status = "failed"
+		o.Error = map[string]string{"code": "server_error", "message": ae.Message}
+		_ = send("response.failed", map[string]any{"response": o})
 		return err
+	}
+	finish, err := s.streamEnd(es, res, err)
+	if err != nil {
+		return err
+	}
+	if res == nil { // ended by the shutdown
+		res = &engine.Result{FinishReason: finish}
 	}
 	if err := open(); err != nil {
 		return err
