@@ -24,6 +24,7 @@ const (
 	modePerplexity
 	modeServer
 	modeApplyTemplate
+	modeChat
 )
 
 // options are the parsed command line.
@@ -55,6 +56,9 @@ type options struct {
 
 	// --apply-template CONV.json
 	applyTemplate string
+
+	// --chat
+	systemPrompt string
 
 	// --tokenize
 	ids          bool
@@ -138,6 +142,8 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 			&cli.BoolFlag{Name: "show-count", Destination: &o.showCount},
 			&cli.BoolFlag{Name: "perplexity"},
 			&cli.StringFlag{Name: "apply-template", Destination: &o.applyTemplate},
+			&cli.BoolFlag{Name: "chat", Aliases: []string{"cnv", "conversation"}},
+			&cli.StringFlag{Name: "sys", Aliases: []string{"system-prompt"}, Destination: &o.systemPrompt},
 			&cli.IntFlag{Name: "chunks", Value: -1, Destination: &o.chunks},
 			&cli.BoolFlag{Name: "version", Destination: &o.version},
 		}, serverFlags(&o.server)...),
@@ -158,6 +164,10 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 				return usageError{errors.New("--apply-template cannot be combined with --server, --tokenize or --perplexity")}
 			case c.IsSet("apply-template"):
 				o.mode = modeApplyTemplate
+			case c.Bool("chat") && (c.Bool("server") || c.Bool("tokenize") || c.Bool("perplexity")):
+				return usageError{errors.New("--chat cannot be combined with --server, --tokenize or --perplexity")}
+			case c.Bool("chat"):
+				o.mode = modeChat
 			case c.Bool("tokenize"):
 				o.mode = modeTokenize
 			case c.Bool("perplexity"):

@@ -10,6 +10,8 @@ usage:
   llamafile -m MODEL.gguf -p PROMPT [options]        generate text
   llamafile -m MODEL.gguf --tokenize -p TEXT [--ids] print the tokens of a text
   llamafile -m MODEL.gguf --perplexity -f FILE [-c N] measure perplexity
+  llamafile -m MODEL.gguf --chat [-sys PROMPT]        chat in the terminal (also -cnv); type
+                                                     /help there for its commands
   llamafile [-m MODEL.gguf | --chat-template-file T.jinja] --apply-template CONV.json
                                                      print the prompt a chat template renders
   llamafile --bench -m MODEL.gguf [-p 512] [-n 128]  measure speed (like llama-bench;
@@ -80,6 +82,13 @@ sampling:
 
 --perplexity (like llama-perplexity):
       --chunks N             most chunks to evaluate (default: -1 = all)
+
+chat in the terminal:
+      --chat, -cnv, --conversation
+                             a conversation through the model's chat template, with
+                             line editing and history; /help lists its commands;
+                             Ctrl-C stops a reply, Ctrl-D or /exit leaves
+  -sys, --system-prompt TEXT the system prompt (with --chat, -p gives one too)
 
 server (llama-server's flags; without -p, -f, --tokenize or --perplexity):
       --server               serve even when a prompt is given

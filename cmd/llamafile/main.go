@@ -124,6 +124,8 @@ func run(ctx context.Context, userArgs []string, e env) int {
 		err = runServer(ctx, o, self, e, logw)
 	case modeApplyTemplate:
 		err = runApplyTemplate(o, self, e)
+	case modeChat:
+		err = runChat(ctx, o, self, e, logw)
 	default:
 		err = runGenerate(ctx, o, self, e, logw)
 	}
