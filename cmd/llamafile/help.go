@@ -125,6 +125,10 @@ server (llama-server's flags; without -p, -f, --tokenize or --perplexity):
                              read the Jinja chat template from a file
       --jinja, --no-jinja    render Jinja templates as Hugging Face does (the
                              default), or only match them to a built-in format
+      --reasoning-format auto|deepseek|none
+                             put a reasoning model's <think>...</think> in the chat
+                             replies' reasoning_content (auto, deepseek: the
+                             default) or leave it in the content (none)
   -fa, --flash-attn on|auto  accepted: attention is always llama.cpp's flash attention
                              (off is an error)
       --no-kv-unified        accepted: each slot has a key/value cache of its own

@@ -427,6 +427,7 @@ func TestErrors(t *testing.T) {
 		{"server: --kv-unified", []string{"-m", model, "--kv-unified"}, 1, "--kv-unified"},
 		{"server: -fa off", []string{"-m", model, "--flash-attn", "off"}, 1, "--flash-attn off"},
 		{"server: pooling", []string{"-m", model, "--pooling", "rank"}, 1, "--pooling rank"},
+		{"server: reasoning format", []string{"-m", model, "--reasoning-format", "r1"}, 1, "--reasoning-format"},
 		{"server: api key file", []string{"-m", model, "--api-key-file", "no/such/keys"}, 1, "--api-key-file"},
 		{"server: url prefix", []string{"-m", model, "--url-prefix", "llama/"}, 1, "--url-prefix"},
 		{"server with --tokenize", []string{"-m", model, "--server", "--tokenize"}, 1, "--server cannot be combined"},

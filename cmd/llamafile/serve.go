@@ -52,6 +52,7 @@ func runServer(ctx context.Context, o *options, self *engine.Bundle, e env, logw
 		Metrics:          so.metrics,
 		SlotsEndpoint:    so.slots,
 		Embeddings:       so.embeddings,
+		ReasoningFormat:  so.reasoning,
 		Logger:           logger,
 	})
 	if err != nil {

@@ -33,6 +33,7 @@ type serverOptions struct {
 	chatTemplate string // a built-in name or a template's source; "" for the model's
 	templateFile string // where chatTemplate was read from, for messages
 	noJinja      bool   // --no-jinja: llama.cpp's built-in formats only
+	reasoning    string // --reasoning-format: auto, deepseek or none
 }
 
 // serverFlags returns the server's flags, writing into so.
@@ -64,6 +65,7 @@ func serverFlags(so *serverOptions) []cli.Flag {
 		&cli.BoolFlag{Name: "no-jinja"},
 		&cli.StringFlag{Name: "chat-template"},
 		&cli.StringFlag{Name: "chat-template-file"},
+		&cli.StringFlag{Name: "reasoning-format", Value: "auto", Destination: &so.reasoning},
 		&cli.StringFlag{Name: "flash-attn", Aliases: []string{"fa"}},
 		&cli.BoolFlag{Name: "kv-unified"},
 		&cli.BoolFlag{Name: "no-kv-unified"},
@@ -113,6 +115,13 @@ func (so *serverOptions) finish(c *cli.Context, serving bool) error {
 		return usageError{errors.New("--jinja and --no-jinja cannot be combined")}
 	}
 	so.noJinja = c.Bool("no-jinja")
+	switch so.reasoning {
+	case "auto", "deepseek", "none":
+	case "deepseek-legacy":
+		return usageError{errors.New("--reasoning-format deepseek-legacy: not supported (use deepseek or none)")}
+	default:
+		return usageError{fmt.Errorf("--reasoning-format %q: must be auto, deepseek or none", so.reasoning)}
+	}
 	if c.IsSet("chat-template") && c.IsSet("chat-template-file") {
 		return usageError{errors.New("--chat-template and --chat-template-file cannot be combined")}
 	}

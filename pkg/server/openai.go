@@ -198,6 +198,22 @@ func chatLogprobsOf(toks []engine.TokenInfo, top int) []chatLogprob {
 type chatDelta struct {
 	Role    string  `json:"role,omitempty"`
 	Content *string `json:"content,omitempty"`
+	// ReasoningContent is a reasoning model's thinking, apart from its
+	// answer (llama.cpp's --reasoning-format deepseek).
+	ReasoningContent *string `json:"reasoning_content,omitempty"`
+}
+
+// reasoningDelta is a delta of thinking and answer text; nil fields for
+// the empty ones.
+func reasoningDelta(reasoning, content string) chatDelta {
+	var d chatDelta
+	if reasoning != "" {
+		d.ReasoningContent = &reasoning
+	}
+	if content != "" {
+		d.Content = &content
+	}
+	return d
 }
 
 type chatChoice struct {
@@ -264,8 +280,17 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		msg := chatDelta{Role: "assistant"}
 		text := res.Text
-		c := chatChoice{Message: &chatDelta{Role: "assistant", Content: &text}, FinishReason: &res.FinishReason}
+		if s.splitsReasoning() {
+			var reasoning string
+			reasoning, text = chat.SplitReasoning(prompt, res.Text)
+			if reasoning != "" {
+				msg.ReasoningContent = &reasoning
+			}
+		}
+		msg.Content = &text
+		c := chatChoice{Message: &msg, FinishReason: &res.FinishReason}
 		if cr.Logprobs {
 			c.Logprobs = &chatLogprobs{Content: chatLogprobsOf(infos, top)}
 		}
@@ -294,15 +319,22 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 		empty := ""
 		return chunk(chatDelta{Role: "assistant", Content: &empty}, nil, nil)
 	}
+	var split *chat.ReasoningSplitter
+	if s.splitsReasoning() {
+		split = chat.NewReasoningSplitter(prompt)
+	}
 	res, err := s.backend().Generate(ctx, req, func(c engine.Chunk) error {
 		if err := open(); err != nil {
 			return err
 		}
-		if c.Text == "" && !cr.Logprobs {
+		d := reasoningDelta("", c.Text)
+		if split != nil {
+			d = reasoningDelta(split.Add(c.Text))
+		}
+		if d.Content == nil && d.ReasoningContent == nil && !cr.Logprobs {
 			return nil
 		}
-		text := c.Text
-		return chunk(chatDelta{Content: &text}, c.Tokens, nil)
+		return chunk(d, c.Tokens, nil)
 	})
 	noteResult(ctx, res)
 	finish, err := s.streamEnd(es, res, err)
@@ -311,6 +343,13 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := open(); err != nil {
 		return err
+	}
+	if split != nil {
+		if d := reasoningDelta(split.Flush()); d.Content != nil || d.ReasoningContent != nil {
+			if err := chunk(d, nil, nil); err != nil {
+				return err
+			}
+		}
 	}
 	if err := chunk(chatDelta{}, nil, &finish); err != nil {
 		return err
@@ -364,6 +403,10 @@ func noTools(tools, choice json.RawMessage) error {
 	}
 	return badField("tools", "tool calling is not supported by this server yet (send tool_choice \"none\" or no tools)")
 }
+
+// splitsReasoning reports whether chat replies have their thinking
+// (<think>...</think>) apart, in reasoning_content.
+func (s *Server) splitsReasoning() bool { return s.cfg.ReasoningFormat != "none" }
 
 func (s *Server) modelName(asked string) string {
 	if n := s.backend().ModelName(); n != "" {

@@ -95,6 +95,11 @@ type Config struct {
 	// server is asked to stop, before their generations are ended; 0
 	// means 5 s.
 	ShutdownGrace time.Duration
+	// ReasoningFormat is llama-server's --reasoning-format: "deepseek"
+	// (or "auto", or empty) puts a reasoning model's thinking
+	// (<think>...</think>) in the chat replies' reasoning_content, "none"
+	// leaves it in the content.
+	ReasoningFormat string
 	// Logger receives a line per request; nil discards them.
 	Logger *slog.Logger
 }
@@ -127,6 +132,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 32 << 20
+	}
+	switch cfg.ReasoningFormat {
+	case "", "auto", "deepseek", "none":
+	default:
+		return nil, fmt.Errorf("server: reasoning format %q: expected auto, deepseek or none", cfg.ReasoningFormat)
 	}
 	if cfg.ShutdownGrace == 0 {
 		cfg.ShutdownGrace = 5 * time.Second
