@@ -7,7 +7,7 @@ import (
 
 func TestReasoningSplitter(t *testing.T) {
 	tests := []struct {
-		prompt, reply       string
+		prompt, reply      string
 		reasoning, content string
 	}{
 		{"", "<think>Paris is the capital.</think>\n\nParis.", "Paris is the capital.", "Paris."},
