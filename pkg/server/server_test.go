@@ -51,6 +51,21 @@ func testServer(t *testing.T, cfg Config, so engine.ServeOptions) (string, *Engi
 	}
 	en := &Engine{Model: m, Scheduler: sched, Template: chat.Default(), TemplateSource: "chatml"}
 	srv.SetBackend(en)
+	base, stop := serveLoopback(t, srv)
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		sched.Close()
+		m.Close()
+	})
+	return base, en
+}
+
+// serveLoopback serves srv on a free loopback port; stop shuts it down
+// (as Ctrl-C would) and returns Serve's error.
+func serveLoopback(t *testing.T, srv *Server) (base string, stop func() error) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -58,15 +73,10 @@ func testServer(t *testing.T, cfg Config, so engine.ServeOptions) (string, *Engi
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, l) }()
-	t.Cleanup(func() {
+	return "http://" + l.Addr().String(), func() error {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		sched.Close()
-		m.Close()
-	})
-	return "http://" + l.Addr().String(), en
+		return <-done
+	}
 }
 
 func sdk(base string, opts ...option.RequestOption) openai.Client {
@@ -396,22 +406,14 @@ func TestLoading(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, l) }()
-	base := "http://" + l.Addr().String()
+	base, stop := serveLoopback(t, srv)
 	b := get(t, base+"/health", 503)
 	if !strings.Contains(string(b), "Loading model") {
 		t.Errorf("/health while loading: %s", b)
 	}
 	post(t, base+"/v1/chat/completions", `{"messages":[{"role":"user","content":"hi"}]}`, 503)
 	get(t, base+"/", 200) // the page loads, and waits
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -548,15 +550,9 @@ func TestShutdownEndsStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.SetBackend(&Engine{Model: m, Scheduler: sched, Template: chat.Default(), TemplateSource: "chatml"})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, l) }()
+	base, stop := serveLoopback(t, srv)
 	// No token limit and context shift on: it would never end by itself.
-	resp, err := http.Post("http://"+l.Addr().String()+"/v1/chat/completions", "application/json",
+	resp, err := http.Post(base+"/v1/chat/completions", "application/json",
 		strings.NewReader(`{"messages":[{"role":"user","content":"Tell a story"}],"stream":true,"ignore_eos":true}`))
 	if err != nil {
 		t.Fatal(err)
@@ -567,12 +563,13 @@ func TestShutdownEndsStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Now()
-	cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
 	rest, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("reading the stream: %v", err)
 	}
-	if err := <-done; err != nil {
+	if err := <-stopped; err != nil {
 		t.Errorf("Serve: %v", err)
 	}
 	if d := time.Since(t0); d > 2*time.Second {
