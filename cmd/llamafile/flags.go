@@ -60,6 +60,12 @@ type options struct {
 	// --chat
 	systemPrompt string
 
+	// -i, --interactive-first: llama.cpp's raw interactive mode
+	interactive      bool
+	interactiveFirst bool
+	inPrefix         string
+	inSuffix         string
+
 	// --tokenize
 	ids          bool
 	useStdin     bool
@@ -143,6 +149,10 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 			&cli.BoolFlag{Name: "perplexity"},
 			&cli.StringFlag{Name: "apply-template", Destination: &o.applyTemplate},
 			&cli.BoolFlag{Name: "chat", Aliases: []string{"cnv", "conversation"}},
+			&cli.BoolFlag{Name: "i", Aliases: []string{"interactive"}, Destination: &o.interactive},
+			&cli.BoolFlag{Name: "if", Aliases: []string{"interactive-first"}, Destination: &o.interactiveFirst},
+			&cli.StringFlag{Name: "in-prefix", Destination: &o.inPrefix},
+			&cli.StringFlag{Name: "in-suffix", Destination: &o.inSuffix},
 			&cli.StringFlag{Name: "sys", Aliases: []string{"system-prompt"}, Destination: &o.systemPrompt},
 			&cli.IntFlag{Name: "chunks", Value: -1, Destination: &o.chunks},
 			&cli.BoolFlag{Name: "version", Destination: &o.version},
@@ -168,6 +178,10 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 				return usageError{errors.New("--chat cannot be combined with --server, --tokenize or --perplexity")}
 			case c.Bool("chat"):
 				o.mode = modeChat
+			case (c.Bool("i") || c.Bool("if")) && (c.Bool("server") || c.Bool("tokenize") || c.Bool("perplexity")):
+				return usageError{errors.New("-i and --interactive-first cannot be combined with --server, --tokenize or --perplexity")}
+			case c.Bool("i") || c.Bool("if"):
+				o.mode = modeGenerate // interactive generation, without a prompt too
 			case c.Bool("tokenize"):
 				o.mode = modeTokenize
 			case c.Bool("perplexity"):

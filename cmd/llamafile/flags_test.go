@@ -160,7 +160,9 @@ func TestParseHelp(t *testing.T) {
 	if err != nil || o != nil {
 		t.Fatalf("--help: %+v, %v", o, err)
 	}
-	for _, flag := range []string{"-m, --model", "--tokenize", "--perplexity", "-tb, --threads-batch", "--logit-bias", "--reverse-prompt"} {
+	for _, flag := range []string{"-m, --model", "--tokenize", "--perplexity", "-tb, --threads-batch", "--logit-bias", "--reverse-prompt",
+		"--apply-template", "--chat, -cnv, --conversation", "-sys, --system-prompt", "-i, --interactive", "-if, --interactive-first",
+		"--in-prefix", "--in-suffix", "--batched-bench"} {
 		if !strings.Contains(out.String(), flag) {
 			t.Errorf("--help does not document %s", flag)
 		}

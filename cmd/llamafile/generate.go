@@ -8,6 +8,8 @@ import (
 	"github.com/llamafile-go/llamafile/pkg/engine"
 	"io"
 	"math"
+	"os"
+	"os/signal"
 	"strings"
 	"time"
 
@@ -25,16 +27,19 @@ const minContext = 8
 // runGenerate generates text from the prompt, streaming it to stdout, as
 // llama.cpp's completion tool does without interaction.
 func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, logw io.Writer) error {
-	if !o.promptSet {
+	interactive := o.interactive || o.interactiveFirst
+	if !o.promptSet && !interactive {
 		return usageError{errors.New("no prompt: use -p PROMPT or -f FILE (see --help)")}
 	}
 	prompt := o.prompt
 	reverse := append([]string(nil), o.reversePrompts...)
+	inPrefix, inSuffix := o.inPrefix, o.inSuffix
 	if o.escape {
 		prompt = escape.Process(prompt)
 		for i := range reverse {
 			reverse[i] = escape.Process(reverse[i])
 		}
+		inPrefix, inSuffix = escape.Process(inPrefix), escape.Process(inSuffix)
 	}
 	ctxSize := o.ctxSize
 	if ctxSize != 0 && ctxSize < minContext {
@@ -108,9 +113,13 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		}
 		last := sb.String()
 		for _, r := range reverse {
-			// Not interactive: llama.cpp allows two more bytes after the
+			// Not interactive, llama.cpp allows two more bytes after the
 			// reverse prompt, which may come with the same token.
-			from := max(0, len(last)-len(r)-2)
+			slack := 2
+			if interactive {
+				slack = 0
+			}
+			from := max(0, len(last)-len(r)-slack)
 			if strings.Contains(last[from:], r) {
 				return true
 			}
@@ -126,6 +135,56 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 	pf := perf{start: time.Now(), load: loadTime}
 	defer func() { pf.print(logw) }()
 
+	// Interactive mode (-i): at a reverse prompt, an end of generation or
+	// -n tokens, the user's line (with --in-prefix and --in-suffix) is
+	// added and generation goes on, as in llama.cpp's completion tool.
+	// Ctrl-C stops the generation and asks for a line; at the prompt it
+	// ends, as Ctrl-D and the end of the input do.
+	var in *lineReader
+	var sigint chan os.Signal
+	if interactive {
+		signal.Reset(os.Interrupt)
+		sigint = make(chan os.Signal, 1)
+		signal.Notify(sigint, os.Interrupt)
+		defer signal.Stop(sigint)
+		in = newLineReader(e, sigint)
+	}
+	// userTurn reads the user's line and evaluates it; done at the end of
+	// the input.
+	userTurn := func() (done bool, err error) {
+		out.WriteString(inPrefix)
+		out.Flush()
+		line, err := in.readLine("")
+		if errors.Is(err, io.EOF) {
+			return true, nil
+		}
+		if err != nil {
+			return true, err
+		}
+		text := line + "\n"
+		if o.escape {
+			text = escape.Process(text)
+		}
+		out.WriteString(inSuffix)
+		var toks []int32
+		toks = append(toks, m.Tokenize(inPrefix, false, true)...)
+		toks = append(toks, m.Tokenize(text, false, false)...)
+		toks = append(toks, m.Tokenize(inSuffix, false, true)...)
+		if c.Pos()+len(toks)+1 >= nCtx {
+			return true, fmt.Errorf("the input does not fit in the context (%d of %d positions used)", c.Pos(), nCtx)
+		}
+		for _, t := range toks {
+			accept(t)
+		}
+		if len(toks) == 0 {
+			return false, nil
+		}
+		if err := c.EvalLastContext(ctx, toks); err != nil {
+			return true, fmt.Errorf("evaluating the input: %w", err)
+		}
+		return false, nil
+	}
+
 	if o.nPredict == 0 {
 		// llama.cpp's loop does not even start: nothing is shown or
 		// evaluated.
@@ -139,7 +198,7 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		}
 	}
 	out.Flush()
-	if stopAtReverse() {
+	if stopAtReverse() && !interactive {
 		out.WriteString("\n\n")
 		return nil
 	}
@@ -158,10 +217,23 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 	}
 	pf.promptEval, pf.nPrompt = time.Since(t0), len(input)
 
-	for remain := o.nPredict; remain != 0; {
+	remain := o.nPredict
+	if interactive && (o.interactiveFirst || stopAtReverse()) {
+		if done, err := userTurn(); done || err != nil {
+			out.WriteString("\n")
+			return err
+		}
+	}
+	for remain != 0 {
 		if ctx.Err() != nil {
 			out.WriteString("\n")
 			return errInterrupted
+		}
+		interrupted := false
+		select {
+		case <-sigint: // nil unless interactive
+			interrupted = true
+		default:
 		}
 		t0 := time.Now()
 		id, err := smpl.Sample(c.LastLogits())
@@ -173,11 +245,43 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		pf.nSample++
 		remain--
 
+		if interactive && m.IsEOG(id) {
+			// llama.cpp hands over to the user, with the first reverse
+			// prompt in place of the end of generation.
+			if len(reverse) > 0 {
+				out.WriteString(reverse[0])
+				toks := m.Tokenize(reverse[0], false, true)
+				for _, t := range toks {
+					accept(t)
+				}
+				if err := c.EvalLastContext(ctx, toks); err != nil {
+					return fmt.Errorf("evaluating the reverse prompt: %w", err)
+				}
+			}
+			if done, err := userTurn(); done || err != nil {
+				out.WriteString("\n")
+				return err
+			}
+			remain = o.nPredict
+			continue
+		}
 		out.Write(m.TokenToPiece(id))
 		if err := out.Flush(); err != nil {
 			return fmt.Errorf("writing the output: %w", err)
 		}
-		if stopAtReverse() {
+		atReverse := stopAtReverse()
+		if interactive && (atReverse || remain == 0 || interrupted) {
+			if err := c.EvalLastContext(ctx, []int32{id}); err != nil {
+				return fmt.Errorf("evaluating token %d: %w", id, err)
+			}
+			if done, err := userTurn(); done || err != nil {
+				out.WriteString("\n")
+				return err
+			}
+			remain = o.nPredict
+			continue
+		}
+		if atReverse {
 			break
 		}
 		if m.IsEOG(id) {

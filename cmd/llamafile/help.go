@@ -89,6 +89,13 @@ chat in the terminal:
                              line editing and history; /help lists its commands;
                              Ctrl-C stops a reply, Ctrl-D or /exit leaves
   -sys, --system-prompt TEXT the system prompt (with --chat, -p gives one too)
+  -i, --interactive          raw text, no template (llama.cpp's interactive mode):
+                             at a reverse prompt (-r), an end of generation or -n
+                             tokens, your line is added and generation goes on;
+                             Ctrl-C stops the generation, Ctrl-D ends
+  -if, --interactive-first   the same, waiting for your line first
+      --in-prefix TEXT       text added before each of your lines
+      --in-suffix TEXT       text added after each of your lines
 
 server (llama-server's flags; without -p, -f, --tokenize or --perplexity):
       --server               serve even when a prompt is given
