@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"path/filepath"
 	"strings"
 
@@ -58,6 +60,14 @@ func (e *Engine) Detokenize(ids []int32) string { return e.Model.Detokenize(ids)
 
 func (e *Engine) ApplyTemplate(msgs []chat.Message, addAssistant bool) (string, error) {
 	return e.Template.Apply(msgs, addAssistant)
+}
+
+func (e *Engine) ApplyTemplateTools(messages, tools json.RawMessage, addAssistant bool) (string, error) {
+	tf, ok := e.Template.(chat.ToolFormatter)
+	if !ok {
+		return "", errors.New("a built-in chat format cannot render tools: serve the model's Jinja template (without --no-jinja)")
+	}
+	return tf.ApplyTools(messages, tools, addAssistant)
 }
 
 func (e *Engine) ChatTemplate() string { return e.TemplateSource }

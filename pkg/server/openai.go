@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -58,9 +60,6 @@ func chatMessages(msgs []chatMessage) ([]chat.Message, error) {
 		text, err := textContent(field+".content", m.Content, "text", "input_text")
 		if err != nil {
 			return nil, err
-		}
-		if len(m.ToolCalls) > 0 && !isJSONNull(m.ToolCalls) && string(m.ToolCalls) != "[]" {
-			return nil, badField(field+".tool_calls", "tool calls are not supported by this server yet")
 		}
 		out = append(out, chat.Message{Role: role, Content: text})
 	}
@@ -200,7 +199,8 @@ type chatDelta struct {
 	Content *string `json:"content,omitempty"`
 	// ReasoningContent is a reasoning model's thinking, apart from its
 	// answer (llama.cpp's --reasoning-format deepseek).
-	ReasoningContent *string `json:"reasoning_content,omitempty"`
+	ReasoningContent *string        `json:"reasoning_content,omitempty"`
+	ToolCalls        []chatToolCall `json:"tool_calls,omitempty"`
 }
 
 // reasoningDelta is a delta of thinking and answer text; nil fields for
@@ -246,12 +246,29 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := noTools(cr.Tools, cr.ToolChoice); err != nil {
+	parseTools, err := toolChoice(cr.Tools, cr.ToolChoice)
+	if err != nil {
 		return err
 	}
-	prompt, err := s.backend().ApplyTemplate(msgs, true)
-	if err != nil {
-		return badField("messages", "the chat template cannot render them: %v", err)
+	var prompt string
+	if hasTools(cr.Tools) {
+		tmsgs, err := templateMessages(cr.Messages, msgs)
+		if err != nil {
+			return err
+		}
+		prompt, err = s.backend().ApplyTemplateTools(tmsgs, cr.Tools, true)
+		if err != nil {
+			return badField("tools", "the chat template cannot render them: %v", err)
+		}
+	} else {
+		for i, m := range cr.Messages {
+			if len(m.ToolCalls) > 0 && !isJSONNull(m.ToolCalls) && string(m.ToolCalls) != "[]" {
+				return badField(fmt.Sprintf("messages[%d].tool_calls", i), "tool calls need the request's \"tools\"")
+			}
+		}
+		if prompt, err = s.backend().ApplyTemplate(msgs, true); err != nil {
+			return badField("messages", "the chat template cannot render them: %v", err)
+		}
 	}
 	req, err := s.request(&cr.genParams, s.backend().Tokenize(prompt, true, true))
 	if err != nil {
@@ -289,8 +306,15 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 				msg.ReasoningContent = &reasoning
 			}
 		}
+		finish := res.FinishReason
+		if parseTools {
+			content, calls := chat.ParseToolCalls(text)
+			if len(calls) > 0 {
+				text, msg.ToolCalls, finish = content, toolCallsOf(calls, false), "tool_calls"
+			}
+		}
 		msg.Content = &text
-		c := chatChoice{Message: &msg, FinishReason: &res.FinishReason}
+		c := chatChoice{Message: &msg, FinishReason: &finish}
 		if cr.Logprobs {
 			c.Logprobs = &chatLogprobs{Content: chatLogprobsOf(infos, top)}
 		}
@@ -323,6 +347,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	if s.splitsReasoning() {
 		split = chat.NewReasoningSplitter(prompt)
 	}
+	var held strings.Builder // with tools, the answer, parsed at the end
 	res, err := s.backend().Generate(ctx, req, func(c engine.Chunk) error {
 		if err := open(); err != nil {
 			return err
@@ -330,6 +355,10 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 		d := reasoningDelta("", c.Text)
 		if split != nil {
 			d = reasoningDelta(split.Add(c.Text))
+		}
+		if parseTools && d.Content != nil {
+			held.WriteString(*d.Content)
+			d.Content = nil
 		}
 		if d.Content == nil && d.ReasoningContent == nil && !cr.Logprobs {
 			return nil
@@ -345,10 +374,25 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if split != nil {
-		if d := reasoningDelta(split.Flush()); d.Content != nil || d.ReasoningContent != nil {
+		d := reasoningDelta(split.Flush())
+		if parseTools && d.Content != nil {
+			held.WriteString(*d.Content)
+			d.Content = nil
+		}
+		if d.Content != nil || d.ReasoningContent != nil {
 			if err := chunk(d, nil, nil); err != nil {
 				return err
 			}
+		}
+	}
+	if parseTools && held.Len() > 0 {
+		content, calls := chat.ParseToolCalls(held.String())
+		d := reasoningDelta("", content)
+		if len(calls) > 0 {
+			d.ToolCalls, finish = toolCallsOf(calls, true), "tool_calls"
+		}
+		if err := chunk(d, nil, nil); err != nil {
+			return err
 		}
 	}
 	if err := chunk(chatDelta{}, nil, &finish); err != nil {
@@ -391,17 +435,128 @@ func collectTokens(infos *[]engine.TokenInfo) func(engine.Chunk) error {
 	}
 }
 
-// noTools rejects tool calling, which needs the chat templates' tool
-// support (its own issue), unless tool_choice is "none".
+// noTools rejects tools where an endpoint does not take them yet,
+// unless tool_choice is "none".
 func noTools(tools, choice json.RawMessage) error {
-	if len(tools) == 0 || isJSONNull(tools) || string(tools) == "[]" {
+	if !hasTools(tools) {
 		return nil
 	}
 	var c string
 	if json.Unmarshal(choice, &c) == nil && c == "none" {
 		return nil
 	}
-	return badField("tools", "tool calling is not supported by this server yet (send tool_choice \"none\" or no tools)")
+	return badField("tools", "tool calling is not supported on this endpoint yet (send tool_choice \"none\" or no tools)")
+}
+
+func hasTools(tools json.RawMessage) bool {
+	return len(tools) > 0 && !isJSONNull(tools) && string(bytes.TrimSpace(tools)) != "[]"
+}
+
+// toolChoice reads tool_choice: whether the reply is parsed for tool
+// calls ("auto", the default with tools), not ("none"), or a 400 for
+// the choices that force a call, which need constrained output.
+func toolChoice(tools, choice json.RawMessage) (bool, error) {
+	if !hasTools(tools) {
+		return false, nil
+	}
+	if len(choice) == 0 || isJSONNull(choice) {
+		return true, nil
+	}
+	var c string
+	if json.Unmarshal(choice, &c) != nil {
+		return false, badField("tool_choice", "forcing a named function needs constrained output (grammars), which this server does not have yet: use \"auto\"")
+	}
+	switch c {
+	case "auto":
+		return true, nil
+	case "none":
+		return false, nil
+	case "required":
+		return false, badField("tool_choice", "\"required\" needs constrained output (grammars), which this server does not have yet: use \"auto\"")
+	}
+	return false, badField("tool_choice", "%q: expected auto, none or required", c)
+}
+
+// templateMessages is the conversation as the chat template sees it
+// with tools: role, content (text), tool_calls (their arguments as
+// objects, as templates write them with tojson), tool_call_id, name.
+func templateMessages(msgs []chatMessage, flat []chat.Message) (json.RawMessage, error) {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, m := range msgs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		role, _ := json.Marshal(flat[i].Role)
+		content, _ := json.Marshal(flat[i].Content)
+		fmt.Fprintf(&b, `{"role":%s,"content":%s`, role, content)
+		if len(m.ToolCalls) > 0 && !isJSONNull(m.ToolCalls) {
+			var calls []struct {
+				ID       string `json:"id"`
+				Type     string `json:"type"`
+				Function struct {
+					Name      string          `json:"name"`
+					Arguments json.RawMessage `json:"arguments"`
+				} `json:"function"`
+			}
+			if err := json.Unmarshal(m.ToolCalls, &calls); err != nil {
+				return nil, badField(fmt.Sprintf("messages[%d].tool_calls", i), "expected a list of tool calls with a function's name and arguments")
+			}
+			b.WriteString(`,"tool_calls":[`)
+			for k, c := range calls {
+				if k > 0 {
+					b.WriteByte(',')
+				}
+				args := c.Function.Arguments
+				var text string
+				if json.Unmarshal(args, &text) == nil && json.Valid([]byte(text)) {
+					args = json.RawMessage(text) // templates write the object
+				}
+				if len(args) == 0 {
+					args = json.RawMessage("{}")
+				}
+				id, _ := json.Marshal(c.ID)
+				typ, _ := json.Marshal(cmp.Or(c.Type, "function"))
+				name, _ := json.Marshal(c.Function.Name)
+				fmt.Fprintf(&b, `{"id":%s,"type":%s,"function":{"name":%s,"arguments":%s}}`, id, typ, name, args)
+			}
+			b.WriteByte(']')
+		}
+		if m.ToolCallID != "" {
+			id, _ := json.Marshal(m.ToolCallID)
+			fmt.Fprintf(&b, `,"tool_call_id":%s`, id)
+		}
+		if m.Name != "" {
+			name, _ := json.Marshal(m.Name)
+			fmt.Fprintf(&b, `,"name":%s`, name)
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte(']')
+	return b.Bytes(), nil
+}
+
+// chatToolCall is OpenAI's tool call in a message or a delta.
+type chatToolCall struct {
+	Index    *int   `json:"index,omitempty"`
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+func toolCallsOf(calls []chat.ToolCall, stream bool) []chatToolCall {
+	out := make([]chatToolCall, len(calls))
+	for i, c := range calls {
+		out[i] = chatToolCall{ID: newID("call_"), Type: "function"}
+		out[i].Function.Name, out[i].Function.Arguments = c.Name, c.Arguments
+		if stream {
+			out[i].Index = &i
+		}
+	}
+	return out
 }
 
 // splitsReasoning reports whether chat replies have their thinking

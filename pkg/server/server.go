@@ -15,6 +15,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,6 +49,10 @@ type Backend interface {
 	// chat template, ending with the opening of the assistant's turn
 	// when addAssistant.
 	ApplyTemplate(msgs []chat.Message, addAssistant bool) (string, error)
+	// ApplyTemplateTools renders messages with any fields and tool
+	// definitions (JSON arrays), for tool calling; an error for templates
+	// that cannot (llama.cpp's built-in formats).
+	ApplyTemplateTools(messages, tools json.RawMessage, addAssistant bool) (string, error)
 	// ChatTemplate is the template's source, for /props.
 	ChatTemplate() string
 	Generate(ctx context.Context, req *engine.Request, emit func(engine.Chunk) error) (*engine.Result, error)
