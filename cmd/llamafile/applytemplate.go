@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/llamafile-go/llamafile/pkg/chat"
@@ -51,24 +50,20 @@ func runApplyTemplate(o *options, self *engine.Bundle, e env) error {
 	if err != nil {
 		return err
 	}
-	so := &o.server
-	src, where := so.chatTemplate, "--chat-template"
-	if so.templateFile != "" {
-		where = "--chat-template-file " + so.templateFile
-	}
-	var bos, eos string
-	if src == "" {
+	var src, modelName, bos, eos string
+	if o.server.chatTemplate == "" {
 		m, err := self.OpenModel(o.model, engine.Options{VocabOnly: true})
 		if err != nil {
 			return err
 		}
 		defer m.Close()
 		src, _ = m.File().GetString(chat.MetadataKey)
-		where = m.Name() + ": " + chat.MetadataKey
+		modelName = m.Name()
 		bos, eos = specialTexts(m)
-		if src == "" {
-			src = "chatml" // llama.cpp's fallback
-		}
+	}
+	p, err := pickTemplate(&o.server, src, modelName, nil)
+	if err != nil {
+		return err
 	}
 	if conv.BOSToken != nil {
 		bos = *conv.BOSToken
@@ -79,31 +74,18 @@ func runApplyTemplate(o *options, self *engine.Bundle, e env) error {
 	agp := conv.AddGenerationPrompt == nil || *conv.AddGenerationPrompt
 
 	var out string
-	if builtin := !strings.Contains(src, "{"); builtin || so.noJinja {
-		var t chat.Template
-		if builtin {
-			t, err = chat.Lookup(src) // its error lists the built-in formats
-		} else if t, err = chat.Detect(src); err != nil {
-			err = fmt.Errorf("%w (built-in formats: %s)", err, strings.Join(chat.Names(), ", "))
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", where, err)
-		}
+	if p.jinja == nil {
 		var msgs []chat.Message
 		if err := json.Unmarshal(conv.Messages, &msgs); err != nil {
 			return fmt.Errorf("--apply-template %s: messages: a built-in format takes messages with string contents: %w", name, err)
 		}
-		out, err = t.Apply(msgs, agp)
+		out, err = p.builtin.Apply(msgs, agp)
 	} else {
-		var j *chat.Jinja
-		if j, err = chat.ParseJinja(src); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
-		}
-		out, err = j.Render(chat.Input{RawMessages: conv.Messages, Tools: conv.Tools, AddGenerationPrompt: agp,
+		out, err = p.jinja.Render(chat.Input{RawMessages: conv.Messages, Tools: conv.Tools, AddGenerationPrompt: agp,
 			BOSToken: bos, EOSToken: eos, Kwargs: conv.Kwargs, Now: now})
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", where, err)
+		return fmt.Errorf("%s: %w", p.where, err)
 	}
 	_, err = io.WriteString(e.stdout, out)
 	return err

@@ -174,54 +174,86 @@ func load(o *options, self *engine.Bundle, logw io.Writer) (*server.Engine, erro
 	return &server.Engine{Model: m, Scheduler: s, Template: tmpl, TemplateSource: src, Alias: so.alias}, nil
 }
 
-// chooseTemplate picks the chat template as llama-server does: with
-// --jinja (the default) the model's own tokenizer.chat_template, or the
-// Jinja text of --chat-template(-file), rendered as Hugging Face does;
-// --chat-template NAME a built-in format; with --no-jinja the template
-// matched to a built-in format; ChatML for a model without a template.
-// It returns the formatter and the source /props reports.
-func chooseTemplate(m *engine.Model, so *serverOptions, logw io.Writer) (chat.Formatter, string, error) {
-	src, where := so.chatTemplate, "--chat-template"
+// pickedTemplate is the chat template the flags and the model choose:
+// one of llama.cpp's built-in formats, or a Jinja template.
+type pickedTemplate struct {
+	builtin chat.Template
+	jinja   *chat.Jinja // nil for a built-in format
+	source  string      // what /props reports: the Jinja text or the format's name
+	where   string      // where it came from, for messages
+}
+
+// pickTemplate chooses the chat template as llama-server does: with
+// --jinja (the default) the model's own tokenizer.chat_template
+// (modelSrc, of the model named modelName), or the Jinja text of
+// --chat-template(-file); --chat-template NAME a built-in format; with
+// --no-jinja the template matched to a built-in format; ChatML for a
+// model without a template. A model's template that --no-jinja cannot
+// match falls back to ChatML with a warning to warn, or is an error when
+// warn is nil.
+func pickTemplate(so *serverOptions, modelSrc, modelName string, warn io.Writer) (pickedTemplate, error) {
+	p := pickedTemplate{source: so.chatTemplate, where: "--chat-template"}
+	fromFlag := so.chatTemplate != ""
 	if so.templateFile != "" {
-		where = "--chat-template-file " + so.templateFile
+		p.where = "--chat-template-file " + so.templateFile
 	}
-	if src != "" && so.templateFile == "" && !strings.Contains(src, "{") {
+	if fromFlag && so.templateFile == "" && !strings.Contains(p.source, "{") {
 		// Not a template's text: a built-in format's name.
-		t, err := chat.Lookup(src)
+		t, err := chat.Lookup(p.source)
 		if err != nil {
-			return nil, "", fmt.Errorf("--chat-template %q: not a built-in format (%s) nor a Jinja template", src, strings.Join(chat.Names(), ", "))
+			return p, fmt.Errorf("--chat-template %q: not a built-in format (%s) nor a Jinja template", p.source, strings.Join(chat.Names(), ", "))
 		}
-		return t, t.Name, nil
+		p.builtin, p.source = t, t.Name
+		return p, nil
 	}
-	if src == "" {
-		src, _ = m.File().GetString(chat.MetadataKey)
-		where = m.Name() + ": " + chat.MetadataKey
-		if src == "" {
-			fmt.Fprintf(logw, "llamafile: the model has no chat template; using chatml\n")
-			return chat.Default(), "chatml", nil
+	if !fromFlag {
+		p.source, p.where = modelSrc, modelName+": "+chat.MetadataKey
+		if p.source == "" {
+			if warn != nil {
+				fmt.Fprintf(warn, "llamafile: the model has no chat template; using chatml\n")
+			}
+			p.builtin, p.source = chat.Default(), "chatml"
+			return p, nil
 		}
 	}
 	if so.noJinja {
-		t, err := chat.Detect(src)
-		if err != nil {
-			if where == "--chat-template" || so.templateFile != "" {
-				return nil, "", fmt.Errorf("%s: %w (built-in templates: %s)", where, err, strings.Join(chat.Names(), ", "))
-			}
-			fmt.Fprintf(logw, "llamafile: the model's chat template is not one of the built-in ones; using chatml (choose one with --chat-template, or drop --no-jinja)\n")
-			return chat.Default(), src, nil
+		t, err := chat.Detect(p.source)
+		switch {
+		case err == nil:
+			p.builtin = t
+		case fromFlag || warn == nil:
+			return p, fmt.Errorf("%s: %w (built-in formats: %s)", p.where, err, strings.Join(chat.Names(), ", "))
+		default:
+			fmt.Fprintf(warn, "llamafile: the model's chat template is not one of the built-in ones; using chatml (choose one with --chat-template, or drop --no-jinja)\n")
+			p.builtin = chat.Default()
 		}
-		return t, src, nil
+		return p, nil
 	}
-	j, err := chat.ParseJinja(src)
+	j, err := chat.ParseJinja(p.source)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", where, err)
+		return p, fmt.Errorf("%s: %w", p.where, err)
 	}
-	f := chat.JinjaFormatter{Jinja: j, StripBOS: m.Tokenizer().AddBOS()}
+	p.jinja = j
+	return p, nil
+}
+
+// chooseTemplate is the formatter of the model's chat requests (see
+// pickTemplate) and the source /props reports.
+func chooseTemplate(m *engine.Model, so *serverOptions, logw io.Writer) (chat.Formatter, string, error) {
+	src, _ := m.File().GetString(chat.MetadataKey)
+	p, err := pickTemplate(so, src, m.Name(), logw)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.jinja == nil {
+		return p.builtin, p.source, nil
+	}
+	f := chat.JinjaFormatter{Jinja: p.jinja, StripBOS: m.Tokenizer().AddBOS()}
 	f.BOSToken, f.EOSToken = specialTexts(m)
 	// Fail now, not at the first request, on a template that cannot
 	// render a plain conversation.
 	if _, err := f.Apply([]chat.Message{{Role: "user", Content: "hi"}}, true); err != nil {
-		return nil, "", fmt.Errorf("%s: %w", where, err)
+		return nil, "", fmt.Errorf("%s: %w", p.where, err)
 	}
-	return f, src, nil
+	return f, p.source, nil
 }
