@@ -60,13 +60,8 @@ func runChat(ctx context.Context, o *options, self *engine.Bundle, e env, logw i
 	}
 	reset()
 
-	// Ctrl-C is ours here: it stops a reply, not the program (the
-	// context's SIGINT handler goes; SIGTERM still ends it).
-	signal.Reset(os.Interrupt)
-	sigint := make(chan os.Signal, 1)
-	signal.Notify(sigint, os.Interrupt)
-	defer signal.Stop(sigint)
-
+	sigint, stopSIGINT := takeSIGINT()
+	defer stopSIGINT()
 	in := newLineReader(e, sigint)
 	fmt.Fprintf(e.stderr, "llamafile: chatting with %s (/help for commands)\n", m.Name())
 	for {
@@ -155,6 +150,16 @@ func chatTurn(ctx context.Context, sched *engine.Scheduler, req *engine.Request,
 		return "", err
 	}
 	return res.Text, err
+}
+
+// takeSIGINT makes Ctrl-C the conversation's: a SIGINT stops a reply
+// and no longer ends the program (the context's SIGINT handler goes;
+// SIGTERM still ends it). Its channel receives the SIGINTs until stop.
+func takeSIGINT() (sigint <-chan os.Signal, stop func()) {
+	signal.Reset(os.Interrupt)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt)
+	return ch, func() { signal.Stop(ch) }
 }
 
 // lineReader reads the user's lines: with line editing and history at a

@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"strings"
 	"time"
 
@@ -141,12 +140,11 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 	// Ctrl-C stops the generation and asks for a line; at the prompt it
 	// ends, as Ctrl-D and the end of the input do.
 	var in *lineReader
-	var sigint chan os.Signal
+	var sigint <-chan os.Signal
 	if interactive {
-		signal.Reset(os.Interrupt)
-		sigint = make(chan os.Signal, 1)
-		signal.Notify(sigint, os.Interrupt)
-		defer signal.Stop(sigint)
+		var stopSIGINT func()
+		sigint, stopSIGINT = takeSIGINT()
+		defer stopSIGINT()
 		in = newLineReader(e, sigint)
 	}
 	// userTurn reads the user's line and evaluates it; done at the end of
