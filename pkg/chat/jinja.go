@@ -220,7 +220,14 @@ type JinjaFormatter struct {
 
 // Apply renders msgs, ending with the generation prompt when addAssistant.
 func (f JinjaFormatter) Apply(msgs []Message, addAssistant bool) (string, error) {
-	out, err := f.Render(Input{Messages: msgs, AddGenerationPrompt: addAssistant, BOSToken: f.BOSToken, EOSToken: f.EOSToken})
+	return f.render(Input{Messages: msgs, AddGenerationPrompt: addAssistant})
+}
+
+// render renders in with the formatter's special tokens, dropping a
+// leading BOS when StripBOS.
+func (f JinjaFormatter) render(in Input) (string, error) {
+	in.BOSToken, in.EOSToken = f.BOSToken, f.EOSToken
+	out, err := f.Render(in)
 	if err == nil && f.StripBOS && f.BOSToken != "" {
 		out = strings.TrimPrefix(out, f.BOSToken)
 	}

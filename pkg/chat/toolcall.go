@@ -22,11 +22,7 @@ type ToolFormatter interface {
 
 // ApplyTools renders messages and tools (JSON arrays) with the template.
 func (f JinjaFormatter) ApplyTools(messages, tools json.RawMessage, addAssistant bool) (string, error) {
-	out, err := f.Render(Input{RawMessages: messages, Tools: tools, AddGenerationPrompt: addAssistant, BOSToken: f.BOSToken, EOSToken: f.EOSToken})
-	if err == nil && f.StripBOS && f.BOSToken != "" {
-		out = strings.TrimPrefix(out, f.BOSToken)
-	}
-	return out, err
+	return f.render(Input{RawMessages: messages, Tools: tools, AddGenerationPrompt: addAssistant})
 }
 
 // ParseToolCalls finds the tool calls in a model's reply, in the formats
