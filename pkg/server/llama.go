@@ -120,15 +120,9 @@ func (s *Server) completion(w http.ResponseWriter, r *http.Request) error {
 	if err := s.readRequest(r, &cr); err != nil {
 		return err
 	}
-	prompts, err := s.promptList("prompt", cr.Prompt, true)
+	reqs, err := s.promptRequests(&cr.genParams, cr.Prompt)
 	if err != nil {
 		return err
-	}
-	reqs := make([]*engine.Request, len(prompts))
-	for i, p := range prompts {
-		if reqs[i], err = s.request(&cr.genParams, p); err != nil {
-			return err
-		}
 	}
 	ctx := r.Context()
 	if !cr.Stream {

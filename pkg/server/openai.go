@@ -629,15 +629,11 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) error {
 	if cr.Suffix != "" {
 		return badField("suffix", "fill-in-the-middle is not supported by this server")
 	}
-	prompts, err := s.promptList("prompt", cr.Prompt, true)
+	reqs, err := s.promptRequests(&cr.genParams, cr.Prompt)
 	if err != nil {
 		return err
 	}
-	reqs := make([]*engine.Request, len(prompts))
-	for i, p := range prompts {
-		if reqs[i], err = s.request(&cr.genParams, p); err != nil {
-			return err
-		}
+	for i := range reqs {
 		if cr.Logprobs != nil {
 			if *cr.Logprobs < 0 || *cr.Logprobs > 5 {
 				return badField("logprobs", "%d: must be between 0 and 5", *cr.Logprobs)

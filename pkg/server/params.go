@@ -177,6 +177,21 @@ func (s *Server) request(g *genParams, prompt []int32) (*engine.Request, error) 
 	return req, nil
 }
 
+// promptRequests is a request for each prompt of the "prompt" field.
+func (s *Server) promptRequests(g *genParams, raw json.RawMessage) ([]*engine.Request, error) {
+	prompts, err := s.promptList("prompt", raw, true)
+	if err != nil {
+		return nil, err
+	}
+	reqs := make([]*engine.Request, len(prompts))
+	for i, p := range prompts {
+		if reqs[i], err = s.request(g, p); err != nil {
+			return nil, err
+		}
+	}
+	return reqs, nil
+}
+
 // checkSampling checks the sampling fields, naming them as the API does.
 func checkSampling(p *sample.Params) error {
 	for _, f := range []struct {
