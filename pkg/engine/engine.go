@@ -38,8 +38,10 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 
 	"github.com/llamafile-go/llamafile/pkg/gguf"
+	"github.com/llamafile-go/llamafile/pkg/grammar"
 	"github.com/llamafile-go/llamafile/pkg/model"
 	"github.com/llamafile-go/llamafile/pkg/tokenizer"
 )
@@ -81,6 +83,9 @@ type Model struct {
 	arch  string
 	tok   *tokenizer.Tokenizer
 	opts  Options
+
+	gvocabOnce sync.Once
+	gvocab     *grammar.Vocab // GrammarVocab
 }
 
 // Open opens the GGUF model file at path. The weights are memory-mapped,

@@ -3,6 +3,8 @@ package engine
 import (
 	"time"
 
+	"github.com/llamafile-go/llamafile/pkg/grammar"
+
 	"github.com/llamafile-go/llamafile/pkg/sample"
 )
 
@@ -32,6 +34,13 @@ type Request struct {
 	NProbs int
 	// Keep is how many prompt tokens a context shift keeps (-1: all).
 	Keep int
+	// Grammar, when not nil, constrains the generated text to its
+	// language (Model.ParseGrammar makes one); generation stops when the
+	// grammar is complete.
+	Grammar *grammar.Grammar
+	// GrammarTriggers, when not nil, makes Grammar lazy: it applies only
+	// from one of the triggers on.
+	GrammarTriggers *grammar.Triggers
 }
 
 // TokenProb is a token with its probability, as a log-probability.

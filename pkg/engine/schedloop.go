@@ -214,12 +214,24 @@ func (s *Scheduler) next(o output, logits []float32) {
 		s.mu.Unlock()
 		j.tGen = now
 	}
-	tok, err := j.smpl.Sample(logits)
+	var tok int32
+	var err error
+	if j.grammar != nil {
+		tok, err = j.smpl.SampleConstrained(logits, j.grammar)
+	} else {
+		tok, err = j.smpl.Sample(logits)
+	}
 	if err != nil {
 		s.finish(sl, "", fmt.Errorf("engine: sampling: %w", err))
 		return
 	}
 	j.smpl.Accept(tok)
+	if j.grammar != nil {
+		if err := j.grammar.AcceptToken(tok); err != nil {
+			s.finish(sl, "", fmt.Errorf("engine: %w", err))
+			return
+		}
+	}
 	if s.m.IsEOG(tok) && !j.req.IgnoreEOS {
 		j.res.StoppedEOS = true
 		s.finish(sl, FinishStop, nil)
@@ -241,6 +253,8 @@ func (s *Scheduler) next(o output, logits []float32) {
 	switch {
 	case stopped:
 		j.res.StopWord = j.text.StopWord()
+		s.finish(sl, FinishStop, nil)
+	case j.grammar != nil && j.grammar.Complete():
 		s.finish(sl, FinishStop, nil)
 	case j.req.MaxTokens > 0 && j.res.GeneratedTokens >= j.req.MaxTokens:
 		s.finish(sl, FinishLength, nil)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/llamafile-go/llamafile/pkg/grammar"
 	"github.com/llamafile-go/llamafile/pkg/model"
 	"github.com/llamafile-go/llamafile/pkg/sample"
 )
@@ -119,6 +120,7 @@ type job struct {
 	// The slot's progress, owned by the loop.
 	prompt  []int32 // tokens still to evaluate
 	smpl    *sample.Sampler
+	grammar *grammar.Matcher // nil without a grammar
 	text    *TextStream
 	pending []TokenInfo // generated tokens whose text is not out yet
 	res     Result
@@ -281,9 +283,13 @@ func (s *Scheduler) Generate(ctx context.Context, req *Request, emit func(Chunk)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
+	gm, err := s.m.newGrammarMatcher(req.Grammar, req.GrammarTriggers)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	j := &job{ctx: ctx, req: req, smpl: smpl, text: NewTextStream(req.Stop), notify: make(chan struct{}, 1)}
+	j := &job{ctx: ctx, req: req, smpl: smpl, grammar: gm, text: NewTextStream(req.Stop), notify: make(chan struct{}, 1)}
 	if err := s.submit(j); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package grammar
 
 import (
 	"slices"
+	"strings"
 	"unsafe"
 )
 
@@ -146,7 +147,7 @@ func (a *automaton) intern(frames []int32) int32 {
 	}
 	id := int32(len(a.sets))
 	a.sets = append(a.sets, s)
-	a.setIDs[string(key)] = id
+	a.setIDs[strings.Clone(key)] = id // key aliases frames
 	return id
 }
 

@@ -73,6 +73,7 @@ type Matcher struct {
 	cps     []rune
 	masks   map[int32][]uint64
 	path    []walkStep
+	lazy    *lazyState // waiting for a trigger
 }
 
 // NewMatcher starts matching at the beginning of g. v is the vocabulary
@@ -85,13 +86,15 @@ func (g *Grammar) NewMatcher(v *Vocab) *Matcher {
 
 // Done reports whether the text so far is a complete sentence of the
 // grammar (an end of generation may come now).
-func (m *Matcher) Done() bool { return m.partial.remain == 0 && m.a.sets[m.state].done }
+func (m *Matcher) Done() bool {
+	return m.lazy != nil || m.partial.remain == 0 && m.a.sets[m.state].done
+}
 
 // Complete reports whether the grammar allows nothing more than the text so
 // far: generation should end.
 func (m *Matcher) Complete() bool {
 	s := m.a.sets[m.state]
-	return m.partial.remain == 0 && s.done && !s.chars && !s.tokens
+	return m.lazy == nil && m.partial.remain == 0 && s.done && !s.chars && !s.tokens
 }
 
 // feed runs the bytes b (which hold no whole token terminal) from state,
@@ -151,6 +154,9 @@ func (m *Matcher) Allows(tok int32) bool {
 	if tok < 0 || int(tok) >= len(m.v.pieces) {
 		return false
 	}
+	if m.lazy != nil {
+		return true
+	}
 	if m.v.eog[tok] {
 		return m.Done()
 	}
@@ -163,6 +169,9 @@ func (m *Matcher) Allows(tok int32) bool {
 func (m *Matcher) AcceptToken(tok int32) error {
 	if tok < 0 || int(tok) >= len(m.v.pieces) {
 		return fmt.Errorf("grammar: token %d outside the vocabulary", tok)
+	}
+	if m.lazy != nil {
+		return m.acceptWaiting(tok)
 	}
 	if m.v.eog[tok] {
 		if m.Done() {

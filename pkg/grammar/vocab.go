@@ -78,6 +78,9 @@ const maxMasks = 256
 // Filter sets to -Inf the logit of every token the grammar does not allow
 // next. logits holds one value per token of the vocabulary.
 func (m *Matcher) Filter(logits []float32) {
+	if m.lazy != nil {
+		return
+	}
 	mask := m.mask()
 	for i := range logits {
 		if mask[i>>6]&(1<<(i&63)) == 0 {
@@ -116,7 +119,7 @@ func (m *Matcher) mask() []uint64 {
 	}
 	if s := m.a.sets[m.state]; s.tokens {
 		for i := range n {
-			if !m.v.eog[i] && m.a.tokenStep(m.state, int32(i)) != 0 {
+			if !m.v.eog[i] && len(m.v.pieces[i]) > 0 && m.v.pieces[i][0] != 0 && m.a.tokenStep(m.state, int32(i)) != 0 {
 				set(int32(i))
 			}
 		}

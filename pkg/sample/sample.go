@@ -85,6 +85,8 @@ type Sampler struct {
 	distSeed uint32
 	xtcSeed  uint32
 	mu       float32 // Mirostat's maximum surprise
+
+	filtered []float32 // the logits a Constraint filtered
 }
 
 // New returns a Sampler for a vocabulary of nVocab tokens. It reports invalid
