@@ -176,9 +176,11 @@ func (g *Grammar) matchChar(pos int32, c rune) (bool, int32) {
 }
 
 // matchPartialChar reports whether some completion of the partial UTF-8
-// sequence p could satisfy the terminal at pos (llama_grammar_match_partial_char).
+// sequence p could satisfy the terminal at pos. llama.cpp's
+// llama_grammar_match_partial_char answers no for a negated class as soon
+// as one excluded character could complete p; here a negated class says no
+// only when its exclusions cover every character p can complete to.
 func (g *Grammar) matchPartialChar(pos int32, p partialUTF8) bool {
-	positive := g.elems[pos].kind != kCharNot
 	if p.remain < 0 || p.remain == 1 && p.value < 2 {
 		return false // invalid, or an overlong 7-bit character
 	}
@@ -192,26 +194,42 @@ func (g *Grammar) matchPartialChar(pos int32, p partialUTF8) bool {
 			lo = 1 << 16
 		}
 	}
+	negated := g.elems[pos].kind == kCharNot
+	var excluded [][2]uint32 // of a negated class, clipped to [lo, hi]
 	for {
 		e := g.elems[pos]
+		a, b := e.val, e.val
 		switch {
-		case g.elems[pos+1].kind == kRngUpper:
-			if e.val <= hi && lo <= g.elems[pos+1].val {
-				return positive
-			}
-			pos += 2
 		case e.kind == kCharAny:
 			return true
+		case g.elems[pos+1].kind == kRngUpper:
+			b = g.elems[pos+1].val
+			pos += 2
 		default:
-			if lo <= e.val && e.val <= hi {
-				return positive
-			}
 			pos++
 		}
+		if a <= hi && lo <= b {
+			if !negated {
+				return true
+			}
+			excluded = append(excluded, [2]uint32{max(a, lo), min(b, hi)})
+		}
 		if g.elems[pos].kind != kCharAlt {
-			return !positive
+			break
 		}
 	}
+	if !negated {
+		return false
+	}
+	slices.SortFunc(excluded, func(x, y [2]uint32) int { return int(int64(x[0]) - int64(y[0])) })
+	next := lo // the first character not known to be excluded
+	for _, r := range excluded {
+		if r[0] > next {
+			return true
+		}
+		next = max(next, r[1]+1)
+	}
+	return next <= hi
 }
 
 // step returns the set after the character c from set id.

@@ -100,6 +100,9 @@ func (m *Matcher) Complete() bool {
 // feed runs the bytes b (which hold no whole token terminal) from state,
 // returning the new state (0: rejected) and the partial sequence left.
 func (m *Matcher) feed(state int32, p partialUTF8, b []byte) (int32, partialUTF8) {
+	if len(b) == 0 {
+		return state, p
+	}
 	m.cps, p = decode(m.cps[:0], b, p)
 	if p.remain < 0 {
 		return 0, p

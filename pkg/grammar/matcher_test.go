@@ -253,3 +253,26 @@ string ::= "\"" ( [^"\\\x7F\x00-\x1F] | "\\" (["\\bfnrt] | "u" [0-9a-fA-F]{4}) )
 number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9] [1-7]{0,15})? ws
 ws ::= | " " | "\n" [ \t]{0,20}
 `
+
+// TestPartialNegatedClass: a cut character under a negated class is
+// rejected only when every character it can complete to is excluded
+// (llama.cpp rejects it when any is).
+func TestPartialNegatedClass(t *testing.T) {
+	for _, tc := range []struct {
+		grammar, text string
+		ok            bool
+	}{
+		{`root ::= [^\x85] "x"`, "\xc2", true},                // £ (c2 a3) completes it
+		{`root ::= [^\u2028] "x"`, "\xe2", true},              // ☕ (e2 98 95)
+		{`root ::= [^\x80-\xbf] "x"`, "\xc2", false},          // every c2 xx is excluded
+		{`root ::= [^\x80-\x90\x91-\xbf] "x"`, "\xc2", false}, // by two ranges
+		{`root ::= [^\x80-\x90\x92-\xbf] "x"`, "\xc2", true},  // but for U+0091
+		{`root ::= [a-z] "x"`, "\xc2", false},
+		{`root ::= [\x90-\x95] "x"`, "\xc2", true},
+	} {
+		err := mustParse(t, tc.grammar).NewMatcher(nil).AcceptString(tc.text)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: AcceptString(%q) = %v, want ok %v", tc.grammar, tc.text, err, tc.ok)
+		}
+	}
+}
