@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,6 +48,12 @@ type options struct {
 	cacheTypeV   model.CacheType
 
 	sampling sample.Params
+
+	// grammar constrains the output (GBNF text, from --grammar,
+	// --grammar-file, -j or --json-schema-file); grammarFlag names the
+	// flag it came from, for errors.
+	grammar     string
+	grammarFlag string
 
 	escape          bool
 	reversePrompts  []string
@@ -133,6 +140,10 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 			&cli.Float64Flag{Name: "mirostat-ent", Value: float64(def.MirostatTau), Destination: &mirEnt},
 			&cli.Int64Flag{Name: "s", Aliases: []string{"seed"}, Value: -1, Destination: &seed},
 			&cli.StringSliceFlag{Name: "l", Aliases: []string{"logit-bias"}},
+			&cli.StringFlag{Name: "grammar"},
+			&cli.StringFlag{Name: "grammar-file"},
+			&cli.StringFlag{Name: "j", Aliases: []string{"json-schema"}},
+			&cli.StringFlag{Name: "json-schema-file"},
 			&cli.BoolFlag{Name: "e", Aliases: []string{"escape"}},
 			&cli.BoolFlag{Name: "no-escape"},
 			&cli.StringSliceFlag{Name: "r", Aliases: []string{"reverse-prompt"}},
@@ -223,7 +234,7 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 				if err != nil {
 					return usageError{fmt.Errorf("-f: %w", err)}
 				}
-				if !c.IsSet("p") || lastIndex(args, "f") > lastIndex(args, "p") {
+				if !c.IsSet("p") || lastIndex(args, "f", "file") > lastIndex(args, "p", "prompt") {
 					o.promptFile, o.fileText = name, data
 					o.prompt, o.promptSet = string(data), true
 					// Like llama.cpp's -f: one trailing newline is dropped
@@ -240,6 +251,9 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 					return usageError{fmt.Errorf("%s %q: must be one of %s", f.spelled, c.String(f.name), strings.Join(model.CacheTypes(), ", "))}
 				}
 				*f.dst = ct
+			}
+			if err := o.readGrammar(c, args, readFile); err != nil {
+				return err
 			}
 			o.reversePrompts = c.StringSlice("r")
 			o.ctxSizeSet = c.IsSet("c")
@@ -343,9 +357,10 @@ func canonicalFlags(flags []cli.Flag, args []string) []string {
 	return out
 }
 
-// lastIndex returns the index in args of the last -p/--prompt (name "p")
-// or -f/--file (name "f") flag, to tell which of the two came last.
-func lastIndex(args []string, name string) int {
+// lastIndex returns the index in args of the last flag spelled with one
+// of names (a flag and its aliases), to tell which of two flags that set
+// the same thing came last.
+func lastIndex(args []string, names ...string) int {
 	last := -1
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -356,11 +371,8 @@ func lastIndex(args []string, name string) int {
 		if !strings.HasPrefix(a, "-") {
 			continue
 		}
-		switch flag {
-		case "p", "prompt", "f", "file":
-			if flag[:1] == name {
-				last = i
-			}
+		if slices.Contains(names, flag) {
+			last = i
 			if !hasValue {
 				i++ // skip the value
 			}

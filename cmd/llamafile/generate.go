@@ -5,14 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/llamafile-go/llamafile/pkg/engine"
 	"io"
 	"math"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/llamafile-go/llamafile/pkg/engine"
 	"github.com/llamafile-go/llamafile/pkg/escape"
+	"github.com/llamafile-go/llamafile/pkg/grammar"
 	"github.com/llamafile-go/llamafile/pkg/sample"
 )
 
@@ -82,6 +83,14 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		return err
 	}
 	fmt.Fprintf(logw, "sampler seed: %d\n", smpl.Seed())
+	var gm *grammar.Matcher // nil without a grammar
+	var g *grammar.Grammar
+	if o.grammar != "" {
+		if g, err = m.ParseGrammar(o.grammar); err != nil {
+			return usageError{fmt.Errorf("%s: %w", o.grammarFlag, err)}
+		}
+		gm = g.NewMatcher(m.GrammarVocab())
+	}
 	fmt.Fprintf(logw, "generate: n_ctx = %d, n_batch = %d, n_predict = %d\n\n", nCtx, o.batchSize, o.nPredict)
 
 	// Single-token reverse prompts also match the last token itself.
@@ -234,11 +243,21 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		default:
 		}
 		t0 := time.Now()
-		id, err := smpl.Sample(c.LastLogits())
+		var id int32
+		if gm != nil {
+			id, err = smpl.SampleConstrained(c.LastLogits(), gm)
+		} else {
+			id, err = smpl.Sample(c.LastLogits())
+		}
 		if err != nil {
 			return err
 		}
 		accept(id)
+		if gm != nil {
+			if err := gm.AcceptToken(id); err != nil {
+				return err
+			}
+		}
 		pf.sampling += time.Since(t0)
 		pf.nSample++
 		remain--
@@ -268,7 +287,12 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 			return fmt.Errorf("writing the output: %w", err)
 		}
 		atReverse := stopAtReverse()
-		if interactive && (atReverse || remain == 0 || interrupted) {
+		// A complete grammar allows only the end of generation: end now.
+		grammarDone := gm != nil && gm.Complete()
+		if interactive && (atReverse || remain == 0 || interrupted || grammarDone) {
+			if gm != nil {
+				gm = g.NewMatcher(m.GrammarVocab()) // each answer from the start
+			}
 			if err := c.EvalLastContext(ctx, []int32{id}); err != nil {
 				return fmt.Errorf("evaluating token %d: %w", id, err)
 			}
@@ -282,7 +306,7 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		if atReverse {
 			break
 		}
-		if m.IsEOG(id) {
+		if m.IsEOG(id) || grammarDone {
 			out.WriteString(" [end of text]\n")
 			break
 		}

@@ -72,6 +72,15 @@ sampling:
                              add BIAS to a token's logit, e.g. 15043+1, 15043-1 or
                              15043-inf to ban it (repeatable)
 
+Constrained output (the last of these given wins):
+      --grammar GBNF         only text of this GBNF grammar (llama.cpp's
+                             notation); generation ends when it is complete
+      --grammar-file FILE    the grammar from FILE
+  -j, --json-schema SCHEMA   only JSON that a JSON Schema accepts, e.g.
+                             '{"type": "object"}' or '{}' for any JSON
+      --json-schema-file FILE
+                             the JSON Schema from FILE
+
 --tokenize (like llama-tokenize):
       --ids                  print the token ids as a list: [1, 15043, 3186]
       --stdin                read the text from standard input

@@ -255,6 +255,9 @@ func (s *Scheduler) next(o output, logits []float32) {
 		j.res.StopWord = j.text.StopWord()
 		s.finish(sl, FinishStop, nil)
 	case j.grammar != nil && j.grammar.Complete():
+		// Only an end-of-generation token could follow, which llama.cpp
+		// would sample next; end without that step, as if it had.
+		j.res.StoppedEOS = true
 		s.finish(sl, FinishStop, nil)
 	case j.req.MaxTokens > 0 && j.res.GeneratedTokens >= j.req.MaxTokens:
 		s.finish(sl, FinishLength, nil)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/llamafile-go/llamafile/pkg/chat"
 	"github.com/llamafile-go/llamafile/pkg/engine"
+	"github.com/llamafile-go/llamafile/pkg/grammar"
 )
 
 // Engine is a Backend over the engine: a model, the Scheduler serving its
@@ -71,6 +72,8 @@ func (e *Engine) ApplyTemplateTools(messages, tools json.RawMessage, addAssistan
 }
 
 func (e *Engine) ChatTemplate() string { return e.TemplateSource }
+
+func (e *Engine) ParseGrammar(src string) (*grammar.Grammar, error) { return e.Model.ParseGrammar(src) }
 
 func (e *Engine) Generate(ctx context.Context, req *engine.Request, emit func(engine.Chunk) error) (*engine.Result, error) {
 	return e.Scheduler.Generate(ctx, req, emit)

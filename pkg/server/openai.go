@@ -29,6 +29,8 @@ type chatRequest struct {
 	TopLogprobs *int            `json:"top_logprobs"`
 	Tools       json.RawMessage `json:"tools"`
 	ToolChoice  json.RawMessage `json:"tool_choice"`
+	// ParallelToolCalls: may the reply hold several calls (default true).
+	ParallelToolCalls *bool `json:"parallel_tool_calls"`
 }
 
 type chatMessage struct {
@@ -246,10 +248,11 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	parseTools, err := toolChoice(cr.Tools, cr.ToolChoice)
+	choice, err := toolChoice(cr.Tools, cr.ToolChoice)
 	if err != nil {
 		return err
 	}
+	parseTools := choice != ""
 	var prompt string
 	if hasTools(cr.Tools) {
 		tmsgs, err := templateMessages(cr.Messages, msgs)
@@ -273,6 +276,11 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	req, err := s.request(&cr.genParams, s.backend().Tokenize(prompt, true, true))
 	if err != nil {
 		return err
+	}
+	if parseTools {
+		if err := s.toolGrammar(req, &cr, choice); err != nil {
+			return err
+		}
 	}
 	top := 0
 	if cr.TopLogprobs != nil {
@@ -452,29 +460,62 @@ func hasTools(tools json.RawMessage) bool {
 	return len(tools) > 0 && !isJSONNull(tools) && string(bytes.TrimSpace(tools)) != "[]"
 }
 
-// toolChoice reads tool_choice: whether the reply is parsed for tool
-// calls ("auto", the default with tools), not ("none"), or a 400 for
-// the choices that force a call, which need constrained output.
-func toolChoice(tools, choice json.RawMessage) (bool, error) {
+// toolChoice reads tool_choice: "" when the reply is not parsed for tool
+// calls (no tools, or "none"), else "auto" (the default with tools),
+// "required", or the name of the function to call.
+func toolChoice(tools, choice json.RawMessage) (string, error) {
 	if !hasTools(tools) {
-		return false, nil
+		return "", nil
 	}
 	if len(choice) == 0 || isJSONNull(choice) {
-		return true, nil
+		return "auto", nil
 	}
 	var c string
 	if json.Unmarshal(choice, &c) != nil {
-		return false, badField("tool_choice", "forcing a named function needs constrained output (grammars), which this server does not have yet: use \"auto\"")
+		var named struct {
+			Type     string `json:"type"`
+			Function struct {
+				Name string `json:"name"`
+			} `json:"function"`
+		}
+		if json.Unmarshal(choice, &named) != nil || named.Type != "function" || named.Function.Name == "" {
+			return "", badField("tool_choice", "expected \"auto\", \"none\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}")
+		}
+		return named.Function.Name, nil
 	}
 	switch c {
-	case "auto":
-		return true, nil
+	case "auto", "required":
+		return c, nil
 	case "none":
-		return false, nil
-	case "required":
-		return false, badField("tool_choice", "\"required\" needs constrained output (grammars), which this server does not have yet: use \"auto\"")
+		return "", nil
 	}
-	return false, badField("tool_choice", "%q: expected auto, none or required", c)
+	return "", badField("tool_choice", "%q: expected auto, none or required", c)
+}
+
+// toolGrammar constrains req to the tool calls of the model's format:
+// from the start for tool_choice required or a named function, from the
+// format's call marker on for auto.
+func (s *Server) toolGrammar(req *engine.Request, cr *chatRequest, choice string) error {
+	parallel := cr.ParallelToolCalls == nil || *cr.ParallelToolCalls
+	tg, err := chat.ToolCallGrammar(s.backend().ChatTemplate(), cr.Tools, choice, parallel)
+	if err != nil {
+		return badField("tools", "%v", err)
+	}
+	if tg == nil {
+		return nil
+	}
+	if req.Grammar != nil {
+		if choice == "auto" {
+			return nil // the response format constrains the reply; calls are parsed
+		}
+		return badField("tool_choice", "%q cannot be combined with a response_format or grammar", choice)
+	}
+	g, err := s.backend().ParseGrammar(tg.GBNF)
+	if err != nil {
+		return badField("tools", "the grammar of their calls: %v", err)
+	}
+	req.Grammar, req.GrammarTriggers = g, tg.Triggers
+	return nil
 }
 
 // templateMessages is the conversation as the chat template sees it

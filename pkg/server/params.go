@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"github.com/llamafile-go/llamafile/pkg/engine"
+	"github.com/llamafile-go/llamafile/pkg/grammar"
+	"github.com/llamafile-go/llamafile/pkg/jsonschema"
 	"github.com/llamafile-go/llamafile/pkg/sample"
 )
 
@@ -59,6 +61,10 @@ type genParams struct {
 	JSONSchema     json.RawMessage `json:"json_schema"`
 	ResponseFormat json.RawMessage `json:"response_format"`
 	User           string          `json:"user"`
+
+	// formatField names ResponseFormat in messages: "response_format",
+	// or the Responses API's "text.format".
+	formatField string
 }
 
 // request turns the fields into an engine request for prompt. maxField
@@ -171,9 +177,11 @@ func (s *Server) request(g *genParams, prompt []int32) (*engine.Request, error) 
 		}
 		req.Keep = *g.NKeep
 	}
-	if err := unsupportedConstraints(g); err != nil {
+	gr, err := s.constraint(g)
+	if err != nil {
 		return nil, err
 	}
+	req.Grammar = gr
 	return req, nil
 }
 
@@ -223,31 +231,85 @@ func checkSampling(p *sample.Params) error {
 	return nil
 }
 
-// unsupportedConstraints rejects the output constraints we do not have
-// yet (grammars are their own issue), rather than ignore them.
-func unsupportedConstraints(g *genParams) error {
+// constraint reads the fields that constrain the output, as llama-server
+// does: "grammar" (GBNF), "json_schema", or OpenAI's "response_format"
+// (json_object, optionally with llama.cpp's "schema", or json_schema). It
+// returns the grammar, nil when the output is free.
+func (s *Server) constraint(g *genParams) (*grammar.Grammar, error) {
+	field, src := "", ""
+	schema := func(name string, raw json.RawMessage) error {
+		text, err := jsonschema.ToGrammar(raw)
+		if err != nil {
+			return badField(name, "%v", err)
+		}
+		field, src = name, text
+		return nil
+	}
 	if g.Grammar != "" {
-		return badField("grammar", "grammar-constrained sampling is not supported by this server yet")
+		field, src = "grammar", g.Grammar
 	}
 	if len(g.JSONSchema) > 0 && !isJSONNull(g.JSONSchema) {
-		return badField("json_schema", "JSON-schema-constrained output is not supported by this server yet")
+		if field != "" {
+			return nil, badField("json_schema", "give either json_schema or grammar, not both")
+		}
+		if err := schema("json_schema", g.JSONSchema); err != nil {
+			return nil, err
+		}
 	}
 	if len(g.ResponseFormat) > 0 && !isJSONNull(g.ResponseFormat) {
 		var rf struct {
-			Type string `json:"type"`
+			Type       string          `json:"type"`
+			Schema     json.RawMessage `json:"schema"`
+			JSONSchema *struct {
+				Schema json.RawMessage `json:"schema"`
+			} `json:"json_schema"`
+		}
+		rfName := g.formatField
+		if rfName == "" {
+			rfName = "response_format"
 		}
 		if err := json.Unmarshal(g.ResponseFormat, &rf); err != nil {
-			return badField("response_format", "expected an object with a \"type\"")
+			return nil, badField(rfName, "expected an object with a \"type\"")
 		}
+		raw, name := json.RawMessage(nil), rfName
 		switch rf.Type {
 		case "", "text":
-		case "json_object", "json_schema":
-			return badField("response_format", "type %q: constrained JSON output is not supported by this server yet (only \"text\")", rf.Type)
+		case "json_object":
+			// OpenAI's JSON mode is an object; llama.cpp's extension
+			// lets a "schema" say which.
+			raw = json.RawMessage(`{"type": "object"}`)
+			if len(rf.Schema) > 0 && !isJSONNull(rf.Schema) {
+				raw, name = rf.Schema, rfName+".schema"
+			}
+		case "json_schema":
+			switch {
+			case rf.JSONSchema != nil && len(rf.JSONSchema.Schema) > 0 && !isJSONNull(rf.JSONSchema.Schema):
+				raw, name = rf.JSONSchema.Schema, rfName+".json_schema.schema"
+			case len(rf.Schema) > 0 && !isJSONNull(rf.Schema):
+				raw, name = rf.Schema, rfName+".schema"
+			default:
+				return nil, badField(rfName, "type \"json_schema\" needs json_schema.schema")
+			}
 		default:
-			return badField("response_format", "unknown type %q (expected \"text\", \"json_object\" or \"json_schema\")", rf.Type)
+			return nil, badField(rfName, "unknown type %q (expected \"text\", \"json_object\" or \"json_schema\")", rf.Type)
+		}
+		if raw != nil {
+			if field != "" {
+				return nil, badField(rfName, "cannot be combined with %s", field)
+			}
+			if err := schema(name, raw); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return nil
+	if field == "" {
+		return nil, nil
+	}
+	gr, err := s.backend().ParseGrammar(src)
+	if err != nil {
+		return nil, badField(field, "%v", err)
+	}
+	return gr, nil
 }
 
 func isJSONNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }

@@ -28,9 +28,7 @@ type responsesRequest struct {
 	Tools              json.RawMessage `json:"tools"`
 	ToolChoice         json.RawMessage `json:"tool_choice"`
 	Text               *struct {
-		Format *struct {
-			Type string `json:"type"`
-		} `json:"format"`
+		Format json.RawMessage `json:"format"`
 	} `json:"text"`
 }
 
@@ -41,15 +39,6 @@ func responsesMessages(rr *responsesRequest) ([]chat.Message, error) {
 	}
 	if err := noTools(rr.Tools, rr.ToolChoice); err != nil {
 		return nil, err
-	}
-	if rr.Text != nil && rr.Text.Format != nil {
-		switch t := rr.Text.Format.Type; t {
-		case "", "text":
-		case "json_object", "json_schema":
-			return nil, badField("text.format", "type %q: constrained JSON output is not supported by this server yet (only \"text\")", t)
-		default:
-			return nil, badField("text.format", "unknown type %q (expected \"text\", \"json_object\" or \"json_schema\")", t)
-		}
 	}
 	var msgs []chat.Message
 	if rr.Instructions != "" {
@@ -166,6 +155,10 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) error {
 		return badField("input", "the chat template cannot render it: %v", err)
 	}
 	g := genParams{MaxTokens: rr.MaxOutputTokens, Temperature: rr.Temperature, TopP: rr.TopP}
+	if rr.Text != nil {
+		// Its format is response_format's, the schema inline.
+		g.ResponseFormat, g.formatField = rr.Text.Format, "text.format"
+	}
 	if rr.MaxOutputTokens != nil && *rr.MaxOutputTokens < 1 {
 		return badField("max_output_tokens", "%d: must be a positive number of tokens", *rr.MaxOutputTokens)
 	}

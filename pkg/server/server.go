@@ -27,6 +27,7 @@ import (
 
 	"github.com/llamafile-go/llamafile/pkg/chat"
 	"github.com/llamafile-go/llamafile/pkg/engine"
+	"github.com/llamafile-go/llamafile/pkg/grammar"
 	"github.com/llamafile-go/llamafile/pkg/sample"
 )
 
@@ -55,6 +56,9 @@ type Backend interface {
 	ApplyTemplateTools(messages, tools json.RawMessage, addAssistant bool) (string, error)
 	// ChatTemplate is the template's source, for /props.
 	ChatTemplate() string
+	// ParseGrammar parses a GBNF grammar for the model (its <token>
+	// references name the model's tokens).
+	ParseGrammar(src string) (*grammar.Grammar, error)
 	Generate(ctx context.Context, req *engine.Request, emit func(engine.Chunk) error) (*engine.Result, error)
 	Embed(ctx context.Context, tokens []int32) ([]float32, error)
 	SlotsInfo() []engine.SlotInfo

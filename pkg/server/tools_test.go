@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -92,14 +93,88 @@ func TestToolCalls(t *testing.T) {
 		t.Errorf("plain answer: %v %+v", err, r)
 	}
 
-	// Forcing a call needs grammars; built-in formats cannot render tools.
+	// A forced call of a function the tools lack, a bad tool_choice;
+	// built-in formats cannot render tools.
 	for _, body := range []string{
-		`{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"required"}`,
-		`{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":{"type":"function","function":{"name":"f"}}}`,
+		`{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":{"type":"function","function":{"name":"g"}}}`,
+		`{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"always"}`,
+		`{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":"strin","pattern":"^(?=x)"}}}}}],"tool_choice":"required"}`,
 	} {
 		post(t, base+"/v1/chat/completions", body, 400)
 	}
 	builtin := serveBackend(t, scripted{Engine: en, chunks: reply})
 	post(t, builtin+"/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}]}`, 400)
 	post(t, builtin+"/v1/chat/completions", `{"messages":[{"role":"assistant","content":"","tool_calls":[{"id":"a","type":"function","function":{"name":"f","arguments":"{}"}}]}]}`, 400)
+}
+
+// TestToolChoiceForced runs the model with tool_choice required and with a
+// named function: the grammar of the template's calls makes even a tiny
+// story model write a call of an offered function with arguments that fit
+// its parameters, which comes back as tool_calls.
+func TestToolChoiceForced(t *testing.T) {
+	_, en := testServer(t, Config{}, engine.ServeOptions{})
+	j, err := chat.ParseJinja(hermesTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools := *en
+	tools.Template = chat.JinjaFormatter{Jinja: j}
+	tools.TemplateSource = hermesTemplate
+	c := sdk(serveBackend(t, &tools))
+	weather := openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{
+		Name: "get_weather",
+		Parameters: openai.FunctionParameters{"type": "object", "required": []string{"city"},
+			"properties": map[string]any{"city": map[string]any{"enum": []string{"Paris", "Rome"}}}},
+	})
+	clock := openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{
+		Name: "get_time",
+		Parameters: openai.FunctionParameters{"type": "object", "required": []string{"hour"},
+			"properties": map[string]any{"hour": map[string]any{"type": "integer", "minimum": 0, "maximum": 23}}},
+	})
+	for _, tc := range []struct {
+		name   string
+		choice openai.ChatCompletionToolChoiceOptionUnionParam
+		want   string // the function called, "" for either
+	}{
+		{"required", openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String("required")}, ""},
+		{"named", openai.ToolChoiceOptionFunctionToolChoice(openai.ChatCompletionNamedToolChoiceFunctionParam{Name: "get_time"}), "get_time"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := c.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+				Model:             "m",
+				Messages:          []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Weather in Paris?")},
+				Tools:             []openai.ChatCompletionToolUnionParam{weather, clock},
+				ToolChoice:        tc.choice,
+				ParallelToolCalls: openai.Bool(false),
+				MaxTokens:         openai.Int(120),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := r.Choices[0].Message
+			if r.Choices[0].FinishReason != "tool_calls" || len(m.ToolCalls) != 1 {
+				t.Fatalf("no single tool call: %+v (finish %s)", m, r.Choices[0].FinishReason)
+			}
+			call := m.ToolCalls[0].Function
+			if tc.want != "" && call.Name != tc.want {
+				t.Errorf("called %s, want %s", call.Name, tc.want)
+			}
+			var args map[string]any
+			if err := json.Unmarshal([]byte(call.Arguments), &args); err != nil {
+				t.Fatalf("arguments %q: %v", call.Arguments, err)
+			}
+			switch call.Name {
+			case "get_weather":
+				if city := args["city"]; city != "Paris" && city != "Rome" || len(args) != 1 {
+					t.Errorf("get_weather(%s)", call.Arguments)
+				}
+			case "get_time":
+				if h, ok := args["hour"].(float64); !ok || h < 0 || h > 23 || h != float64(int(h)) || len(args) != 1 {
+					t.Errorf("get_time(%s)", call.Arguments)
+				}
+			default:
+				t.Errorf("called %q, not an offered tool", call.Name)
+			}
+		})
+	}
 }
