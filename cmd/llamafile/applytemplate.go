@@ -50,7 +50,7 @@ func runApplyTemplate(o *options, self *engine.Bundle, e env) error {
 	if err != nil {
 		return err
 	}
-	var src, modelName, bos, eos string
+	var src, where, bos, eos string
 	if o.server.chatTemplate == "" {
 		m, err := self.OpenModel(o.model, engine.Options{VocabOnly: true})
 		if err != nil {
@@ -58,10 +58,15 @@ func runApplyTemplate(o *options, self *engine.Bundle, e env) error {
 		}
 		defer m.Close()
 		src, _ = m.File().GetString(chat.MetadataKey)
-		modelName = m.Name()
+		where = m.Name() + ": " + chat.MetadataKey
 		bos, eos = specialTexts(m)
+		// With tools, the model's tool_use template if it has one, as
+		// the server renders such requests.
+		if tool, _ := m.File().GetString(chat.ToolUseMetadataKey); tool != "" && offersTools(conv.Tools) && !o.server.noJinja {
+			src, where = tool, m.Name()+": "+chat.ToolUseMetadataKey
+		}
 	}
-	p, err := pickTemplate(&o.server, src, modelName, nil)
+	p, err := pickTemplate(&o.server, src, where, nil)
 	if err != nil {
 		return err
 	}
@@ -89,6 +94,12 @@ func runApplyTemplate(o *options, self *engine.Bundle, e env) error {
 	}
 	_, err = io.WriteString(e.stdout, out)
 	return err
+}
+
+// offersTools reports whether tools (a JSON array, or absent) lists any.
+func offersTools(tools json.RawMessage) bool {
+	var list []json.RawMessage
+	return json.Unmarshal(tools, &list) == nil && len(list) > 0
 }
 
 // specialTexts are a model's BOS and EOS tokens' texts.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -165,13 +166,19 @@ func load(o *options, self *engine.Bundle, logw io.Writer) (*server.Engine, erro
 		m.Close()
 		return nil, err
 	}
+	toolTmpl, toolSrc, err := chooseToolTemplate(m, so)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
 	s, err := m.NewScheduler(opts)
 	if err != nil {
 		m.Close()
 		return nil, fmt.Errorf("%s: %w", m.Name(), err)
 	}
 	warnTrainedContext(logw, m, s.SlotContextSize())
-	return &server.Engine{Model: m, Scheduler: s, Template: tmpl, TemplateSource: src, Alias: so.alias}, nil
+	return &server.Engine{Model: m, Scheduler: s, Template: tmpl, TemplateSource: src,
+		ToolTemplate: toolTmpl, ToolTemplateSource: toolSrc, Alias: so.alias}, nil
 }
 
 // pickedTemplate is the chat template the flags and the model choose:
@@ -185,13 +192,13 @@ type pickedTemplate struct {
 
 // pickTemplate chooses the chat template as llama-server does: with
 // --jinja (the default) the model's own tokenizer.chat_template
-// (modelSrc, of the model named modelName), or the Jinja text of
+// (modelSrc, from modelWhere: the model and the key), or the Jinja text of
 // --chat-template(-file); --chat-template NAME a built-in format; with
 // --no-jinja the template matched to a built-in format; ChatML for a
 // model without a template. A model's template that --no-jinja cannot
 // match falls back to ChatML with a warning to warn, or is an error when
 // warn is nil.
-func pickTemplate(so *serverOptions, modelSrc, modelName string, warn io.Writer) (pickedTemplate, error) {
+func pickTemplate(so *serverOptions, modelSrc, modelWhere string, warn io.Writer) (pickedTemplate, error) {
 	p := pickedTemplate{source: so.chatTemplate, where: "--chat-template"}
 	fromFlag := so.chatTemplate != ""
 	if so.templateFile != "" {
@@ -207,7 +214,7 @@ func pickTemplate(so *serverOptions, modelSrc, modelName string, warn io.Writer)
 		return p, nil
 	}
 	if !fromFlag {
-		p.source, p.where = modelSrc, modelName+": "+chat.MetadataKey
+		p.source, p.where = modelSrc, modelWhere
 		if p.source == "" {
 			if warn != nil {
 				fmt.Fprintf(warn, "llamafile: the model has no chat template; using chatml\n")
@@ -241,19 +248,53 @@ func pickTemplate(so *serverOptions, modelSrc, modelName string, warn io.Writer)
 // pickTemplate) and the source /props reports.
 func chooseTemplate(m *engine.Model, so *serverOptions, logw io.Writer) (chat.Formatter, string, error) {
 	src, _ := m.File().GetString(chat.MetadataKey)
-	p, err := pickTemplate(so, src, m.Name(), logw)
+	p, err := pickTemplate(so, src, m.Name()+": "+chat.MetadataKey, logw)
 	if err != nil {
 		return nil, "", err
 	}
 	if p.jinja == nil {
 		return p.builtin, p.source, nil
 	}
-	f := chat.JinjaFormatter{Jinja: p.jinja, StripBOS: m.Tokenizer().AddBOS()}
-	f.BOSToken, f.EOSToken = specialTexts(m)
-	// Fail now, not at the first request, on a template that cannot
-	// render a plain conversation.
-	if _, err := f.Apply([]chat.Message{{Role: "user", Content: "hi"}}, true); err != nil {
-		return nil, "", fmt.Errorf("%s: %w", p.where, err)
+	f, err := modelFormatter(m, p.jinja, p.where)
+	if err != nil {
+		return nil, "", err
 	}
 	return f, p.source, nil
+}
+
+// modelFormatter renders the Jinja template j (from where) with the
+// model's special tokens, failing now, not at the first request, on a
+// template that cannot render a plain conversation.
+func modelFormatter(m *engine.Model, j *chat.Jinja, where string) (chat.Formatter, error) {
+	f := chat.JinjaFormatter{Jinja: j, StripBOS: m.Tokenizer().AddBOS()}
+	f.BOSToken, f.EOSToken = specialTexts(m)
+	if _, err := f.Apply([]chat.Message{{Role: "user", Content: "hi"}}, true); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return f, nil
+}
+
+// chooseToolTemplate is the formatter of chat requests with tools when
+// the model has a tool_use template and the model's templates are served
+// (no --chat-template, no --no-jinja), as llama-server does; nil otherwise.
+func chooseToolTemplate(m *engine.Model, so *serverOptions) (chat.Formatter, string, error) {
+	src, _ := m.File().GetString(chat.ToolUseMetadataKey)
+	if src == "" || so.chatTemplate != "" || so.templateFile != "" || so.noJinja {
+		return nil, "", nil
+	}
+	where := m.Name() + ": " + chat.ToolUseMetadataKey
+	j, err := chat.ParseJinja(src)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", where, err)
+	}
+	f := chat.JinjaFormatter{Jinja: j, StripBOS: m.Tokenizer().AddBOS()}
+	f.BOSToken, f.EOSToken = specialTexts(m)
+	// Such templates may expect tools (Hermes' iterates over them
+	// unguarded): check one with a tool, now rather than at a request.
+	msgs := json.RawMessage(`[{"role": "user", "content": "hi"}]`)
+	tools := json.RawMessage(`[{"type": "function", "function": {"name": "f", "description": "d", "parameters": {"type": "object", "properties": {}}}}]`)
+	if _, err := f.ApplyTools(msgs, tools, true); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", where, err)
+	}
+	return f, src, nil
 }

@@ -38,6 +38,11 @@ import (
 // MetadataKey is the GGUF metadata key holding a model's Jinja chat template.
 const MetadataKey = "tokenizer.chat_template"
 
+// ToolUseMetadataKey is the GGUF metadata key of a model's template for
+// conversations with tools (Hugging Face's named template "tool_use"),
+// which llama.cpp prefers to the default one when a request has tools.
+const ToolUseMetadataKey = "tokenizer.chat_template.tool_use"
+
 // Message is one chat turn. Role is "system", "user" or "assistant" ("tool"
 // for the formats that have tool turns); Content is the turn's text.
 type Message struct {

@@ -23,6 +23,11 @@ type Engine struct {
 	// TemplateSource is the template as /props reports it: the Jinja
 	// source, or a built-in format's name.
 	TemplateSource string
+	// ToolTemplate, when not nil, renders the requests that offer
+	// tools: the model's tokenizer.chat_template.tool_use, which
+	// llama.cpp prefers for them. ToolTemplateSource is its text.
+	ToolTemplate       chat.Formatter
+	ToolTemplateSource string
 	// Alias is the model's name in the API; empty means its file name.
 	Alias string
 }
@@ -64,7 +69,11 @@ func (e *Engine) ApplyTemplate(msgs []chat.Message, addAssistant bool) (string, 
 }
 
 func (e *Engine) ApplyTemplateTools(messages, tools json.RawMessage, addAssistant bool) (string, error) {
-	tf, ok := e.Template.(chat.ToolFormatter)
+	t := e.Template
+	if e.ToolTemplate != nil && hasTools(tools) {
+		t = e.ToolTemplate
+	}
+	tf, ok := t.(chat.ToolFormatter)
 	if !ok {
 		return "", errors.New("a built-in chat format cannot render tools: serve the model's Jinja template (without --no-jinja)")
 	}
@@ -72,6 +81,13 @@ func (e *Engine) ApplyTemplateTools(messages, tools json.RawMessage, addAssistan
 }
 
 func (e *Engine) ChatTemplate() string { return e.TemplateSource }
+
+func (e *Engine) ToolChatTemplate() string {
+	if e.ToolTemplate != nil {
+		return e.ToolTemplateSource
+	}
+	return e.TemplateSource
+}
 
 func (e *Engine) ParseGrammar(src string) (*grammar.Grammar, error) { return e.Model.ParseGrammar(src) }
 

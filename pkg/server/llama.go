@@ -282,7 +282,7 @@ func (s *Server) props(w http.ResponseWriter, r *http.Request) error {
 		return errLoading
 	}
 	def := &engine.Request{MaxTokens: s.cfg.DefaultMaxTokens, Sampling: s.cfg.Defaults, CachePrompt: s.cfg.CachePrompt, Slot: -1}
-	return writeJSON(w, http.StatusOK, map[string]any{
+	props := map[string]any{
 		"default_generation_settings": map[string]any{"n_ctx": s.backend().ContextSize(), "params": settings(def, s.backend().ContextSize())},
 		"total_slots":                 s.backend().Slots(),
 		"model_alias":                 s.backend().ModelName(),
@@ -292,7 +292,12 @@ func (s *Server) props(w http.ResponseWriter, r *http.Request) error {
 		"build_info":                  "llamafile-go " + version.Version,
 		"endpoint_slots":              s.cfg.SlotsEndpoint,
 		"endpoint_metrics":            s.cfg.Metrics,
-	})
+	}
+	// As llama-server: present only for a model with a tool_use template.
+	if tool := s.backend().ToolChatTemplate(); tool != s.backend().ChatTemplate() {
+		props["chat_template_tool_use"] = tool
+	}
+	return writeJSON(w, http.StatusOK, props)
 }
 
 func (s *Server) slots(w http.ResponseWriter, r *http.Request) error {

@@ -497,7 +497,7 @@ func toolChoice(tools, choice json.RawMessage) (string, error) {
 // format's call marker on for auto.
 func (s *Server) toolGrammar(req *engine.Request, cr *chatRequest, choice string) error {
 	parallel := cr.ParallelToolCalls == nil || *cr.ParallelToolCalls
-	tg, err := chat.ToolCallGrammar(s.backend().ChatTemplate(), cr.Tools, choice, parallel)
+	tg, err := chat.ToolCallGrammar(s.backend().ToolChatTemplate(), cr.Tools, choice, parallel)
 	if err != nil {
 		return badField("tools", "%v", err)
 	}

@@ -56,6 +56,10 @@ type Backend interface {
 	ApplyTemplateTools(messages, tools json.RawMessage, addAssistant bool) (string, error)
 	// ChatTemplate is the template's source, for /props.
 	ChatTemplate() string
+	// ToolChatTemplate is the source of the template that renders
+	// requests with tools: a model's tool_use template, else the chat
+	// template.
+	ToolChatTemplate() string
 	// ParseGrammar parses a GBNF grammar for the model (its <token>
 	// references name the model's tokens).
 	ParseGrammar(src string) (*grammar.Grammar, error)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -176,5 +177,47 @@ func TestToolChoiceForced(t *testing.T) {
 				t.Errorf("called %q, not an offered tool", call.Name)
 			}
 		})
+	}
+}
+
+// TestToolUseTemplateChosen: an engine with a tool_use template renders
+// requests with tools by it and the others by the chat template.
+func TestToolUseTemplateChosen(t *testing.T) {
+	_, en := testServer(t, Config{}, engine.ServeOptions{})
+	main, err := chat.ParseJinja(`{% for m in messages %}main:{{ m.content }}{% endfor %}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool, err := chat.ParseJinja(hermesTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := *en
+	e.Template, e.TemplateSource = chat.JinjaFormatter{Jinja: main}, "main"
+	e.ToolTemplate, e.ToolTemplateSource = chat.JinjaFormatter{Jinja: tool}, hermesTemplate
+	if e.ToolChatTemplate() != hermesTemplate || e.ChatTemplate() != "main" {
+		t.Errorf("ToolChatTemplate %q, ChatTemplate %q", e.ToolChatTemplate(), e.ChatTemplate())
+	}
+	var prompt string
+	base := serveBackend(t, recording{scripted{Engine: &e, chunks: []string{"ok"}}, &prompt})
+	post(t, base+"/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}]}`, 200)
+	if !strings.Contains(prompt, "<tools>") || strings.Contains(prompt, "main:") {
+		t.Errorf("with tools: %q, want the tool_use template's", prompt)
+	}
+	post(t, base+"/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}]}`, 200)
+	if !strings.Contains(prompt, "main:x") || strings.Contains(prompt, "<tools>") {
+		t.Errorf("without tools: %q, want the chat template's", prompt)
+	}
+	resp, err := http.Get(base + "/props")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var props map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&props); err != nil {
+		t.Fatal(err)
+	}
+	if props["chat_template_tool_use"] != hermesTemplate {
+		t.Errorf("/props chat_template_tool_use %q", props["chat_template_tool_use"])
 	}
 }
