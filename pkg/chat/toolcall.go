@@ -3,6 +3,7 @@ package chat
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 )
 
@@ -29,11 +30,20 @@ func (f JinjaFormatter) ApplyTools(messages, tools json.RawMessage, addAssistant
 // llama.cpp parses: Hermes 2 Pro / Qwen 2.5 / Qwen 3 (<tool_call>{...}
 // </tool_call>, any number), Mistral Nemo / Small ([TOOL_CALLS] and a
 // JSON list), Llama 3.x (<|python_tag|> or a reply that is one JSON object
-// {"name", "parameters"}), and as a fallback a reply that is a JSON
-// object or list of objects with "name" and "arguments". It returns the
-// reply's text outside the calls, and the calls (none when the reply
-// holds none in these formats).
+// {"name", "parameters"}), Command R7B (<|START_ACTION|> and a JSON list
+// of {"tool_name", "parameters"}), DeepSeek R1 and V3
+// (<｜tool▁call▁begin｜> blocks), Functionary v3.1 (<function=NAME>{...}
+// </function>) and v3.2 (>>>NAME and the arguments; see
+// ParseToolCallsFor), and as a fallback a reply that is a JSON object or
+// list of objects with "name" and "arguments". It returns the reply's
+// text outside the calls, and the calls (none when the reply holds none in
+// these formats).
 func ParseToolCalls(reply string) (content string, calls []ToolCall) {
+	for _, parse := range []func(string) (string, []ToolCall, bool){parseCommandR, parseDeepSeek, parseFunctionaryV31, parseFunctionaryV32} {
+		if content, calls, ok := parse(reply); ok {
+			return content, calls
+		}
+	}
 	// Hermes: <tool_call> ... </tool_call>, anywhere, several.
 	if strings.Contains(reply, "<tool_call>") {
 		var rest strings.Builder
@@ -77,29 +87,37 @@ func ParseToolCalls(reply string) (content string, calls []ToolCall) {
 	return reply, nil
 }
 
-// callsOf reads s (trimmed) as one JSON call object, or a list of them.
+// callsOf reads s (trimmed) as JSON call objects or lists of them, one
+// or several in a row (as a grammar for parallel bare calls writes them).
 func callsOf(s string) ([]ToolCall, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" || (s[0] != '{' && s[0] != '[') {
 		return nil, false
 	}
-	var raw json.RawMessage
-	dec := json.NewDecoder(strings.NewReader(s))
-	if err := dec.Decode(&raw); err != nil || dec.More() {
-		return nil, false
-	}
 	var list []json.RawMessage
-	if raw[0] == '[' {
-		if json.Unmarshal(raw, &list) != nil || len(list) == 0 {
+	dec := json.NewDecoder(strings.NewReader(s))
+	for {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err == io.EOF {
+			break
+		} else if err != nil || (raw[0] != '{' && raw[0] != '[') {
 			return nil, false
 		}
-	} else {
-		list = []json.RawMessage{raw}
+		if raw[0] == '[' {
+			var items []json.RawMessage
+			if json.Unmarshal(raw, &items) != nil || len(items) == 0 {
+				return nil, false
+			}
+			list = append(list, items...)
+		} else {
+			list = append(list, raw)
+		}
 	}
 	var calls []ToolCall
 	for _, item := range list {
 		var c struct {
 			Name       string          `json:"name"`
+			ToolName   string          `json:"tool_name"` // Command R
 			Arguments  json.RawMessage `json:"arguments"`
 			Parameters json.RawMessage `json:"parameters"`
 			Function   *struct {
@@ -109,6 +127,9 @@ func callsOf(s string) ([]ToolCall, bool) {
 		}
 		if json.Unmarshal(item, &c) != nil {
 			return nil, false
+		}
+		if c.Name == "" {
+			c.Name = c.ToolName
 		}
 		if c.Function != nil && c.Name == "" {
 			c.Name, c.Arguments = c.Function.Name, c.Function.Arguments
@@ -120,20 +141,203 @@ func callsOf(s string) ([]ToolCall, bool) {
 		if c.Name == "" || len(args) == 0 {
 			return nil, false
 		}
-		// Arguments given as a JSON string holding the object.
-		var str string
-		if json.Unmarshal(args, &str) == nil {
-			args = json.RawMessage(str)
-		}
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(args, &obj) != nil {
+		call, ok := callOf(c.Name, args)
+		if !ok {
 			return nil, false
 		}
-		var compact bytes.Buffer
-		if json.Compact(&compact, args) != nil {
-			return nil, false
-		}
-		calls = append(calls, ToolCall{Name: c.Name, Arguments: compact.String()})
+		calls = append(calls, call)
 	}
 	return calls, true
+}
+
+// callOf is a call of name with args, a JSON object (or a JSON string
+// holding one), compacted.
+func callOf(name string, args json.RawMessage) (ToolCall, bool) {
+	var str string
+	if json.Unmarshal(args, &str) == nil {
+		args = json.RawMessage(str)
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(args, &obj) != nil {
+		return ToolCall{}, false
+	}
+	var compact bytes.Buffer
+	if json.Compact(&compact, args) != nil {
+		return ToolCall{}, false
+	}
+	return ToolCall{Name: name, Arguments: compact.String()}, true
+}
+
+// jsonArgs reads s (trimmed, and out of a ```json fence) as a call's
+// arguments.
+func jsonArgs(name, s string) (ToolCall, bool) {
+	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(s, "```"); ok {
+		rest = strings.TrimPrefix(rest, "json")
+		s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "```"))
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	var raw json.RawMessage
+	if name == "" || dec.Decode(&raw) != nil || dec.More() {
+		return ToolCall{}, false
+	}
+	return callOf(name, raw)
+}
+
+// Command R7B's markers.
+const (
+	actionStart   = "<|START_ACTION|>"
+	actionEnd     = "<|END_ACTION|>"
+	responseStart = "<|START_RESPONSE|>"
+	responseEnd   = "<|END_RESPONSE|>"
+)
+
+// parseCommandR reads <|START_ACTION|>[{"tool_call_id", "tool_name",
+// "parameters"}, ...]<|END_ACTION|>; the text is what is in or around
+// <|START_RESPONSE|> ... <|END_RESPONSE|>.
+func parseCommandR(reply string) (string, []ToolCall, bool) {
+	i := strings.Index(reply, actionStart)
+	if i < 0 {
+		return "", nil, false
+	}
+	body, _, _ := strings.Cut(reply[i+len(actionStart):], actionEnd)
+	calls, ok := callsOf(body)
+	if !ok {
+		return "", nil, false
+	}
+	content := strings.NewReplacer(responseStart, "", responseEnd, "").Replace(reply[:i])
+	return strings.TrimSpace(content), calls, true
+}
+
+// DeepSeek's markers (with U+FF5C and U+2581, as its tokens spell them).
+const (
+	deepseekCallsBegin = "<｜tool▁calls▁begin｜>"
+	deepseekCallsEnd   = "<｜tool▁calls▁end｜>"
+	deepseekCallBegin  = "<｜tool▁call▁begin｜>"
+	deepseekCallEnd    = "<｜tool▁call▁end｜>"
+	deepseekSep        = "<｜tool▁sep｜>"
+)
+
+// parseDeepSeek reads DeepSeek R1's calls,
+// <｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\n```json\n{...}\n```<｜tool▁call▁end｜>,
+// and V3.1's, <｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{...}<｜tool▁call▁end｜>,
+// inside <｜tool▁calls▁begin｜> ... <｜tool▁calls▁end｜> or not.
+func parseDeepSeek(reply string) (string, []ToolCall, bool) {
+	start := strings.Index(reply, deepseekCallsBegin)
+	first := strings.Index(reply, deepseekCallBegin)
+	if first < 0 {
+		return "", nil, false
+	}
+	if start < 0 || start > first {
+		start = first
+	}
+	var calls []ToolCall
+	rest := reply[first:]
+	for {
+		i := strings.Index(rest, deepseekCallBegin)
+		if i < 0 {
+			break
+		}
+		block := rest[i+len(deepseekCallBegin):]
+		block, rest, _ = strings.Cut(block, deepseekCallEnd)
+		head, args, ok := strings.Cut(block, deepseekSep)
+		if !ok {
+			return "", nil, false
+		}
+		name := strings.TrimSpace(head)
+		if name == "function" {
+			// R1: the type, then the name on the line after the separator.
+			name, args, _ = strings.Cut(args, "\n")
+			name = strings.TrimSpace(name)
+		}
+		call, ok := jsonArgs(name, args)
+		if !ok {
+			return "", nil, false
+		}
+		calls = append(calls, call)
+	}
+	if len(calls) == 0 {
+		return "", nil, false
+	}
+	return strings.TrimSpace(reply[:start]), calls, true
+}
+
+// parseFunctionaryV31 reads <function=NAME>{...}</function>, any number.
+func parseFunctionaryV31(reply string) (string, []ToolCall, bool) {
+	const open, close = "<function=", "</function>"
+	first := strings.Index(reply, open)
+	if first < 0 {
+		return "", nil, false
+	}
+	var calls []ToolCall
+	rest := reply[first:]
+	for {
+		i := strings.Index(rest, open)
+		if i < 0 {
+			break
+		}
+		name, after, ok := strings.Cut(rest[i+len(open):], ">")
+		if !ok {
+			return "", nil, false
+		}
+		var args string
+		args, rest, _ = strings.Cut(after, close)
+		call, ok := jsonArgs(strings.TrimSpace(name), args)
+		if !ok {
+			return "", nil, false
+		}
+		calls = append(calls, call)
+	}
+	return strings.TrimSpace(reply[:first]), calls, true
+}
+
+// parseFunctionaryV32 reads Functionary v3.2's messages, each >>> and a
+// recipient line: "all" for text, else a function whose arguments follow
+// (python's may be bare code, given as {"code": ...}).
+func parseFunctionaryV32(reply string) (string, []ToolCall, bool) {
+	if !strings.Contains(reply, ">>>") {
+		return "", nil, false
+	}
+	parts := strings.Split(reply, ">>>")
+	var content strings.Builder
+	content.WriteString(parts[0])
+	var calls []ToolCall
+	sawText := false
+	for _, part := range parts[1:] {
+		recipient, body, ok := strings.Cut(part, "\n")
+		recipient = strings.TrimSpace(recipient)
+		if !ok || recipient == "" || strings.ContainsAny(recipient, " \t{") {
+			return "", nil, false
+		}
+		if recipient == "all" {
+			content.WriteString(body)
+			sawText = true
+			continue
+		}
+		call, ok := jsonArgs(recipient, body)
+		if !ok && recipient == "python" {
+			code, _ := json.Marshal(map[string]string{"code": strings.TrimSpace(body)})
+			call, ok = ToolCall{Name: "python", Arguments: string(code)}, true
+		}
+		if !ok {
+			return "", nil, false
+		}
+		calls = append(calls, call)
+	}
+	if len(calls) == 0 && !sawText {
+		return "", nil, false
+	}
+	return strings.TrimSpace(content.String()), calls, true
+}
+
+// ParseToolCallsFor is ParseToolCalls for a reply to a prompt rendered
+// by template (its source): a Functionary v3.2 template's prompt ends
+// with ">>>", so the reply starts with the first recipient.
+func ParseToolCallsFor(template, reply string) (content string, calls []ToolCall) {
+	if strings.Contains(template, ">>>all") && !strings.HasPrefix(reply, ">>>") {
+		if content, calls, ok := parseFunctionaryV32(">>>" + reply); ok {
+			return content, calls
+		}
+	}
+	return ParseToolCalls(reply)
 }

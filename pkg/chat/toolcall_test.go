@@ -24,11 +24,44 @@ func TestParseToolCalls(t *testing.T) {
 		{"plain text", "The weather in Paris is sunny.", "The weather in Paris is sunny.", nil},
 		{"json that is not a call", `{"temp": 21}`, `{"temp": 21}`, nil},
 		{"json and more", `{"name":"get_weather","arguments":{}} and more`, `{"name":"get_weather","arguments":{}} and more`, nil},
+		{"command r7b", `<|START_THINKING|>I should look.<|END_THINKING|><|START_ACTION|>[
+    {"tool_call_id": "0", "tool_name": "get_weather", "parameters": {"city": "Paris"}},
+    {"tool_call_id": "1", "tool_name": "get_time", "parameters": {"tz": "CET"}}
+]<|END_ACTION|>`, "<|START_THINKING|>I should look.<|END_THINKING|>", []ToolCall{weather, time}},
+		{"command r7b response", "<|START_RESPONSE|>Hello<|END_RESPONSE|>", "<|START_RESPONSE|>Hello<|END_RESPONSE|>", nil},
+		{"deepseek r1", "Checking.<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{\"city\": \"Paris\"}\n```<｜tool▁call▁end｜>\n<｜tool▁call▁begin｜>function<｜tool▁sep｜>get_time\n```json\n{\"tz\": \"CET\"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>", "Checking.", []ToolCall{weather, time}},
+		{"deepseek v3.1", "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>{\"city\": \"Paris\"}<｜tool▁call▁end｜><｜tool▁calls▁end｜>", "", []ToolCall{weather}},
+		{"deepseek not json", "<｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\nParis<｜tool▁call▁end｜>", "<｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\nParis<｜tool▁call▁end｜>", nil},
+		{"functionary v3.1", "Sure.<function=get_weather>{\"city\": \"Paris\"}</function><function=get_time>{\"tz\": \"CET\"}</function>", "Sure.", []ToolCall{weather, time}},
+		{"functionary v3.2", ">>>all\nLet me see.\n>>>get_weather\n{\"city\": \"Paris\"}>>>get_time\n{\"tz\": \"CET\"}", "Let me see.", []ToolCall{weather, time}},
+		{"functionary v3.2 python", ">>>python\nprint(2 + 2)", "", []ToolCall{{Name: "python", Arguments: `{"code":"print(2 + 2)"}`}}},
+		{"a python prompt is not functionary", "Type >>> print(1) in the REPL.", "Type >>> print(1) in the REPL.", nil},
 	}
 	for _, tt := range tests {
 		content, calls := ParseToolCalls(tt.reply)
 		if content != tt.content || !reflect.DeepEqual(calls, tt.calls) {
 			t.Errorf("%s: content %q, calls %+v; want %q, %+v", tt.name, content, calls, tt.content, tt.calls)
+		}
+	}
+}
+
+// TestParseToolCallsFor: after a Functionary v3.2 prompt (ending in >>>)
+// the reply starts with the recipient.
+func TestParseToolCallsFor(t *testing.T) {
+	const functionary = `{{ '>>>all' }}{{ '>>>' + recipient }}`
+	tests := []struct {
+		template, reply, content string
+		calls                    []ToolCall
+	}{
+		{functionary, "get_weather\n{\"city\": \"Paris\"}", "", []ToolCall{{Name: "get_weather", Arguments: `{"city":"Paris"}`}}},
+		{functionary, "all\nIt is sunny.", "It is sunny.", nil},
+		{functionary, "It is sunny.", "It is sunny.", nil},
+		{"{{ messages }}", "get_weather\n{\"city\": \"Paris\"}", "get_weather\n{\"city\": \"Paris\"}", nil},
+	}
+	for _, tt := range tests {
+		content, calls := ParseToolCallsFor(tt.template, tt.reply)
+		if content != tt.content || !reflect.DeepEqual(calls, tt.calls) {
+			t.Errorf("%q: content %q, calls %+v; want %q, %+v", tt.reply, content, calls, tt.content, tt.calls)
 		}
 	}
 }

@@ -30,14 +30,18 @@ type toolFormat struct {
 	// list); open is also the lazy grammar's trigger.
 	open, close string
 	list        bool   // the calls are one JSON list after open
+	nameKey     string // "name", or Command R's "tool_name"
 	argsKey     string // "arguments", or Llama 3's "parameters"
 }
 
 var (
-	hermesTools  = toolFormat{name: "hermes", open: "<tool_call>", close: "</tool_call>", argsKey: "arguments"}
-	mistralTools = toolFormat{name: "mistral", open: "[TOOL_CALLS]", list: true, argsKey: "arguments"}
-	llama3Tools  = toolFormat{name: "llama3", argsKey: "parameters"}
-	genericTools = toolFormat{name: "generic", argsKey: "arguments"}
+	hermesTools   = toolFormat{name: "hermes", open: "<tool_call>", close: "</tool_call>", nameKey: "name", argsKey: "arguments"}
+	mistralTools  = toolFormat{name: "mistral", open: "[TOOL_CALLS]", list: true, nameKey: "name", argsKey: "arguments"}
+	commandRTools = toolFormat{name: "command-r", open: actionStart, close: actionEnd, list: true, nameKey: "tool_name", argsKey: "parameters"}
+	llama3Tools   = toolFormat{name: "llama3", nameKey: "name", argsKey: "parameters"}
+	// The formats whose calls are not JSON objects (Functionary's,
+	// DeepSeek's) are forced as generic calls, which are parsed as well.
+	genericTools = toolFormat{name: "generic", nameKey: "name", argsKey: "arguments"}
 )
 
 // toolFormatOf tells a template's tool-call format by the markers it
@@ -48,6 +52,8 @@ func toolFormatOf(template string) toolFormat {
 		return hermesTools
 	case strings.Contains(template, "[TOOL_CALLS]"):
 		return mistralTools
+	case strings.Contains(template, actionStart):
+		return commandRTools
 	case strings.Contains(template, "<|start_header_id|>") && strings.Contains(template, "parameters"):
 		return llama3Tools
 	}
@@ -92,8 +98,8 @@ func ToolCallGrammar(template string, tools json.RawMessage, choice string, para
 		}
 		name, _ := json.Marshal(d.Function.Name)
 		alts = append(alts, json.RawMessage(fmt.Sprintf(
-			`{"type": "object", "properties": {"name": {"const": %s}, %q: %s}, "required": ["name", %q], "additionalProperties": false}`,
-			name, f.argsKey, params, f.argsKey)))
+			`{"type": "object", "properties": {%q: {"const": %s}, %q: %s}, "required": [%q, %q], "additionalProperties": false}`,
+			f.nameKey, name, f.argsKey, params, f.nameKey, f.argsKey)))
 	}
 	if len(alts) == 0 {
 		return nil, fmt.Errorf("tool_choice: no function named %q among the tools", choice)

@@ -316,9 +316,10 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 		}
 		finish := res.FinishReason
 		if parseTools {
-			content, calls := chat.ParseToolCalls(text)
+			content, calls := chat.ParseToolCallsFor(s.backend().ToolChatTemplate(), text)
+			text = content // without calls the reply, less any format's markers
 			if len(calls) > 0 {
-				text, msg.ToolCalls, finish = content, toolCallsOf(calls, false), "tool_calls"
+				msg.ToolCalls, finish = toolCallsOf(calls, false), "tool_calls"
 			}
 		}
 		msg.Content = &text
@@ -394,7 +395,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if parseTools && held.Len() > 0 {
-		content, calls := chat.ParseToolCalls(held.String())
+		content, calls := chat.ParseToolCallsFor(s.backend().ToolChatTemplate(), held.String())
 		d := reasoningDelta("", content)
 		if len(calls) > 0 {
 			d.ToolCalls, finish = toolCallsOf(calls, true), "tool_calls"

@@ -221,3 +221,69 @@ func TestToolUseTemplateChosen(t *testing.T) {
 		t.Errorf("/props chat_template_tool_use %q", props["chat_template_tool_use"])
 	}
 }
+
+// TestToolCallFormats feeds a reply in each format llama.cpp parses, cut
+// into chunks mid-marker, and checks the calls, streamed and not.
+func TestToolCallFormats(t *testing.T) {
+	_, en := testServer(t, Config{}, engine.ServeOptions{})
+	j, err := chat.ParseJinja(hermesTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const args = `{"city": "Paris"}`
+	tests := []struct {
+		name, template, reply, content string
+	}{
+		{"hermes", hermesTemplate, "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": " + args + "}\n</tool_call>", ""},
+		{"llama 3.x", "<|start_header_id|>parameters", "<|python_tag|>{\"name\": \"get_weather\", \"parameters\": " + args + "}", ""},
+		{"mistral", "[TOOL_CALLS]", "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": " + args + "}]", ""},
+		{"functionary v3.1", "<function=", "<function=get_weather>" + args + "</function>", ""},
+		{"functionary v3.2", ">>>all", "all\nOne moment.\n>>>get_weather\n" + args, "One moment."},
+		{"deepseek r1", "tool▁calls▁begin", "Checking.<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n" + args + "\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>", "Checking."},
+		{"command r7b", "<|START_ACTION|>", "<|START_ACTION|>[{\"tool_call_id\": \"0\", \"tool_name\": \"get_weather\", \"parameters\": " + args + "}]<|END_ACTION|>", ""},
+		{"generic", "{{ messages }}", "{\"name\": \"get_weather\", \"arguments\": " + args + "}", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := *en
+			e.Template, e.TemplateSource = chat.JinjaFormatter{Jinja: j}, tc.template
+			// Chunks of 5 bytes cut markers and multi-byte characters.
+			var chunks []string
+			for r := tc.reply; r != ""; {
+				n := min(5, len(r))
+				chunks, r = append(chunks, r[:n]), r[n:]
+			}
+			c := sdk(serveBackend(t, scripted{Engine: &e, chunks: chunks}))
+			params := openai.ChatCompletionNewParams{
+				Model:    "m",
+				Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Weather in Paris?")},
+				Tools: []openai.ChatCompletionToolUnionParam{openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{
+					Name: "get_weather", Parameters: openai.FunctionParameters{"type": "object"},
+				})},
+			}
+			ctx := context.Background()
+			r, err := c.Chat.Completions.New(ctx, params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := r.Choices[0].Message
+			if len(m.ToolCalls) != 1 || m.ToolCalls[0].Function.Name != "get_weather" || m.ToolCalls[0].Function.Arguments != `{"city":"Paris"}` ||
+				m.Content != tc.content || r.Choices[0].FinishReason != "tool_calls" {
+				t.Errorf("reply %+v, finish %q", m, r.Choices[0].FinishReason)
+			}
+			st := c.Chat.Completions.NewStreaming(ctx, params)
+			acc := openai.ChatCompletionAccumulator{}
+			for st.Next() {
+				acc.AddChunk(st.Current())
+			}
+			if err := st.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if len(acc.Choices) != 1 || len(acc.Choices[0].Message.ToolCalls) != 1 ||
+				acc.Choices[0].Message.ToolCalls[0].Function.Arguments != `{"city":"Paris"}` ||
+				acc.Choices[0].Message.Content != tc.content || acc.Choices[0].FinishReason != "tool_calls" {
+				t.Errorf("streamed %+v", acc.Choices)
+			}
+		})
+	}
+}
