@@ -356,7 +356,21 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	if s.splitsReasoning() {
 		split = chat.NewReasoningSplitter(prompt)
 	}
-	var held strings.Builder // with tools, the answer, parsed at the end
+	var tools *chat.ToolCallStream // with tools: the answer's calls, parsed at the end
+	if parseTools {
+		tools = chat.NewToolCallStream(s.backend().ToolChatTemplate())
+	}
+	// withheld passes on the content that cannot be part of a call.
+	withheld := func(d chatDelta) chatDelta {
+		if tools != nil && d.Content != nil {
+			if t := tools.Add(*d.Content); t != "" {
+				d.Content = &t
+			} else {
+				d.Content = nil
+			}
+		}
+		return d
+	}
 	res, err := s.backend().Generate(ctx, req, func(c engine.Chunk) error {
 		if err := open(); err != nil {
 			return err
@@ -365,10 +379,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 		if split != nil {
 			d = reasoningDelta(split.Add(c.Text))
 		}
-		if parseTools && d.Content != nil {
-			held.WriteString(*d.Content)
-			d.Content = nil
-		}
+		d = withheld(d)
 		if d.Content == nil && d.ReasoningContent == nil && !cr.Logprobs {
 			return nil
 		}
@@ -383,19 +394,14 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if split != nil {
-		d := reasoningDelta(split.Flush())
-		if parseTools && d.Content != nil {
-			held.WriteString(*d.Content)
-			d.Content = nil
-		}
+		d := withheld(reasoningDelta(split.Flush()))
 		if d.Content != nil || d.ReasoningContent != nil {
 			if err := chunk(d, nil, nil); err != nil {
 				return err
 			}
 		}
 	}
-	if parseTools && held.Len() > 0 {
-		content, calls := chat.ParseToolCallsFor(s.backend().ToolChatTemplate(), held.String())
+	if content, calls := finishTools(tools); content != "" || len(calls) > 0 {
 		d := reasoningDelta("", content)
 		if len(calls) > 0 {
 			d.ToolCalls, finish = toolCallsOf(calls, true), "tool_calls"
@@ -455,6 +461,14 @@ func noTools(tools, choice json.RawMessage) error {
 		return nil
 	}
 	return badField("tools", "tool calling is not supported on this endpoint yet (send tool_choice \"none\" or no tools)")
+}
+
+// finishTools is what a tool-call stream (nil: none) held.
+func finishTools(ts *chat.ToolCallStream) (string, []chat.ToolCall) {
+	if ts == nil {
+		return "", nil
+	}
+	return ts.Finish()
 }
 
 func hasTools(tools json.RawMessage) bool {

@@ -287,3 +287,46 @@ func TestToolCallFormats(t *testing.T) {
 		})
 	}
 }
+
+// TestToolStreamContent: with tools offered, prose streams as it comes,
+// not all at the end; text before a call streams too.
+func TestToolStreamContent(t *testing.T) {
+	_, en := testServer(t, Config{}, engine.ServeOptions{})
+	j, err := chat.ParseJinja(hermesTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := *en
+	e.Template, e.TemplateSource = chat.JinjaFormatter{Jinja: j}, hermesTemplate
+	for _, tc := range []struct {
+		chunks      []string
+		contentBits int // content deltas before the last chunk
+		content     string
+		calls       int
+	}{
+		{[]string{"It is ", "sunny", " today."}, 3, "It is sunny today.", 0},
+		{[]string{"Let me look. ", "<tool_call>{\"name\": \"f\", \"arguments\": {}}</tool_call>"}, 1, "Let me look. ", 1},
+	} {
+		c := sdk(serveBackend(t, scripted{Engine: &e, chunks: tc.chunks}))
+		st := c.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{
+			Model:    "m",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("x")},
+			Tools:    []openai.ChatCompletionToolUnionParam{openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{Name: "f"})},
+		})
+		acc := openai.ChatCompletionAccumulator{}
+		bits := 0
+		for st.Next() {
+			ch := st.Current()
+			acc.AddChunk(ch)
+			if len(ch.Choices) > 0 && ch.Choices[0].Delta.Content != "" && ch.Choices[0].FinishReason == "" && len(ch.Choices[0].Delta.ToolCalls) == 0 {
+				bits++
+			}
+		}
+		if err := st.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if bits < tc.contentBits || acc.Choices[0].Message.Content != tc.content || len(acc.Choices[0].Message.ToolCalls) != tc.calls {
+			t.Errorf("%q: %d content deltas (want %d), content %q, %d calls", tc.chunks, bits, tc.contentBits, acc.Choices[0].Message.Content, len(acc.Choices[0].Message.ToolCalls))
+		}
+	}
+}
