@@ -37,16 +37,7 @@ type jinjaGolden struct {
 // where we do not yet render what Python jinja2 renders. The test fails
 // if one of them starts to pass (so that the list shrinks) or if any
 // other case fails.
-var jinjaKnownFailures = map[string]string{
-	// tojson of a map() result: jinja2's filters return generators, which
-	// json.dumps refuses; ours return lists, which encode.
-	"llama-cpp-deepseek-r1.jinja/tools/true":  "generators",
-	"llama-cpp-deepseek-r1.jinja/tools/false": "generators",
-	// "..."|safe + str: jinja2's Markup escapes the str it is added to
-	// (&#34; for quotes); we have no Markup strings.
-	"meetkai-functionary-medium-v3.1.jinja/tools/true":  "Markup",
-	"meetkai-functionary-medium-v3.1.jinja/tools/false": "Markup",
-}
+var jinjaKnownFailures = map[string]string{}
 
 // TestJinjaGolden renders every template of llama.cpp's models/templates
 // with the conversations of testdata/jinja-golden.json (written by

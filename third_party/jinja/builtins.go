@@ -209,11 +209,11 @@ func registerFilters(s *scope) {
 		"replace":    filterReplace,
 		"round":      filterRound,
 		"abs":        filterAbs,
-		"map":        filterMap,
-		"select":     filterSelect,
-		"reject":     filterReject,
-		"selectattr": filterSelectattr,
-		"rejectattr": filterRejectattr,
+		"map":        generator(filterMap),
+		"select":     generator(filterSelect),
+		"reject":     generator(filterReject),
+		"selectattr": generator(filterSelectattr),
+		"rejectattr": generator(filterRejectattr),
 		"indent":     filterIndent,
 		"wordcount":  filterWordcount,
 		"escape":     filterEscape,
@@ -343,6 +343,9 @@ func evalTest(name string, val Value, args []Value) (bool, error) {
 func filterTojson(args []Value, kwargs map[string]Value) (Value, error) {
 	if len(args) == 0 {
 		return NewString(""), nil
+	}
+	if hasGenerator(args[0]) {
+		return Undefined(), fmt.Errorf("TypeError: Object of type generator is not JSON serializable")
 	}
 
 	itemSeparator := ", "
@@ -780,6 +783,10 @@ func filterList(args []Value, kwargs map[string]Value) (Value, error) {
 
 	v := args[0]
 	if v.IsList() {
+		if v.AsList().Generator {
+			// list(generator): a list (llamafile).
+			return NewList(append([]Value(nil), v.AsList().Items...)), nil
+		}
 		return v, nil
 	}
 	if v.IsString() {
@@ -817,9 +824,49 @@ func filterString(args []Value, kwargs map[string]Value) (Value, error) {
 
 func filterSafe(args []Value, kwargs map[string]Value) (Value, error) {
 	if len(args) == 0 {
-		return NewString(""), nil
+		return NewMarkup(""), nil
 	}
-	return args[0], nil
+	// Markup(value), as jinja2's do_mark_safe (llamafile: was the value).
+	if args[0].IsString() {
+		return NewMarkup(args[0].AsString()), nil
+	}
+	return NewMarkup(printValue(args[0])), nil
+}
+
+// generator makes a filter's list result a Python generator (llamafile),
+// in a list of its own so that the input is not marked.
+func generator(f func([]Value, map[string]Value) (Value, error)) func([]Value, map[string]Value) (Value, error) {
+	return func(args []Value, kwargs map[string]Value) (Value, error) {
+		v, err := f(args, kwargs)
+		if err != nil || !v.IsList() {
+			return v, err
+		}
+		out := NewList(append([]Value(nil), v.AsList().Items...))
+		out.AsList().Generator = true
+		return out, nil
+	}
+}
+
+// hasGenerator reports whether v holds a generator (llamafile).
+func hasGenerator(v Value) bool {
+	switch {
+	case v.IsList():
+		if v.AsList().Generator {
+			return true
+		}
+		for _, item := range v.AsList().Items {
+			if hasGenerator(item) {
+				return true
+			}
+		}
+	case v.IsDict():
+		for _, k := range v.AsDict().Keys {
+			if item, _ := v.AsDict().Get(k); hasGenerator(item) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func filterReplace(args []Value, kwargs map[string]Value) (Value, error) {
@@ -929,7 +976,10 @@ func filterSelect(args []Value, kwargs map[string]Value) (Value, error) {
 		testName = args[1].AsString()
 	}
 
-	testArgs := args[2:]
+	var testArgs []Value // llamafile: args[2:] panicked with no test named
+	if len(args) > 2 {
+		testArgs = args[2:]
+	}
 
 	var items []Value
 	for _, item := range list.Items {
@@ -962,7 +1012,10 @@ func filterReject(args []Value, kwargs map[string]Value) (Value, error) {
 		testName = args[1].AsString()
 	}
 
-	testArgs := args[2:]
+	var testArgs []Value // llamafile: args[2:] panicked with no test named
+	if len(args) > 2 {
+		testArgs = args[2:]
+	}
 
 	var items []Value
 	for _, item := range list.Items {
@@ -996,7 +1049,10 @@ func filterSelectattr(args []Value, kwargs map[string]Value) (Value, error) {
 		testName = printValue(args[2])
 	}
 
-	testArgs := args[3:]
+	var testArgs []Value // llamafile: args[3:] panicked with no test named
+	if len(args) > 3 {
+		testArgs = args[3:]
+	}
 
 	var items []Value
 	for _, item := range list.Items {
@@ -1037,7 +1093,10 @@ func filterRejectattr(args []Value, kwargs map[string]Value) (Value, error) {
 		testName = printValue(args[2])
 	}
 
-	testArgs := args[3:]
+	var testArgs []Value // llamafile: args[3:] panicked with no test named
+	if len(args) > 3 {
+		testArgs = args[3:]
+	}
 
 	var items []Value
 	for _, item := range list.Items {
@@ -1114,13 +1173,12 @@ func filterEscape(args []Value, kwargs map[string]Value) (Value, error) {
 	if len(args) == 0 {
 		return NewString(""), nil
 	}
-	s := printValue(args[0])
-	s = strings.ReplaceAll(s, "&", "&amp;")
-	s = strings.ReplaceAll(s, "<", "&lt;")
-	s = strings.ReplaceAll(s, ">", "&gt;")
-	s = strings.ReplaceAll(s, `"`, "&quot;")
-	s = strings.ReplaceAll(s, "'", "&#39;")
-	return NewString(s), nil
+	// markupsafe.escape: Markup, left as it is; quotes as &#34;
+	// (llamafile: was &quot;, and a plain string).
+	if args[0].IsMarkup() {
+		return args[0], nil
+	}
+	return NewMarkup(htmlEscape(printValue(args[0]))), nil
 }
 
 func filterDictsort(args []Value, kwargs map[string]Value) (Value, error) {

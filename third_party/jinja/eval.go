@@ -1343,6 +1343,16 @@ func (e *evaluator) dictMethod(obj Value, method string) (Value, error) {
 // =============================================================================
 
 func addValues(a, b Value) Value {
+	// Markup + str escapes the str, either way round (llamafile).
+	if a.IsString() && b.IsString() && (a.safe || b.safe) {
+		esc := func(v Value) string {
+			if v.safe {
+				return v.AsString()
+			}
+			return htmlEscape(v.AsString())
+		}
+		return NewMarkup(esc(a) + esc(b))
+	}
 	if a.IsString() || b.IsString() {
 		return NewString(printValue(a) + printValue(b))
 	}

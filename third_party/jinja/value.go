@@ -35,6 +35,9 @@ const (
 type Value struct {
 	kind Kind
 	v    any
+	// safe marks a Markup string (llamafile): what |safe and |escape
+	// return, which escapes a plain string added to it, as markupsafe does.
+	safe bool
 }
 
 // Undefined returns an undefined value.
@@ -66,6 +69,21 @@ func NewFloat(f float64) Value {
 func NewString(s string) Value {
 	return Value{kind: KindString, v: s}
 }
+
+// NewMarkup returns a Markup string (llamafile): text already escaped.
+func NewMarkup(s string) Value {
+	return Value{kind: KindString, v: s, safe: true}
+}
+
+// IsMarkup reports whether v is a Markup string (llamafile).
+func (v Value) IsMarkup() bool { return v.kind == KindString && v.safe }
+
+// htmlEscape escapes s as markupsafe.escape does (llamafile).
+func htmlEscape(s string) string {
+	return htmlEscaper.Replace(s)
+}
+
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
 
 // NewList returns a list value containing the provided items.
 func NewList(items []Value) Value {
@@ -290,6 +308,9 @@ func (v Value) Equals(other Value) bool {
 // List holds an ordered sequence of values.
 type List struct {
 	Items []Value
+	// Generator marks the result of map, select, reject, selectattr and
+	// rejectattr, generators in Python, which tojson refuses (llamafile).
+	Generator bool
 }
 
 // Len returns the number of items in the list.
