@@ -19,6 +19,19 @@ const hermesTemplate = `{% if tools %}<tools>{{ tools | tojson }}</tools>
 {% endif %}{% for m in messages %}<|{{ m.role }}|>{% if m.tool_calls %}{% for c in m.tool_calls %}<tool_call>{{ c.function | tojson }}</tool_call>{% endfor %}{% else %}{{ m.content }}{% endif %}{% if m.tool_call_id %}[{{ m.tool_call_id }}]{% endif %}
 {% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}`
 
+// hermesEngine is the test server's engine rendering with hermesTemplate.
+func hermesEngine(t *testing.T) *Engine {
+	t.Helper()
+	_, en := testServer(t, Config{}, engine.ServeOptions{})
+	j, err := chat.ParseJinja(hermesTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := *en
+	e.Template, e.TemplateSource = chat.JinjaFormatter{Jinja: j}, hermesTemplate
+	return &e
+}
+
 // recording is scripted, recording the prompt it was given.
 type recording struct {
 	scripted
@@ -31,13 +44,7 @@ func (b recording) Generate(ctx context.Context, req *engine.Request, emit func(
 }
 
 func TestToolCalls(t *testing.T) {
-	_, en := testServer(t, Config{}, engine.ServeOptions{})
-	j, err := chat.ParseJinja(hermesTemplate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tools := *en
-	tools.Template = chat.JinjaFormatter{Jinja: j}
+	tools := *hermesEngine(t)
 	var prompt string
 	reply := []string{"<tool_", "call>{\"name\": \"get_weather\", ", "\"arguments\": {\"city\": \"Paris\"}}</tool_call>"}
 	base := serveBackend(t, recording{scripted{Engine: &tools, chunks: reply}, &prompt})
@@ -103,7 +110,8 @@ func TestToolCalls(t *testing.T) {
 	} {
 		post(t, base+"/v1/chat/completions", body, 400)
 	}
-	builtin := serveBackend(t, scripted{Engine: en, chunks: reply})
+	_, chatml := testServer(t, Config{}, engine.ServeOptions{})
+	builtin := serveBackend(t, scripted{Engine: chatml, chunks: reply})
 	post(t, builtin+"/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}]}`, 400)
 	post(t, builtin+"/v1/chat/completions", `{"messages":[{"role":"assistant","content":"","tool_calls":[{"id":"a","type":"function","function":{"name":"f","arguments":"{}"}}]}]}`, 400)
 }
@@ -113,15 +121,7 @@ func TestToolCalls(t *testing.T) {
 // story model write a call of an offered function with arguments that fit
 // its parameters, which comes back as tool_calls.
 func TestToolChoiceForced(t *testing.T) {
-	_, en := testServer(t, Config{}, engine.ServeOptions{})
-	j, err := chat.ParseJinja(hermesTemplate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tools := *en
-	tools.Template = chat.JinjaFormatter{Jinja: j}
-	tools.TemplateSource = hermesTemplate
-	c := sdk(serveBackend(t, &tools))
+	c := sdk(serveBackend(t, hermesEngine(t)))
 	weather := openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{
 		Name: "get_weather",
 		Parameters: openai.FunctionParameters{"type": "object", "required": []string{"city"},
@@ -183,18 +183,13 @@ func TestToolChoiceForced(t *testing.T) {
 // TestToolUseTemplateChosen: an engine with a tool_use template renders
 // requests with tools by it and the others by the chat template.
 func TestToolUseTemplateChosen(t *testing.T) {
-	_, en := testServer(t, Config{}, engine.ServeOptions{})
 	main, err := chat.ParseJinja(`{% for m in messages %}main:{{ m.content }}{% endfor %}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tool, err := chat.ParseJinja(hermesTemplate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := *en
+	e := *hermesEngine(t)
+	e.ToolTemplate, e.ToolTemplateSource = e.Template, e.TemplateSource
 	e.Template, e.TemplateSource = chat.JinjaFormatter{Jinja: main}, "main"
-	e.ToolTemplate, e.ToolTemplateSource = chat.JinjaFormatter{Jinja: tool}, hermesTemplate
 	if e.ToolChatTemplate() != hermesTemplate || e.ChatTemplate() != "main" {
 		t.Errorf("ToolChatTemplate %q, ChatTemplate %q", e.ToolChatTemplate(), e.ChatTemplate())
 	}
@@ -225,11 +220,7 @@ func TestToolUseTemplateChosen(t *testing.T) {
 // TestToolCallFormats feeds a reply in each format llama.cpp parses, cut
 // into chunks mid-marker, and checks the calls, streamed and not.
 func TestToolCallFormats(t *testing.T) {
-	_, en := testServer(t, Config{}, engine.ServeOptions{})
-	j, err := chat.ParseJinja(hermesTemplate)
-	if err != nil {
-		t.Fatal(err)
-	}
+	en := hermesEngine(t)
 	const args = `{"city": "Paris"}`
 	tests := []struct {
 		name, template, reply, content string
@@ -246,7 +237,7 @@ func TestToolCallFormats(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := *en
-			e.Template, e.TemplateSource = chat.JinjaFormatter{Jinja: j}, tc.template
+			e.TemplateSource = tc.template
 			// Chunks of 5 bytes cut markers and multi-byte characters.
 			var chunks []string
 			for r := tc.reply; r != ""; {
@@ -291,13 +282,7 @@ func TestToolCallFormats(t *testing.T) {
 // TestToolStreamContent: with tools offered, prose streams as it comes,
 // not all at the end; text before a call streams too.
 func TestToolStreamContent(t *testing.T) {
-	_, en := testServer(t, Config{}, engine.ServeOptions{})
-	j, err := chat.ParseJinja(hermesTemplate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := *en
-	e.Template, e.TemplateSource = chat.JinjaFormatter{Jinja: j}, hermesTemplate
+	e := hermesEngine(t)
 	for _, tc := range []struct {
 		chunks      []string
 		contentBits int // content deltas before the last chunk
@@ -307,7 +292,7 @@ func TestToolStreamContent(t *testing.T) {
 		{[]string{"It is ", "sunny", " today."}, 3, "It is sunny today.", 0},
 		{[]string{"Let me look. ", "<tool_call>{\"name\": \"f\", \"arguments\": {}}</tool_call>"}, 1, "Let me look. ", 1},
 	} {
-		c := sdk(serveBackend(t, scripted{Engine: &e, chunks: tc.chunks}))
+		c := sdk(serveBackend(t, scripted{Engine: e, chunks: tc.chunks}))
 		st := c.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{
 			Model:    "m",
 			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("x")},
