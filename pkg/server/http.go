@@ -54,7 +54,9 @@ func (s *Server) routes() (http.Handler, error) {
 		}
 		mux.Handle("GET "+p+"/", s.endpoint(false, s.static(http.StripPrefix(p, http.FileServer(http.Dir(s.cfg.StaticDir))))))
 	default:
-		mux.Handle("GET "+p+"/{$}", s.endpoint(false, s.chatPage))
+		if err := s.handlePage(mux, p); err != nil {
+			return nil, fmt.Errorf("server: the chat page: %w", err)
+		}
 	}
 	// Everything else: a 404 (or 405) in the API's error shape.
 	mux.Handle("/", s.endpoint(false, func(w http.ResponseWriter, r *http.Request) error {

@@ -526,7 +526,10 @@ func TestLlamaEndpoints(t *testing.T) {
 		}
 	}
 	page := string(get(t, base+"/", 200))
-	if !strings.Contains(page, "/v1/chat/completions") {
+	if !strings.Contains(page, `src="app.js"`) {
+		t.Errorf("the chat page does not load app.js: %.200s", page)
+	}
+	if app := string(get(t, base+"/app.js", 200)); !strings.Contains(app, "v1/chat/completions") {
 		t.Errorf("the chat page does not talk to the API")
 	}
 }

@@ -1,0 +1,56 @@
+package server
+
+import (
+	"io/fs"
+	"net/http"
+	"path"
+
+	"github.com/llamafile-go/llamafile/pkg/webui"
+)
+
+// handlePage routes the chat page's files (package webui) under prefix:
+// index.html at prefix/, each other file at its name.
+func (s *Server) handlePage(mux *http.ServeMux, prefix string) error {
+	page := webui.FS()
+	entries, err := fs.ReadDir(page, ".")
+	if err != nil {
+		return err
+	}
+	serve := func(name string) func(http.ResponseWriter, *http.Request) error {
+		return func(w http.ResponseWriter, r *http.Request) error {
+			data, err := fs.ReadFile(page, name)
+			if err != nil {
+				return err
+			}
+			h := w.Header()
+			h.Set("Content-Type", contentType(name))
+			h.Set("Cache-Control", "no-cache")
+			h.Set("Content-Security-Policy", webui.ContentSecurityPolicy)
+			h.Set("X-Content-Type-Options", "nosniff")
+			w.WriteHeader(http.StatusOK)
+			_, err = w.Write(data)
+			return err
+		}
+	}
+	mux.Handle("GET "+prefix+"/{$}", s.endpoint(false, serve("index.html")))
+	for _, e := range entries {
+		if !e.IsDir() && e.Name() != "index.html" {
+			mux.Handle("GET "+prefix+"/"+e.Name(), s.endpoint(false, serve(e.Name())))
+		}
+	}
+	return nil
+}
+
+func contentType(name string) string {
+	switch path.Ext(name) {
+	case ".html":
+		return "text/html; charset=utf-8"
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	}
+	return "application/octet-stream"
+}
