@@ -50,7 +50,9 @@ func TestChatPage(t *testing.T) {
 	}
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.WindowSize(1100, 800), chromedp.DisableGPU)
+		chromedp.WindowSize(1100, 800), chromedp.DisableGPU,
+		// Containers give /dev/shm little room.
+		chromedp.Flag("disable-dev-shm-usage", true))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)
