@@ -35,94 +35,117 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// TestChatPage drives the chat page in headless Chromium against the
-// real server on SmolLM2: a streamed reply, Stop, the conversation kept
-// across a reload, markdown with a code block and a table, screenshots in
-// light and dark, and no request to any other host.
-func TestChatPage(t *testing.T) {
-	exe := chromium(t)
-	model := testutil.SmolLM2(t)
-	base, _ := inProcessServer(t, "-m", model, "-t", "2", "-c", "2048")
-	server, _ := url.Parse(base)
-	shots := os.Getenv("LLAMAFILE_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
+// browser is a headless Chromium tab for the chat page tests, which
+// records the requests it makes to hosts other than the server's.
+type browser struct {
+	t       *testing.T
+	ctx     context.Context
+	shots   string
+	mu      sync.Mutex
+	foreign []string
+}
 
+func newBrowser(t *testing.T, base string) *browser {
+	exe := chromium(t)
+	server, _ := url.Parse(base)
+	b := &browser{t: t, shots: os.Getenv("LLAMAFILE_SCREENSHOTS")}
+	if b.shots == "" {
+		b.shots = t.TempDir()
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
 		chromedp.WindowSize(1100, 800), chromedp.DisableGPU,
 		// Containers give /dev/shm little room.
 		chromedp.Flag("disable-dev-shm-usage", true))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
+	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-
-	var mu sync.Mutex
-	var foreign []string
-	listen := chromedp.Listen(ctx, func(ev any) {
+	t.Cleanup(cancel)
+	b.ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancel)
+	err := chromedp.Listen(b.ctx, func(ev any) {
 		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
 			u, err := url.Parse(e.Request.URL)
 			if err != nil || (u.Host != server.Host && u.Scheme != "data" && u.Scheme != "blob") {
-				mu.Lock()
-				foreign = append(foreign, e.Request.URL)
-				mu.Unlock()
+				b.mu.Lock()
+				b.foreign = append(b.foreign, e.Request.URL)
+				b.mu.Unlock()
 			}
 		}
 	})
-	if listen != nil {
-		t.Fatalf("chromium %s: %v", exe, listen)
+	if err != nil {
+		t.Fatalf("chromium %s: %v", exe, err)
 	}
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
+	if _, err := chromedp.Call(b.ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if len(b.foreign) > 0 {
+			t.Errorf("requests to other hosts: %q", b.foreign)
 		}
+	})
+	return b
+}
+
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
 	}
-	evalString := func(js string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+}
+
+func evalIn[T any](b *browser, js string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		b.t.Fatalf("%s: %v", js, err)
+	}
+	return v
+}
+
+func (b *browser) evalString(js string) string { b.t.Helper(); return evalIn[string](b, js) }
+func (b *browser) evalInt(js string) int       { b.t.Helper(); return evalIn[int](b, js) }
+
+// wait polls a JavaScript condition.
+func (b *browser) wait(what, cond string) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(90*time.Second))); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// screenshot writes the page in the light and the dark theme.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	for _, theme := range []string{"light", "dark"} {
+		if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: theme}}}); err != nil {
+			b.t.Fatal(err)
+		}
+		b.do("settle", chromedp.Sleep(150*time.Millisecond))
+		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100)) // 100: PNG
 		if err != nil {
-			t.Fatalf("%s: %v", js, err)
+			b.t.Fatalf("screenshot %s: %v", name, err)
 		}
-		return v
-	}
-	evalInt := func(js string) int {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[int](js))
-		if err != nil {
-			t.Fatalf("%s: %v", js, err)
+		path := filepath.Join(b.shots, name+"-"+theme+".png")
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			b.t.Fatal(err)
 		}
-		return v
+		b.t.Logf("screenshot %s (%d bytes)", path, len(png))
 	}
-	// wait polls a JavaScript condition.
-	wait := func(what, cond string) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(90*time.Second))); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	screenshot := func(name string) {
-		t.Helper()
-		for _, theme := range []string{"light", "dark"} {
-			if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: theme}}}); err != nil {
-				t.Fatal(err)
-			}
-			do("settle", chromedp.Sleep(150*time.Millisecond))
-			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-			if err != nil {
-				t.Fatalf("screenshot %s: %v", name, err)
-			}
-			path := filepath.Join(shots, name+"-"+theme+".png")
-			if err := os.WriteFile(path, png, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("screenshot %s (%d bytes)", path, len(png))
-		}
-	}
+}
+
+// TestChatPage drives the chat page in headless Chromium against the
+// real server on SmolLM2: a streamed reply, Stop, the conversation kept
+// across a reload, markdown with a code block and a table, reasoning,
+// screenshots in light and dark (and phone-sized), and no request to any
+// other host.
+func TestChatPage(t *testing.T) {
+	model := testutil.SmolLM2(t)
+	base, _ := inProcessServer(t, "-m", model, "-t", "2", "-c", "2048")
+	b := newBrowser(t, base)
+	do, evalString, evalInt, wait, screenshot := b.do, b.evalString, b.evalInt, b.wait, b.screenshot
 	input := chromedp.ID("input")
 	setSettings := func(js string) {
 		t.Helper()
@@ -130,12 +153,12 @@ func TestChatPage(t *testing.T) {
 			chromedp.Reload(), chromedp.WaitVisible(input))
 	}
 
-	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
 	do("load", chromedp.Navigate(base), chromedp.WaitVisible(input))
 	wait("the model name", `document.getElementById('model').textContent.includes('SmolLM2')`)
 	screenshot("empty")
+	if ms := evalInt(`Math.round(performance.getEntriesByType('navigation')[0].loadEventEnd)`); ms > 0 {
+		t.Logf("the page loaded in %d ms", ms)
+	}
 
 	// Greedy and short.
 	setSettings(`{system: '', temperature: 0, top_p: 0.95, top_k: 40, min_p: 0.05, max_tokens: 48, seed: 1, extra: ''}`)
@@ -191,10 +214,46 @@ func TestChatPage(t *testing.T) {
 	}
 	screenshot("conversation")
 
-	mu.Lock()
-	defer mu.Unlock()
-	if len(foreign) > 0 {
-		t.Errorf("requests to other hosts: %q", foreign)
+	// Reasoning, in a closed block above the answer.
+	do("a reasoning reply", chromedp.Evaluate[chromedp.Void](`(() => {
+		const cs = JSON.parse(localStorage.getItem('llamafile.conversations'));
+		cs.unshift({id: 'think', title: 'Thinking', updated: Date.now(), messages: [{role: 'user', content: '2+2?'}, {role: 'assistant', content: '4', reasoning: 'Two and two make four.'}]});
+		localStorage.setItem('llamafile.conversations', JSON.stringify(cs));
+		localStorage.setItem('llamafile.current', JSON.stringify('think'));
+	})()`), chromedp.Reload(), chromedp.WaitVisible(input))
+	if r := evalString(`(() => { const d = document.querySelector('.msg.assistant details.reasoning'); return d && !d.open ? d.textContent : ''; })()`); !strings.Contains(r, "Two and two") {
+		t.Errorf("reasoning block: %q", r)
+	}
+
+	// A phone-sized screen: the list folds away behind a button.
+	if _, err := chromedp.Call(b.ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 390, Height: 760, DeviceScaleFactor: 1, Mobile: true}); err != nil {
+		t.Fatal(err)
+	}
+	do("settle", chromedp.Sleep(300*time.Millisecond))
+	if w := evalInt(`Math.round(document.getElementById('sidebar').getBoundingClientRect().right)`); w > 0 {
+		t.Errorf("on a phone the conversation list covers the page (right edge %d)", w)
+	}
+	screenshot("phone")
+}
+
+// TestChatPageAPIKey: under --url-prefix, with --api-key, the page asks
+// for the key, then works with it.
+func TestChatPageAPIKey(t *testing.T) {
+	base, _ := inProcessServer(t, "-m", stories(t), "-t", "1", "-c", "256", "--api-key", "s3cret", "--url-prefix", "/llama")
+	if !strings.HasSuffix(strings.TrimSuffix(base, "/"), "/llama") {
+		t.Fatalf("the server's URL %q lacks the prefix", base)
+	}
+	base = strings.TrimSuffix(base, "/") // the server redirects to the page's directory
+	b := newBrowser(t, base)
+	b.do("load", chromedp.Navigate(base))
+	b.wait("the key dialog", `document.getElementById('apikey').open`)
+	b.do("enter the key", chromedp.SendKeys(chromedp.CSS("#apikey input"), "s3cret"), chromedp.Click(chromedp.CSS("#apikey button")))
+	b.wait("the model name", `document.getElementById('model').textContent.includes('stories260k')`)
+	// (Keys typed right after the modal dialog closes can land in it.)
+	b.do("send", chromedp.Evaluate[chromedp.Void](`document.getElementById('input').value = 'Once upon a time'; document.getElementById('form').requestSubmit()`))
+	b.wait("a reply", `(() => { const m = document.querySelector('.msg.assistant'); return !!m && !!m.querySelector('.meta, .error'); })()`)
+	if m := b.evalString(`document.querySelector('.msg.assistant').textContent`); !strings.Contains(m, "tokens/s") || strings.Contains(m, "API key") {
+		t.Errorf("the reply: %q", m)
 	}
 }
 

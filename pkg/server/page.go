@@ -33,6 +33,13 @@ func (s *Server) handlePage(mux *http.ServeMux, prefix string) error {
 		}
 	}
 	mux.Handle("GET "+prefix+"/{$}", s.endpoint(false, serve("index.html")))
+	if prefix != "" {
+		// The page's URLs are relative to its directory: prefix/.
+		mux.Handle("GET "+prefix, s.endpoint(false, func(w http.ResponseWriter, r *http.Request) error {
+			http.Redirect(w, r, prefix+"/", http.StatusMovedPermanently)
+			return nil
+		}))
+	}
 	for _, e := range entries {
 		if !e.IsDir() && e.Name() != "index.html" {
 			mux.Handle("GET "+prefix+"/"+e.Name(), s.endpoint(false, serve(e.Name())))
