@@ -225,6 +225,25 @@ func TestChatPage(t *testing.T) {
 		t.Errorf("reasoning block: %q", r)
 	}
 
+	// Regenerate the stored reply, then edit the question: the model
+	// answers again, the conversation continues from the edit.
+	setSettings(`{system: '', temperature: 0, top_p: 0.95, top_k: 40, min_p: 0.05, max_tokens: 16, seed: 1, extra: ''}`)
+	do("regenerate", chromedp.Click(chromedp.CSS(`.msg.assistant button[aria-label="Regenerate the reply"]`)))
+	wait("the regenerated reply", `!document.getElementById('send').hidden && document.querySelector('.msg.assistant .meta') !== null`)
+	stored := func() string {
+		return evalString(`JSON.stringify(JSON.parse(localStorage.getItem('llamafile.conversations')).find(c => c.id === 'think').messages.map(m => m.role + ':' + (m.content !== '' ? 'text' : 'empty') + (m.role === 'user' ? ':' + m.content : '')))`)
+	}
+	if got := stored(); got != `["user:text:2+2?","assistant:text"]` || evalString(`document.querySelector('.msg.assistant .body').textContent`) == "4" {
+		t.Errorf("after Regenerate: %s", got)
+	}
+	do("edit", chromedp.Click(chromedp.CSS(`.msg.user button[aria-label="Edit the message"]`)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('.msg.user .edit textarea').value = '3+3?'`),
+		chromedp.Click(chromedp.CSS(`.msg.user .edit button[aria-label="Send the edited message"]`)))
+	wait("the reply to the edit", `!document.getElementById('send').hidden && document.querySelectorAll('.msg').length === 2 && document.querySelector('.msg.assistant .meta') !== null`)
+	if got := stored(); got != `["user:text:3+3?","assistant:text"]` {
+		t.Errorf("after Edit: %s", got)
+	}
+
 	// A phone-sized screen: the list folds away behind a button.
 	if _, err := chromedp.Call(b.ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 390, Height: 760, DeviceScaleFactor: 1, Mobile: true}); err != nil {
 		t.Fatal(err)
