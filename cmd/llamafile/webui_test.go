@@ -199,7 +199,7 @@ func TestChatPage(t *testing.T) {
 
 	// Markdown: a stored reply with a code block, a table and markup that
 	// must stay text.
-	const md = "Here:\n\n```go\nfmt.Println(\"hi\")\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n\n<img src=x onerror=alert(1)> **bold**"
+	const md = "Here:\n\n```go\nfunc main() { fmt.Println(\"hi\", 42) } // <b>x</b>\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n\n<img src=x onerror=alert(1)> **bold**"
 	do("a markdown reply", chromedp.Evaluate[chromedp.Void](`(() => {
 		const cs = JSON.parse(localStorage.getItem('llamafile.conversations'));
 		cs.unshift({id: 'md', title: 'Markdown', updated: Date.now(), messages: [{role: 'user', content: 'Show me markdown.'}, {role: 'assistant', content: `+jsString(md)+`}]});
@@ -209,8 +209,10 @@ func TestChatPage(t *testing.T) {
 	code := evalString(`document.querySelector('.msg.assistant pre code').textContent`)
 	cells := evalString(`[...document.querySelectorAll('.msg.assistant td')].map(td => td.textContent).join(',')`)
 	imgs := evalInt(`document.querySelectorAll('.msg.assistant img').length`)
-	if code != `fmt.Println("hi")` || cells != "1,2,3,4" || imgs != 0 {
-		t.Errorf("markdown: code %q, cells %q, %d img elements", code, cells, imgs)
+	tokens := evalString(`[...document.querySelectorAll('.msg.assistant pre code span')].map(s => s.className + '=' + s.textContent).join(' ')`)
+	if code != `func main() { fmt.Println("hi", 42) } // <b>x</b>` || cells != "1,2,3,4" || imgs != 0 ||
+		tokens != `tok-keyword=func tok-string="hi" tok-number=42 tok-comment=// <b>x</b>` {
+		t.Errorf("markdown: code %q (tokens %s), cells %q, %d img elements", code, tokens, cells, imgs)
 	}
 	screenshot("conversation")
 

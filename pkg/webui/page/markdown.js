@@ -1,9 +1,12 @@
+import { highlight } from './highlight.js';
+
 // Markdown to DOM nodes. Every piece of model text becomes a text node
 // (never HTML), so a reply cannot inject markup or script; links are kept
 // only for http(s) and mailto URLs. Supported: fenced code blocks (with a
 // Copy button), headings, paragraphs, block quotes, ordered and unordered
 // lists, tables, horizontal rules, and inline code, bold, italic,
-// strikethrough, links and $math$ (shown as code).
+// strikethrough, links and $math$ (shown as code). Code blocks are
+// highlighted by highlight.js (this package's, not the library).
 
 const el = (tag, cls, text) => {
   const e = document.createElement(tag);
@@ -55,7 +58,8 @@ export function codeBlock(code, lang, copy) {
   btn.addEventListener('click', () => copy(code, btn));
   bar.append(btn);
   const pre = el('pre');
-  const c = el('code', null, code);
+  const c = el('code');
+  highlight(c, code, lang);
   if (lang) c.dataset.lang = lang;
   pre.append(c);
   wrap.append(bar, pre);
