@@ -45,34 +45,15 @@ func ParseToolCalls(reply string) (content string, calls []ToolCall) {
 		}
 	}
 	// Hermes: <tool_call> ... </tool_call>, anywhere, several.
-	if strings.Contains(reply, "<tool_call>") {
-		var rest strings.Builder
-		s := reply
-		for {
-			i := strings.Index(s, "<tool_call>")
-			if i < 0 {
-				rest.WriteString(s)
-				break
-			}
-			j := strings.Index(s[i:], "</tool_call>")
-			body := s[i+len("<tool_call>"):]
-			next := ""
-			if j >= 0 {
-				body = s[i+len("<tool_call>") : i+j]
-				next = s[i+j+len("</tool_call>"):]
-			}
+	if before, bodies, between := splitBlocks(reply, "<tool_call>", "</tool_call>"); bodies != nil {
+		for _, body := range bodies {
 			c, ok := callsOf(body)
 			if !ok {
 				return reply, nil // not calls after all
 			}
-			rest.WriteString(s[:i])
 			calls = append(calls, c...)
-			if j < 0 {
-				break
-			}
-			s = next
 		}
-		return strings.TrimSpace(rest.String()), calls
+		return strings.TrimSpace(before + between), calls
 	}
 	for _, tag := range []string{"[TOOL_CALLS]", "<|python_tag|>"} {
 		if i := strings.Index(reply, tag); i >= 0 {
@@ -85,6 +66,34 @@ func ParseToolCalls(reply string) (content string, calls []ToolCall) {
 		return "", c
 	}
 	return reply, nil
+}
+
+// splitBlocks cuts s into the bodies of its open ... close blocks (the
+// last may lack its close) and the text around them: before the first
+// block, and between and after the blocks. bodies is nil when s has no
+// open.
+func splitBlocks(s, open, close string) (before string, bodies []string, between string) {
+	first := strings.Index(s, open)
+	if first < 0 {
+		return s, nil, ""
+	}
+	before, s = s[:first], s[first:]
+	var rest strings.Builder
+	for {
+		i := strings.Index(s, open)
+		if i < 0 {
+			rest.WriteString(s)
+			break
+		}
+		rest.WriteString(s[:i])
+		body, next, closed := strings.Cut(s[i+len(open):], close)
+		bodies = append(bodies, body)
+		if !closed {
+			break
+		}
+		s = next
+	}
+	return before, bodies, rest.String()
 }
 
 // callsOf reads s (trimmed) as JSON call objects or lists of them, one
@@ -212,7 +221,6 @@ func parseCommandR(reply string) (string, []ToolCall, bool) {
 // DeepSeek's markers (with U+FF5C and U+2581, as its tokens spell them).
 const (
 	deepseekCallsBegin = "<｜tool▁calls▁begin｜>"
-	deepseekCallsEnd   = "<｜tool▁calls▁end｜>"
 	deepseekCallBegin  = "<｜tool▁call▁begin｜>"
 	deepseekCallEnd    = "<｜tool▁call▁end｜>"
 	deepseekSep        = "<｜tool▁sep｜>"
@@ -223,23 +231,15 @@ const (
 // and V3.1's, <｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{...}<｜tool▁call▁end｜>,
 // inside <｜tool▁calls▁begin｜> ... <｜tool▁calls▁end｜> or not.
 func parseDeepSeek(reply string) (string, []ToolCall, bool) {
-	start := strings.Index(reply, deepseekCallsBegin)
-	first := strings.Index(reply, deepseekCallBegin)
-	if first < 0 {
+	before, blocks, _ := splitBlocks(reply, deepseekCallBegin, deepseekCallEnd)
+	if blocks == nil {
 		return "", nil, false
 	}
-	if start < 0 || start > first {
-		start = first
+	if i := strings.Index(before, deepseekCallsBegin); i >= 0 {
+		before = before[:i]
 	}
 	var calls []ToolCall
-	rest := reply[first:]
-	for {
-		i := strings.Index(rest, deepseekCallBegin)
-		if i < 0 {
-			break
-		}
-		block := rest[i+len(deepseekCallBegin):]
-		block, rest, _ = strings.Cut(block, deepseekCallEnd)
+	for _, block := range blocks {
 		head, args, ok := strings.Cut(block, deepseekSep)
 		if !ok {
 			return "", nil, false
@@ -256,39 +256,28 @@ func parseDeepSeek(reply string) (string, []ToolCall, bool) {
 		}
 		calls = append(calls, call)
 	}
-	if len(calls) == 0 {
-		return "", nil, false
-	}
-	return strings.TrimSpace(reply[:start]), calls, true
+	return strings.TrimSpace(before), calls, true
 }
 
 // parseFunctionaryV31 reads <function=NAME>{...}</function>, any number.
 func parseFunctionaryV31(reply string) (string, []ToolCall, bool) {
-	const open, close = "<function=", "</function>"
-	first := strings.Index(reply, open)
-	if first < 0 {
+	before, blocks, _ := splitBlocks(reply, "<function=", "</function>")
+	if blocks == nil {
 		return "", nil, false
 	}
 	var calls []ToolCall
-	rest := reply[first:]
-	for {
-		i := strings.Index(rest, open)
-		if i < 0 {
-			break
-		}
-		name, after, ok := strings.Cut(rest[i+len(open):], ">")
+	for _, block := range blocks {
+		name, args, ok := strings.Cut(block, ">")
 		if !ok {
 			return "", nil, false
 		}
-		var args string
-		args, rest, _ = strings.Cut(after, close)
 		call, ok := jsonArgs(strings.TrimSpace(name), args)
 		if !ok {
 			return "", nil, false
 		}
 		calls = append(calls, call)
 	}
-	return strings.TrimSpace(reply[:first]), calls, true
+	return strings.TrimSpace(before), calls, true
 }
 
 // parseFunctionaryV32 reads Functionary v3.2's messages, each >>> and a
