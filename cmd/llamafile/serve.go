@@ -255,23 +255,21 @@ func chooseTemplate(m *engine.Model, so *serverOptions, logw io.Writer) (chat.Fo
 	if p.jinja == nil {
 		return p.builtin, p.source, nil
 	}
-	f, err := modelFormatter(m, p.jinja, p.where)
-	if err != nil {
-		return nil, "", err
+	f := modelFormatter(m, p.jinja)
+	// Fail now, not at the first request, on a template that cannot
+	// render a plain conversation.
+	if _, err := f.Apply([]chat.Message{{Role: "user", Content: "hi"}}, true); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", p.where, err)
 	}
 	return f, p.source, nil
 }
 
-// modelFormatter renders the Jinja template j (from where) with the
-// model's special tokens, failing now, not at the first request, on a
-// template that cannot render a plain conversation.
-func modelFormatter(m *engine.Model, j *chat.Jinja, where string) (chat.Formatter, error) {
+// modelFormatter renders the Jinja template j with the model's special
+// tokens.
+func modelFormatter(m *engine.Model, j *chat.Jinja) chat.JinjaFormatter {
 	f := chat.JinjaFormatter{Jinja: j, StripBOS: m.Tokenizer().AddBOS()}
 	f.BOSToken, f.EOSToken = specialTexts(m)
-	if _, err := f.Apply([]chat.Message{{Role: "user", Content: "hi"}}, true); err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
-	return f, nil
+	return f
 }
 
 // chooseToolTemplate is the formatter of chat requests with tools when
@@ -287,8 +285,7 @@ func chooseToolTemplate(m *engine.Model, so *serverOptions) (chat.Formatter, str
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", where, err)
 	}
-	f := chat.JinjaFormatter{Jinja: j, StripBOS: m.Tokenizer().AddBOS()}
-	f.BOSToken, f.EOSToken = specialTexts(m)
+	f := modelFormatter(m, j)
 	// Such templates may expect tools (Hermes' iterates over them
 	// unguarded): check one with a tool, now rather than at a request.
 	msgs := json.RawMessage(`[{"role": "user", "content": "hi"}]`)
