@@ -62,7 +62,7 @@ func runApplyTemplate(o *options, self *engine.Bundle, e env) error {
 		bos, eos = specialTexts(m)
 		// With tools, the model's tool_use template if it has one, as
 		// the server renders such requests.
-		if tool, _ := m.File().GetString(chat.ToolUseMetadataKey); tool != "" && offersTools(conv.Tools) && !o.server.noJinja {
+		if tool, _ := m.File().GetString(chat.ToolUseMetadataKey); tool != "" && chat.OffersTools(conv.Tools) && !o.server.noJinja {
 			src, where = tool, m.Name()+": "+chat.ToolUseMetadataKey
 		}
 	}
@@ -94,12 +94,6 @@ func runApplyTemplate(o *options, self *engine.Bundle, e env) error {
 	}
 	_, err = io.WriteString(e.stdout, out)
 	return err
-}
-
-// offersTools reports whether tools (a JSON array, or absent) lists any.
-func offersTools(tools json.RawMessage) bool {
-	var list []json.RawMessage
-	return json.Unmarshal(tools, &list) == nil && len(list) > 0
 }
 
 // specialTexts are a model's BOS and EOS tokens' texts.

@@ -26,6 +26,13 @@ func (f JinjaFormatter) ApplyTools(messages, tools json.RawMessage, addAssistant
 	return f.render(Input{RawMessages: messages, Tools: tools, AddGenerationPrompt: addAssistant})
 }
 
+// OffersTools reports whether a request's tools (a JSON value, or absent)
+// offer any: anything but nothing, null and an empty list.
+func OffersTools(tools json.RawMessage) bool {
+	t := string(bytes.TrimSpace(tools))
+	return t != "" && t != "null" && t != "[]"
+}
+
 // ParseToolCalls finds the tool calls in a model's reply, in the formats
 // llama.cpp parses: Hermes 2 Pro / Qwen 2.5 / Qwen 3 (<tool_call>{...}
 // </tool_call>, any number), Mistral Nemo / Small ([TOOL_CALLS] and a

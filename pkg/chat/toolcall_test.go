@@ -65,3 +65,11 @@ func TestParseToolCallsFor(t *testing.T) {
 		}
 	}
 }
+
+func TestOffersTools(t *testing.T) {
+	for tools, want := range map[string]bool{"": false, "null": false, " null ": false, "[]": false, `[{"type": "function"}]`: true, `{}`: true} {
+		if got := OffersTools([]byte(tools)); got != want {
+			t.Errorf("OffersTools(%q) = %v, want %v", tools, got, want)
+		}
+	}
+}

@@ -40,7 +40,7 @@ func (s *Server) anthropicChat(ar *anthropicRequest) ([]chat.Message, error) {
 	if len(ar.Messages) == 0 {
 		return nil, badField("messages", "at least one message is required")
 	}
-	if len(ar.Tools) > 0 && !isJSONNull(ar.Tools) && string(ar.Tools) != "[]" {
+	if chat.OffersTools(ar.Tools) {
 		return nil, badField("tools", "tool use is not supported by this server yet")
 	}
 	var msgs []chat.Message
@@ -69,7 +69,7 @@ func (s *Server) anthropicChat(ar *anthropicRequest) ([]chat.Message, error) {
 // which llama-server joins with nothing between them (unlike a
 // message's blocks, which the chat template sees joined by newlines).
 func anthropicSystem(raw json.RawMessage) (string, error) {
-	if len(raw) == 0 || isJSONNull(raw) {
+	if absent(raw) {
 		return "", nil
 	}
 	var text string

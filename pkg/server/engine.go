@@ -70,7 +70,7 @@ func (e *Engine) ApplyTemplate(msgs []chat.Message, addAssistant bool) (string, 
 
 func (e *Engine) ApplyTemplateTools(messages, tools json.RawMessage, addAssistant bool) (string, error) {
 	t := e.Template
-	if e.ToolTemplate != nil && hasTools(tools) {
+	if e.ToolTemplate != nil && chat.OffersTools(tools) {
 		t = e.ToolTemplate
 	}
 	tf, ok := t.(chat.ToolFormatter)

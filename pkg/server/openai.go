@@ -73,7 +73,7 @@ func chatMessages(msgs []chatMessage) ([]chat.Message, error) {
 // newlines); other parts (images, audio, tool blocks) are a 400, since
 // the server takes text only.
 func textContent(field string, raw json.RawMessage, textTypes ...string) (string, error) {
-	if len(raw) == 0 || isJSONNull(raw) {
+	if absent(raw) {
 		return "", nil
 	}
 	var s string
@@ -254,7 +254,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	}
 	parseTools := choice != ""
 	var prompt string
-	if hasTools(cr.Tools) {
+	if chat.OffersTools(cr.Tools) {
 		tmsgs, err := templateMessages(cr.Messages, msgs)
 		if err != nil {
 			return err
@@ -265,7 +265,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 		}
 	} else {
 		for i, m := range cr.Messages {
-			if len(m.ToolCalls) > 0 && !isJSONNull(m.ToolCalls) && string(m.ToolCalls) != "[]" {
+			if !absent(m.ToolCalls) && string(m.ToolCalls) != "[]" {
 				return badField(fmt.Sprintf("messages[%d].tool_calls", i), "tool calls need the request's \"tools\"")
 			}
 		}
@@ -453,7 +453,7 @@ func collectTokens(infos *[]engine.TokenInfo) func(engine.Chunk) error {
 // noTools rejects tools where an endpoint does not take them yet,
 // unless tool_choice is "none".
 func noTools(tools, choice json.RawMessage) error {
-	if !hasTools(tools) {
+	if !chat.OffersTools(tools) {
 		return nil
 	}
 	var c string
@@ -471,18 +471,14 @@ func finishTools(ts *chat.ToolCallStream) (string, []chat.ToolCall) {
 	return ts.Finish()
 }
 
-func hasTools(tools json.RawMessage) bool {
-	return len(tools) > 0 && !isJSONNull(tools) && string(bytes.TrimSpace(tools)) != "[]"
-}
-
 // toolChoice reads tool_choice: "" when the reply is not parsed for tool
 // calls (no tools, or "none"), else "auto" (the default with tools),
 // "required", or the name of the function to call.
 func toolChoice(tools, choice json.RawMessage) (string, error) {
-	if !hasTools(tools) {
+	if !chat.OffersTools(tools) {
 		return "", nil
 	}
-	if len(choice) == 0 || isJSONNull(choice) {
+	if absent(choice) {
 		return "auto", nil
 	}
 	var c string
@@ -546,7 +542,7 @@ func templateMessages(msgs []chatMessage, flat []chat.Message) (json.RawMessage,
 		role, _ := json.Marshal(flat[i].Role)
 		content, _ := json.Marshal(flat[i].Content)
 		fmt.Fprintf(&b, `{"role":%s,"content":%s`, role, content)
-		if len(m.ToolCalls) > 0 && !isJSONNull(m.ToolCalls) {
+		if !absent(m.ToolCalls) {
 			var calls []struct {
 				ID       string `json:"id"`
 				Type     string `json:"type"`
@@ -798,10 +794,10 @@ type embeddingsRequest struct {
 // embedAll embeds every input of the request.
 func (s *Server) embedAll(r *http.Request, er *embeddingsRequest) ([][]float32, int, error) {
 	field, raw := "input", er.Input
-	if len(raw) == 0 || isJSONNull(raw) {
+	if absent(raw) {
 		field, raw = "content", er.Content
 	}
-	if len(raw) == 0 || isJSONNull(raw) {
+	if absent(raw) {
 		return nil, 0, badField("input", "missing")
 	}
 	inputs, err := s.promptList(field, raw, true)

@@ -248,7 +248,7 @@ func (s *Server) constraint(g *genParams) (*grammar.Grammar, error) {
 	if g.Grammar != "" {
 		field, src = "grammar", g.Grammar
 	}
-	if len(g.JSONSchema) > 0 && !isJSONNull(g.JSONSchema) {
+	if !absent(g.JSONSchema) {
 		if field != "" {
 			return nil, badField("json_schema", "give either json_schema or grammar, not both")
 		}
@@ -256,7 +256,7 @@ func (s *Server) constraint(g *genParams) (*grammar.Grammar, error) {
 			return nil, err
 		}
 	}
-	if len(g.ResponseFormat) > 0 && !isJSONNull(g.ResponseFormat) {
+	if !absent(g.ResponseFormat) {
 		var rf struct {
 			Type       string          `json:"type"`
 			Schema     json.RawMessage `json:"schema"`
@@ -278,14 +278,14 @@ func (s *Server) constraint(g *genParams) (*grammar.Grammar, error) {
 			// OpenAI's JSON mode is an object; llama.cpp's extension
 			// lets a "schema" say which.
 			raw = json.RawMessage(`{"type": "object"}`)
-			if len(rf.Schema) > 0 && !isJSONNull(rf.Schema) {
+			if !absent(rf.Schema) {
 				raw, name = rf.Schema, rfName+".schema"
 			}
 		case "json_schema":
 			switch {
-			case rf.JSONSchema != nil && len(rf.JSONSchema.Schema) > 0 && !isJSONNull(rf.JSONSchema.Schema):
+			case rf.JSONSchema != nil && !absent(rf.JSONSchema.Schema):
 				raw, name = rf.JSONSchema.Schema, rfName+".json_schema.schema"
-			case len(rf.Schema) > 0 && !isJSONNull(rf.Schema):
+			case !absent(rf.Schema):
 				raw, name = rf.Schema, rfName+".schema"
 			default:
 				return nil, badField(rfName, "type \"json_schema\" needs json_schema.schema")
@@ -314,9 +314,12 @@ func (s *Server) constraint(g *genParams) (*grammar.Grammar, error) {
 
 func isJSONNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
 
+// absent reports whether an optional JSON field was left out or null.
+func absent(raw json.RawMessage) bool { return len(raw) == 0 || isJSONNull(raw) }
+
 // stopStrings reads "stop": a string or a list of strings (up to 16).
 func stopStrings(raw json.RawMessage) ([]string, error) {
-	if len(raw) == 0 || isJSONNull(raw) {
+	if absent(raw) {
 		return nil, nil
 	}
 	var one string
@@ -344,7 +347,7 @@ func stopStrings(raw json.RawMessage) ([]string, error) {
 // [token, bias] pairs where token is an id or a string (every token of
 // it is biased) and bias a number or false (never the token).
 func (s *Server) logitBias(raw json.RawMessage) (map[int32]float32, error) {
-	if len(raw) == 0 || isJSONNull(raw) {
+	if absent(raw) {
 		return nil, nil
 	}
 	out := map[int32]float32{}
@@ -446,7 +449,7 @@ func (s *Server) tokensOrText(field string, raw json.RawMessage, addSpecial bool
 // string, a list of strings, a list of token ids, or a list of lists of
 // ids. Each becomes one token sequence.
 func (s *Server) promptList(field string, raw json.RawMessage, addSpecial bool) ([][]int32, error) {
-	if len(raw) == 0 || isJSONNull(raw) {
+	if absent(raw) {
 		return nil, badField(field, "missing")
 	}
 	var text string

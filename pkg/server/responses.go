@@ -44,7 +44,7 @@ func responsesMessages(rr *responsesRequest) ([]chat.Message, error) {
 	if rr.Instructions != "" {
 		msgs = append(msgs, chat.Message{Role: "system", Content: rr.Instructions})
 	}
-	if len(rr.Input) == 0 || isJSONNull(rr.Input) {
+	if absent(rr.Input) {
 		return nil, badField("input", "missing")
 	}
 	var text string
