@@ -52,7 +52,7 @@ func ParseToolCalls(reply string) (content string, calls []ToolCall) {
 		}
 	}
 	// Hermes: <tool_call> ... </tool_call>, anywhere, several.
-	if before, bodies, between := splitBlocks(reply, "<tool_call>", "</tool_call>"); bodies != nil {
+	if before, bodies, between := splitBlocks(reply, hermesOpen, hermesClose); bodies != nil {
 		for _, body := range bodies {
 			c, ok := callsOf(body)
 			if !ok {
@@ -62,7 +62,7 @@ func ParseToolCalls(reply string) (content string, calls []ToolCall) {
 		}
 		return strings.TrimSpace(before + between), calls
 	}
-	for _, tag := range []string{"[TOOL_CALLS]", "<|python_tag|>"} {
+	for _, tag := range []string{mistralCalls, pythonTag} {
 		if i := strings.Index(reply, tag); i >= 0 {
 			if c, ok := callsOf(reply[i+len(tag):]); ok {
 				return strings.TrimSpace(reply[:i]), c
@@ -200,6 +200,20 @@ func jsonArgs(name, s string) (ToolCall, bool) {
 	return callOf(name, raw)
 }
 
+// The markers of the tool-call formats: the parsers read them, the call
+// grammars write them and ToolCallStream holds text from them on.
+const (
+	hermesOpen, hermesClose     = "<tool_call>", "</tool_call>"
+	mistralCalls                = "[TOOL_CALLS]"
+	pythonTag                   = "<|python_tag|>"            // Llama 3.x
+	functionOpen, functionClose = "<function=", "</function>" // Functionary v3.1
+	recipient                   = ">>>"                       // Functionary v3.2
+)
+
+// isFunctionaryV32 tells a Functionary v3.2 template, whose prompt ends
+// with ">>>" so that the reply opens with its first recipient.
+func isFunctionaryV32(template string) bool { return strings.Contains(template, recipient+"all") }
+
 // Command R7B's markers.
 const (
 	actionStart   = "<|START_ACTION|>"
@@ -268,7 +282,7 @@ func parseDeepSeek(reply string) (string, []ToolCall, bool) {
 
 // parseFunctionaryV31 reads <function=NAME>{...}</function>, any number.
 func parseFunctionaryV31(reply string) (string, []ToolCall, bool) {
-	before, blocks, _ := splitBlocks(reply, "<function=", "</function>")
+	before, blocks, _ := splitBlocks(reply, functionOpen, functionClose)
 	if blocks == nil {
 		return "", nil, false
 	}
@@ -291,10 +305,10 @@ func parseFunctionaryV31(reply string) (string, []ToolCall, bool) {
 // recipient line: "all" for text, else a function whose arguments follow
 // (python's may be bare code, given as {"code": ...}).
 func parseFunctionaryV32(reply string) (string, []ToolCall, bool) {
-	if !strings.Contains(reply, ">>>") {
+	if !strings.Contains(reply, recipient) {
 		return "", nil, false
 	}
-	parts := strings.Split(reply, ">>>")
+	parts := strings.Split(reply, recipient)
 	var content strings.Builder
 	content.WriteString(parts[0])
 	var calls []ToolCall
@@ -330,8 +344,8 @@ func parseFunctionaryV32(reply string) (string, []ToolCall, bool) {
 // by template (its source): a Functionary v3.2 template's prompt ends
 // with ">>>", so the reply starts with the first recipient.
 func ParseToolCallsFor(template, reply string) (content string, calls []ToolCall) {
-	if strings.Contains(template, ">>>all") && !strings.HasPrefix(reply, ">>>") {
-		if content, calls, ok := parseFunctionaryV32(">>>" + reply); ok {
+	if isFunctionaryV32(template) && !strings.HasPrefix(reply, recipient) {
+		if content, calls, ok := parseFunctionaryV32(recipient + reply); ok {
 			return content, calls
 		}
 	}

@@ -35,8 +35,8 @@ type toolFormat struct {
 }
 
 var (
-	hermesTools   = toolFormat{name: "hermes", open: "<tool_call>", close: "</tool_call>", nameKey: "name", argsKey: "arguments"}
-	mistralTools  = toolFormat{name: "mistral", open: "[TOOL_CALLS]", list: true, nameKey: "name", argsKey: "arguments"}
+	hermesTools   = toolFormat{name: "hermes", open: hermesOpen, close: hermesClose, nameKey: "name", argsKey: "arguments"}
+	mistralTools  = toolFormat{name: "mistral", open: mistralCalls, list: true, nameKey: "name", argsKey: "arguments"}
 	commandRTools = toolFormat{name: "command-r", open: actionStart, close: actionEnd, list: true, nameKey: "tool_name", argsKey: "parameters"}
 	llama3Tools   = toolFormat{name: "llama3", nameKey: "name", argsKey: "parameters"}
 	// The formats whose calls are not JSON objects (Functionary's,
@@ -48,9 +48,9 @@ var (
 // writes, as ParseToolCalls reads them.
 func toolFormatOf(template string) toolFormat {
 	switch {
-	case strings.Contains(template, "<tool_call>"):
+	case strings.Contains(template, hermesOpen):
 		return hermesTools
-	case strings.Contains(template, "[TOOL_CALLS]"):
+	case strings.Contains(template, mistralCalls):
 		return mistralTools
 	case strings.Contains(template, actionStart):
 		return commandRTools

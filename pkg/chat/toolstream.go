@@ -4,8 +4,8 @@ import "strings"
 
 // toolMarkers are the texts that open tool calls in the formats
 // ParseToolCalls reads.
-var toolMarkers = []string{"<tool_call>", "[TOOL_CALLS]", "<|python_tag|>", actionStart,
-	deepseekCallsBegin, deepseekCallBegin, "<function=", ">>>"}
+var toolMarkers = []string{hermesOpen, mistralCalls, pythonTag, actionStart,
+	deepseekCallsBegin, deepseekCallBegin, functionOpen, recipient}
 
 // ToolCallStream splits a reply streamed with tools offered into the text
 // that cannot belong to a call, sent as it comes, and the rest, held and
@@ -24,8 +24,7 @@ type ToolCallStream struct {
 func NewToolCallStream(template string) *ToolCallStream {
 	// Functionary v3.2 replies open with a recipient line and Command R's
 	// wrap their text in markers: nothing can be sent before the parse.
-	f := toolFormatOf(template)
-	hold := strings.Contains(template, ">>>all") || f.name == commandRTools.name
+	hold := isFunctionaryV32(template) || toolFormatOf(template).name == commandRTools.name
 	return &ToolCallStream{template: template, holding: hold}
 }
 
