@@ -198,10 +198,9 @@ func (c *converter) addBuiltin(name string, b builtin) string {
 func (c *converter) primitive(name string) string { return c.addBuiltin(name, primitives[name]) }
 
 // formatLiteral writes s as a GBNF literal.
-func formatLiteral(s string) string {
-	r := strings.NewReplacer("\r", `\r`, "\n", `\n`, `"`, `\"`, `\`, `\\`)
-	return `"` + r.Replace(s) + `"`
-}
+func formatLiteral(s string) string { return `"` + literalEscaper.Replace(s) + `"` }
+
+var literalEscaper = strings.NewReplacer("\r", `\r`, "\n", `\n`, `"`, `\"`, `\`, `\\`)
 
 func constRule(v *value) string { return formatLiteral(v.String()) }
 

@@ -83,23 +83,8 @@ var (
 // escapedInJSON writes c as it appears escaped inside a JSON string, as a
 // GBNF literal's contents.
 func escapedInJSON(c rune) string {
-	switch c {
-	case '"':
-		return `\\\"`
-	case '\\':
-		return `\\\\`
-	case '\n':
-		return `\\n`
-	case '\r':
-		return `\\r`
-	case '\t':
-		return `\\t`
-	case '\b':
-		return `\\b`
-	case '\f':
-		return `\\f`
-	}
-	return fmt.Sprintf(`\\u%04x`, c)
+	q := quoteJSON(string(c))
+	return literalEscaper.Replace(q[1 : len(q)-1])
 }
 
 // literalChar writes c as the contents of a GBNF literal, the way it
