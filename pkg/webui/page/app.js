@@ -1,6 +1,6 @@
 // The chat page: conversations with the server's /v1/chat/completions,
 // streamed, kept in localStorage.
-import { render } from './markdown.js';
+import { el, render } from './markdown.js';
 
 const $ = id => document.getElementById(id);
 const store = {
@@ -19,8 +19,9 @@ const api = path => new URL(path, base).href;
 
 function save() { store.set('conversations', conversations); store.set('current', current); }
 function conversation() { return conversations.find(c => c.id === current); }
+function newID() { return Date.now().toString(36) + Math.random().toString(36).slice(2, 6); }
 function newConversation() {
-  const c = { id: Date.now().toString(36) + Math.random().toString(36).slice(2, 6), title: 'New chat', messages: [], updated: Date.now() };
+  const c = { id: newID(), title: 'New chat', messages: [], updated: Date.now() };
   conversations.unshift(c);
   current = c.id;
   save();
@@ -80,15 +81,11 @@ function renderList() {
     const open = document.createElement('button');
     open.type = 'button'; open.className = 'title'; open.textContent = c.title;
     open.addEventListener('click', () => { if (!controller) { current = c.id; save(); renderAll(); document.body.classList.remove('side-open'); } });
-    const rename = document.createElement('button');
-    rename.type = 'button'; rename.textContent = '✎'; rename.setAttribute('aria-label', 'Rename ' + c.title);
-    rename.addEventListener('click', () => {
+    const rename = button('✎', 'Rename ' + c.title, () => {
       const t = prompt('Name of the conversation', c.title);
       if (t && t.trim()) { c.title = t.trim(); save(); renderList(); }
     });
-    const del = document.createElement('button');
-    del.type = 'button'; del.textContent = '×'; del.setAttribute('aria-label', 'Delete ' + c.title);
-    del.addEventListener('click', () => {
+    const del = button('×', 'Delete ' + c.title, () => {
       if (!confirm('Delete "' + c.title + '"?')) return;
       conversations = conversations.filter(x => x !== c);
       if (current === c.id) current = conversations[0]?.id ?? null;
@@ -109,37 +106,28 @@ function button(label, aria, onclick) {
 // messageNode draws message i of the conversation.
 function messageNode(c, i) {
   const m = c.messages[i];
-  const div = document.createElement('article');
-  div.className = 'msg ' + m.role;
-  div.setAttribute('aria-label', m.role === 'user' ? 'You' : 'Assistant');
-  const who = document.createElement('div');
-  who.className = 'who'; who.textContent = m.role === 'user' ? 'You' : 'Assistant';
-  div.append(who);
+  const who = m.role === 'user' ? 'You' : 'Assistant';
+  const div = el('article', 'msg ' + m.role);
+  div.setAttribute('aria-label', who);
+  div.append(el('div', 'who', who));
   if (m.reasoning) {
-    const d = document.createElement('details');
-    d.className = 'reasoning';
-    const s = document.createElement('summary'); s.textContent = 'Reasoning';
-    const body = document.createElement('div'); body.className = 'body'; body.append(render(m.reasoning, copy));
-    d.append(s, body);
+    const d = el('details', 'reasoning');
+    const body = el('div', 'body');
+    body.append(render(m.reasoning, copy));
+    d.append(el('summary', null, 'Reasoning'), body);
     div.append(d);
   }
-  const body = document.createElement('div');
-  body.className = 'body';
+  const body = el('div', 'body');
   if (m.role === 'assistant') body.append(render(m.content, copy));
   else body.textContent = m.content;
   div.append(body);
   if (m.error) {
-    const e = document.createElement('p'); e.className = 'error'; e.setAttribute('role', 'alert'); e.textContent = m.error;
+    const e = el('p', 'error', m.error);
+    e.setAttribute('role', 'alert');
     div.append(e);
   }
-  if (m.meta) {
-    const meta = document.createElement('div');
-    meta.className = 'meta';
-    meta.textContent = m.meta;
-    div.append(meta);
-  }
-  const actions = document.createElement('div');
-  actions.className = 'actions';
+  if (m.meta) div.append(el('div', 'meta', m.meta));
+  const actions = el('div', 'actions');
   actions.append(button('Copy', 'Copy the message', e => copy(m.content, e.target)));
   if (m.role === 'user') actions.append(button('Edit', 'Edit the message', () => edit(c, i, div)));
   if (m.role === 'assistant' && i === c.messages.length - 1) actions.append(button('Regenerate', 'Regenerate the reply', () => regenerate(c)));
@@ -152,10 +140,7 @@ function renderLog() {
   log.replaceChildren();
   const c = conversation();
   if (!c || c.messages.length === 0) {
-    const empty = document.createElement('div');
-    empty.className = 'empty';
-    empty.textContent = props.model ? 'Chat with ' + props.model : 'Start a conversation';
-    log.append(empty);
+    log.append(el('div', 'empty', props.model ? 'Chat with ' + props.model : 'Start a conversation'));
     return;
   }
   c.messages.forEach((_, i) => log.append(messageNode(c, i)));
@@ -167,8 +152,7 @@ function renderAll() { renderList(); renderLog(); }
 function edit(c, i, node) {
   if (controller) return;
   const m = c.messages[i];
-  const box = document.createElement('div');
-  box.className = 'edit';
+  const box = el('div', 'edit');
   const t = document.createElement('textarea');
   t.value = m.content; t.rows = 3; t.setAttribute('aria-label', 'Edit the message');
   const ok = button('Send', 'Send the edited message', () => {
@@ -350,7 +334,7 @@ async function importAll(file) {
     if (!Array.isArray(list)) throw new Error('no "conversations" list');
     for (const c of list) {
       if (!c || !Array.isArray(c.messages)) throw new Error('a conversation without "messages"');
-      c.id = c.id || Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
+      c.id = c.id || newID();
       c.title = String(c.title || 'Imported');
       if (!conversations.some(x => x.id === c.id)) conversations.push(c);
     }

@@ -8,7 +8,8 @@ import { highlight } from './highlight.js';
 // strikethrough, links and $math$ (shown as code). Code blocks are
 // highlighted by highlight.js (this package's, not the library).
 
-const el = (tag, cls, text) => {
+// el makes an element of class cls holding text (as a text node).
+export const el = (tag, cls, text) => {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = text;
