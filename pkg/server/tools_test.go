@@ -32,6 +32,20 @@ func hermesEngine(t *testing.T) *Engine {
 	return &e
 }
 
+// streamed is the reply to params streamed, as the SDK accumulates it.
+func streamed(t *testing.T, c openai.Client, params openai.ChatCompletionNewParams) openai.ChatCompletionAccumulator {
+	t.Helper()
+	st := c.Chat.Completions.NewStreaming(context.Background(), params)
+	acc := openai.ChatCompletionAccumulator{}
+	for st.Next() {
+		acc.AddChunk(st.Current())
+	}
+	if err := st.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return acc
+}
+
 // recording is scripted, recording the prompt it was given.
 type recording struct {
 	scripted
@@ -71,14 +85,7 @@ func TestToolCalls(t *testing.T) {
 		t.Errorf("the tools were not rendered: %q", prompt)
 	}
 
-	st := c.Chat.Completions.NewStreaming(ctx, params)
-	acc := openai.ChatCompletionAccumulator{}
-	for st.Next() {
-		acc.AddChunk(st.Current())
-	}
-	if err := st.Err(); err != nil {
-		t.Fatal(err)
-	}
+	acc := streamed(t, c, params)
 	if len(acc.Choices) != 1 || len(acc.Choices[0].Message.ToolCalls) != 1 || acc.Choices[0].Message.ToolCalls[0].Function.Arguments != `{"city":"Paris"}` ||
 		acc.Choices[0].FinishReason != "tool_calls" {
 		t.Errorf("streamed %+v", acc.Choices)
@@ -262,14 +269,7 @@ func TestToolCallFormats(t *testing.T) {
 				m.Content != tc.content || r.Choices[0].FinishReason != "tool_calls" {
 				t.Errorf("reply %+v, finish %q", m, r.Choices[0].FinishReason)
 			}
-			st := c.Chat.Completions.NewStreaming(ctx, params)
-			acc := openai.ChatCompletionAccumulator{}
-			for st.Next() {
-				acc.AddChunk(st.Current())
-			}
-			if err := st.Err(); err != nil {
-				t.Fatal(err)
-			}
+			acc := streamed(t, c, params)
 			if len(acc.Choices) != 1 || len(acc.Choices[0].Message.ToolCalls) != 1 ||
 				acc.Choices[0].Message.ToolCalls[0].Function.Arguments != `{"city":"Paris"}` ||
 				acc.Choices[0].Message.Content != tc.content || acc.Choices[0].FinishReason != "tool_calls" {
