@@ -10,6 +10,7 @@ import (
 	validator "github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/llamafile-go/llamafile/internal/testutil"
+	"github.com/llamafile-go/llamafile/pkg/grammar"
 	"github.com/llamafile-go/llamafile/pkg/jsonschema"
 	"github.com/llamafile-go/llamafile/pkg/sample"
 )
@@ -27,17 +28,22 @@ func sampledParams(seed uint32) sample.Params {
 	return p
 }
 
-// generateSeeds runs the request once per seed, four at a time, and
-// returns the results by seed.
-func generateSeeds(t *testing.T, s *Scheduler, n int, req func(seed uint32) *Request) []*Result {
+// sampleGrammar answers user n times under grammar g, with seeds 0 to
+// n-1 at temperature 1 and up to maxTokens tokens each, four at a time in
+// slots of slotContext tokens, and returns the results by seed (nil for
+// one that failed, reported).
+func sampleGrammar(t *testing.T, m *Model, g *grammar.Grammar, user string, n, maxTokens, slotContext int) []*Result {
 	t.Helper()
+	s := newScheduler(t, m, ServeOptions{Slots: 4, ContextSize: 4 * slotContext})
+	prompt := chatPrompt(m, user)
 	out := make([]*Result, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := s.Generate(context.Background(), req(uint32(i)), nil)
+			req := &Request{Prompt: prompt, MaxTokens: maxTokens, Sampling: sampledParams(uint32(i)), Slot: -1, Grammar: g}
+			res, err := s.Generate(context.Background(), req, nil)
 			if err != nil {
 				t.Errorf("seed %d: %v", i, err)
 				return
@@ -57,11 +63,7 @@ func TestSmolLM2GrammarYesNo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newScheduler(t, m, ServeOptions{Slots: 4, ContextSize: 4 * 256})
-	prompt := chatPrompt(m, "Is the sky green? Tell me a story about it.")
-	for seed, res := range generateSeeds(t, s, 20, func(seed uint32) *Request {
-		return &Request{Prompt: prompt, MaxTokens: 32, Sampling: sampledParams(seed), Slot: -1, Grammar: g}
-	}) {
+	for seed, res := range sampleGrammar(t, m, g, "Is the sky green? Tell me a story about it.", 20, 32, 256) {
 		if res == nil {
 			continue
 		}
@@ -78,12 +80,8 @@ func TestSmolLM2GrammarJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newScheduler(t, m, ServeOptions{Slots: 4, ContextSize: 4 * 512})
-	prompt := chatPrompt(m, "Describe a cat as a JSON object.")
 	finished := 0
-	for seed, res := range generateSeeds(t, s, 8, func(seed uint32) *Request {
-		return &Request{Prompt: prompt, MaxTokens: 300, Sampling: sampledParams(seed), Slot: -1, Grammar: g}
-	}) {
+	for seed, res := range sampleGrammar(t, m, g, "Describe a cat as a JSON object.", 8, 300, 512) {
 		if res == nil {
 			continue
 		}
@@ -220,11 +218,7 @@ func TestSmolLM2JSONSchema20(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newScheduler(t, m, ServeOptions{Slots: 4, ContextSize: 4 * 1024})
-	prompt := chatPrompt(m, "Describe a pet as a JSON object.")
-	for seed, res := range generateSeeds(t, s, 20, func(seed uint32) *Request {
-		return &Request{Prompt: prompt, MaxTokens: 700, Sampling: sampledParams(seed), Slot: -1, Grammar: g}
-	}) {
+	for seed, res := range sampleGrammar(t, m, g, "Describe a pet as a JSON object.", 20, 700, 1024) {
 		if res == nil {
 			continue
 		}
