@@ -12,17 +12,33 @@ import (
 	"github.com/llamafile-go/llamafile/pkg/grammar"
 )
 
-func mustGrammar(t *testing.T, schema string) *grammar.Grammar {
+func mustGrammar(t *testing.T, schema string, opt Options) *grammar.Grammar {
 	t.Helper()
-	text, err := ToGrammar([]byte(schema))
+	text, err := Convert([]byte(schema), opt)
 	if err != nil {
-		t.Fatalf("ToGrammar(%s): %v", schema, err)
+		t.Fatalf("Convert(%s): %v", schema, err)
 	}
 	g, err := grammar.Parse(text)
 	if err != nil {
-		t.Fatalf("ToGrammar(%s) wrote a grammar that does not parse: %v\n%s", schema, err, text)
+		t.Fatalf("Convert(%s) wrote a grammar that does not parse: %v\n%s", schema, err, text)
 	}
 	return g
+}
+
+// checkMatches checks that g accepts each of pass and rejects each of
+// fail; what names the case.
+func checkMatches(t *testing.T, g *grammar.Grammar, what string, pass, fail []string) {
+	t.Helper()
+	for _, s := range pass {
+		if !g.Match(s) {
+			t.Errorf("%s: rejects %q", what, s)
+		}
+	}
+	for _, s := range fail {
+		if g.Match(s) {
+			t.Errorf("%s: accepts %q", what, s)
+		}
+	}
 }
 
 // looseCases are llama.cpp cases whose schemas hold keywords this
@@ -50,31 +66,12 @@ func TestIntegration(t *testing.T) {
 	}
 	for _, tc := range file.Cases {
 		t.Run(tc.Name, func(t *testing.T) {
-			var g *grammar.Grammar
-			if _, ok := looseCases[tc.Name]; ok {
-				text, err := Convert([]byte(tc.Schema), Options{Loose: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if g, err = grammar.Parse(text); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := ToGrammar([]byte(tc.Schema)); err == nil {
-					t.Errorf("converts without Loose, though it has %s", looseCases[tc.Name])
-				}
-			} else {
-				g = mustGrammar(t, tc.Schema)
+			why, loose := looseCases[tc.Name]
+			if _, err := ToGrammar([]byte(tc.Schema)); loose && err == nil {
+				t.Errorf("converts without Loose, though it has %s", why)
 			}
-			for _, s := range tc.Pass {
-				if !g.Match(s) {
-					t.Errorf("rejects %q", s)
-				}
-			}
-			for _, s := range tc.Fail {
-				if g.Match(s) {
-					t.Errorf("accepts %q", s)
-				}
-			}
+			g := mustGrammar(t, tc.Schema, Options{Loose: loose})
+			checkMatches(t, g, tc.Name, tc.Pass, tc.Fail)
 		})
 	}
 }
@@ -251,17 +248,7 @@ func TestPattern(t *testing.T) {
 	}
 	for _, tc := range tests {
 		schema, _ := json.Marshal(map[string]any{"type": "string", "pattern": tc.pattern})
-		g := mustGrammar(t, string(schema))
-		for _, s := range tc.pass {
-			if !g.Match(s) {
-				t.Errorf("%s: rejects %s", tc.pattern, s)
-			}
-		}
-		for _, s := range tc.fail {
-			if g.Match(s) {
-				t.Errorf("%s: accepts %s", tc.pattern, s)
-			}
-		}
+		checkMatches(t, mustGrammar(t, string(schema), Options{}), tc.pattern, tc.pass, tc.fail)
 	}
 }
 
@@ -349,17 +336,7 @@ func TestSchemas(t *testing.T) {
 		{`{"type": "object", "properties": {"child": {"$ref": "#"}}}`, []string{`{"child": {"child": {}}}`}, []string{`{"child": 1}`}},
 	}
 	for _, tc := range tests {
-		g := mustGrammar(t, tc.schema)
-		for _, s := range tc.pass {
-			if !g.Match(s) {
-				t.Errorf("%s: rejects %s", tc.schema, s)
-			}
-		}
-		for _, s := range tc.fail {
-			if g.Match(s) {
-				t.Errorf("%s: accepts %s", tc.schema, s)
-			}
-		}
+		checkMatches(t, mustGrammar(t, tc.schema, Options{}), tc.schema, tc.pass, tc.fail)
 	}
 }
 
