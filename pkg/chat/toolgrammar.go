@@ -2,9 +2,7 @@ package chat
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/llamafile-go/llamafile/pkg/grammar"
@@ -116,14 +114,10 @@ func ToolCallGrammar(template string, tools json.RawMessage, choice string, para
 		}
 		schema = json.RawMessage(fmt.Sprintf(`{"type": "array", "items": %s, "minItems": 1%s}`, call, maxItems))
 	}
-	callGBNF, err := jsonschema.Convert(schema, jsonschema.Options{Loose: true})
+	// The schema's start rule is tool-call, under our own root.
+	body, err := jsonschema.Convert(schema, jsonschema.Options{Loose: true, Root: "tool-call"})
 	if err != nil {
 		return nil, fmt.Errorf("tools: the parameters: %w", err)
-	}
-	// The schema's start rule becomes tool-call, under our own root.
-	body := rootRule.ReplaceAllString(callGBNF, "tool-call ::=")
-	if body == callGBNF {
-		return nil, errors.New("chat: the JSON Schema grammar has no root rule")
 	}
 	var root string
 	switch {
@@ -147,5 +141,3 @@ func ToolCallGrammar(template string, tools json.RawMessage, choice string, para
 	}
 	return tg, nil
 }
-
-var rootRule = regexp.MustCompile(`(?m)^root\s*::=`)

@@ -36,16 +36,22 @@ type Options struct {
 	// documents the schema rejects. Meant for tool definitions, whose
 	// schemas guide a call rather than promise its validity.
 	Loose bool
+	// Root names the start rule, "root" when empty: another name makes
+	// the grammar part of a larger one, whose own root uses it.
+	Root string
 }
 
 // ToGrammar converts a JSON Schema to GBNF, root rule "root".
 func ToGrammar(schema []byte) (string, error) { return Convert(schema, Options{}) }
 
-// Convert converts a JSON Schema to GBNF, root rule "root".
+// Convert converts a JSON Schema to GBNF, with the start rule opt.Root.
 func Convert(schema []byte, opt Options) (string, error) {
 	root, err := parseJSON(schema)
 	if err != nil {
 		return "", fmt.Errorf("jsonschema: %w", err)
+	}
+	if opt.Root == "" {
+		opt.Root = "root"
 	}
 	c := &converter{opt: opt, root: root, rules: map[string]string{"space": spaceRule}, resolving: map[string]bool{}}
 	if root.kind == kindBool {
@@ -103,10 +109,12 @@ var stringFormats = map[string]builtin{
 	"date-time-string": {`"\"" date-time "\""`, []string{"date-time"}},
 }
 
-func reserved(name string) bool {
+// reserved reports the names a schema's own rules may not take: the
+// start rule's, "root" (a larger grammar's), and the built-in rules'.
+func (c *converter) reserved(name string) bool {
 	_, p := primitives[name]
 	_, f := stringFormats[name]
-	return name == "root" || p || f
+	return name == "root" || name == c.opt.Root || p || f
 }
 
 var (
@@ -280,10 +288,10 @@ func (c *converter) visit(s *value, name, path string) string {
 		format = f.text
 	}
 	ruleName := name
-	if reserved(name) {
+	if c.reserved(name) {
 		ruleName = name + "-"
 	} else if name == "" {
-		ruleName = "root"
+		ruleName = c.opt.Root
 	}
 	isType := func(t string) bool { return typ == nil || typ.isString(t) }
 
@@ -368,8 +376,8 @@ func (c *converter) visit(s *value, name, path string) string {
 	case isType("string") && uuidFormat.MatchString(format):
 		c.noLengths(s, "format", path)
 		n := format
-		if ruleName == "root" {
-			n = "root"
+		if ruleName == c.opt.Root {
+			n = ruleName
 		}
 		return c.addBuiltin(n, primitives["uuid"])
 
@@ -418,8 +426,8 @@ func (c *converter) visit(s *value, name, path string) string {
 	}
 	t := typ.text
 	n := t
-	if ruleName == "root" {
-		n = "root"
+	if ruleName == c.opt.Root {
+		n = ruleName
 	}
 	return c.addBuiltin(n, primitives[t])
 }

@@ -341,3 +341,20 @@ func TestSchemas(t *testing.T) {
 }
 
 var _ = fmt.Sprint
+
+// TestRoot: Options.Root names the start rule, for a grammar inside a
+// larger one, which keeps "root" for itself.
+func TestRoot(t *testing.T) {
+	text, err := Convert([]byte(`{"type": "object", "properties": {"root": {"type": "integer"}, "call": {"type": "boolean"}}, "required": ["root", "call"]}`), Options{Root: "call"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "\ncall ::= ") && !strings.HasPrefix(text, "call ::= ") || strings.Contains(text, "\nroot ::=") || strings.HasPrefix(text, "root ::=") {
+		t.Fatalf("the start rule is not call, or root is taken:\n%s", text)
+	}
+	g, err := grammar.Parse(`root ::= "<" call ">"` + "\n" + text)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	checkMatches(t, g, "wrapped", []string{`<{"root": 1, "call": true}>`}, []string{`{"root": 1, "call": true}`, `<{"root": true, "call": 1}>`})
+}
