@@ -12,13 +12,14 @@ import (
 // aliases; the last one given wins, as in llama.cpp, where each sets the
 // same grammar.
 var grammarFlags = []struct {
-	names   []string
-	spelled string
+	names        []string
+	spelled      string
+	file, schema bool // the value names a file; the text is a JSON Schema
 }{
-	{[]string{"grammar"}, "--grammar"},
-	{[]string{"grammar-file"}, "--grammar-file"},
-	{[]string{"j", "json-schema"}, "-j/--json-schema"},
-	{[]string{"json-schema-file"}, "--json-schema-file"},
+	{[]string{"grammar"}, "--grammar", false, false},
+	{[]string{"grammar-file"}, "--grammar-file", true, false},
+	{[]string{"j", "json-schema"}, "-j/--json-schema", false, true},
+	{[]string{"json-schema-file"}, "--json-schema-file", true, true},
 }
 
 // readGrammar sets o.grammar from the grammar flags: GBNF text as given or
@@ -40,7 +41,7 @@ func (o *options) readGrammar(c *cli.Context, args []string, readFile readFileFu
 	value := c.String(f.names[0])
 	// Errors name the flag, and the file for the file flags.
 	flag := f.spelled
-	if f.names[0] == "grammar-file" || f.names[0] == "json-schema-file" {
+	if f.file {
 		flag += " " + value
 		data, err := readFile(value)
 		if err != nil {
@@ -48,7 +49,7 @@ func (o *options) readGrammar(c *cli.Context, args []string, readFile readFileFu
 		}
 		value = string(data)
 	}
-	if f.names[0] == "j" || f.names[0] == "json-schema-file" {
+	if f.schema {
 		g, err := jsonschema.ToGrammar([]byte(value))
 		if err != nil {
 			return usageError{fmt.Errorf("%s: %w", flag, err)}
