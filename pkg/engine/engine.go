@@ -71,6 +71,13 @@ type Options struct {
 	// GGUF files open too. Such a Model tokenizes and detokenizes, but
 	// NewContext fails and Params is zero.
 	VocabOnly bool
+	// NoMmap reads the model file into memory instead of mapping it, as
+	// llama.cpp's --no-mmap does.
+	NoMmap bool
+	// Mlock locks the model's bytes in memory so that the system never
+	// pages them out (llama.cpp's --mlock). Where the system refuses, the
+	// model works on and Model.LockError says why.
+	Mlock bool
 }
 
 // Model is an opened model: weights, hyperparameters and tokenizer. It is
@@ -84,6 +91,8 @@ type Model struct {
 	tok   *tokenizer.Tokenizer
 	opts  Options
 
+	lockErr error // why Options.Mlock failed, or nil
+
 	gvocabOnce sync.Once
 	gvocab     *grammar.Vocab // GrammarVocab
 }
@@ -91,7 +100,7 @@ type Model struct {
 // Open opens the GGUF model file at path. The weights are memory-mapped,
 // not read, so opening is fast; Close releases the mapping.
 func Open(path string, opts Options) (*Model, error) {
-	f, err := gguf.Open(path)
+	f, err := gguf.OpenWith(path, gguf.Options{Read: opts.NoMmap})
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
@@ -141,8 +150,17 @@ func OpenGGUF(f *gguf.File, opts Options) (*Model, error) {
 	if n := tok.NumTokens(); n != mm.Params.Vocab {
 		return nil, fmt.Errorf("engine: tokenizer has %d tokens but the model's vocabulary is %d", n, mm.Params.Vocab)
 	}
-	return &Model{file: f, m: mm, arch: mm.Arch, tok: tok, opts: opts}, nil
+	m := &Model{file: f, m: mm, arch: mm.Arch, tok: tok, opts: opts}
+	if opts.Mlock {
+		m.lockErr = f.Lock()
+	}
+	return m, nil
 }
+
+// LockError returns why Options.Mlock could not lock the model in memory
+// (for example the locked-memory limit of an unprivileged process), or
+// nil when it did or was not asked to.
+func (m *Model) LockError() error { return m.lockErr }
 
 // Close releases the model file if Open opened it. Contexts of the model
 // must not be used afterwards.

@@ -231,7 +231,7 @@ func openEntry(a *zipalign.Archive, path, entryName string, opts Options) (*Mode
 	if a.File() == nil {
 		return nil, fmt.Errorf("%s: archive has no file to map", display)
 	}
-	gf, err := gguf.OpenFile(a.File(), e.DataOffset, int64(e.UncompressedSize))
+	gf, err := gguf.OpenFileWith(a.File(), e.DataOffset, int64(e.UncompressedSize), gguf.Options{Read: opts.NoMmap})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", display, err)
 	}

@@ -1,6 +1,7 @@
 package gguf
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -110,8 +111,19 @@ type File struct {
 	tIndex  map[string]int
 }
 
+// Options say how Open and OpenFile bring a file's bytes into memory.
+type Options struct {
+	// Read reads the bytes into memory instead of mapping them, as
+	// llama.cpp's --no-mmap does: slower to open and not shared with
+	// other processes, but independent of the file afterwards.
+	Read bool
+}
+
 // Open maps the file at path and parses it. Close releases the mapping.
-func Open(path string) (*File, error) {
+func Open(path string) (*File, error) { return OpenWith(path, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(path string, opts Options) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %w", err)
@@ -121,7 +133,7 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %w", err)
 	}
-	file, err := openMapped(f, 0, fi.Size())
+	file, err := openMapped(f, 0, fi.Size(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %s: %w", path, err)
 	}
@@ -133,18 +145,27 @@ func Open(path string) (*File, error) {
 // the File are relative to the start of that range. The File does not own
 // f; f may be closed once OpenFile returns.
 func OpenFile(f *os.File, offset, size int64) (*File, error) {
+	return OpenFileWith(f, offset, size, Options{})
+}
+
+// OpenFileWith is OpenFile with options.
+func OpenFileWith(f *os.File, offset, size int64, opts Options) (*File, error) {
 	if f == nil {
 		return nil, errors.New("gguf: OpenFile: nil file")
 	}
-	file, err := openMapped(f, offset, size)
+	file, err := openMapped(f, offset, size, opts)
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %s: %w", f.Name(), err)
 	}
 	return file, nil
 }
 
-func openMapped(f *os.File, offset, size int64) (*File, error) {
-	m, err := mmap.Map(f, offset, size)
+func openMapped(f *os.File, offset, size int64, opts Options) (*File, error) {
+	bring := mmap.Map
+	if opts.Read {
+		bring = mmap.Read
+	}
+	m, err := bring(f, offset, size)
 	if err != nil {
 		return nil, err
 	}
@@ -155,6 +176,46 @@ func openMapped(f *os.File, offset, size int64) (*File, error) {
 	}
 	file.mapping = m
 	return file, nil
+}
+
+// Lock locks the file's bytes in memory, so that the system never pages
+// them out (llama.cpp's --mlock). It fails when the system refuses, for
+// example beyond the locked-memory limit of an unprivileged process; the
+// File stays usable then. Files made by Parse cannot be locked.
+func (f *File) Lock() error {
+	if f.mapping == nil {
+		return errors.New("gguf: Lock: the file is not mapped or read by Open")
+	}
+	return f.mapping.Lock()
+}
+
+// fingerprintSample is how many bytes of the tensor data, at its start
+// and at its end, Fingerprint reads.
+const fingerprintSample = 64 << 10
+
+// Fingerprint identifies the file's contents: a SHA-256 of its metadata
+// and tensor infos, the size of its data, and the first and last 64 KiB
+// of the tensor data. It reads a small part of the file only, so it is
+// cheap on a large model, and it tells apart any two files that differ
+// in metadata, tensor layout or those samples (a state saved for one
+// model is not used with another).
+func (f *File) Fingerprint() [32]byte {
+	h := sha256.New()
+	n := min(int64(len(f.data)), max(f.DataOffset, 0))
+	h.Write(f.data[:n])
+	data := f.data[n:]
+	var size [8]byte
+	binary.LittleEndian.PutUint64(size[:], uint64(len(data)))
+	h.Write(size[:])
+	if len(data) <= 2*fingerprintSample {
+		h.Write(data)
+	} else {
+		h.Write(data[:fingerprintSample])
+		h.Write(data[len(data)-fingerprintSample:])
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
 }
 
 // Parse parses GGUF bytes held in memory. The File refers to data for

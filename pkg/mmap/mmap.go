@@ -6,49 +6,112 @@
 //
 // A range need not start on a page boundary: the mapping begins at the
 // page-aligned offset at or below the one asked for and Bytes returns the
-// requested part of it.
+// requested part of it. Read gives the same view of a copy in memory
+// instead, and Lock keeps either resident.
 package mmap
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
 // Mapping is a read-only view of a byte range of a file. Its bytes stay valid
 // until Close; the file it came from may be closed independently.
 type Mapping struct {
-	data []byte // the requested range
-	sys  sysMapping
+	data   []byte // the requested range
+	sys    sysMapping
+	copied bool // Read made it: data is a copy in memory, not mapped
+	locked bool // Lock locked data in memory
 }
 
 // Map maps size bytes of f starting at offset. The range must lie inside the
 // file. A zero-size range yields an empty mapping without a system call.
 func Map(f *os.File, offset, size int64) (*Mapping, error) {
-	if f == nil {
-		return nil, errors.New("mmap: nil file")
-	}
-	if offset < 0 || size < 0 {
-		return nil, fmt.Errorf("mmap: %s: invalid range offset %d size %d", f.Name(), offset, size)
+	if err := checkRange(f, offset, size); err != nil {
+		return nil, err
 	}
 	if size == 0 {
 		return &Mapping{data: []byte{}}, nil
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("mmap: %w", err)
-	}
-	if offset > fi.Size() || size > fi.Size()-offset {
-		return nil, fmt.Errorf("mmap: %s: range [%d, %d+%d) exceeds file size %d", f.Name(), offset, offset, size, fi.Size())
-	}
-	if int64(int(size)) != size || size > maxMapSize {
-		return nil, fmt.Errorf("mmap: %s: size %d too large to map on this platform", f.Name(), size)
 	}
 	m := &Mapping{}
 	if err := m.mapRange(f, offset, int(size)); err != nil {
 		return nil, fmt.Errorf("mmap: %s: %w", f.Name(), err)
 	}
 	return m, nil
+}
+
+// Read reads size bytes of f starting at offset into memory. The Mapping
+// it returns behaves as one of Map, but owns a copy of the bytes: the
+// file's pages are not shared, and changes to the file do not show
+// (llama.cpp's --no-mmap).
+func Read(f *os.File, offset, size int64) (*Mapping, error) {
+	if err := checkRange(f, offset, size); err != nil {
+		return nil, err
+	}
+	if size == 0 {
+		return &Mapping{data: []byte{}, copied: true}, nil
+	}
+	m := &Mapping{copied: true}
+	if err := m.readRange(f, offset, int(size)); err != nil {
+		return nil, fmt.Errorf("mmap: %s: %w", f.Name(), err)
+	}
+	return m, nil
+}
+
+// checkRange checks that size bytes at offset lie inside f and fit in
+// memory.
+func checkRange(f *os.File, offset, size int64) error {
+	if f == nil {
+		return errors.New("mmap: nil file")
+	}
+	if offset < 0 || size < 0 {
+		return fmt.Errorf("mmap: %s: invalid range offset %d size %d", f.Name(), offset, size)
+	}
+	if size == 0 {
+		return nil
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("mmap: %w", err)
+	}
+	if offset > fi.Size() || size > fi.Size()-offset {
+		return fmt.Errorf("mmap: %s: range [%d, %d+%d) exceeds file size %d", f.Name(), offset, offset, size, fi.Size())
+	}
+	if int64(int(size)) != size || size > maxMapSize {
+		return fmt.Errorf("mmap: %s: size %d too large to map on this platform", f.Name(), size)
+	}
+	return nil
+}
+
+// readRange reads the range into memory.
+func (m *Mapping) readRange(f *os.File, offset int64, size int) error {
+	buf := make([]byte, size)
+	if _, err := f.ReadAt(buf, offset); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("read: %w", err)
+	}
+	m.data = buf
+	return nil
+}
+
+// Lock locks the bytes in memory (mlock(2); VirtualLock on Windows), so
+// that they are never paged out, as llama.cpp's --mlock does. It fails
+// when the system refuses (on Linux, beyond RLIMIT_MEMLOCK without
+// privilege) or has no such call; the bytes stay usable either way. Close
+// unlocks them.
+func (m *Mapping) Lock() error {
+	if m == nil || len(m.data) == 0 || m.locked {
+		return nil
+	}
+	if err := lock(m.data); err != nil {
+		return fmt.Errorf("mmap: locking %d bytes in memory: %w", len(m.data), err)
+	}
+	m.locked = true
+	return nil
 }
 
 // Bytes returns the mapped bytes. They must not be modified, and must not be
@@ -65,7 +128,16 @@ func (m *Mapping) Close() error {
 	if m == nil || m.data == nil {
 		return nil
 	}
-	err := m.unmap()
+	var err error
+	if m.locked {
+		err = unlock(m.data)
+		m.locked = false
+	}
+	if !m.copied {
+		if e := m.unmap(); e != nil {
+			err = e
+		}
+	}
 	m.data = nil
 	if err != nil {
 		return fmt.Errorf("mmap: %w", err)

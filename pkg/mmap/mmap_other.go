@@ -3,8 +3,7 @@
 package mmap
 
 import (
-	"fmt"
-	"io"
+	"errors"
 	"os"
 )
 
@@ -14,15 +13,12 @@ type sysMapping struct{}
 
 // mapRange reads the range into memory: this system has no supported mmap.
 func (m *Mapping) mapRange(f *os.File, offset int64, size int) error {
-	buf := make([]byte, size)
-	if _, err := f.ReadAt(buf, offset); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return fmt.Errorf("read: %w", err)
-	}
-	m.data = buf
-	return nil
+	return m.readRange(f, offset, size)
 }
 
 func (m *Mapping) unmap() error { return nil }
+
+var errNoLock = errors.New("not supported on this system")
+
+func lock([]byte) error   { return errNoLock }
+func unlock([]byte) error { return nil }

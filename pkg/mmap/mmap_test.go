@@ -90,3 +90,57 @@ func TestMapOutlivesFile(t *testing.T) {
 		t.Errorf("got %q, want %q", m.Bytes(), want)
 	}
 }
+
+// TestReadAndLock: Read gives the bytes Map gives, as a copy; Lock locks
+// either in memory (or fails with an error naming the size, where the
+// system refuses) and Close unlocks and releases them.
+func TestReadAndLock(t *testing.T) {
+	content := bytes.Repeat([]byte("llamafile "), 10000)
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, open := range []struct {
+		name string
+		fn   func(*os.File, int64, int64) (*Mapping, error)
+	}{{"Map", Map}, {"Read", Read}} {
+		m, err := open.fn(f, 3, int64(len(content))-3)
+		if err != nil {
+			t.Fatalf("%s: %v", open.name, err)
+		}
+		if !bytes.Equal(m.Bytes(), content[3:]) {
+			t.Errorf("%s: bytes differ", open.name)
+		}
+		if err := m.Lock(); err != nil {
+			t.Logf("%s: Lock: %v (the system refuses; not an error of the package)", open.name, err)
+		} else if !m.locked {
+			t.Errorf("%s: Lock succeeded but the mapping is not marked locked", open.name)
+		}
+		if err := m.Close(); err != nil {
+			t.Errorf("%s: Close: %v", open.name, err)
+		}
+		if m.Bytes() != nil {
+			t.Errorf("%s: bytes after Close", open.name)
+		}
+	}
+	if _, err := Read(f, 5, int64(len(content))); err == nil {
+		t.Error("Read past the end of the file: no error")
+	}
+	// A copy does not change with the file.
+	m, err := Read(f, 0, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := os.WriteFile(path, []byte("LLAMA"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if string(m.Bytes()) != "llam" {
+		t.Errorf("Read's copy changed with the file: %q", m.Bytes())
+	}
+}

@@ -38,3 +38,6 @@ func (m *Mapping) unmap() error {
 	}
 	return unix.Munmap(r)
 }
+
+func lock(b []byte) error   { return unix.Mlock(b) }
+func unlock(b []byte) error { return unix.Munlock(b) }

@@ -62,3 +62,11 @@ func (m *Mapping) unmap() error {
 	}
 	return err
 }
+
+func lock(b []byte) error {
+	return windows.VirtualLock(uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+}
+
+func unlock(b []byte) error {
+	return windows.VirtualUnlock(uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+}
