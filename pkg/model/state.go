@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"fmt"
+	"io"
 )
 
 // StateOptions configure a State.
@@ -209,3 +210,13 @@ func (s *State) Logits(i int) []float32 {
 // LastLogits returns the logits of the last token of the last Eval or
 // EvalLast, or nil before any evaluation.
 func (s *State) LastLogits() []float32 { return s.Logits(s.nTokens - 1) }
+
+// WriteCache writes the cache's first n positions, as Seq.WriteCache does.
+func (s *State) WriteCache(w io.Writer, n int) error { return s.seq.WriteCache(w, n) }
+
+// ReadCache restores a cache WriteCache wrote, as Seq.ReadCache does; the
+// logits of the last evaluation are dropped.
+func (s *State) ReadCache(r io.Reader) (int, error) {
+	s.nTokens = 0
+	return s.seq.ReadCache(r)
+}
