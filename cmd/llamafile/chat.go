@@ -28,7 +28,7 @@ End a line with \ to go on on the next one. Ctrl-C stops a reply.
 // conversation, and the slot's cache keeps what the previous turns
 // evaluated, so only the new turn is.
 func runChat(ctx context.Context, o *options, self *engine.Bundle, e env, logw io.Writer) error {
-	m, err := self.OpenModel(o.model, engineOptions(o, 0))
+	m, err := openModel(o.model, self, engineOptions(o, 0), logw)
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,24 @@ type options struct {
 	ignoreEOS       bool
 	noDisplayPrompt bool
 	logDisable      bool
+	verbosePrompt   bool // --verbose-prompt: the prompt's tokens on stderr
+	color           bool // --color: the prompt and the user's input coloured on a terminal
+
+	// --prompt-cache FILE: the evaluated prompt's key/value state, reused
+	// when the prompt starts the same way; -all saves the generated
+	// tokens too, -ro never writes the file.
+	promptCache    string
+	promptCacheAll bool
+	promptCacheRO  bool
+
+	// the model's memory: --mlock keeps it resident, --no-mmap reads it
+	// into memory instead of mapping it
+	mlock  bool
+	noMmap bool
+
+	// gpuWanted is set when -ngl N (N > 0) or --gpu NAME asks for a GPU,
+	// which this build has no support for: a notice says so.
+	gpuWanted bool
 
 	// --apply-template CONV.json
 	applyTemplate string
@@ -100,12 +118,10 @@ type readFileFunc func(name string) ([]byte, error)
 func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options, error) {
 	o := &options{}
 	def := sample.DefaultParams()
+	v := &flagValues{}
 	var (
-		temp, topP, minP, typical, repeatPenalty         float64
-		presencePenalty, frequencyPenalty, mirLR, mirEnt float64
-		topK, repeatLastN, mirostat                      int
-		seed                                             int64
-		ran                                              bool
+		ran   bool
+		canon []string // args, canonicalFlags rewrote
 	)
 	app := &cli.App{
 		Name:                      "llamafile",
@@ -115,64 +131,18 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 		ErrWriter:                 io.Discard,
 		DisableSliceFlagSeparator: true,
 		CustomAppHelpTemplate:     helpText,
-		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "m", Aliases: []string{"model"}, Destination: &o.model},
-			&cli.StringFlag{Name: "p", Aliases: []string{"prompt"}},
-			&cli.StringFlag{Name: "f", Aliases: []string{"file"}},
-			&cli.IntFlag{Name: "n", Aliases: []string{"predict", "n-predict"}, Value: -1, Destination: &o.nPredict},
-			&cli.IntFlag{Name: "c", Aliases: []string{"ctx-size"}, Destination: &o.ctxSize},
-			&cli.IntFlag{Name: "b", Aliases: []string{"batch-size"}, Value: 2048, Destination: &o.batchSize},
-			&cli.IntFlag{Name: "t", Aliases: []string{"threads"}, Destination: &o.threads},
-			&cli.IntFlag{Name: "tb", Aliases: []string{"threads-batch"}, Destination: &o.threadsBatch},
-			&cli.StringFlag{Name: "ctk", Aliases: []string{"cache-type-k"}, Value: "f16"},
-			&cli.StringFlag{Name: "ctv", Aliases: []string{"cache-type-v"}, Value: "f16"},
-			&cli.Float64Flag{Name: "temp", Aliases: []string{"temperature"}, Value: float64(def.Temp), Destination: &temp},
-			&cli.IntFlag{Name: "top-k", Value: def.TopK, Destination: &topK},
-			&cli.Float64Flag{Name: "top-p", Value: float64(def.TopP), Destination: &topP},
-			&cli.Float64Flag{Name: "min-p", Value: float64(def.MinP), Destination: &minP},
-			&cli.Float64Flag{Name: "typical", Aliases: []string{"typical-p"}, Value: float64(def.TypicalP), Destination: &typical},
-			&cli.Float64Flag{Name: "repeat-penalty", Value: float64(def.RepeatPenalty), Destination: &repeatPenalty},
-			&cli.IntFlag{Name: "repeat-last-n", Value: def.RepeatLastN, Destination: &repeatLastN},
-			&cli.Float64Flag{Name: "presence-penalty", Value: float64(def.PresencePenalty), Destination: &presencePenalty},
-			&cli.Float64Flag{Name: "frequency-penalty", Value: float64(def.FrequencyPenalty), Destination: &frequencyPenalty},
-			&cli.IntFlag{Name: "mirostat", Value: def.Mirostat, Destination: &mirostat},
-			&cli.Float64Flag{Name: "mirostat-lr", Value: float64(def.MirostatEta), Destination: &mirLR},
-			&cli.Float64Flag{Name: "mirostat-ent", Value: float64(def.MirostatTau), Destination: &mirEnt},
-			&cli.Int64Flag{Name: "s", Aliases: []string{"seed"}, Value: -1, Destination: &seed},
-			&cli.StringSliceFlag{Name: "l", Aliases: []string{"logit-bias"}},
-			&cli.StringFlag{Name: "grammar"},
-			&cli.StringFlag{Name: "grammar-file"},
-			&cli.StringFlag{Name: "j", Aliases: []string{"json-schema"}},
-			&cli.StringFlag{Name: "json-schema-file"},
-			&cli.BoolFlag{Name: "e", Aliases: []string{"escape"}},
-			&cli.BoolFlag{Name: "no-escape"},
-			&cli.StringSliceFlag{Name: "r", Aliases: []string{"reverse-prompt"}},
-			&cli.BoolFlag{Name: "ignore-eos", Destination: &o.ignoreEOS},
-			&cli.BoolFlag{Name: "no-display-prompt", Destination: &o.noDisplayPrompt},
-			&cli.BoolFlag{Name: "log-disable", Destination: &o.logDisable},
-			&cli.BoolFlag{Name: "tokenize"},
-			&cli.BoolFlag{Name: "ids", Destination: &o.ids},
-			&cli.BoolFlag{Name: "stdin", Destination: &o.useStdin},
-			&cli.BoolFlag{Name: "no-bos", Destination: &o.noBOS},
-			&cli.BoolFlag{Name: "parse-special"},
-			&cli.BoolFlag{Name: "no-parse-special"},
-			&cli.BoolFlag{Name: "show-count", Destination: &o.showCount},
-			&cli.BoolFlag{Name: "perplexity"},
-			&cli.StringFlag{Name: "apply-template", Destination: &o.applyTemplate},
-			&cli.BoolFlag{Name: "chat", Aliases: []string{"cnv", "conversation"}},
-			&cli.BoolFlag{Name: "i", Aliases: []string{"interactive"}, Destination: &o.interactive},
-			&cli.BoolFlag{Name: "if", Aliases: []string{"interactive-first"}, Destination: &o.interactiveFirst},
-			&cli.StringFlag{Name: "in-prefix", Destination: &o.inPrefix},
-			&cli.StringFlag{Name: "in-suffix", Destination: &o.inSuffix},
-			&cli.StringFlag{Name: "sys", Aliases: []string{"system-prompt"}, Destination: &o.systemPrompt},
-			&cli.IntFlag{Name: "chunks", Value: -1, Destination: &o.chunks},
-			&cli.BoolFlag{Name: "version", Destination: &o.version},
-		}, serverFlags(&o.server)...),
+		Flags:                     commandFlags(o, v),
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{flagError(err, args)}
 		},
 		Action: func(c *cli.Context) error {
 			ran = true
+			temp, topP, minP, typical, repeatPenalty := v.temp, v.topP, v.minP, v.typical, v.repeatPenalty
+			presencePenalty, frequencyPenalty, mirLR, mirEnt := v.presencePenalty, v.frequencyPenalty, v.mirLR, v.mirEnt
+			topK, repeatLastN, mirostat, seed := v.topK, v.repeatLastN, v.mirostat, v.seed
+			// Which of two flags came last is read from the arguments
+			// with every flag under its canonical name.
+			args := canon
 			if c.NArg() > 0 {
 				return usageError{fmt.Errorf("unexpected argument %q (flags take the form -f VALUE or --flag=VALUE; see --help)", c.Args().First())}
 			}
@@ -256,6 +226,13 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 				return err
 			}
 			o.reversePrompts = c.StringSlice("r")
+			o.noDisplayPrompt = c.Bool("no-display-prompt") && lastIndex(args, "no-display-prompt") > lastIndex(args, "display-prompt")
+			if err := o.checkPromptCache(); err != nil {
+				return err
+			}
+			if err := o.checkGPU(c); err != nil {
+				return err
+			}
 			o.ctxSizeSet = c.IsSet("c")
 
 			p := def
@@ -302,7 +279,8 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 			return nil
 		},
 	}
-	if err := app.Run(append([]string{"llamafile"}, canonicalFlags(app.Flags, args)...)); err != nil {
+	canon = canonicalFlags(app.Flags, args)
+	if err := app.Run(append([]string{"llamafile"}, canon...)); err != nil {
 		return nil, err
 	}
 	if !ran {
@@ -311,11 +289,93 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 	return o, nil
 }
 
+// flagValues receive the flags whose values parseArgs checks and
+// converts before they go into the options.
+type flagValues struct {
+	temp, topP, minP, typical, repeatPenalty         float64
+	presencePenalty, frequencyPenalty, mirLR, mirEnt float64
+	topK, repeatLastN, mirostat                      int
+	seed                                             int64
+}
+
+// commandFlags returns every flag of the command, writing into o and v;
+// --help documents each of them once.
+func commandFlags(o *options, v *flagValues) []cli.Flag {
+	def := sample.DefaultParams()
+	return append([]cli.Flag{
+		&cli.StringFlag{Name: "m", Aliases: []string{"model"}, Destination: &o.model},
+		&cli.StringFlag{Name: "p", Aliases: []string{"prompt"}},
+		&cli.StringFlag{Name: "f", Aliases: []string{"file"}},
+		&cli.IntFlag{Name: "n", Aliases: []string{"predict", "n-predict"}, Value: -1, Destination: &o.nPredict},
+		&cli.IntFlag{Name: "c", Aliases: []string{"ctx-size"}, Destination: &o.ctxSize},
+		&cli.IntFlag{Name: "b", Aliases: []string{"batch-size"}, Value: 2048, Destination: &o.batchSize},
+		&cli.IntFlag{Name: "t", Aliases: []string{"threads"}, Destination: &o.threads},
+		&cli.IntFlag{Name: "tb", Aliases: []string{"threads-batch"}, Destination: &o.threadsBatch},
+		&cli.StringFlag{Name: "ctk", Aliases: []string{"cache-type-k"}, Value: "f16"},
+		&cli.StringFlag{Name: "ctv", Aliases: []string{"cache-type-v"}, Value: "f16"},
+		&cli.Float64Flag{Name: "temp", Aliases: []string{"temperature"}, Value: float64(def.Temp), Destination: &v.temp},
+		&cli.IntFlag{Name: "top-k", Value: def.TopK, Destination: &v.topK},
+		&cli.Float64Flag{Name: "top-p", Value: float64(def.TopP), Destination: &v.topP},
+		&cli.Float64Flag{Name: "min-p", Value: float64(def.MinP), Destination: &v.minP},
+		&cli.Float64Flag{Name: "typical", Aliases: []string{"typical-p"}, Value: float64(def.TypicalP), Destination: &v.typical},
+		&cli.Float64Flag{Name: "repeat-penalty", Value: float64(def.RepeatPenalty), Destination: &v.repeatPenalty},
+		&cli.IntFlag{Name: "repeat-last-n", Value: def.RepeatLastN, Destination: &v.repeatLastN},
+		&cli.Float64Flag{Name: "presence-penalty", Value: float64(def.PresencePenalty), Destination: &v.presencePenalty},
+		&cli.Float64Flag{Name: "frequency-penalty", Value: float64(def.FrequencyPenalty), Destination: &v.frequencyPenalty},
+		&cli.IntFlag{Name: "mirostat", Value: def.Mirostat, Destination: &v.mirostat},
+		&cli.Float64Flag{Name: "mirostat-lr", Value: float64(def.MirostatEta), Destination: &v.mirLR},
+		&cli.Float64Flag{Name: "mirostat-ent", Value: float64(def.MirostatTau), Destination: &v.mirEnt},
+		&cli.Int64Flag{Name: "s", Aliases: []string{"seed"}, Value: -1, Destination: &v.seed},
+		&cli.StringSliceFlag{Name: "l", Aliases: []string{"logit-bias"}},
+		&cli.StringFlag{Name: "grammar"},
+		&cli.StringFlag{Name: "grammar-file"},
+		&cli.StringFlag{Name: "j", Aliases: []string{"json-schema"}},
+		&cli.StringFlag{Name: "json-schema-file"},
+		&cli.BoolFlag{Name: "e", Aliases: []string{"escape"}},
+		&cli.BoolFlag{Name: "no-escape"},
+		&cli.StringSliceFlag{Name: "r", Aliases: []string{"reverse-prompt"}},
+		&cli.BoolFlag{Name: "ignore-eos", Destination: &o.ignoreEOS},
+		&cli.BoolFlag{Name: "no-display-prompt", Aliases: []string{"silent-prompt"}},
+		&cli.BoolFlag{Name: "display-prompt"},
+		&cli.BoolFlag{Name: "verbose-prompt", Destination: &o.verbosePrompt},
+		&cli.BoolFlag{Name: "co", Aliases: []string{"color"}, Destination: &o.color},
+		&cli.StringFlag{Name: "prompt-cache", Destination: &o.promptCache},
+		&cli.BoolFlag{Name: "prompt-cache-all", Destination: &o.promptCacheAll},
+		&cli.BoolFlag{Name: "prompt-cache-ro", Destination: &o.promptCacheRO},
+		&cli.BoolFlag{Name: "mlock", Destination: &o.mlock},
+		&cli.BoolFlag{Name: "no-mmap", Destination: &o.noMmap},
+		&cli.IntFlag{Name: "ngl", Aliases: []string{"gpu-layers", "n-gpu-layers"}, Value: -1},
+		&cli.StringFlag{Name: "gpu"},
+		&cli.BoolFlag{Name: "fast"},
+		&cli.BoolFlag{Name: "precise"},
+		&cli.BoolFlag{Name: "log-disable", Destination: &o.logDisable},
+		&cli.BoolFlag{Name: "tokenize"},
+		&cli.BoolFlag{Name: "ids", Destination: &o.ids},
+		&cli.BoolFlag{Name: "stdin", Destination: &o.useStdin},
+		&cli.BoolFlag{Name: "no-bos", Destination: &o.noBOS},
+		&cli.BoolFlag{Name: "parse-special"},
+		&cli.BoolFlag{Name: "no-parse-special"},
+		&cli.BoolFlag{Name: "show-count", Destination: &o.showCount},
+		&cli.BoolFlag{Name: "perplexity"},
+		&cli.StringFlag{Name: "apply-template", Destination: &o.applyTemplate},
+		&cli.BoolFlag{Name: "chat", Aliases: []string{"cnv", "conversation"}},
+		&cli.BoolFlag{Name: "i", Aliases: []string{"interactive"}, Destination: &o.interactive},
+		&cli.BoolFlag{Name: "if", Aliases: []string{"interactive-first"}, Destination: &o.interactiveFirst},
+		&cli.StringFlag{Name: "in-prefix", Destination: &o.inPrefix},
+		&cli.StringFlag{Name: "in-suffix", Destination: &o.inSuffix},
+		&cli.StringFlag{Name: "sys", Aliases: []string{"system-prompt"}, Destination: &o.systemPrompt},
+		&cli.IntFlag{Name: "chunks", Value: -1, Destination: &o.chunks},
+		&cli.BoolFlag{Name: "version", Destination: &o.version},
+	}, serverFlags(&o.server)...)
+}
+
 // canonicalFlags rewrites every flag of args spelled with an alias (such
 // as --n-predict) to its canonical name (-n), so that a flag given under
 // two names (.args says -n, the user --predict) is an ordinary repetition,
 // the last one winning, as in llama.cpp, rather than an error of
-// urfave/cli. Values of flags that take one are skipped.
+// urfave/cli. Long flags may be spelled with underscores, as llama.cpp
+// and llamafile accept them (--ctx_size is --ctx-size). Values of flags
+// that take one are skipped.
 func canonicalFlags(flags []cli.Flag, args []string) []string {
 	canon := map[string]string{}
 	takesValue := map[string]bool{}
@@ -339,6 +399,10 @@ func canonicalFlags(flags []cli.Flag, args []string) []string {
 			continue
 		}
 		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "--") {
+			// llama.cpp's old spellings: --ctx_size is --ctx-size.
+			name = strings.ReplaceAll(name, "_", "-")
+		}
 		c, ok := canon[name]
 		if !ok {
 			out = append(out, a)

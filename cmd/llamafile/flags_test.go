@@ -5,7 +5,9 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -105,6 +107,36 @@ func TestParseFlags(t *testing.T) {
 		{"cache types default to f16", nil, func(o *options) bool {
 			return o.cacheTypeK == model.CacheF16 && o.cacheTypeV == model.CacheF16
 		}},
+		// llamafile's and llama.cpp's older spellings.
+		{"underscores", []string{"-p", "x", "--ctx_size", "4096", "--batch_size=1024", "--n_predict", "7", "--top_k", "5", "--top_p", "0.5",
+			"--repeat_penalty", "1.1", "--repeat_last_n", "8", "--reverse_prompt", "User:", "--no_display_prompt"}, func(o *options) bool {
+			p := o.sampling
+			return o.ctxSize == 4096 && o.batchSize == 1024 && o.nPredict == 7 && p.TopK == 5 && p.TopP == 0.5 &&
+				p.RepeatPenalty == float32(1.1) && p.RepeatLastN == 8 && o.reversePrompts[0] == "User:" && o.noDisplayPrompt
+		}},
+		{"underscores stay in values", []string{"-p", "--ctx_size", "-r", "a_b"}, func(o *options) bool {
+			return o.prompt == "--ctx_size" && o.reversePrompts[0] == "a_b"
+		}},
+		{"-ngl asks for a GPU", []string{"-ngl", "9999", "-p", "x"}, func(o *options) bool { return o.gpuWanted }},
+		{"--n-gpu-layers", []string{"--n-gpu-layers", "35"}, func(o *options) bool { return o.gpuWanted }},
+		{"--gpu nvidia", []string{"--gpu", "NVIDIA"}, func(o *options) bool { return o.gpuWanted }},
+		{"--gpu auto", []string{"--gpu", "auto"}, func(o *options) bool { return !o.gpuWanted }},
+		{"-ngl 0", []string{"-ngl", "0", "--gpu", "nvidia"}, func(o *options) bool { return !o.gpuWanted }},
+		{"--gpu disable", []string{"-ngl", "99", "--gpu", "disabled"}, func(o *options) bool { return !o.gpuWanted }},
+		{"no GPU flag", nil, func(o *options) bool { return !o.gpuWanted }},
+		{"--silent-prompt", []string{"--silent-prompt"}, func(o *options) bool { return o.noDisplayPrompt }},
+		{"--display-prompt after", []string{"--silent-prompt", "--display-prompt"}, func(o *options) bool { return !o.noDisplayPrompt }},
+		{"--display-prompt before", []string{"--display-prompt", "--no-display-prompt"}, func(o *options) bool { return o.noDisplayPrompt }},
+		{"compat bools", []string{"-p", "x", "--color", "--verbose-prompt", "--mlock", "--no-mmap", "--fast", "--precise"}, func(o *options) bool {
+			return o.color && o.verbosePrompt && o.mlock && o.noMmap
+		}},
+		{"-co", []string{"-co"}, func(o *options) bool { return o.color }},
+		{"prompt cache", []string{"-p", "x", "--prompt-cache", "p.bin", "--prompt-cache-all"}, func(o *options) bool {
+			return o.promptCache == "p.bin" && o.promptCacheAll && !o.promptCacheRO
+		}},
+		{"context shift on in the CLI", []string{"-p", "x", "--keep", "-1"}, func(o *options) bool { return o.server.contextShift && o.server.keep == -1 }},
+		{"--no-context-shift", []string{"-p", "x", "--no-context-shift"}, func(o *options) bool { return !o.server.contextShift }},
+		{"context shift off in the server", nil, func(o *options) bool { return !o.server.contextShift }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,6 +169,13 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"-m", "x", "stray"}, `unexpected argument "stray"`},
 		{[]string{"-ctk", "q4_0"}, "-ctk/--cache-type-k \"q4_0\": must be one of f16, f32, q8_0"},
 		{[]string{"--cache-type-v", "F16"}, "-ctv/--cache-type-v"},
+		{[]string{"--gpu", "voodoo"}, `--gpu "voodoo": must be auto, apple, amd, nvidia or disable`},
+		{[]string{"-ngl", "all"}, "-ngl"},
+		{[]string{"--no_such_flag"}, "unknown flag --no_such_flag"},
+		{[]string{"-p", "x", "--prompt-cache-ro"}, "need --prompt-cache FILE"},
+		{[]string{"--prompt-cache", "p.bin"}, "--prompt-cache works when generating"},
+		{[]string{"--chat", "--prompt-cache", "p.bin"}, "--prompt-cache works when generating"},
+		{[]string{"-i", "-p", "x", "--prompt-cache", "p.bin", "--prompt-cache-all"}, "--prompt-cache-all cannot be combined with -i"},
 	}
 	for _, tt := range tests {
 		o, err := parseArgs(tt.args, io.Discard, readFake)
@@ -154,31 +193,71 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// helpEntries returns the flags each entry of the help text documents:
+// the names at the start of its lines that begin with a flag.
+func helpEntries(help string) map[string]int {
+	seen := map[string]int{}
+	for _, line := range strings.Split(help, "\n") {
+		trimmed := strings.TrimLeft(line, " ")
+		if indent := len(line) - len(trimmed); !strings.HasPrefix(trimmed, "-") || indent < 2 || indent > 6 {
+			continue
+		}
+		// The names, up to the description (two spaces or more).
+		names, _, _ := strings.Cut(trimmed, "  ")
+		for _, w := range strings.FieldsFunc(names, func(r rune) bool { return r == ',' || r == ' ' }) {
+			if strings.HasPrefix(w, "-") {
+				seen[strings.TrimLeft(w, "-")]++
+			}
+		}
+	}
+	return seen
+}
+
+// TestParseHelp: --help documents every flag the command accepts, under
+// every name, in exactly one entry, and nothing it does not accept; the
+// man page names each of them too.
 func TestParseHelp(t *testing.T) {
 	var out strings.Builder
 	o, err := parseArgs([]string{"--help"}, &out, readFake)
 	if err != nil || o != nil {
 		t.Fatalf("--help: %+v, %v", o, err)
 	}
-	for _, flag := range []string{"-m, --model", "--tokenize", "--perplexity", "-tb, --threads-batch", "--logit-bias", "--reverse-prompt",
-		"--apply-template", "--chat, -cnv, --conversation", "-sys, --system-prompt", "-i, --interactive", "-if, --interactive-first",
-		"--in-prefix", "--in-suffix", "--batched-bench"} {
-		if !strings.Contains(out.String(), flag) {
-			t.Errorf("--help does not document %s", flag)
-		}
-	}
-	// Every server flag, under every name.
-	for _, f := range serverFlags(&serverOptions{}) {
+	entries := helpEntries(out.String())
+	accepted := map[string]bool{"h": true, "help": true} // urfave/cli's own
+	for _, f := range commandFlags(&options{}, &flagValues{}) {
 		for _, n := range f.Names() {
-			spelled := "--" + n
-			if len(n) <= 2 {
-				spelled = "-" + n
-			}
-			if !strings.Contains(out.String(), spelled+" ") && !strings.Contains(out.String(), spelled+",") && !strings.Contains(out.String(), spelled+"\n") {
-				t.Errorf("--help does not document %s", spelled)
-			}
+			accepted[n] = true
 		}
 	}
+	for n := range accepted {
+		if entries[n] != 1 {
+			t.Errorf("--help documents %s in %d entries, want 1", spelledFlag(n), entries[n])
+		}
+	}
+	for n := range entries {
+		if !accepted[n] {
+			t.Errorf("--help documents %s, which is not a flag", spelledFlag(n))
+		}
+	}
+	page, err := os.ReadFile("../../man/llamafile.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	man := regexp.MustCompile(`\\f[BIRP]`).ReplaceAllString(strings.ReplaceAll(string(page), "\\-", "-"), "")
+	for n := range accepted {
+		if !regexp.MustCompile(`(^|[^-\w])` + regexp.QuoteMeta(spelledFlag(n)) + `\b`).MatchString(man) {
+			t.Errorf("the man page does not document %s", spelledFlag(n))
+		}
+	}
+}
+
+// spelledFlag returns a flag's name as typed: -x for short names and
+// llama.cpp's multi-letter single-dash ones, --name otherwise.
+func spelledFlag(n string) string {
+	if len(n) <= 3 && n != "gpu" && n != "ids" || n == "ngl" || n == "ctk" || n == "ctv" || n == "sys" || n == "cnv" {
+		return "-" + n
+	}
+	return "--" + n
 }
 
 func TestParseLogitBias(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/llamafile-go/llamafile/pkg/engine"
 	"github.com/llamafile-go/llamafile/pkg/escape"
 	"github.com/llamafile-go/llamafile/pkg/grammar"
@@ -26,7 +28,7 @@ const minContext = 8
 
 // runGenerate generates text from the prompt, streaming it to stdout, as
 // llama.cpp's completion tool does without interaction.
-func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, logw io.Writer) error {
+func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, logw io.Writer) (retErr error) {
 	interactive := o.interactive || o.interactiveFirst
 	if !o.promptSet && !interactive {
 		return usageError{errors.New("no prompt: use -p PROMPT or -f FILE (see --help)")}
@@ -51,7 +53,7 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 	}
 
 	tLoad := time.Now()
-	m, c, err := openContext(o.model, self, engineOptions(o, ctxSize))
+	m, c, err := openContext(o.model, self, engineOptions(o, ctxSize), logw)
 	if err != nil {
 		return err
 	}
@@ -73,6 +75,15 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		return fmt.Errorf("prompt is too long (%d tokens, context is %d, at most %d fit); use a larger -c", len(input), nCtx, max)
 	}
 
+	var cache *promptCache // --prompt-cache
+	reused := 0            // prompt tokens the cache holds already
+	if o.promptCache != "" {
+		cache = &promptCache{path: o.promptCache, all: o.promptCacheAll, ro: o.promptCacheRO, logw: logw}
+		if reused, err = cache.load(c, input); err != nil {
+			return err
+		}
+	}
+
 	p := o.sampling
 	p.ContextSize = nCtx
 	if o.ignoreEOS {
@@ -91,7 +102,18 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		}
 		gm = g.NewMatcher(m.GrammarVocab())
 	}
-	fmt.Fprintf(logw, "generate: n_ctx = %d, n_batch = %d, n_predict = %d\n\n", nCtx, o.batchSize, o.nPredict)
+	// The tokens a context shift keeps: --keep of the prompt's, -1 (or
+	// more than it has) for all of them, with the BOS on top.
+	nKeep := o.server.keep
+	if nKeep < 0 || nKeep > len(input) {
+		nKeep = len(input)
+	} else if tok.AddBOS() {
+		nKeep++
+	}
+	if o.verbosePrompt {
+		printVerbosePrompt(logw, m, prompt, input, nKeep, interactive, reverse, inPrefix, inSuffix)
+	}
+	fmt.Fprintf(logw, "generate: n_ctx = %d, n_batch = %d, n_predict = %d, n_keep = %d\n\n", nCtx, o.batchSize, o.nPredict, nKeep)
 
 	// Single-token reverse prompts also match the last token itself.
 	var reverseTokens []int32
@@ -103,6 +125,7 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 
 	out := bufio.NewWriter(e.stdout)
 	defer out.Flush()
+	colors := consoleColors(o.color, e.stdout)
 	var history []int32 // accepted tokens, for the reverse prompts
 	accept := func(t int32) {
 		smpl.Accept(t)
@@ -156,12 +179,45 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		defer stopSIGINT()
 		in = newLineReader(e, sigint)
 	}
+	// shiftContext makes room for need more tokens when the context is
+	// full, with llama.cpp's context shift: keep the first n_keep tokens
+	// (the BOS counted on top) and drop half of the rest, as often as
+	// needed. It says to stop, with the reason on the log, when context
+	// shift is off or -n is -2.
+	shiftContext := func(need int) (stop bool, err error) {
+		if !o.server.contextShift {
+			fmt.Fprintf(logw, "\n\ncontext full and context shift is disabled => stopping\n")
+			return true, nil
+		}
+		if o.nPredict == -2 {
+			fmt.Fprintf(logw, "\n\ncontext full and n_predict == -2 => stopping\n")
+			return true, nil
+		}
+		keep := nKeep
+		for c.Pos()+need >= nCtx {
+			keep = min(keep, c.Pos()-2)
+			discard := (c.Pos() - keep) / 2
+			if discard <= 0 {
+				return false, fmt.Errorf("context shift: %d tokens do not fit in a context of %d keeping %d", need, nCtx, keep)
+			}
+			if err := c.Shift(keep, discard); err != nil {
+				return false, fmt.Errorf("context shift: %w", err)
+			}
+			if cache != nil {
+				cache.shifted()
+			}
+		}
+		return false, nil
+	}
+
 	// userTurn reads the user's line and evaluates it; done at the end of
 	// the input.
 	userTurn := func() (done bool, err error) {
 		out.WriteString(inPrefix)
+		out.WriteString(colors.user)
 		out.Flush()
 		line, err := in.readLine("")
+		out.WriteString(colors.reset)
 		if errors.Is(err, io.EOF) {
 			return true, nil
 		}
@@ -178,7 +234,14 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		toks = append(toks, m.Tokenize(text, false, false)...)
 		toks = append(toks, m.Tokenize(inSuffix, false, true)...)
 		if c.Pos()+len(toks)+1 >= nCtx {
-			return true, fmt.Errorf("the input does not fit in the context (%d of %d positions used)", c.Pos(), nCtx)
+			if o.server.contextShift {
+				if _, err := shiftContext(len(toks) + 1); err != nil {
+					return true, err
+				}
+			}
+			if c.Pos()+len(toks)+1 >= nCtx {
+				return true, fmt.Errorf("the input does not fit in the context (%d of %d positions used)", c.Pos(), nCtx)
+			}
 		}
 		for _, t := range toks {
 			accept(t)
@@ -198,11 +261,17 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		out.WriteString("\n\n")
 		return nil
 	}
+	if !o.noDisplayPrompt {
+		out.WriteString(colors.prompt)
+	}
 	for _, t := range input {
 		accept(t)
 		if !o.noDisplayPrompt {
 			out.Write(m.TokenToPiece(t))
 		}
+	}
+	if !o.noDisplayPrompt {
+		out.WriteString(colors.reset)
 	}
 	out.Flush()
 	if stopAtReverse() && !interactive {
@@ -214,15 +283,25 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		return errInterrupted
 	}
 	t0 := time.Now()
-	if err := c.EvalLastContext(ctx, input); err != nil {
-		pf.promptEval, pf.nPrompt = time.Since(t0), c.Pos()
+	if err := c.EvalLastContext(ctx, input[reused:]); err != nil {
+		pf.promptEval, pf.nPrompt = time.Since(t0), c.Pos()-reused
 		if ctx.Err() != nil {
 			out.WriteString("\n")
 			return errInterrupted
 		}
 		return fmt.Errorf("evaluating the prompt: %w", err)
 	}
-	pf.promptEval, pf.nPrompt = time.Since(t0), len(input)
+	pf.promptEval, pf.nPrompt = time.Since(t0), len(input)-reused
+	if cache != nil {
+		if err := cache.promptDone(c); err != nil {
+			return err
+		}
+		defer func() {
+			if retErr == nil {
+				retErr = cache.finish(c)
+			}
+		}()
+	}
 
 	remain := o.nPredict
 	if interactive && (o.interactiveFirst || stopAtReverse()) {
@@ -314,26 +393,12 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 			break
 		}
 		if c.Pos()+1 >= nCtx {
-			if !o.server.contextShift {
-				fmt.Fprintf(logw, "\n\ncontext full and context shift is disabled => stopping\n")
+			stop, err := shiftContext(1)
+			if err != nil {
+				return err
+			}
+			if stop {
 				break
-			}
-			if o.nPredict == -2 {
-				fmt.Fprintf(logw, "\n\ncontext full and n_predict == -2 => stopping\n")
-				break
-			}
-			// llama.cpp's context shift: keep the first n_keep tokens
-			// (the BOS counted on top), drop half of the rest.
-			keep := o.server.keep
-			if keep < 0 || keep > len(input) {
-				keep = len(input)
-			} else if tok.AddBOS() {
-				keep++
-			}
-			keep = min(keep, c.Pos()-2)
-			discard := (c.Pos() - keep) / 2
-			if err := c.Shift(keep, discard); err != nil {
-				return fmt.Errorf("context shift: %w", err)
 			}
 		}
 		t0 = time.Now()
@@ -349,6 +414,63 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 	}
 	out.WriteString("\n\n")
 	return nil
+}
+
+// A palette holds the escape sequences --color writes around the prompt and
+// the user's input, llama.cpp's: the prompt yellow, the input bold green.
+// They are empty without --color or when standard output is not a
+// terminal, so that piped output stays plain.
+type palette struct{ prompt, user, reset string }
+
+func consoleColors(color bool, stdout io.Writer) palette {
+	if f, ok := stdout.(*os.File); !color || !ok || !term.IsTerminal(int(f.Fd())) {
+		return palette{}
+	}
+	return palette{prompt: "\x1b[33m", user: "\x1b[1m\x1b[32m", reset: "\x1b[0m"}
+}
+
+// printVerbosePrompt prints, for --verbose-prompt, the prompt and its
+// tokens, the part a context shift keeps, and in interactive mode the
+// tokens of the reverse prompts and of the input prefix and suffix, as
+// llama.cpp's completion tool does.
+func printVerbosePrompt(w io.Writer, m *engine.Model, prompt string, input []int32, nKeep int, interactive bool, reverse []string, inPrefix, inSuffix string) {
+	tok := m.Tokenizer()
+	tokens := func(ids []int32) {
+		for _, t := range ids {
+			fmt.Fprintf(w, "%6d -> '%s'\n", t, tok.TokenToPiece(t, true))
+		}
+	}
+	fmt.Fprintf(w, "main: prompt: '%s'\n", prompt)
+	fmt.Fprintf(w, "main: number of tokens in prompt = %d\n", len(input))
+	tokens(input)
+	addBOS := 0
+	if tok.AddBOS() {
+		addBOS = 1
+	}
+	if nKeep > addBOS {
+		fmt.Fprintf(w, "main: static prompt based on n_keep: '")
+		for _, t := range input[:min(nKeep, len(input))] {
+			w.Write(tok.TokenToPiece(t, true))
+		}
+		fmt.Fprintf(w, "'\n")
+	}
+	fmt.Fprintln(w)
+	if !interactive {
+		return
+	}
+	fmt.Fprintf(w, "main: interactive mode on.\n")
+	for _, r := range reverse {
+		fmt.Fprintf(w, "Reverse prompt: '%s'\n", r)
+		tokens(m.Tokenize(r, false, true))
+	}
+	if inPrefix != "" {
+		fmt.Fprintf(w, "Input prefix: '%s'\n", inPrefix)
+		tokens(m.Tokenize(inPrefix, true, true))
+	}
+	if inSuffix != "" {
+		fmt.Fprintf(w, "Input suffix: '%s'\n", inSuffix)
+		tokens(m.Tokenize(inSuffix, false, true))
+	}
 }
 
 // ignoreEOSBias returns bias with every end-of-generation token banned.

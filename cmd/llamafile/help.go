@@ -23,9 +23,29 @@ When the executable carries a zip archive (a llamafile), its .args supply defaul
 arguments, -m NAME also finds NAME inside the archive, and without -m the
 archive's only .gguf file is used.
 
-model and input:
+Long flags may also be spelled with underscores (--ctx_size is --ctx-size), as
+in llama.cpp and llamafile.
+
+----- common params -----
+
+  -h, --help                 print this help
+      --version              print the version
   -m, --model FNAME          model: a .gguf file, a llamafile holding one, or an entry
                              of this executable's zip (NAME or /zip/NAME)
+  -t, --threads N            threads for generation (default: number of CPUs)
+  -tb, --threads-batch N     threads for prompt processing (default: same as -t)
+  -c, --ctx-size N           context size in tokens (default: 0 = the model's; 512
+                             with --perplexity)
+  -n, --predict, --n-predict N
+                             number of tokens to generate (default: -1 = until end of
+                             generation; -2 = until the context is full)
+  -b, --batch-size N         most tokens per forward pass (default: 2048)
+      --keep N               prompt tokens a context shift keeps (default: 0; -1 =
+                             the whole prompt)
+      --context-shift        when the context is full, drop the older half of what
+                             follows the --keep tokens and go on (the default on the
+                             command line, as in llamafile; off in the server)
+      --no-context-shift     stop when the context is full, as llama.cpp does
   -p, --prompt PROMPT        prompt to start generation with
   -f, --file FNAME           read the prompt from a file (/dev/stdin works); one
                              trailing newline is dropped
@@ -33,25 +53,27 @@ model and input:
                              prompt and reverse prompts (default: on, except with
                              --perplexity)
       --no-escape            do not process escapes
-
-generation:
-  -n, --predict, --n-predict N
-                             number of tokens to generate (default: -1 = until end of
-                             generation or the context is full)
-  -c, --ctx-size N           context size in tokens (default: 0 = the model's; 512
-                             with --perplexity)
-  -b, --batch-size N         most tokens per forward pass (default: 2048)
-  -t, --threads N            threads for generation (default: number of CPUs)
-  -tb, --threads-batch N     threads for prompt processing (default: same as -t)
   -ctk, --cache-type-k TYPE  key cache type: f16, f32 or q8_0 (default: f16)
   -ctv, --cache-type-v TYPE  value cache type: f16, f32 or q8_0 (default: f16)
-  -r, --reverse-prompt PROMPT
-                             stop when the output ends with PROMPT (repeatable)
-      --ignore-eos           never end generation at an end-of-generation token
-      --no-display-prompt    do not print the prompt before the generated text
+  -fa, --flash-attn on|auto  accepted: attention is always llama.cpp's flash attention
+                             (off is an error)
+      --mlock                keep the model in memory: never paged out (a warning
+                             when the system refuses, e.g. beyond ulimit -l)
+      --no-mmap              read the model into memory instead of mapping it
+  -ngl, --gpu-layers, --n-gpu-layers N
+                             layers to put on the GPU; this build has no GPU support:
+                             N > 0 prints a notice and runs on the CPU
+      --gpu auto|apple|amd|nvidia|disable
+                             the GPU to use; likewise a notice for apple, amd or
+                             nvidia (also metal, cublas, rocblas, rocm, hip)
+      --fast, --precise      accepted as llamafile accepts them; this build has one
+                             numeric mode, which gives llama.cpp's results
+      --verbose-prompt       print the prompt's tokens on standard error first
+  -co, --color               colour the prompt and your input (on a terminal only)
       --log-disable          print no logs or timings on standard error
 
-sampling:
+----- sampling params -----
+
       --temp, --temperature N  temperature (default: 0.80; 0 = greedy)
       --top-k N              top-k sampling (default: 40, 0 = disabled)
       --top-p N              top-p sampling (default: 0.95, 1.0 = disabled)
@@ -68,11 +90,10 @@ sampling:
       --mirostat-lr N        Mirostat learning rate, eta (default: 0.10)
       --mirostat-ent N       Mirostat target entropy, tau (default: 5.00)
   -s, --seed SEED            random seed (default: -1 = random)
+      --ignore-eos           never end generation at an end-of-generation token
   -l, --logit-bias TOKEN_ID(+/-)BIAS
                              add BIAS to a token's logit, e.g. 15043+1, 15043-1 or
                              15043-inf to ban it (repeatable)
-
-Constrained output (the last of these given wins):
       --grammar GBNF         only text of this GBNF grammar (llama.cpp's
                              notation); generation ends when it is complete
       --grammar-file FILE    the grammar from FILE
@@ -80,8 +101,52 @@ Constrained output (the last of these given wins):
                              '{"type": "object"}' or '{}' for any JSON
       --json-schema-file FILE
                              the JSON Schema from FILE
+                             (of --grammar, --grammar-file, -j and
+                             --json-schema-file, the last given wins)
+
+----- example-specific params -----
+
+generating (-p or -f; like llama-completion):
+  -r, --reverse-prompt PROMPT
+                             stop when the output ends with PROMPT (repeatable)
+      --no-display-prompt, --silent-prompt
+                             do not print the prompt before the generated text
+      --display-prompt       print it (the default)
+      --prompt-cache FNAME   keep the evaluated prompt's state in FNAME and reuse it
+                             when a later prompt starts with the same tokens
+      --prompt-cache-all     save the generated tokens to FNAME too
+      --prompt-cache-ro      use FNAME but never write it
+  -i, --interactive          raw text, no template (llama.cpp's interactive mode):
+                             at a reverse prompt (-r), an end of generation or -n
+                             tokens, your line is added and generation goes on;
+                             Ctrl-C stops the generation, Ctrl-D ends
+  -if, --interactive-first   the same, waiting for your line first
+      --in-prefix TEXT       text added before each of your lines
+      --in-suffix TEXT       text added after each of your lines
+
+chat in the terminal:
+      --chat, -cnv, --conversation
+                             a conversation through the model's chat template, with
+                             line editing and history; /help lists its commands;
+                             Ctrl-C stops a reply, Ctrl-D or /exit leaves
+  -sys, --system-prompt TEXT
+                             the system prompt (with --chat, -p gives one too)
+
+chat templates (--chat, --apply-template and the server):
+      --apply-template CONV.json
+                             print the prompt the chat template renders for the
+                             conversation in CONV.json (no model needed with
+                             --chat-template-file)
+      --chat-template NAME   chat template: one of llama.cpp's built-in formats
+                             (chatml, llama3, ...) or a Jinja template's text
+                             (default: the model's own tokenizer.chat_template)
+      --chat-template-file FNAME
+                             read the Jinja chat template from a file
+      --jinja, --no-jinja    render Jinja templates as Hugging Face does (the
+                             default), or only match them to a built-in format
 
 --tokenize (like llama-tokenize):
+      --tokenize             print the tokens of the prompt
       --ids                  print the token ids as a list: [1, 15043, 3186]
       --stdin                read the text from standard input
       --no-bos               do not add the BOS token
@@ -90,21 +155,8 @@ Constrained output (the last of these given wins):
       --show-count           print the number of tokens
 
 --perplexity (like llama-perplexity):
+      --perplexity           measure the perplexity of the model over -f FILE
       --chunks N             most chunks to evaluate (default: -1 = all)
-
-chat in the terminal:
-      --chat, -cnv, --conversation
-                             a conversation through the model's chat template, with
-                             line editing and history; /help lists its commands;
-                             Ctrl-C stops a reply, Ctrl-D or /exit leaves
-  -sys, --system-prompt TEXT the system prompt (with --chat, -p gives one too)
-  -i, --interactive          raw text, no template (llama.cpp's interactive mode):
-                             at a reverse prompt (-r), an end of generation or -n
-                             tokens, your line is added and generation goes on;
-                             Ctrl-C stops the generation, Ctrl-D ends
-  -if, --interactive-first   the same, waiting for your line first
-      --in-prefix TEXT       text added before each of your lines
-      --in-suffix TEXT       text added after each of your lines
 
 server (llama-server's flags; without -p, -f, --tokenize or --perplexity):
       --server               serve even when a prompt is given
@@ -124,34 +176,20 @@ server (llama-server's flags; without -p, -f, --tokenize or --perplexity):
       --url-prefix PREFIX    serve everything under PREFIX (e.g. /llama)
   -a, --alias NAME           the model's name in the API (default: its file name)
       --no-cache-prompt      do not reuse a slot's cached prompt by default
-      --keep N               prompt tokens a context shift keeps (default: 0; -1 = all)
-      --context-shift        let generations without a token limit shift the context
-                             when it is full (default: off: they end with "length")
-      --no-context-shift     the default
       --metrics              serve Prometheus metrics at /metrics
       --slots, --no-slots    serve (default) or hide /slots
       --embedding, --embeddings
                              serve /v1/embeddings and /embedding
       --pooling TYPE         embedding pooling: mean, cls or last (default: the
                              model's, else mean)
-      --chat-template NAME   chat template: one of llama.cpp's built-in formats
-                             (chatml, llama3, ...) or a Jinja template's text
-                             (default: the model's own tokenizer.chat_template)
-      --chat-template-file FNAME
-                             read the Jinja chat template from a file
-      --jinja, --no-jinja    render Jinja templates as Hugging Face does (the
-                             default), or only match them to a built-in format
       --reasoning-format auto|deepseek|none
                              put a reasoning model's <think>...</think> in the chat
                              replies' reasoning_content (auto, deepseek: the
                              default) or leave it in the content (none)
-  -fa, --flash-attn on|auto  accepted: attention is always llama.cpp's flash attention
-                             (off is an error)
-      --no-kv-unified        accepted: each slot has a key/value cache of its own
-                             (--kv-unified, one cache shared by all, is an error)
-
-  -h, --help                 print this help
-      --version              print the version
+      --kv-unified, --no-kv-unified
+                             --no-kv-unified is accepted: each slot has a key/value
+                             cache of its own; --kv-unified, one cache shared by all,
+                             is an error
 
 Flags accept --flag VALUE and --flag=VALUE; see llamafile(1).
 `

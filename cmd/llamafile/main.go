@@ -115,6 +115,9 @@ func run(ctx context.Context, userArgs []string, e env) int {
 	if o.logDisable {
 		logw = io.Discard
 	}
+	if o.gpuWanted {
+		gpuNotice(logw)
+	}
 	switch o.mode {
 	case modeTokenize:
 		err = runTokenize(o, self, e)
@@ -142,7 +145,7 @@ func run(ctx context.Context, userArgs []string, e env) int {
 // engineOptions makes the engine options of the command line, for a
 // context of ctxSize tokens.
 func engineOptions(o *options, ctxSize int) engine.Options {
-	opts := engine.Options{ContextSize: ctxSize, CacheTypeK: o.cacheTypeK, CacheTypeV: o.cacheTypeV}
+	opts := engine.Options{ContextSize: ctxSize, CacheTypeK: o.cacheTypeK, CacheTypeV: o.cacheTypeV, NoMmap: o.noMmap, Mlock: o.mlock}
 	if o.batchSize > 0 {
 		// -b is llama.cpp's logical batch (default 2048); a forward pass
 		// holds at most 512 tokens, its default physical batch (-ub).

@@ -659,18 +659,21 @@ func TestBadModelFiles(t *testing.T) {
 	}
 }
 
-// TestContextShift checks generation past a full context: with
-// --context-shift it goes on (--keep tokens kept); without it, or with
-// -n -2, it stops at the end of the context as llama.cpp does.
+// TestContextShift checks generation past a full context: by default, as
+// in llamafile, or with --context-shift it goes on (--keep tokens kept);
+// with --no-context-shift, or with -n -2, it stops at the end of the
+// context as llama.cpp does.
 func TestContextShift(t *testing.T) {
 	model := stories(t)
 	count := func(out string) int { return strings.Count(out, " ") }
-	r := llamafile(t, nil, "-m", model, "-p", "Once upon a time", "-c", "32", "-n", "80", "--temp", "0", "--ignore-eos", "--context-shift", "--keep", "-1", "--no-display-prompt")
-	if r.code != 0 || strings.Contains(r.stderr, "context full") || count(r.stdout) < 40 {
-		t.Errorf("--context-shift -n 80 -c 32: exit %d, %d words; stderr %q", r.code, count(r.stdout), r.stderr)
+	for _, args := range [][]string{{"--context-shift", "--keep", "-1"}, {"--keep", "4"}} {
+		r := llamafile(t, nil, append([]string{"-m", model, "-p", "Once upon a time", "-c", "32", "-n", "80", "--temp", "0", "--ignore-eos", "--no-display-prompt"}, args...)...)
+		if r.code != 0 || strings.Contains(r.stderr, "context full") || count(r.stdout) < 40 {
+			t.Errorf("%v -n 80 -c 32: exit %d, %d words; stderr %q", args, r.code, count(r.stdout), r.stderr)
+		}
 	}
-	for _, args := range [][]string{{"-n", "80"}, {"-n", "-2", "--context-shift"}} {
-		r = llamafile(t, nil, append([]string{"-m", model, "-p", "Once upon a time", "-c", "32", "--temp", "0", "--ignore-eos", "--no-display-prompt"}, args...)...)
+	for _, args := range [][]string{{"-n", "80", "--no-context-shift"}, {"-n", "-2", "--context-shift"}} {
+		r := llamafile(t, nil, append([]string{"-m", model, "-p", "Once upon a time", "-c", "32", "--temp", "0", "--ignore-eos", "--no-display-prompt"}, args...)...)
 		if r.code != 0 || !strings.Contains(r.stderr, "context full") {
 			t.Errorf("%v -c 32: exit %d; stderr %q lacks the context-full stop", args, r.code, r.stderr)
 		}

@@ -7,10 +7,24 @@ import (
 	"github.com/llamafile-go/llamafile/pkg/engine"
 )
 
-// openContext opens the model as Bundle.OpenModel does and a context for it; the
-// caller closes the model.
-func openContext(name string, self *engine.Bundle, opts engine.Options) (*engine.Model, *engine.Context, error) {
+// openModel opens the model as Bundle.OpenModel does. When --mlock could
+// not lock it in memory it says so on logw, as llama.cpp does, and goes
+// on.
+func openModel(name string, self *engine.Bundle, opts engine.Options, logw io.Writer) (*engine.Model, error) {
 	m, err := self.OpenModel(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.LockError(); err != nil {
+		fmt.Fprintf(logw, "warning: --mlock: %v; the model may be paged out (raise the locked-memory limit, e.g. ulimit -l)\n", err)
+	}
+	return m, nil
+}
+
+// openContext opens the model as openModel does and a context for it; the
+// caller closes the model.
+func openContext(name string, self *engine.Bundle, opts engine.Options, logw io.Writer) (*engine.Model, *engine.Context, error) {
+	m, err := openModel(name, self, opts, logw)
 	if err != nil {
 		return nil, nil, err
 	}

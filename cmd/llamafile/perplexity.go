@@ -41,7 +41,7 @@ func runPerplexity(ctx context.Context, o *options, self *engine.Bundle, e env, 
 	}
 
 	tLoad := time.Now()
-	m, c, err := openContext(o.model, self, engineOptions(o, nCtx))
+	m, c, err := openContext(o.model, self, engineOptions(o, nCtx), logw)
 	if err != nil {
 		return err
 	}

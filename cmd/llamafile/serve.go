@@ -146,7 +146,7 @@ func openBrowser(url string, logw io.Writer) {
 // load opens the model and starts the scheduler.
 func load(o *options, self *engine.Bundle, logw io.Writer) (*server.Engine, error) {
 	so := &o.server
-	m, err := self.OpenModel(o.model, engineOptions(o, 0))
+	m, err := openModel(o.model, self, engineOptions(o, 0), logw)
 	if err != nil {
 		return nil, err
 	}

@@ -78,7 +78,10 @@ func serverFlags(so *serverOptions) []cli.Flag {
 func (so *serverOptions) finish(c *cli.Context, serving bool) error {
 	so.timeout = time.Duration(c.Int("timeout")) * time.Second
 	so.slots = !c.Bool("no-slots")
-	so.contextShift = c.Bool("context-shift") && !c.Bool("no-context-shift")
+	// The server shifts only when asked, as llama-server; the command
+	// line by default, as llamafile always has (llama.cpp's completion
+	// tool no longer does): a generation without -n goes on.
+	so.contextShift = (c.Bool("context-shift") || !serving) && !c.Bool("no-context-shift")
 	for _, k := range c.StringSlice("api-key") {
 		// llama-server takes a comma-separated list.
 		for _, k := range strings.Split(k, ",") {
