@@ -28,7 +28,12 @@ type ptySession struct {
 
 func startPTY(t *testing.T, args ...string) *ptySession {
 	t.Helper()
-	cmd := exec.Command(testutil.Command(t, "llamafile"), args...)
+	return startPTYCmd(t, exec.Command(testutil.Command(t, "llamafile"), args...))
+}
+
+// startPTYCmd runs cmd at a pseudo-terminal.
+func startPTYCmd(t *testing.T, cmd *exec.Cmd) *ptySession {
+	t.Helper()
 	f, err := pty.Start(cmd)
 	if err != nil {
 		t.Fatal(err)
