@@ -95,9 +95,9 @@ func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-func evalIn[T any](b *browser, js string) T {
+func evalIn[T any](b *browser, js string, opts ...chromedp.EvaluateOption) T {
 	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](js))
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](js, opts...))
 	if err != nil {
 		b.t.Fatalf("%s: %v", js, err)
 	}
@@ -215,6 +215,48 @@ func TestChatPage(t *testing.T) {
 		t.Errorf("markdown: code %q (tokens %s), cells %q, %d img elements", code, tokens, cells, imgs)
 	}
 	screenshot("conversation")
+
+	// Math, as MathML: inline, displayed over lines, and prices that are
+	// not math.
+	const mathMD = "Euler: $e^{i\\pi} + 1 = 0$ and \\(\\alpha_1\\).\n\n$$\n\\sum_{k=1}^{n} k = \\frac{n(n+1)}{2}\n$$\n\nIt costs $5 and $10.\n\n\\[\\sqrt{x^2} = \\mathbb{R}\\]"
+	do("a math reply", chromedp.Evaluate[chromedp.Void](`(() => {
+		const cs = JSON.parse(localStorage.getItem('llamafile.conversations'));
+		cs.unshift({id: 'math', title: 'Math', updated: Date.now(), messages: [{role: 'user', content: 'Math?'}, {role: 'assistant', content: `+jsString(mathMD)+`}]});
+		localStorage.setItem('llamafile.conversations', JSON.stringify(cs));
+		localStorage.setItem('llamafile.current', JSON.stringify('math'));
+	})()`), chromedp.Reload(), chromedp.WaitVisible(input))
+	mathInfo := evalString(`JSON.stringify([...document.querySelectorAll('.msg.assistant math')].map(m => [m.getAttribute('display') || 'inline', m.querySelector('semantics > :first-child').textContent, [...m.querySelectorAll('msup, msub, mfrac, munderover, msqrt')].map(e => e.localName).join(' ')]))`)
+	wantMath := `[["inline","eiπ+1=0","msup"],["inline","α1","msub"],["block","∑k=1nk=n(n+1)2","munderover mfrac"],["block","x2=ℝ","msqrt msup"]]`
+	if mathInfo != wantMath || !strings.Contains(evalString(`document.querySelector('.msg.assistant .body').textContent`), "It costs $5 and $10.") {
+		t.Errorf("math: %s\nwant %s", mathInfo, wantMath)
+	}
+	if h := evalInt(`Math.round(document.querySelector('.msg.assistant mfrac').getBoundingClientRect().height)`); h < 20 {
+		t.Errorf("the fraction is %d px tall: MathML not laid out", h)
+	}
+	screenshot("math")
+
+	// Export every conversation as JSON, then import a file of another.
+	exported := evalIn[string](b, `new Promise(resolve => {
+		const orig = URL.createObjectURL;
+		URL.createObjectURL = blob => { URL.createObjectURL = orig; blob.text().then(resolve); return orig(blob); };
+		document.getElementById('export').click();
+	})`, chromedp.EvalAwaitPromise)
+	var dump struct {
+		Conversations []struct {
+			ID       string
+			Messages []struct{ Role, Content string }
+		}
+	}
+	if err := json.Unmarshal([]byte(exported), &dump); err != nil || len(dump.Conversations) < 3 || dump.Conversations[0].ID != "math" || dump.Conversations[0].Messages[1].Content != mathMD {
+		t.Errorf("export: %v, %.300s", err, exported)
+	}
+	importFile := filepath.Join(t.TempDir(), "import.json")
+	os.WriteFile(importFile, []byte(`{"conversations": [{"id": "imported", "title": "From a file", "messages": [{"role": "user", "content": "Hello from a file"}, {"role": "assistant", "content": "Hi *there*"}]}]}`), 0o644)
+	do("import", chromedp.SetUploadFiles(chromedp.ID("import"), []string{importFile}))
+	wait("the imported conversation", `document.getElementById('conversations').textContent.includes('From a file')`)
+	if n := evalInt(`JSON.parse(localStorage.getItem('llamafile.conversations')).length`); n != len(dump.Conversations)+1 {
+		t.Errorf("after the import: %d conversations, want %d", n, len(dump.Conversations)+1)
+	}
 
 	// Reasoning, in a closed block above the answer.
 	do("a reasoning reply", chromedp.Evaluate[chromedp.Void](`(() => {

@@ -1,12 +1,14 @@
 import { highlight } from './highlight.js';
+import { math } from './math.js';
 
 // Markdown to DOM nodes. Every piece of model text becomes a text node
 // (never HTML), so a reply cannot inject markup or script; links are kept
 // only for http(s) and mailto URLs. Supported: fenced code blocks (with a
 // Copy button), headings, paragraphs, block quotes, ordered and unordered
 // lists, tables, horizontal rules, and inline code, bold, italic,
-// strikethrough, links and $math$ (shown as code). Code blocks are
-// highlighted by highlight.js (this package's, not the library).
+// strikethrough, links, and math as the llama.cpp web UI takes it: $...$ and
+// \(...\) inline, $$...$$ and \[...\] displayed (math.js renders it as
+// MathML). Code blocks are highlighted by highlight.js (this package's).
 
 // el makes an element of class cls holding text (as a text node).
 export const el = (tag, cls, text) => {
@@ -18,25 +20,30 @@ export const el = (tag, cls, text) => {
 
 // inline appends the inline markup of s to parent.
 function inline(parent, s) {
-  const re = /(`+)([\s\S]*?[^`])\1(?!`)|\*\*([^*]+)\*\*|__([^_]+)__|\*([^*\s][^*]*)\*|_([^_\s][^_]*)_|~~([^~]+)~~|\[([^\]]+)\]\(([^)\s]+)\)|\$([^$\n]+)\$/g;
+  // Math: $$display$$, \[display\], \(inline\), and $inline$ whose
+  // dollars touch the formula and whose closing one is not followed by a
+  // digit (so "$5 and $10" stays text).
+  const re = /(`+)([\s\S]*?[^`])\1(?!`)|\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|\\\(([\s\S]+?)\\\)|\$([^$\s](?:[^$\n]*[^$\s])?)\$(?!\d)|\*\*([^*]+)\*\*|__([^_]+)__|\*([^*\s][^*]*)\*|_([^_\s][^_]*)_|~~([^~]+)~~|\[([^\]]+)\]\(([^)\s]+)\)/g;
   let last = 0, m;
   while ((m = re.exec(s)) !== null) {
     if (m.index > last) parent.append(s.slice(last, m.index));
     if (m[1]) parent.append(el('code', null, m[2].trim() || m[2]));
-    else if (m[3] || m[4]) { const b = el('strong'); inline(b, m[3] || m[4]); parent.append(b); }
-    else if (m[5] || m[6]) { const i = el('em'); inline(i, m[5] || m[6]); parent.append(i); }
-    else if (m[7]) { const d = el('del'); inline(d, m[7]); parent.append(d); }
-    else if (m[8]) {
-      const url = m[9];
+    else if (m[3] || m[4]) parent.append(math((m[3] || m[4]).trim(), true));
+    else if (m[5] || m[6]) parent.append(math(m[5] || m[6], false));
+    else if (m[7] || m[8]) { const b = el('strong'); inline(b, m[7] || m[8]); parent.append(b); }
+    else if (m[9] || m[10]) { const i = el('em'); inline(i, m[9] || m[10]); parent.append(i); }
+    else if (m[11]) { const d = el('del'); inline(d, m[11]); parent.append(d); }
+    else if (m[12]) {
+      const url = m[13];
       if (/^(https?:|mailto:)/i.test(url)) {
         const a = el('a');
         a.href = url; a.rel = 'noopener noreferrer'; a.target = '_blank';
-        inline(a, m[8]);
+        inline(a, m[12]);
         parent.append(a);
       } else {
         parent.append(m[0]);
       }
-    } else if (m[10]) parent.append(el('code', 'math', m[10]));
+    }
     last = re.lastIndex;
   }
   if (last < s.length) parent.append(s.slice(last));
@@ -88,6 +95,26 @@ export function render(text, copy) {
       while (i < lines.length && !lines[i].trim().startsWith(fence)) body.push(lines[i++]);
       i++; // the closing fence (or the end: a block still streaming)
       out.append(codeBlock(body.join('\n'), lang, copy));
+      continue;
+    }
+    if ((m = /^\s*(\$\$|\\\[)(.*)$/.exec(line)) && !(m[1] === '$$' && /\$\$\s*\S/.test(m[2]))) {
+      // A displayed formula over lines, up to the closing $$ or \] (or
+      // the end: one still streaming).
+      flush();
+      const close = m[1] === '$$' ? '$$' : '\\]';
+      const body = [];
+      let rest = m[2];
+      for (;;) {
+        const at = rest.indexOf(close);
+        if (at >= 0) { body.push(rest.slice(0, at)); break; }
+        body.push(rest);
+        if (++i >= lines.length) break;
+        rest = lines[i];
+      }
+      i++;
+      const block = el('div', 'math-block');
+      block.append(math(body.join('\n').trim(), true));
+      out.append(block);
       continue;
     }
     if ((m = /^(#{1,6})\s+(.*)$/.exec(line))) {
