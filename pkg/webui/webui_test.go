@@ -28,8 +28,10 @@ func TestSelfContained(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		// XML namespace names are URLs that nothing fetches.
+		text := strings.ReplaceAll(string(data), "http://www.w3.org/1998/Math/MathML", "")
 		for _, s := range []string{"http://", "https://", "//cdn", "@import"} {
-			if strings.Contains(string(data), s) {
+			if strings.Contains(text, s) {
 				t.Errorf("%s holds %q: the page must need no other host", path, s)
 			}
 		}
