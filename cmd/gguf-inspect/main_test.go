@@ -387,11 +387,9 @@ func readRef(t *testing.T, path string) *refFile {
 		ti.size = n / uint64(typ.BlockSize()) * uint64(typ.BlockBytes())
 		f.tensors = append(f.tensors, ti)
 	}
-	f.dataOffset = r.n
-	if nTensors > 0 {
-		a := int64(f.alignment)
-		f.dataOffset = (r.n + a - 1) / a * a
-	}
+	// Aligned as the specification says, with or without tensors.
+	a := int64(f.alignment)
+	f.dataOffset = (r.n + a - 1) / a * a
 	return f
 }
 
@@ -676,5 +674,75 @@ func TestOptionsAfterFiles(t *testing.T) {
 	}
 	if _, stderr, code := runCmd(t, path, "--no-such-flag"); code != 2 || !strings.Contains(stderr, "no-such-flag") {
 		t.Errorf("unknown option after a file: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestDataOffsetWithoutTensors: --json reports the data offset aligned, as
+// the GGUF specification and gguf-py compute it, also for files without
+// tensors: the shared vocabularies (gguf-py's GGUFReader(path).data_offset
+// gives the figures below; those files end without the padding, so the
+// offset lies past their end) and a file written here.
+func TestDataOffsetWithoutTensors(t *testing.T) {
+	shared := testutil.SharedDir(t)
+	tests := []struct {
+		path       string
+		dataOffset int64 // gguf-py's
+	}{
+		{"testdata/vocab/ggml-vocab-bert-bge.gguf", 627552},
+		{"testdata/vocab/ggml-vocab-gpt-2.gguf", 1766816},
+		{"testdata/vocab/ggml-vocab-llama-bpe.gguf", 7818144},
+		{"testdata/vocab/ggml-vocab-llama-spm.gguf", 723872},
+		{"testdata/vocab/ggml-vocab-phi-3.gguf", 726048},
+		{"testdata/vocab/ggml-vocab-qwen2.gguf", 5928704},
+	}
+	var args []string
+	for _, tt := range tests {
+		args = append(args, filepath.Join(shared, tt.path))
+	}
+	// Files written here, ending without padding: 24 header bytes, then
+	// key "k" (8 + 1), its type (4) and the string "abc" (8 + 3), 48
+	// bytes, 64 aligned to 32; with general.alignment 8 (8 + 17, 4, 4)
+	// 81 bytes, 88 aligned to 8.
+	for _, a := range []uint32{0, 8} {
+		kv := []gguf.KV{{Key: "k", Value: gguf.MustValueOf("abc")}}
+		want := int64(64)
+		if a != 0 {
+			kv = append(kv, gguf.KV{Key: gguf.KeyAlignment, Value: gguf.MustValueOf(a)})
+			want = 88
+		}
+		path := filepath.Join(t.TempDir(), fmt.Sprint("notensors", a, ".gguf"))
+		fh, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := gguf.Write(fh, kv, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		fh.Close()
+		args = append(args, path)
+		tests = append(tests, struct {
+			path       string
+			dataOffset int64
+		}{path, want})
+	}
+	out, stderr, code := runCmd(t, append([]string{"--json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	docs := decodeDocs(t, out)
+	if len(docs) != len(tests) {
+		t.Fatalf("%d documents for %d files", len(docs), len(tests))
+	}
+	for i, tt := range tests {
+		if len(docs[i].Tensors) != 0 {
+			t.Errorf("%s: %d tensors", tt.path, len(docs[i].Tensors))
+		}
+		if got := docs[i].DataOffset.String(); got != fmt.Sprint(tt.dataOffset) {
+			t.Errorf("%s: data_offset %s, want %d", tt.path, got, tt.dataOffset)
+		}
+	}
+	text, _, code := runCmd(t, args[0])
+	if want := fmt.Sprintf("data offset %d,", tests[0].dataOffset); code != 0 || !strings.Contains(text, want) {
+		t.Errorf("text output lacks %q (exit %d):\n%s", want, code, text)
 	}
 }

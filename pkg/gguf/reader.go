@@ -77,6 +77,14 @@ func tensorSize(typ ggml.Type, dims []uint64) (uint64, error) {
 	if len(dims) > MaxDims {
 		return 0, fmt.Errorf("%d dimensions, more than %d", len(dims), MaxDims)
 	}
+	// llama.cpp reads each extent as an int64 and rejects a negative one,
+	// whatever the others are: [2^63, 0] has no elements but is refused.
+	// A zero extent is accepted and gives an empty tensor (size 0).
+	for j, d := range dims {
+		if d > math.MaxInt64 {
+			return 0, fmt.Errorf("dimension %d: %d elements, more than %d", j, d, int64(math.MaxInt64))
+		}
+	}
 	n := uint64(1)
 	for _, d := range dims {
 		hi, lo := bits.Mul64(n, d)
@@ -99,9 +107,16 @@ func tensorSize(typ ggml.Type, dims []uint64) (uint64, error) {
 // File is a parsed GGUF file. Its metadata and tensor infos are plain Go
 // values; tensor data stays in the (mapped) file bytes.
 type File struct {
-	Version    uint32
-	Alignment  uint64       // general.alignment or 32
-	DataOffset int64        // offset of the data section from the start of the GGUF bytes
+	Version   uint32
+	Alignment uint64 // general.alignment or 32
+	// DataOffset is the offset of the data section from the start of the
+	// GGUF bytes: the end of the tensor infos rounded up to the
+	// alignment, as the GGUF specification and gguf-py's GGUFReader
+	// compute it, also for a file without tensors (there llama.cpp's
+	// gguf_get_data_offset gives the unaligned end, and a writer may have
+	// left the padding out, so that DataOffset lies up to Alignment-1
+	// bytes past the end of such a file).
+	DataOffset int64
 	KV         []KV         // metadata in file order
 	Tensors    []TensorInfo // in file order
 
@@ -419,25 +434,50 @@ func parse(data []byte) (*File, error) {
 		f.Tensors = append(f.Tensors, t)
 	}
 
-	dataOff := uint64(d.off)
-	if nTensors > 0 {
-		dataOff = alignUp(dataOff, f.Alignment)
-		if dataOff > uint64(len(data)) {
-			return nil, fmt.Errorf("data section at offset %d starts past the end of the file (%d bytes)", dataOff, len(data))
-		}
-	}
+	dataOff := alignUp(uint64(d.off), f.Alignment)
 	f.DataOffset = int64(dataOff)
-	dataLen := uint64(len(data)) - dataOff
-	for i := range f.Tensors {
-		t := &f.Tensors[i]
-		if t.Offset%f.Alignment != 0 {
-			return nil, fmt.Errorf("tensor %q: data offset %d is not a multiple of the alignment %d", t.Name, t.Offset, f.Alignment)
-		}
-		if t.Offset > dataLen || t.Size > dataLen-t.Offset {
-			return nil, fmt.Errorf("tensor %q: data [%d, %d+%d) lies outside the data section (%d bytes)", t.Name, t.Offset, t.Offset, t.Size, dataLen)
-		}
+	if nTensors == 0 {
+		// Nothing is read from the data section, which may be absent
+		// (llama.cpp seeks to it only when there are tensors).
+		return f, nil
+	}
+	if dataOff > uint64(len(data)) {
+		return nil, fmt.Errorf("data section at offset %d starts past the end of the file (%d bytes)", dataOff, len(data))
+	}
+	if err := checkLayout(f.Tensors, f.Alignment, uint64(len(data))-dataOff); err != nil {
+		return nil, err
 	}
 	return f, nil
+}
+
+// checkLayout checks the tensors' data offsets as llama.cpp's gguf_init
+// does: the data of the tensors lies in the order of their infos, back to
+// back, each one starting where the previous one ends rounded up to the
+// alignment, the first at 0. So offsets out of order, overlapping or with
+// gaps between them are all rejected, as llama.cpp rejects them. Each
+// tensor's data must also lie within the dataLen bytes of the data
+// section (llama.cpp's model loader checks that against the file size;
+// the last tensor's padding may be missing).
+func checkLayout(tensors []TensorInfo, alignment, dataLen uint64) error {
+	want := uint64(0)
+	for i := range tensors {
+		t := &tensors[i]
+		if t.Offset != want {
+			if i == 0 {
+				return fmt.Errorf("tensor %q: data offset %d, want 0 (the first tensor's data starts the data section)", t.Name, t.Offset)
+			}
+			prev := &tensors[i-1]
+			return fmt.Errorf("tensor %q: data offset %d, want %d (where tensor %q, %d bytes at %d, ends, aligned to %d): tensor data must be stored in the order of the tensor infos, without overlaps or gaps",
+				t.Name, t.Offset, want, prev.Name, prev.Size, prev.Offset, alignment)
+		}
+		if t.Offset > dataLen || t.Size > dataLen-t.Offset {
+			return fmt.Errorf("tensor %q: data [%d, %d+%d) lies outside the data section (%d bytes)", t.Name, t.Offset, t.Offset, t.Size, dataLen)
+		}
+		// No overflow: t.Offset+t.Size <= dataLen < 2^63, and the
+		// padding is below the alignment (at most 2^30).
+		want = alignUp(t.Offset+t.Size, alignment)
+	}
+	return nil
 }
 
 // alignUp rounds off up to a multiple of a (a power of two, off small).
