@@ -43,6 +43,12 @@ func (s *Server) anthropicChat(ar *anthropicRequest) ([]chat.Message, error) {
 	if chat.OffersTools(ar.Tools) {
 		return nil, badField("tools", "tool use is not supported by this server yet")
 	}
+	if err := checkKind("tool_choice", ar.ToolChoice, "object"); err != nil {
+		return nil, err
+	}
+	if err := checkKind("thinking", ar.Thinking, "object"); err != nil {
+		return nil, err
+	}
 	var msgs []chat.Message
 	sys, err := anthropicSystem(ar.System)
 	if err != nil {

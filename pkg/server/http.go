@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -14,14 +15,32 @@ import (
 	"time"
 )
 
+// Route is an entry of the server's route table: a ServeMux pattern
+// ("METHOD /path", the URL prefix included) and whether it asks for the
+// API key.
+type Route struct {
+	Pattern string
+	Auth    bool
+}
+
+// Routes is every pattern the server's mux has, in the order they were
+// registered: the API, the page's files and the catch-all 404. Tests walk
+// it, so that no route escapes the API key or the error checks.
+func (s *Server) Routes() []Route { return append([]Route(nil), s.table...) }
+
 // routes builds the handler: the endpoints under the URL prefix, wrapped
-// in recovery, logging, CORS, authentication and the body limit.
+// in recovery, logging, CORS, authentication and the body limit. Every
+// route goes through register, which records it in s.table.
 func (s *Server) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
 	p := s.cfg.URLPrefix
+	register := func(pattern string, auth bool, h func(w http.ResponseWriter, r *http.Request) error) {
+		mux.Handle(pattern, s.endpoint(auth, h))
+		s.table = append(s.table, Route{Pattern: pattern, Auth: auth})
+	}
 	handle := func(pattern string, auth bool, h func(w http.ResponseWriter, r *http.Request) error) {
 		method, path, _ := strings.Cut(pattern, " ")
-		mux.Handle(method+" "+p+path, s.endpoint(auth, h))
+		register(method+" "+p+path, auth, h)
 	}
 	for _, v1 := range []string{"", "/v1"} {
 		handle("POST "+v1+"/chat/completions", true, s.chatCompletions)
@@ -52,16 +71,16 @@ func (s *Server) routes() (http.Handler, error) {
 		if !fi.IsDir() {
 			return nil, fmt.Errorf("server: static files: %s is not a directory", s.cfg.StaticDir)
 		}
-		mux.Handle("GET "+p+"/", s.endpoint(false, s.static(http.StripPrefix(p, http.FileServer(http.Dir(s.cfg.StaticDir))))))
+		register("GET "+p+"/", false, s.static(http.StripPrefix(p, http.FileServer(http.Dir(s.cfg.StaticDir)))))
 	default:
-		if err := s.handlePage(mux, p); err != nil {
+		if err := s.handlePage(register, p); err != nil {
 			return nil, fmt.Errorf("server: the chat page: %w", err)
 		}
 	}
 	// Everything else: a 404 (or 405) in the API's error shape.
-	mux.Handle("/", s.endpoint(false, func(w http.ResponseWriter, r *http.Request) error {
+	register("/", false, func(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound(r)
-	}))
+	})
 	return mux, nil
 }
 
@@ -78,6 +97,7 @@ type statusWriter struct {
 	http.ResponseWriter
 	status  int
 	written int64
+	timeout time.Duration // Config.Timeout, for streams to extend their deadlines
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -113,7 +133,7 @@ type reqLogKey struct{}
 func (s *Server) endpoint(auth bool, h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		t0 := time.Now()
-		w := &statusWriter{ResponseWriter: rw}
+		w := &statusWriter{ResponseWriter: rw, timeout: s.cfg.Timeout}
 		info := &reqLog{slot: -1}
 		defer func() {
 			if v := recover(); v != nil {
@@ -172,9 +192,12 @@ func corsHeaders(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// authorized checks the request's API key, in constant time.
+// authorized checks the request's API key in constant time: the key and
+// each configured one are hashed first, so that neither their contents
+// nor their lengths (subtle.ConstantTimeCompare returns at once on
+// unequal lengths) show in the time taken, and every key is compared.
 func (s *Server) authorized(r *http.Request) bool {
-	if len(s.cfg.APIKeys) == 0 {
+	if len(s.keyHashes) == 0 {
 		return true
 	}
 	key := r.Header.Get("X-Api-Key")
@@ -185,13 +208,12 @@ func (s *Server) authorized(r *http.Request) bool {
 		}
 		key = strings.TrimSpace(rest)
 	}
-	ok := false
-	for _, k := range s.cfg.APIKeys {
-		if subtle.ConstantTimeCompare([]byte(k), []byte(key)) == 1 {
-			ok = true
-		}
+	h := sha256.Sum256([]byte(key))
+	ok := 0
+	for _, k := range s.keyHashes {
+		ok |= subtle.ConstantTimeCompare(k[:], h[:])
 	}
-	return ok
+	return ok == 1
 }
 
 // decodeBody reads a JSON request body into v. Unknown fields are

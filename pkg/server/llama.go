@@ -166,16 +166,26 @@ func (s *Server) completion(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+type tokenizeRequest struct {
+	Content      *string `json:"content"`
+	AddSpecial   bool    `json:"add_special"`
+	ParseSpecial *bool   `json:"parse_special"`
+	WithPieces   bool    `json:"with_pieces"`
+}
+
+type detokenizeRequest struct {
+	Tokens []int64 `json:"tokens"`
+}
+
+type applyTemplateRequest struct {
+	Messages []chatMessage `json:"messages"`
+}
+
 func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) error {
 	if s.backend() == nil {
 		return errLoading
 	}
-	var tr struct {
-		Content      *string `json:"content"`
-		AddSpecial   bool    `json:"add_special"`
-		ParseSpecial *bool   `json:"parse_special"`
-		WithPieces   bool    `json:"with_pieces"`
-	}
+	var tr tokenizeRequest
 	if err := decodeBody(r, &tr); err != nil {
 		return err
 	}
@@ -213,9 +223,7 @@ func (s *Server) detokenize(w http.ResponseWriter, r *http.Request) error {
 	if s.backend() == nil {
 		return errLoading
 	}
-	var dr struct {
-		Tokens []int64 `json:"tokens"`
-	}
+	var dr detokenizeRequest
 	if err := decodeBody(r, &dr); err != nil {
 		return err
 	}
@@ -253,9 +261,7 @@ func (s *Server) applyTemplate(w http.ResponseWriter, r *http.Request) error {
 	if s.backend() == nil {
 		return errLoading
 	}
-	var ar struct {
-		Messages []chatMessage `json:"messages"`
-	}
+	var ar applyTemplateRequest
 	if err := decodeBody(r, &ar); err != nil {
 		return err
 	}

@@ -453,6 +453,9 @@ func collectTokens(infos *[]engine.TokenInfo) func(engine.Chunk) error {
 // noTools rejects tools where an endpoint does not take them yet,
 // unless tool_choice is "none".
 func noTools(tools, choice json.RawMessage) error {
+	if err := checkKind("tool_choice", choice, "string", "object"); err != nil {
+		return err
+	}
 	if !chat.OffersTools(tools) {
 		return nil
 	}
@@ -475,9 +478,19 @@ func finishTools(ts *chat.ToolCallStream) (string, []chat.ToolCall) {
 // calls (no tools, or "none"), else "auto" (the default with tools),
 // "required", or the name of the function to call.
 func toolChoice(tools, choice json.RawMessage) (string, error) {
-	if !chat.OffersTools(tools) {
-		return "", nil
+	// Checked even without tools, so that a malformed choice is not
+	// silently ignored.
+	c, err := parseToolChoice(choice)
+	if err != nil || !chat.OffersTools(tools) || c == "none" {
+		return "", err
 	}
+	return c, nil
+}
+
+// parseToolChoice reads tool_choice: "auto" when absent, "auto", "none",
+// "required" or the name of the function of {"type": "function",
+// "function": {"name": ...}}.
+func parseToolChoice(choice json.RawMessage) (string, error) {
 	if absent(choice) {
 		return "auto", nil
 	}
@@ -495,10 +508,8 @@ func toolChoice(tools, choice json.RawMessage) (string, error) {
 		return named.Function.Name, nil
 	}
 	switch c {
-	case "auto", "required":
+	case "auto", "required", "none":
 		return c, nil
-	case "none":
-		return "", nil
 	}
 	return "", badField("tool_choice", "%q: expected auto, none or required", c)
 }

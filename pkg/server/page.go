@@ -10,7 +10,7 @@ import (
 
 // handlePage routes the chat page's files (package webui) under prefix:
 // index.html at prefix/, each other file at its name.
-func (s *Server) handlePage(mux *http.ServeMux, prefix string) error {
+func (s *Server) handlePage(register func(string, bool, func(http.ResponseWriter, *http.Request) error), prefix string) error {
 	page := webui.FS()
 	entries, err := fs.ReadDir(page, ".")
 	if err != nil {
@@ -32,17 +32,17 @@ func (s *Server) handlePage(mux *http.ServeMux, prefix string) error {
 			return err
 		}
 	}
-	mux.Handle("GET "+prefix+"/{$}", s.endpoint(false, serve("index.html")))
+	register("GET "+prefix+"/{$}", false, serve("index.html"))
 	if prefix != "" {
 		// The page's URLs are relative to its directory: prefix/.
-		mux.Handle("GET "+prefix, s.endpoint(false, func(w http.ResponseWriter, r *http.Request) error {
+		register("GET "+prefix, false, func(w http.ResponseWriter, r *http.Request) error {
 			http.Redirect(w, r, prefix+"/", http.StatusMovedPermanently)
 			return nil
-		}))
+		})
 	}
 	for _, e := range entries {
 		if !e.IsDir() && e.Name() != "index.html" {
-			mux.Handle("GET "+prefix+"/"+e.Name(), s.endpoint(false, serve(e.Name())))
+			register("GET "+prefix+"/"+e.Name(), false, serve(e.Name()))
 		}
 	}
 	return nil

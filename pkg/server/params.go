@@ -482,3 +482,51 @@ func (s *Server) promptList(field string, raw json.RawMessage, addSpecial bool) 
 	}
 	return out, nil
 }
+
+// checkKind checks that an optional field of several shapes is one of
+// the JSON kinds ("string", "object", "array", "number", "boolean") it
+// takes, so that a value of another type is a 400 naming the field
+// rather than silently ignored.
+func checkKind(field string, raw json.RawMessage, kinds ...string) error {
+	if absent(raw) {
+		return nil
+	}
+	got := "number"
+	switch raw[0] {
+	case '"':
+		got = "string"
+	case '{':
+		got = "object"
+	case '[':
+		got = "array"
+	case 't', 'f':
+		got = "boolean"
+	}
+	for _, k := range kinds {
+		if k == got {
+			return nil
+		}
+	}
+	return badField(field, "expected %s, got a JSON %s", joinOr(kinds), got)
+}
+
+// joinOr is "a string or an object".
+func joinOr(kinds []string) string {
+	var b bytes.Buffer
+	for i, k := range kinds {
+		switch {
+		case i == 0:
+		case i == len(kinds)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		if k == "object" || k == "array" {
+			b.WriteString("an ")
+		} else {
+			b.WriteString("a ")
+		}
+		b.WriteString(k)
+	}
+	return b.String()
+}

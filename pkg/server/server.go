@@ -15,6 +15,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,8 +78,14 @@ type Config struct {
 	// but /health and the chat page.
 	APIKeys []string
 	// Timeout bounds reading a request and writing its response (--timeout);
-	// 0 means 600 s, as llama-server's default.
+	// 0 means 600 s, as llama-server's default. A stream is bounded
+	// between its events rather than in all: each event has Timeout to be
+	// written, so that a long generation is not cut off midway.
 	Timeout time.Duration
+	// HeaderTimeout bounds reading a request's headers, against clients
+	// that trickle them to hold connections open; 0 means 30 s, or
+	// Timeout when that is shorter.
+	HeaderTimeout time.Duration
 	// URLPrefix is a path prefix every endpoint is served under (--url-prefix).
 	URLPrefix string
 	// StaticDir serves the files of that directory at / instead of the
@@ -123,8 +130,12 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	handler http.Handler
-	metrics *metrics
-	start   time.Time
+	table   []Route // what routes registered, for Routes
+	// keyHashes are the SHA-256 sums of cfg.APIKeys, compared in
+	// constant time.
+	keyHashes [][sha256.Size]byte
+	metrics   *metrics
+	start     time.Time
 
 	// base is the parent of every request's context; cancelled when the
 	// shutdown grace is over, it ends the generations still running.
@@ -142,6 +153,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("server: timeout %v is negative", cfg.Timeout)
+	}
+	if cfg.HeaderTimeout == 0 {
+		cfg.HeaderTimeout = min(cfg.Timeout, 30*time.Second)
+	}
+	if cfg.HeaderTimeout < 0 {
+		return nil, fmt.Errorf("server: header timeout %v is negative", cfg.HeaderTimeout)
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 32 << 20
@@ -164,6 +181,9 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, start: time.Now()}
+	for _, k := range cfg.APIKeys {
+		s.keyHashes = append(s.keyHashes, sha256.Sum256([]byte(k)))
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -200,7 +220,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: min(s.cfg.Timeout, 30*time.Second),
+		ReadHeaderTimeout: s.cfg.HeaderTimeout,
 		ReadTimeout:       s.cfg.Timeout,
 		WriteTimeout:      s.cfg.Timeout,
 		IdleTimeout:       2 * time.Minute,

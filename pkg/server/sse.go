@@ -4,20 +4,32 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // eventStream writes server-sent events, flushing each one so the client
 // sees tokens as they are made. Headers go out with the first event, so
 // that an error found before any output is still an ordinary error
 // response.
+//
+// The server's timeout bounds a stream between events, not in all: the
+// read deadline (the body has been read) is lifted when the stream
+// starts, and each event gets the timeout to be written. A client that
+// hangs up still ends the generation (its request's context is
+// cancelled); one that stops reading is cut off after the timeout.
 type eventStream struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
+	timeout time.Duration
 	started bool
 }
 
 func newEventStream(w http.ResponseWriter) *eventStream {
-	return &eventStream{w: w, rc: http.NewResponseController(w)}
+	e := &eventStream{w: w, rc: http.NewResponseController(w)}
+	if sw, ok := w.(*statusWriter); ok {
+		e.timeout = sw.timeout
+	}
+	return e
 }
 
 func (e *eventStream) start() {
@@ -25,6 +37,10 @@ func (e *eventStream) start() {
 		return
 	}
 	e.started = true
+	if e.timeout > 0 {
+		// Errors mean a writer without deadlines (a test's recorder).
+		_ = e.rc.SetReadDeadline(time.Time{})
+	}
 	h := e.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -62,6 +78,9 @@ func (e *eventStream) done() error { return e.raw("data: [DONE]\n\n") }
 
 func (e *eventStream) raw(s string) error {
 	e.start()
+	if e.timeout > 0 {
+		_ = e.rc.SetWriteDeadline(time.Now().Add(e.timeout))
+	}
 	if _, err := e.w.Write([]byte(s)); err != nil {
 		return err
 	}
