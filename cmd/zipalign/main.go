@@ -5,6 +5,11 @@
 //
 //	zipalign -j0 model.llamafile model.gguf .args
 //
+// With --check it verifies instead the CRC-32 of every entry of an archive,
+// for example a llamafile just downloaded:
+//
+//	zipalign --check model.llamafile
+//
 // See man/zipalign.1.
 package main
 
@@ -15,11 +20,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/llamafile-go/llamafile/internal/term"
 	"github.com/llamafile-go/llamafile/pkg/version"
 	"github.com/llamafile-go/llamafile/pkg/zipalign"
 )
 
 const usage = `usage: zipalign [-a ALIGN] [-j] [-0..-9] [-N] [-v] ZIPFILE FILE...
+       zipalign --check ZIPFILE...
 
 Adds each FILE to the zip archive at the end of ZIPFILE (an executable, an
 existing zip, or a file to create), replacing entries of the same name.
@@ -35,6 +42,10 @@ options:
   -N         record real modification times (default: a fixed time, so
              the output is reproducible)
   -v         verbose: report each entry on standard error
+  --check    add nothing: read every entry of each ZIPFILE (a llamafile,
+             say, after a download) and verify its CRC-32; prints one
+             line per entry and a summary, or names the first damaged
+             entry and exits with status 1
   -h, --help     print this help and exit
   --version      print the version and exit
 
@@ -59,6 +70,7 @@ type config struct {
 	verbose  bool
 	help     bool
 	version  bool
+	check    bool
 	operands []string
 }
 
@@ -82,6 +94,9 @@ func parseArgs(args []string) (*config, error) {
 			continue
 		case a == "--version":
 			c.version = true
+			continue
+		case a == "--check":
+			c.check = true
 			continue
 		case strings.HasPrefix(a, "--"):
 			return nil, &errUsage{fmt.Sprintf("unknown option %s", a)}
@@ -142,6 +157,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case len(c.operands) == 0:
 		fmt.Fprintf(stderr, "zipalign: missing ZIPFILE\n%s", usage)
 		return exitUsage
+	case c.check:
+		return check(c.operands, stdout, stderr)
 	case len(c.operands) == 1:
 		fmt.Fprintf(stderr, "zipalign: %s: no FILE to add\nTry 'zipalign --help' for more information.\n", c.operands[0])
 		return exitUsage
@@ -164,4 +181,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// check verifies each archive, showing progress on stderr when it is a
+// terminal, and returns exitError when any is damaged or unreadable.
+func check(paths []string, stdout, stderr io.Writer) int {
+	var status io.Writer
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(f) {
+		status = stderr
+	}
+	code := exitOK
+	for _, p := range paths {
+		if err := zipalign.CheckFile(p, stdout, status); err != nil {
+			fmt.Fprintln(stderr, err)
+			code = exitError
+		}
+	}
+	return code
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,7 @@ func TestParseArgs(t *testing.T) {
 		keepTime bool
 		help     bool
 		version  bool
+		check    bool
 		operands []string
 		err      string // non-empty: a usage error containing this
 	}{
@@ -46,6 +48,8 @@ func TestParseArgs(t *testing.T) {
 		{args: []string{"--help"}, help: true},
 		{args: []string{"-help"}, help: true},
 		{args: []string{"--version"}, version: true},
+		{args: []string{"--check", "z"}, check: true, operands: []string{"z"}},
+		{args: []string{"z", "--check", "y"}, check: true, operands: []string{"z", "y"}},
 		{args: []string{"-x", "z", "f"}, err: "unknown option -x"},
 		{args: []string{"-jq", "z", "f"}, err: "unknown option -q in -jq"},
 		{args: []string{"--bogus"}, err: "unknown option --bogus"},
@@ -68,7 +72,7 @@ func TestParseArgs(t *testing.T) {
 			continue
 		}
 		if c.opt.Level != tc.level || c.opt.Align != tc.align || c.junk != tc.junk || c.verbose != tc.verbose ||
-			c.opt.KeepModTime != tc.keepTime || c.help != tc.help || c.version != tc.version ||
+			c.opt.KeepModTime != tc.keepTime || c.help != tc.help || c.version != tc.version || c.check != tc.check ||
 			!reflect.DeepEqual(c.operands, tc.operands) {
 			t.Errorf("parseArgs(%q) = %+v", tc.args, c)
 		}
@@ -92,6 +96,8 @@ func TestRunExitStatus(t *testing.T) {
 		{args: []string{"-h"}, stdout: "-a ALIGN"},
 		{args: []string{"--version"}, stdout: version.Version},
 		{args: nil, status: exitUsage, stderr: "missing ZIPFILE"},
+		{args: []string{"--check"}, status: exitUsage, stderr: "missing ZIPFILE"},
+		{args: []string{"--check", in}, status: exitError, stderr: "no zip archive found"},
 		{args: []string{filepath.Join(dir, "z")}, status: exitUsage, stderr: "no FILE"},
 		{args: []string{"-Q", filepath.Join(dir, "z"), in}, status: exitUsage, stderr: "unknown option -Q"},
 		{args: []string{filepath.Join(dir, "z"), filepath.Join(dir, "nope")}, status: exitError, stderr: filepath.Join(dir, "nope")},
@@ -173,5 +179,105 @@ func TestCommand(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(target); !bytes.Equal(after, before) {
 		t.Error("ZIPFILE changed after a failed run")
+	}
+}
+
+// TestCheckCommand: --check passes an intact llamafile (one line per entry
+// and a summary, status 0), names the first damaged entry with status 1
+// when one byte of its data changed, and calls a truncated file and a file
+// without an archive what they are, with status 1; several files are
+// checked in turn.
+func TestCheckCommand(t *testing.T) {
+	exe := testutil.Command(t, "zipalign")
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.llamafile")
+	if err := os.WriteFile(good, bytes.Repeat([]byte("#!/bin/sh\nexit 0\n"), 5000), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	model := make([]byte, 3<<20)
+	for i := range model {
+		model[i] = byte(i*7 + i>>9)
+	}
+	for name, data := range map[string][]byte{"m.gguf": model, ".args": []byte("-m\nm.gguf\n")} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := exec.Command(exe, "-j0", good, filepath.Join(dir, "m.gguf"), filepath.Join(dir, ".args")).CombinedOutput(); err != nil {
+		t.Fatalf("zipalign: %v\n%s", err, out)
+	}
+	a, err := zipalign.Open(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := a.Lookup("m.gguf")
+	stored, off := e.CRC32, e.DataOffset
+	a.Close()
+	orig, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	variant := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	flipped := append([]byte(nil), orig...)
+	flipped[off+1<<20] ^= 1
+	damaged := variant("damaged.llamafile", flipped)
+	short := variant("short.llamafile", orig[:len(orig)-1000])
+	plain := variant("plain", orig[:off-100])
+
+	tests := []struct {
+		name   string
+		args   []string
+		status int
+		stdout []string
+		stderr []string // each in stderr, or nothing there when nil
+	}{
+		{"good", []string{good}, exitOK, []string{fmt.Sprintf("ok  %08x %14d  m.gguf\n", stored, len(model)), " .args\n", good + ": 2 entries, 3.1 MB of data, all intact"}, nil},
+		{"damaged", []string{damaged}, exitError, nil, []string{fmt.Sprintf("zipalign: %s: entry m.gguf: CRC-32 mismatch (stored 0x%08x, computed 0x", damaged, stored)}},
+		{"truncated", []string{short}, exitError, nil, []string{"zipalign: " + short + ": no zip archive found", "truncated"}},
+		{"no zip", []string{plain}, exitError, nil, []string{"zipalign: " + plain + ": no zip archive found", "not a llamafile or zip file"}},
+		{"missing", []string{filepath.Join(dir, "nope")}, exitError, nil, []string{filepath.Join(dir, "nope")}},
+		{"several", []string{damaged, good}, exitError, []string{good + ": 2 entries"}, []string{"entry m.gguf: CRC-32 mismatch"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(exe, append([]string{"--check"}, tc.args...)...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			status := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				status = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if status != tc.status {
+				t.Errorf("status %d, want %d\nstdout: %s\nstderr: %s", status, tc.status, &stdout, &stderr)
+			}
+			for _, w := range tc.stdout {
+				if !strings.Contains(stdout.String(), w) {
+					t.Errorf("stdout lacks %q:\n%s", w, &stdout)
+				}
+			}
+			if tc.stderr == nil && stderr.Len() > 0 {
+				t.Errorf("stderr: %s", &stderr)
+			}
+			for _, w := range tc.stderr {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, &stderr)
+				}
+			}
+			if strings.Count(stderr.String(), "\n") > len(tc.args) {
+				t.Errorf("more than a line per file on stderr:\n%s", &stderr)
+			}
+		})
+	}
+	if after, _ := os.ReadFile(good); !bytes.Equal(after, orig) {
+		t.Error("--check changed the file")
 	}
 }
