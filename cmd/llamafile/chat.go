@@ -37,6 +37,7 @@ func runChat(ctx context.Context, o *options, self *engine.Bundle, e env, logw i
 	if err != nil {
 		return err
 	}
+	enterSandbox(o, e, logw, cliPolicy(o))
 	nCtx := o.ctxSize
 	if nCtx == 0 {
 		nCtx = m.Params().ContextLength

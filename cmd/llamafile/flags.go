@@ -79,6 +79,9 @@ type options struct {
 	// which this build has no support for: a notice says so.
 	gpuWanted bool
 
+	// --unsecure: no sandbox
+	unsecure bool
+
 	// --apply-template CONV.json
 	applyTemplate string
 
@@ -346,6 +349,7 @@ func commandFlags(o *options, v *flagValues) []cli.Flag {
 		&cli.BoolFlag{Name: "no-mmap", Destination: &o.noMmap},
 		&cli.IntFlag{Name: "ngl", Aliases: []string{"gpu-layers", "n-gpu-layers"}, Value: -1},
 		&cli.StringFlag{Name: "gpu"},
+		&cli.BoolFlag{Name: "unsecure", Destination: &o.unsecure},
 		&cli.BoolFlag{Name: "fast"},
 		&cli.BoolFlag{Name: "precise"},
 		&cli.BoolFlag{Name: "log-disable", Destination: &o.logDisable},

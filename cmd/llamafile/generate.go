@@ -58,6 +58,7 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		return err
 	}
 	defer m.Close()
+	enterSandbox(o, e, logw, cliPolicy(o))
 	loadTime := time.Since(tLoad)
 	nCtx := c.ContextSize()
 	fmt.Fprintf(logw, "llamafile: model %s: %s, %d tokens in the vocabulary\n", m.Name(), m.Arch(), m.NumVocab())

@@ -66,6 +66,9 @@ in llama.cpp and llamafile.
       --gpu auto|apple|amd|nvidia|disable
                              the GPU to use; likewise a notice for apple, amd or
                              nvidia (also metal, cublas, rocblas, rocm, hip)
+      --unsecure             run without the sandbox (on Linux and OpenBSD, once the
+                             model is loaded: no file opened but --path and
+                             --prompt-cache, no exec, no new sockets)
       --fast, --precise      accepted as llamafile accepts them; this build has one
                              numeric mode, which gives llama.cpp's results
       --verbose-prompt       print the prompt's tokens on standard error first

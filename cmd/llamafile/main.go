@@ -20,6 +20,7 @@ import (
 	"github.com/llamafile-go/llamafile/pkg/ape"
 	"github.com/llamafile-go/llamafile/pkg/bench"
 	"github.com/llamafile-go/llamafile/pkg/engine"
+	"github.com/llamafile-go/llamafile/pkg/sandbox"
 	"github.com/llamafile-go/llamafile/pkg/version"
 )
 
@@ -46,6 +47,7 @@ func main() {
 		stdout:   os.Stdout,
 		stderr:   os.Stderr,
 		readFile: os.ReadFile,
+		restrict: sandbox.Restrict,
 	}
 	e.self, e.selfErr = ape.SelfPath()
 	code := run(ctx, os.Args[1:], e)
@@ -61,6 +63,9 @@ type env struct {
 	readFile       readFileFunc
 	self           string
 	selfErr        error
+	// restrict sandboxes the process (sandbox.Restrict); nil in tests
+	// that run the command inside the test process.
+	restrict func(sandbox.Policy) (sandbox.Result, error)
 }
 
 // run runs the command with the user's arguments and returns the exit

@@ -46,6 +46,7 @@ func runPerplexity(ctx context.Context, o *options, self *engine.Bundle, e env, 
 		return err
 	}
 	defer m.Close()
+	enterSandbox(o, e, logw, cliPolicy(o))
 	pf := perf{start: time.Now(), load: time.Since(tLoad), noSampler: true}
 	warnTrainedContext(logw, m, nCtx)
 

@@ -83,6 +83,9 @@ func runServer(ctx context.Context, o *options, self *engine.Bundle, e env, logw
 		if !so.noBrowser && !so.noUI && canOpenBrowser(e) {
 			openBrowser(url, logw)
 		}
+		// Loaded, listening, the browser started: from here on the
+		// server opens no file but --path's and runs no program.
+		enterSandbox(o, e, logw, serverPolicy(o))
 	}()
 	serveErr := srv.Serve(ctx, l)
 	mu.Lock()

@@ -38,6 +38,7 @@ func runTokenize(o *options, self *engine.Bundle, e env) error {
 		return err
 	}
 	defer m.Close()
+	enterSandbox(o, e, io.Discard, cliPolicy(o)) // --tokenize prints no logs
 
 	if o.useStdin {
 		data, err := io.ReadAll(e.stdin)
