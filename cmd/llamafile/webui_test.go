@@ -147,6 +147,18 @@ func TestChatPage(t *testing.T) {
 	b := newBrowser(t, base)
 	do, evalString, evalInt, wait, screenshot := b.do, b.evalString, b.evalInt, b.wait, b.screenshot
 	input := chromedp.ID("input")
+	// storeConversation puts a conversation (messages: a JavaScript
+	// array) first in the browser's store, makes it the current one and
+	// reloads the page.
+	storeConversation := func(id, title, messages string) {
+		t.Helper()
+		do("a conversation "+id, chromedp.Evaluate[chromedp.Void](`(() => {
+		const cs = JSON.parse(localStorage.getItem('llamafile.conversations'));
+		cs.unshift({id: '`+id+`', title: '`+title+`', updated: Date.now(), messages: `+messages+`});
+		localStorage.setItem('llamafile.conversations', JSON.stringify(cs));
+		localStorage.setItem('llamafile.current', JSON.stringify('`+id+`'));
+	})()`), chromedp.Reload(), chromedp.WaitVisible(input))
+	}
 	setSettings := func(js string) {
 		t.Helper()
 		do("settings", chromedp.Evaluate[chromedp.Void](`localStorage.setItem('llamafile.settings', JSON.stringify(`+js+`))`),
@@ -200,12 +212,7 @@ func TestChatPage(t *testing.T) {
 	// Markdown: a stored reply with a code block, a table and markup that
 	// must stay text.
 	const md = "Here:\n\n```go\nfunc main() { fmt.Println(\"hi\", 42) } // <b>x</b>\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n\n<img src=x onerror=alert(1)> **bold**"
-	do("a markdown reply", chromedp.Evaluate[chromedp.Void](`(() => {
-		const cs = JSON.parse(localStorage.getItem('llamafile.conversations'));
-		cs.unshift({id: 'md', title: 'Markdown', updated: Date.now(), messages: [{role: 'user', content: 'Show me markdown.'}, {role: 'assistant', content: `+jsString(md)+`}]});
-		localStorage.setItem('llamafile.conversations', JSON.stringify(cs));
-		localStorage.setItem('llamafile.current', JSON.stringify('md'));
-	})()`), chromedp.Reload(), chromedp.WaitVisible(input))
+	storeConversation("md", "Markdown", `[{role: 'user', content: 'Show me markdown.'}, {role: 'assistant', content: `+jsString(md)+`}]`)
 	code := evalString(`document.querySelector('.msg.assistant pre code').textContent`)
 	cells := evalString(`[...document.querySelectorAll('.msg.assistant td')].map(td => td.textContent).join(',')`)
 	imgs := evalInt(`document.querySelectorAll('.msg.assistant img').length`)
@@ -219,12 +226,7 @@ func TestChatPage(t *testing.T) {
 	// Math, as MathML: inline, displayed over lines, and prices that are
 	// not math.
 	const mathMD = "Euler: $e^{i\\pi} + 1 = 0$ and \\(\\alpha_1\\).\n\n$$\n\\sum_{k=1}^{n} k = \\frac{n(n+1)}{2}\n$$\n\nIt costs $5 and $10.\n\n\\[\\sqrt{x^2} = \\mathbb{R}\\]"
-	do("a math reply", chromedp.Evaluate[chromedp.Void](`(() => {
-		const cs = JSON.parse(localStorage.getItem('llamafile.conversations'));
-		cs.unshift({id: 'math', title: 'Math', updated: Date.now(), messages: [{role: 'user', content: 'Math?'}, {role: 'assistant', content: `+jsString(mathMD)+`}]});
-		localStorage.setItem('llamafile.conversations', JSON.stringify(cs));
-		localStorage.setItem('llamafile.current', JSON.stringify('math'));
-	})()`), chromedp.Reload(), chromedp.WaitVisible(input))
+	storeConversation("math", "Math", `[{role: 'user', content: 'Math?'}, {role: 'assistant', content: `+jsString(mathMD)+`}]`)
 	mathInfo := evalString(`JSON.stringify([...document.querySelectorAll('.msg.assistant math')].map(m => [m.getAttribute('display') || 'inline', m.querySelector('semantics > :first-child').textContent, [...m.querySelectorAll('msup, msub, mfrac, munderover, msqrt')].map(e => e.localName).join(' ')]))`)
 	wantMath := `[["inline","eiπ+1=0","msup"],["inline","α1","msub"],["block","∑k=1nk=n(n+1)2","munderover mfrac"],["block","x2=ℝ","msqrt msup"]]`
 	if mathInfo != wantMath || !strings.Contains(evalString(`document.querySelector('.msg.assistant .body').textContent`), "It costs $5 and $10.") {
@@ -259,12 +261,7 @@ func TestChatPage(t *testing.T) {
 	}
 
 	// Reasoning, in a closed block above the answer.
-	do("a reasoning reply", chromedp.Evaluate[chromedp.Void](`(() => {
-		const cs = JSON.parse(localStorage.getItem('llamafile.conversations'));
-		cs.unshift({id: 'think', title: 'Thinking', updated: Date.now(), messages: [{role: 'user', content: '2+2?'}, {role: 'assistant', content: '4', reasoning: 'Two and two make four.'}]});
-		localStorage.setItem('llamafile.conversations', JSON.stringify(cs));
-		localStorage.setItem('llamafile.current', JSON.stringify('think'));
-	})()`), chromedp.Reload(), chromedp.WaitVisible(input))
+	storeConversation("think", "Thinking", `[{role: 'user', content: '2+2?'}, {role: 'assistant', content: '4', reasoning: 'Two and two make four.'}]`)
 	if r := evalString(`(() => { const d = document.querySelector('.msg.assistant details.reasoning'); return d && !d.open ? d.textContent : ''; })()`); !strings.Contains(r, "Two and two") {
 		t.Errorf("reasoning block: %q", r)
 	}

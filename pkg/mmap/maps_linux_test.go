@@ -1,8 +1,6 @@
 package mmap
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/llamafile-go/llamafile/internal/testutil"
@@ -11,20 +9,11 @@ import (
 // TestMapIsZeroCopy checks that the bytes of a mapped range are the file's
 // pages themselves, not a copy: they lie in a mapping of that file.
 func TestMapIsZeroCopy(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "f")
 	content := make([]byte, 5*4096+100)
 	for i := range content {
 		content[i] = byte(i % 251)
 	}
-	if err := os.WriteFile(path, content, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f, path := openTemp(t, content)
 	for _, r := range [][2]int64{{0, int64(len(content))}, {4096*2 + 17, 4096}} {
 		m, err := Map(f, r[0], r[1])
 		if err != nil {

@@ -7,11 +7,10 @@ import (
 	"testing"
 )
 
-func TestMapRanges(t *testing.T) {
-	content := make([]byte, 3*65536+123)
-	for i := range content {
-		content[i] = byte(i*7 + i/251)
-	}
+// openTemp writes content to a temporary file and opens it; it returns
+// the open file (closed at the end of the test) and its path.
+func openTemp(t *testing.T, content []byte) (*os.File, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "f")
 	if err := os.WriteFile(path, content, 0o644); err != nil {
 		t.Fatal(err)
@@ -20,7 +19,16 @@ func TestMapRanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
+	return f, path
+}
+
+func TestMapRanges(t *testing.T) {
+	content := make([]byte, 3*65536+123)
+	for i := range content {
+		content[i] = byte(i*7 + i/251)
+	}
+	f, _ := openTemp(t, content)
 	n := int64(len(content))
 	tests := []struct{ off, size int64 }{
 		{0, n}, {1, n - 1}, {4095, 2}, {4096, 4096}, {65535, 65537}, {65536 + 17, 100000}, {n - 1, 1}, {n, 0}, {12345, 0},
@@ -96,15 +104,7 @@ func TestMapOutlivesFile(t *testing.T) {
 // system refuses) and Close unlocks and releases them.
 func TestReadAndLock(t *testing.T) {
 	content := bytes.Repeat([]byte("llamafile "), 10000)
-	path := filepath.Join(t.TempDir(), "f")
-	if err := os.WriteFile(path, content, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f, path := openTemp(t, content)
 	for _, open := range []struct {
 		name string
 		fn   func(*os.File, int64, int64) (*Mapping, error)
