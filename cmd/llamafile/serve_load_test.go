@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -216,7 +218,8 @@ func TestServerManyClients(t *testing.T) {
 
 // TestServerNoLeak sends a few thousand short requests (some cancelled
 // midway) and checks that goroutines and the heap return to where they
-// were.
+// were, and that resident memory stays within 64 MiB of where it began
+// (on Linux).
 func TestServerNoLeak(t *testing.T) {
 	base, stop := inProcessServer(t, "-m", stories(t), "-np", "4", "-c", "1024", "-t", "2", "--temp", "0")
 	tr := &http.Transport{MaxIdleConnsPerHost: 8}
@@ -266,6 +269,7 @@ func TestServerNoLeak(t *testing.T) {
 	}
 	round(200)
 	g0, h0 := settle()
+	rss0 := residentMemory()
 	round(2000)
 	var g1 int
 	var h1 uint64
@@ -281,9 +285,30 @@ func TestServerNoLeak(t *testing.T) {
 	if h1 > h0+8<<20 {
 		t.Errorf("heap grew from %d to %d KiB over 2000 requests", h0>>10, h1>>10)
 	}
+	if rss1 := residentMemory(); rss0 > 0 {
+		t.Logf("resident memory %d MiB, then %d MiB", rss0>>20, rss1>>20)
+		if rss1 > rss0+64<<20 {
+			t.Errorf("resident memory grew from %d to %d MiB over 2000 requests", rss0>>20, rss1>>20)
+		}
+	}
 	if err := stop(); err != nil {
 		t.Errorf("shutdown: %v", err)
 	}
+}
+
+// residentMemory is the process's resident memory from /proc/self/statm,
+// 0 where there is none.
+func residentMemory() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
 }
 
 // TestServerSmolLM2Template: the server renders SmolLM2's own Jinja
