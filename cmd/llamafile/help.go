@@ -18,6 +18,9 @@ usage:
                                                      --bench --help lists its flags)
   llamafile --batched-bench -m MODEL.gguf [-npl 1,4,8] speed of many sequences at once (like
                                                      llama-batched-bench; --batched-bench --help)
+  llamafile --check [FILE...]                        verify the CRC-32 of every entry of a
+                                                     llamafile's zip (this executable's
+                                                     without FILE), as after a download
 
 When the executable carries a zip archive (a llamafile), its .args supply default
 arguments, -m NAME also finds NAME inside the archive, and without -m the

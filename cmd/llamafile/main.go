@@ -75,6 +75,11 @@ func run(ctx context.Context, userArgs []string, e env) int {
 		fmt.Fprintf(e.stderr, "llamafile: %v\n", err)
 		return exitError
 	}
+	// --check verifies a zip archive (this executable's or a FILE's)
+	// before anything, .args included, is read from it.
+	if len(userArgs) > 0 && userArgs[0] == "--check" {
+		return runCheck(userArgs[1:], e)
+	}
 	var self *engine.Bundle
 	if e.selfErr == nil {
 		var err error
