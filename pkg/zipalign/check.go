@@ -15,6 +15,10 @@ import (
 // checkBuffer is how many bytes Check reads at a time.
 const checkBuffer = 4 << 20
 
+// progressMin is the smallest entry whose progress CheckFile shows (a
+// variable for tests).
+var progressMin uint64 = 64 << 20
+
 // CheckError reports a damaged entry: its data does not match the size or
 // CRC-32 that the central directory records, or cannot be read.
 type CheckError struct {
@@ -228,7 +232,7 @@ func CheckFile(path string, w, status io.Writer) error {
 			fmt.Fprintf(w, "ok  %08x %14d  %s\n", st.CRC32, st.Entry.UncompressedSize, displayName(st.Entry.Name))
 			return
 		}
-		if status == nil || st.Entry.CompressedSize < 64<<20 || time.Since(last) < 200*time.Millisecond {
+		if status == nil || st.Entry.CompressedSize < progressMin || time.Since(last) < 200*time.Millisecond {
 			return
 		}
 		last = time.Now()
@@ -246,10 +250,14 @@ func CheckFile(path string, w, status io.Writer) error {
 	}
 	secs := time.Since(began).Seconds()
 	rate := ""
-	if secs > 0.05 {
+	if secs > 0.001 && total >= 1e6 {
 		rate = fmt.Sprintf(", %s/s", humanBytes(int64(float64(total)/secs)))
 	}
-	fmt.Fprintf(w, "%s: %d entries, %s of data, all intact (CRC-32 verified in %.1f s%s)\n", path, n, humanBytes(total), secs, rate)
+	entries := "entries"
+	if n == 1 {
+		entries = "entry"
+	}
+	fmt.Fprintf(w, "%s: %d %s, %s of data, all intact (CRC-32s verified in %.2f s%s)\n", path, n, entries, humanBytes(total), secs, rate)
 	return nil
 }
 

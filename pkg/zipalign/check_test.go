@@ -79,7 +79,7 @@ func TestCheck(t *testing.T) {
 				t.Errorf("line %d: %q, want %q", i, lines[i], want)
 			}
 		}
-		if last := lines[len(lines)-1]; !strings.HasPrefix(last, path+": 5 entries, ") || !strings.Contains(last, "all intact") {
+		if last := lines[len(lines)-1]; !strings.HasPrefix(last, path+": 5 entries, 8.4 MB of data, all intact (CRC-32s verified in ") {
 			t.Errorf("summary %q", last)
 		}
 	})
@@ -158,6 +158,23 @@ func TestCheck(t *testing.T) {
 		err := CheckFile(p, new(strings.Builder), nil)
 		if !errors.Is(err, ErrNoArchive) || !strings.Contains(err.Error(), "not a llamafile or zip file") {
 			t.Errorf("error %v", err)
+		}
+	})
+
+	t.Run("status line", func(t *testing.T) {
+		defer func(m uint64) { progressMin = m }(progressMin)
+		progressMin = 1 << 20
+		var out, status strings.Builder
+		if err := CheckFile(path, &out, &status); err != nil {
+			t.Fatal(err)
+		}
+		s := status.String()
+		// The first report after 4 MiB of the 8.4 MB.
+		if !strings.HasPrefix(s, "\r\033[Kchecking model.gguf: 50% of 8.4 MB") || !strings.HasSuffix(s, "\r\033[K") {
+			t.Errorf("status %q", s)
+		}
+		if strings.Contains(out.String(), "\r") {
+			t.Errorf("status on the output: %q", out.String())
 		}
 	})
 
