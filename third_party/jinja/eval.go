@@ -850,6 +850,10 @@ func (e *evaluator) evalBinary(n *binExpr) (Value, error) {
 		if err := e.budget.checkAdd(left, right); err != nil {
 			return Undefined(), err
 		}
+		// Bounded (llamafile): a string or list doubled in a loop.
+		if err := e.budget.size("+", valueSize(left)+valueSize(right)); err != nil {
+			return Undefined(), err
+		}
 		return addValues(left, right), nil
 	case "-":
 		return subValues(left, right), nil
@@ -872,7 +876,11 @@ func (e *evaluator) evalBinary(n *binExpr) (Value, error) {
 	case "**":
 		return powValues(left, right), nil
 	case "~":
-		return NewString(printValue(left) + printValue(right)), nil
+		l, r := printValue(left), printValue(right)
+		if err := e.budget.size("~", int64(len(l))+int64(len(r))); err != nil { // llamafile
+			return Undefined(), err
+		}
+		return NewString(l + r), nil
 	case "==":
 		return NewBool(valuesEqual(left, right)), nil
 	case "!=":
@@ -1004,6 +1012,10 @@ func (e *evaluator) evalFilter(n *filterExpr) (Value, error) {
 		}
 	}
 
+	// Bounded (llamafile): filters that multiply their input's size.
+	if err := e.budget.checkFilter(n.name, args, kwargs); err != nil {
+		return Undefined(), err
+	}
 	return filterVal.AsCallable().Fn(args, kwargs)
 }
 
@@ -1116,6 +1128,9 @@ func (e *evaluator) stringMethod(obj Value, method string) (Value, error) {
 			if len(args) > 2 {
 				count = int(toInt64(args[2]))
 			}
+			if err := e.budget.size("replace", replacedSize(s, old, newStr)); err != nil { // llamafile
+				return Undefined(), err
+			}
 			return NewString(strings.Replace(s, old, newStr, count)), nil
 		}), nil
 
@@ -1176,6 +1191,9 @@ func (e *evaluator) stringMethod(obj Value, method string) (Value, error) {
 			result := s
 			for i, arg := range args {
 				placeholder := fmt.Sprintf("{%d}", i)
+				if err := e.budget.size("format", replacedSize(result, placeholder, printValue(arg))); err != nil { // llamafile
+					return Undefined(), err
+				}
 				result = strings.ReplaceAll(result, placeholder, printValue(arg))
 				result = strings.Replace(result, "{}", printValue(arg), 1)
 			}

@@ -8,7 +8,9 @@ package jinja
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits bound one render. A zero field takes the default of DefaultLimits.
@@ -231,4 +233,128 @@ func (b *budget) checkMutation(kind, method string) error {
 		return fmt.Errorf("SecurityError: access to attribute '%s' of '%s' object is unsafe", method, kind)
 	}
 	return nil
+}
+
+// size checks that a value about to be made, of n bytes (a string) or n
+// items (a list), fits in MaxOutput: without it a template doubling a
+// string or a list in a loop (s ~ s, l + l, replace, join) exhausts
+// memory long before it writes anything (llamafile).
+func (b *budget) size(what string, n int64) error {
+	if b == nil || n <= int64(b.lim.MaxOutput) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s would make a value of %d bytes or items (the limit is %d)", ErrLimit, what, n, b.lim.MaxOutput)
+}
+
+// valueSize is the bytes of a string or the items of a list or dict.
+func valueSize(v Value) int64 {
+	switch {
+	case v.IsString():
+		return int64(len(v.AsString()))
+	case v.IsList():
+		return int64(v.AsList().Len())
+	case v.IsDict():
+		return int64(len(v.AsDict().OrderedKeys()))
+	}
+	return 0
+}
+
+// checkFilter bounds, before it runs, what a filter that can multiply
+// the size of its input would make.
+func (b *budget) checkFilter(name string, args []Value, kwargs map[string]Value) error {
+	if b == nil || len(args) == 0 {
+		return nil
+	}
+	switch name {
+	case "replace":
+		if len(args) >= 3 {
+			return b.size("replace", replacedSize(printValue(args[0]), printValue(args[1]), printValue(args[2])))
+		}
+	case "join":
+		if args[0].IsList() {
+			sep := int64(0)
+			if len(args) > 1 {
+				sep = int64(len(printValue(args[1])))
+			}
+			if d, ok := kwargs["d"]; ok {
+				sep = int64(len(printValue(d)))
+			}
+			n := int64(args[0].AsList().Len())
+			total := sep * max(n-1, 0)
+			for _, item := range args[0].AsList().Items {
+				if total > int64(b.lim.MaxOutput) {
+					break
+				}
+				total += int64(len(printValue(item)))
+			}
+			return b.size("join", total)
+		}
+	case "tojson":
+		indent, ok := kwargs["indent"]
+		if !ok || indent.IsNone() || indent.IsUndefined() {
+			return nil
+		}
+		pad := toInt64(indent)
+		if indent.IsString() {
+			pad = int64(len(indent.AsString()))
+		}
+		if pad < 0 {
+			return fmt.Errorf("tojson: negative indent %d", pad)
+		}
+		// Every element is on its own line, indented by its depth.
+		nodes, depth := jsonShape(args[0], 0, int64(b.lim.MaxOutput))
+		if pad > int64(b.lim.MaxOutput) || depth > 0 && nodes*depth > int64(b.lim.MaxOutput)/max(pad, 1) {
+			return b.size("tojson", int64(b.lim.MaxOutput)+1)
+		}
+		return nil
+	case "indent":
+		width := int64(4)
+		if len(args) > 1 {
+			width = toInt64(args[1])
+		}
+		if w, ok := kwargs["width"]; ok {
+			width = toInt64(w)
+		}
+		if width < 0 {
+			return fmt.Errorf("indent: negative width %d", width)
+		}
+		s := printValue(args[0])
+		lines := int64(strings.Count(s, "\n") + 1)
+		if width > int64(b.lim.MaxOutput) || lines > int64(b.lim.MaxOutput)/max(width, 1) {
+			return b.size("indent", int64(b.lim.MaxOutput)+1)
+		}
+		return b.size("indent", int64(len(s))+lines*width)
+	}
+	return nil
+}
+
+// replacedSize is the length of strings.Replace(s, old, new, -1).
+func replacedSize(s, old, new string) int64 {
+	n := int64(utf8.RuneCountInString(s) + 1)
+	if old != "" {
+		n = int64(strings.Count(s, old))
+	}
+	return int64(len(s)) + n*(int64(len(new))-int64(len(old)))
+}
+
+// jsonShape counts the elements of v (stopping past limit) and its depth.
+func jsonShape(v Value, depth, limit int64) (nodes, maxDepth int64) {
+	nodes, maxDepth = 1, depth
+	var children []Value
+	switch {
+	case v.IsList():
+		children = v.AsList().Items
+	case v.IsDict():
+		for _, k := range v.AsDict().Keys {
+			children = append(children, v.AsDict().Data[k])
+		}
+	}
+	for _, c := range children {
+		if nodes > limit {
+			break
+		}
+		n, d := jsonShape(c, depth+1, limit-nodes)
+		nodes, maxDepth = nodes+n, max(maxDepth, d)
+	}
+	return nodes, maxDepth
 }
