@@ -290,6 +290,7 @@ func (n *llama) decodeMember(s *Runner, m *decodeMember) {
 					cpu.Add(q[r0:r1], q[r0:r1], bq[r0:r1])
 				}
 				for h := r0 / hd; h < r1/hd; h++ {
+					headNorm(q[h*hd:(h+1)*hd], L.qNorm, hp.RMSEps)
 					n.rope.apply(q[h*hd:(h+1)*hd], rc)
 				}
 			case it < nq+nk:
@@ -300,6 +301,7 @@ func (n *llama) decodeMember(s *Runner, m *decodeMember) {
 					cpu.Add(k[r0:r1], k[r0:r1], bk[r0:r1])
 				}
 				for h := r0 / hd; h < r1/hd; h++ {
+					headNorm(k[h*hd:(h+1)*hd], L.kNorm, hp.RMSEps)
 					n.rope.apply(k[h*hd:(h+1)*hd], rc)
 					putRow(d.kv.kt, d.kv.keyRow(il, h, d.pos), k[h*hd:(h+1)*hd])
 				}

@@ -24,6 +24,7 @@ type llamaLayer struct {
 	ffnNorm           []float32
 	gate, up, down    cpu.Matrix
 	bGate, bUp, bDown []float32
+	qNorm, kNorm      []float32  // per-head RMS norms of queries and keys (qwen3), or nil
 	router            cpu.Matrix // MoE router (ffn_gate_inp)
 	gateE, upE, downE []cpu.Matrix
 }
@@ -164,7 +165,18 @@ func ropeFor(hp HParams, mode ropeMode, factors []float32) rope {
 	return newRope(r, hp.RopeOrigCtx, 32, 1)
 }
 
-func loadLlama(l *loader) (network, HParams, error) {
+func loadLlama(l *loader) (network, HParams, error) { return loadDecoder(l, llamaVariant{}) }
+
+// llamaVariant is how a family differs from llama in the same graph (see
+// qwen.go): which elements RoPE rotates together, and the per-head
+// query and key norms.
+type llamaVariant struct {
+	rope   ropeMode
+	qkNorm bool // attn_q_norm and attn_k_norm, required
+}
+
+// loadDecoder loads a model of llama's graph in the variant v.
+func loadDecoder(l *loader, v llamaVariant) (network, HParams, error) {
 	hp, err := l.readHParams()
 	if err != nil {
 		return nil, hp, err
@@ -226,6 +238,10 @@ func loadLlama(l *loader) (network, HParams, error) {
 			vec(&L.bk, p+"attn_k.bias", dkv, true)
 			vec(&L.bv, p+"attn_v.bias", dkv, true)
 		}
+		if v.qkNorm {
+			vec(&L.qNorm, p+"attn_q_norm.weight", hp.HeadDimK, false)
+			vec(&L.kNorm, p+"attn_k_norm.weight", hp.HeadDimK, false)
+		}
 		mat(&L.wo, p+"attn_output.weight", dq, d)
 		vec(&L.bo, p+"attn_output.bias", d, true)
 		vec(&L.ffnNorm, p+"ffn_norm.weight", d, false)
@@ -252,7 +268,7 @@ func loadLlama(l *loader) (network, HParams, error) {
 			return nil, hp, err
 		}
 	}
-	n.rope = ropeFor(hp, ropeNorm, factors)
+	n.rope = ropeFor(hp, v.rope, factors)
 	n.kqScale = 1 / float32(math.Sqrt(float64(hp.HeadDimK)))
 	return n, hp, nil
 }
@@ -313,10 +329,10 @@ func (n *llama) forward(s *Runner, tokens []int32) {
 		if L.fused {
 			qkv = s.qkv[:nt*(dq+2*dkv)]
 			s.matmul(L.wqkv, xn, nt, qkv)
-			s.ropeStore(il, nt, qkv, sub(L.bqkv, 0, dq), sub(L.bqkv, dq, dq+dkv), sub(L.bqkv, dq+dkv, dq+2*dkv), &n.rope)
+			s.ropeStore(il, nt, qkv, sub(L.bqkv, 0, dq), sub(L.bqkv, dq, dq+dkv), sub(L.bqkv, dq+dkv, dq+2*dkv), L.qNorm, L.kNorm, &n.rope)
 		} else {
 			s.matmuls(xn, nt, []cpu.Matrix{L.wq, L.wk, L.wv}, [][]float32{q, k, v})
-			s.ropeStore(il, nt, nil, L.bq, L.bk, L.bv, &n.rope)
+			s.ropeStore(il, nt, nil, L.bq, L.bk, L.bv, L.qNorm, L.kNorm, &n.rope)
 		}
 		s.attention(il, n.kqScale)
 		s.matmul(L.wo, s.att, nt, out)

@@ -123,6 +123,8 @@ type architecture struct {
 // architectures maps general.architecture to its implementation.
 var architectures = map[string]architecture{
 	"llama": {load: loadLlama},
+	"qwen2": {load: loadQwen2},
+	"qwen3": {load: loadQwen3},
 }
 
 // Architectures returns the names of the supported architectures, sorted.

@@ -30,6 +30,7 @@ type ewJob struct {
 	layer      int
 	qkv        []float32 // fused projection output, or nil
 	bq, bk, bv []float32 // biases, or nil
+	qn, kn     []float32 // per-head query and key norms, or nil
 	rope       *rope
 }
 
@@ -91,10 +92,11 @@ func (s *Runner) swigluRun(lo, hi int) {
 // layer l: it splits a fused QKV output (qkv, unless nil) into s.q, s.k
 // and s.v, adds the biases, rotates queries and keys with r (each row at
 // its position) and stores keys and values in each row's sequence's
-// cache.
-func (s *Runner) ropeStore(l, n int, qkv, bq, bk, bv []float32, r *rope) {
+// cache. With qn and kn, each head of the queries and keys is
+// RMS-normalized with those weights before its rotation (qwen3).
+func (s *Runner) ropeStore(l, n int, qkv, bq, bk, bv, qn, kn []float32, r *rope) {
 	hp := s.m.Params
-	s.ew = ewJob{layer: l, qkv: qkv, bq: bq, bk: bk, bv: bv, rope: r}
+	s.ew = ewJob{layer: l, qkv: qkv, bq: bq, bk: bk, bv: bv, qn: qn, kn: kn, eps: hp.RMSEps, rope: r}
 	per := hp.Heads*hp.HeadDimK + 2*hp.HeadsKV*hp.HeadDimK
 	s.parallel(n, 4*n*per, s.ewFns.qkv)
 }
@@ -123,9 +125,11 @@ func (s *Runner) ropeStoreRun(lo, hi int) {
 		}
 		c := s.ropeCache[i*nr : (i+1)*nr]
 		for h := 0; h < hp.Heads; h++ {
+			headNorm(q[h*hd:(h+1)*hd], j.qn, j.eps)
 			j.rope.apply(q[h*hd:(h+1)*hd], c)
 		}
 		for h := 0; h < hp.HeadsKV; h++ {
+			headNorm(k[h*hd:(h+1)*hd], j.kn, j.eps)
 			j.rope.apply(k[h*hd:(h+1)*hd], c)
 		}
 		row := &s.rows[i]
@@ -157,5 +161,13 @@ func (s *Runner) matmuls(x []float32, n int, ws []cpu.Matrix, outs [][]float32) 
 			done++
 		}
 		cpu.MatMulQuantized(s.pool, s.ws, w, acts[k], outs[i][:n*w.Rows])
+	}
+}
+
+// headNorm RMS-normalizes one head's query or key in place with weight w
+// (a no-op for nil w).
+func headNorm(x, w []float32, eps float32) {
+	if w != nil {
+		cpu.RMSNorm(x, x, w, eps)
 	}
 }

@@ -23,6 +23,9 @@ type synthSpec struct {
 	tied                                             bool      // no output.weight
 	ropeBase                                         float32
 	seed                                             uint64
+	arch                                             string // general.architecture; "" is llama
+	qkvBias                                          bool   // attn_q/k/v.bias (qwen2)
+	qkNorm                                           bool   // attn_q_norm/attn_k_norm (qwen3)
 	// edit, when set, changes the metadata and tensors before writing
 	// (to build broken files).
 	edit func(kv []gguf.KV, tensors []gguf.TensorInfo, data [][]byte) ([]gguf.KV, []gguf.TensorInfo, [][]byte)
@@ -114,6 +117,15 @@ func writeSynth(t testing.TB, dir string, sp synthSpec) string {
 		addT(p+"attn_q.weight", sp.typ, ws(d), 0, u(d), u(dq))
 		addT(p+"attn_k.weight", sp.typ, ws(d), 0, u(d), u(dkv))
 		addT(p+"attn_v.weight", sp.typ, ws(d), 0, u(d), u(dkv))
+		if sp.qkvBias {
+			addT(p+"attn_q.bias", ggml.TypeF32, 0.5, 0, u(dq))
+			addT(p+"attn_k.bias", ggml.TypeF32, 0.5, 0, u(dkv))
+			addT(p+"attn_v.bias", ggml.TypeF32, 0.5, 0, u(dkv))
+		}
+		if sp.qkNorm {
+			addT(p+"attn_q_norm.weight", ggml.TypeF32, 0.3, 1, u(sp.headDim))
+			addT(p+"attn_k_norm.weight", ggml.TypeF32, 0.3, 1, u(sp.headDim))
+		}
 		addT(p+"attn_output.weight", sp.typ, ws(dq), 0, u(dq), u(d))
 		addT(p+"ffn_norm.weight", ggml.TypeF32, 0.2, 1, u(d))
 		if sp.experts == 0 {
@@ -143,20 +155,24 @@ func writeSynth(t testing.TB, dir string, sp synthSpec) string {
 	for i := range scores {
 		scores[i] = -float32(i)
 	}
+	arch := sp.arch
+	if arch == "" {
+		arch = "llama"
+	}
 	kv := []gguf.KV{
-		{Key: "general.architecture", Value: gguf.MustValueOf("llama")},
+		{Key: "general.architecture", Value: gguf.MustValueOf(arch)},
 		{Key: "general.name", Value: gguf.MustValueOf("synth")},
-		{Key: "llama.context_length", Value: gguf.MustValueOf(uint32(256))},
-		{Key: "llama.embedding_length", Value: gguf.MustValueOf(uint32(d))},
-		{Key: "llama.block_count", Value: gguf.MustValueOf(uint32(sp.layers))},
-		{Key: "llama.feed_forward_length", Value: gguf.MustValueOf(uint32(ff))},
-		{Key: "llama.attention.head_count", Value: gguf.MustValueOf(uint32(sp.heads))},
-		{Key: "llama.attention.head_count_kv", Value: gguf.MustValueOf(uint32(sp.headsKV))},
-		{Key: "llama.attention.key_length", Value: gguf.MustValueOf(uint32(sp.headDim))},
-		{Key: "llama.attention.value_length", Value: gguf.MustValueOf(uint32(sp.headDim))},
-		{Key: "llama.rope.dimension_count", Value: gguf.MustValueOf(uint32(sp.headDim))},
-		{Key: "llama.rope.freq_base", Value: gguf.MustValueOf(sp.ropeBase)},
-		{Key: "llama.attention.layer_norm_rms_epsilon", Value: gguf.MustValueOf(float32(1e-5))},
+		{Key: arch + ".context_length", Value: gguf.MustValueOf(uint32(256))},
+		{Key: arch + ".embedding_length", Value: gguf.MustValueOf(uint32(d))},
+		{Key: arch + ".block_count", Value: gguf.MustValueOf(uint32(sp.layers))},
+		{Key: arch + ".feed_forward_length", Value: gguf.MustValueOf(uint32(ff))},
+		{Key: arch + ".attention.head_count", Value: gguf.MustValueOf(uint32(sp.heads))},
+		{Key: arch + ".attention.head_count_kv", Value: gguf.MustValueOf(uint32(sp.headsKV))},
+		{Key: arch + ".attention.key_length", Value: gguf.MustValueOf(uint32(sp.headDim))},
+		{Key: arch + ".attention.value_length", Value: gguf.MustValueOf(uint32(sp.headDim))},
+		{Key: arch + ".rope.dimension_count", Value: gguf.MustValueOf(uint32(sp.headDim))},
+		{Key: arch + ".rope.freq_base", Value: gguf.MustValueOf(sp.ropeBase)},
+		{Key: arch + ".attention.layer_norm_rms_epsilon", Value: gguf.MustValueOf(float32(1e-5))},
 		{Key: "tokenizer.ggml.model", Value: gguf.MustValueOf("llama")},
 		{Key: "tokenizer.ggml.tokens", Value: gguf.MustValueOf(toks)},
 		{Key: "tokenizer.ggml.scores", Value: gguf.MustValueOf(scores)},
@@ -166,8 +182,8 @@ func writeSynth(t testing.TB, dir string, sp synthSpec) string {
 	}
 	if sp.experts > 0 {
 		kv = append(kv,
-			gguf.KV{Key: "llama.expert_count", Value: gguf.MustValueOf(uint32(sp.experts))},
-			gguf.KV{Key: "llama.expert_used_count", Value: gguf.MustValueOf(uint32(sp.used))})
+			gguf.KV{Key: arch + ".expert_count", Value: gguf.MustValueOf(uint32(sp.experts))},
+			gguf.KV{Key: arch + ".expert_used_count", Value: gguf.MustValueOf(uint32(sp.used))})
 	}
 	if sp.edit != nil {
 		kv, tensors, data = sp.edit(kv, tensors, data)
