@@ -9,6 +9,7 @@
 #   make test       vet and test everything (arm64 kernels under qemu too)
 #   make install    install commands and man pages under PREFIX (default /usr/local)
 #   make cross      build every command for every supported OS and CPU
+#   make soak       minutes of mixed traffic against the server (by hand)
 # bin/$(ENGINE) (bin/llamafile) is the multi-platform file (llamafile-format(5)):
 # the engine built for every platform into bin/engines/, packed by internal/mkape.
 
@@ -145,6 +146,15 @@ $(BENCH_DIR)/tinyllama-f16.gguf:
 # bin/quantize is order-only: rebuilding it does not redo the models.
 $(BENCH_DIR)/tinyllama-%.gguf: $(BENCH_DIR)/tinyllama-f16.gguf | bin/quantize
 	bin/quantize $< $@.tmp $* && mv $@.tmp $@
+
+# make soak: minutes of mixed traffic against an in-process server on
+# stories260k (internal/soak; SOAK_ARGS='-url http://HOST:PORT' targets a
+# running one), reporting requests, errors by kind, latency, goroutines and
+# memory every few seconds. make test runs 8 s of it (TestSoak).
+SOAK_ARGS ?= -d 5m -workers 16
+.PHONY: soak
+soak:
+	$(GO) run ./internal/soak/cmd/soak $(SOAK_ARGS)
 
 # make llamacpp-bench-tools: llama.cpp's llama-batched-bench and llama-server,
 # built from the reference kit's source (CPU only) into the cache, for the
