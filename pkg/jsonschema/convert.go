@@ -27,6 +27,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/llamafile-go/llamafile/pkg/grammar"
 )
 
 // Options change how a schema is converted.
@@ -72,6 +74,12 @@ func Convert(schema []byte, opt Options) (string, error) {
 	var b strings.Builder
 	for _, name := range names {
 		fmt.Fprintf(&b, "%s ::= %s\n", name, c.rules[name])
+	}
+	// Whatever is returned must parse: a $ref cycle that consumes no text
+	// ({"$ref": "#"}) gives a left-recursive rule, and some repetitions
+	// nest past the parser's limits.
+	if _, err := grammar.ParseRoot(b.String(), opt.Root, nil); err != nil {
+		return "", fmt.Errorf("jsonschema: the schema makes an unusable grammar: %w", err)
 	}
 	return b.String(), nil
 }
@@ -467,6 +475,10 @@ func (c *converter) count(s *value, key, path string) (int, bool) {
 	return n, true
 }
 
+// maxRepetitions is the grammar parser's limit on a repetition count
+// (llama.cpp's MAX_REPETITION_THRESHOLD).
+const maxRepetitions = 2000
+
 // lengths reads a min and max pair; max < 0 when there is none.
 func (c *converter) lengths(s *value, minKey, maxKey, path string) (int, int, bool) {
 	lo, hi := 0, -1
@@ -474,11 +486,20 @@ func (c *converter) lengths(s *value, minKey, maxKey, path string) (int, int, bo
 	if s.has(minKey) {
 		lo, ok = c.count(s, minKey, path)
 	}
+	if ok && lo > maxRepetitions {
+		c.fail(join(path, minKey), "%s %d is more than the %d repetitions a grammar allows", minKey, lo, maxRepetitions)
+		ok = false
+	}
 	if s.has(maxKey) && ok {
 		hi, ok = c.count(s, maxKey, path)
 		if ok && hi < lo {
 			c.fail(join(path, maxKey), "%s %d is below %s %d", maxKey, hi, minKey, lo)
 			ok = false
+		}
+		if ok && hi > maxRepetitions {
+			// Loose drops the bound: the grammar accepts longer values.
+			c.cannot(join(path, maxKey), "%s %d is more than the %d repetitions a grammar allows", maxKey, hi, maxRepetitions)
+			hi = -1
 		}
 	}
 	return lo, hi, ok
