@@ -411,17 +411,7 @@ func (n *llama) decodeMoE(s *Runner, m *decodeMember, L *llamaLayer, p *layerPla
 	x, out := s.x[:dim], s.tmp[:dim]
 	m.quantize(m.xn, L.router)
 	cpu.MatMulQuantized(nil, m.ws, L.router, m.acts[0], m.router)
-	softmax(m.router)
-	topK(m.router, m.sel)
-	var sum float32
-	for j, e := range m.sel {
-		m.selW[j] = m.router[e]
-		sum += m.router[e]
-	}
-	sum = max(sum, 6.103515625e-5)
-	for j := range m.selW {
-		m.selW[j] /= sum
-	}
+	route(m.router, m.sel, m.selW, !n.v.moeRawWeights)
 
 	m.quantize(m.xn, L.gateE[0], L.upE[0])
 	nf := (ff + p.cf - 1) / p.cf

@@ -158,7 +158,7 @@ func (r *rope) apply(x, c []float32) {
 // into out, as llama.cpp does for Mixtral-style layers: router logits,
 // softmax, the top ExpertsUsed experts, their weights renormalized to sum
 // to one, and the weighted expert outputs summed in rank order.
-func (s *Runner) moe(router cpu.Matrix, gate, up, down []cpu.Matrix, xn []float32, n int, out []float32) {
+func (s *Runner) moe(router cpu.Matrix, gate, up, down []cpu.Matrix, xn []float32, n int, out []float32, normalize bool) {
 	hp := s.m.Params
 	d, ff, ne, nu := hp.Embd, hp.FF, hp.Experts, hp.ExpertsUsed
 	logits := s.router[:n*ne]
@@ -166,18 +166,7 @@ func (s *Runner) moe(router cpu.Matrix, gate, up, down []cpu.Matrix, xn []float3
 	sel, w := s.sel[:n*nu], s.selW[:n*nu]
 	for i := 0; i < n; i++ {
 		p := logits[i*ne : (i+1)*ne]
-		softmax(p)
-		idx := sel[i*nu : (i+1)*nu]
-		topK(p, idx)
-		var sum float32
-		for j, e := range idx {
-			w[i*nu+j] = p[e]
-			sum += p[e]
-		}
-		sum = max(sum, 6.103515625e-5)
-		for j := range idx {
-			w[i*nu+j] /= sum
-		}
+		route(p, sel[i*nu:(i+1)*nu], w[i*nu:(i+1)*nu], normalize)
 	}
 	res := s.moeOut[:n*nu*d]
 	for e := 0; e < ne; e++ {
@@ -219,5 +208,26 @@ func (s *Runner) moe(router cpu.Matrix, gate, up, down []cpu.Matrix, xn []float3
 		for j := 1; j < nu; j++ {
 			add(o, res[(i*nu+j)*d:(i*nu+j+1)*d])
 		}
+	}
+}
+
+// route chooses a token's experts from its router logits p (softmax,
+// then the top len(sel)) and their weights w, renormalized to sum to 1
+// when normalize is set (Mixtral, Qwen 3; not Qwen 2), with llama.cpp's
+// clamp of the sum to F16's smallest normal number.
+func route(p []float32, sel []int, w []float32, normalize bool) {
+	softmax(p)
+	topK(p, sel)
+	var sum float32
+	for j, e := range sel {
+		w[j] = p[e]
+		sum += p[e]
+	}
+	if !normalize {
+		return
+	}
+	sum = max(sum, 6.103515625e-5)
+	for j := range w {
+		w[j] /= sum
 	}
 }

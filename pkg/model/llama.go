@@ -27,16 +27,22 @@ type llamaLayer struct {
 	qNorm, kNorm      []float32  // per-head RMS norms of queries and keys (qwen3), or nil
 	router            cpu.Matrix // MoE router (ffn_gate_inp)
 	gateE, upE, downE []cpu.Matrix
+	// The shared expert beside the routed ones (qwen2moe), its output
+	// scaled by the sigmoid of shGateInp·x.
+	shGate, shUp, shDown cpu.Matrix
+	shGateInp            []float32
 }
 
 type llama struct {
-	hp      HParams
-	tokEmbd cpu.Matrix
-	outNorm []float32
-	output  cpu.Matrix
-	layers  []llamaLayer
-	rope    rope
-	kqScale float32
+	hp       HParams
+	tokEmbd  cpu.Matrix
+	outNorm  []float32
+	output   cpu.Matrix
+	layers   []llamaLayer
+	rope     rope
+	kqScale  float32
+	v        llamaVariant
+	ffShared int // the shared expert's hidden width (qwen2moe), or 0
 }
 
 // readHParams reads the hyperparameters most architectures share.
@@ -173,6 +179,14 @@ func loadLlama(l *loader) (network, HParams, error) { return loadDecoder(l, llam
 type llamaVariant struct {
 	rope   ropeMode
 	qkNorm bool // attn_q_norm and attn_k_norm, required
+	// Mixtures of experts: the chosen experts' weights are renormalized
+	// to sum to 1 unless moeRawWeights (qwen2moe); expertFF reads the
+	// experts' width from expert_feed_forward_length (Qwen's MoE, where
+	// feed_forward_length is not per expert); sharedExpert adds the
+	// gated shared expert.
+	moeRawWeights bool
+	expertFF      bool
+	sharedExpert  bool
 }
 
 // loadDecoder loads a model of llama's graph in the variant v.
@@ -187,7 +201,21 @@ func loadDecoder(l *loader, v llamaVariant) (network, HParams, error) {
 	if hp.HeadDimK != hp.HeadDimV || hp.RopeDims != hp.HeadDimK {
 		return nil, hp, fmt.Errorf("llama needs equal key, value and rotary sizes (have %d, %d, %d)", hp.HeadDimK, hp.HeadDimV, hp.RopeDims)
 	}
-	n := &llama{hp: hp}
+	n := &llama{hp: hp, v: v}
+	if v.expertFF && hp.Experts > 0 {
+		// llama.cpp: expert_feed_forward_length, else n_ff / n_expert_used;
+		// the shared expert: expert_shared_feed_forward_length, else n_ff.
+		dense := hp.FF
+		if hp.FF, err = l.uintKey("expert_feed_forward_length", dense/max(hp.ExpertsUsed, 1), false); err != nil {
+			return nil, hp, err
+		}
+		if v.sharedExpert {
+			if n.ffShared, err = l.uintKey("expert_shared_feed_forward_length", dense, false); err != nil {
+				return nil, hp, err
+			}
+		}
+		n.hp = hp
+	}
 	d, ff := hp.Embd, hp.FF
 	dq, dkv := hp.Heads*hp.HeadDimK, hp.HeadsKV*hp.HeadDimK
 	mat := func(dst *cpu.Matrix, name string, cols, rows int) {
@@ -263,6 +291,12 @@ func loadDecoder(l *loader, v llamaVariant) (network, HParams, error) {
 			if err == nil {
 				L.downE, err = l.experts(p+"ffn_down_exps.weight", false, ff, d, hp.Experts)
 			}
+			if v.sharedExpert {
+				vec(&L.shGateInp, p+"ffn_gate_inp_shexp.weight", d, false)
+				mat(&L.shGate, p+"ffn_gate_shexp.weight", d, n.ffShared)
+				mat(&L.shUp, p+"ffn_up_shexp.weight", d, n.ffShared)
+				mat(&L.shDown, p+"ffn_down_shexp.weight", n.ffShared, d)
+			}
 		}
 		if err != nil {
 			return nil, hp, err
@@ -280,7 +314,7 @@ func (n *llama) scratch() scratchSizes {
 		k:   hp.HeadsKV * hp.HeadDimK,
 		v:   hp.HeadsKV * hp.HeadDimV,
 		att: hp.Heads * hp.HeadDimV,
-		ff:  hp.FF,
+		ff:  max(hp.FF, n.ffShared),
 	}
 	if hp.Experts > 0 {
 		ss.router = hp.Experts
@@ -303,7 +337,9 @@ func (n *llama) forward(s *Runner, tokens []int32) {
 	hp := n.hp
 	d := hp.Embd
 	nt := len(tokens)
-	if nt == 1 && s.dec.team != nil && !s.embd {
+	// The single-token decode has no shared expert: such models take
+	// this pass for one token too.
+	if nt == 1 && s.dec.team != nil && !s.embd && !n.v.sharedExpert {
 		n.decode(s, tokens[0])
 		return
 	}
@@ -354,7 +390,10 @@ func (n *llama) forward(s *Runner, tokens []int32) {
 			s.matmul(L.down, gate, nt, out)
 			addBias(out, L.bDown, nt)
 		} else {
-			s.moe(L.router, L.gateE, L.upE, L.downE, xn, nt, out)
+			s.moe(L.router, L.gateE, L.upE, L.downE, xn, nt, out, !n.v.moeRawWeights)
+			if n.v.sharedExpert {
+				n.sharedExpert(s, L, xn, nt, out)
+			}
 		}
 		norm := n.outNorm
 		if il+1 < len(n.layers) {
@@ -385,5 +424,25 @@ func addBias(x, b []float32, n int) {
 	d := len(b)
 	for i := 0; i < n; i++ {
 		add(x[i*d:(i+1)*d], b)
+	}
+}
+
+// sharedExpert adds to out (n rows) the shared expert's SwiGLU feed
+// forward of xn, each row scaled by sigmoid(shGateInp·xn), computed as
+// llama.cpp does: silu(g)/g.
+func (n *llama) sharedExpert(s *Runner, L *llamaLayer, xn []float32, nt int, out []float32) {
+	d, ff := n.hp.Embd, n.ffShared
+	g, u := s.gate[:nt*ff], s.up[:nt*ff]
+	s.matmuls(xn, nt, []cpu.Matrix{L.shGate, L.shUp}, [][]float32{g, u})
+	s.swiglu(g, u, nt, ff)
+	dn := s.tmpE[:nt*d]
+	s.matmul(L.shDown, g, nt, dn)
+	for i := 0; i < nt; i++ {
+		z := cpu.Dot(xn[i*d:(i+1)*d], L.shGateInp)
+		gate := z / (1 + float32(math.Exp(float64(-z)))) / z
+		o, sh := out[i*d:(i+1)*d], dn[i*d:(i+1)*d]
+		for k := range o {
+			o[k] += sh[k] * gate
+		}
 	}
 }

@@ -122,9 +122,11 @@ type architecture struct {
 
 // architectures maps general.architecture to its implementation.
 var architectures = map[string]architecture{
-	"llama": {load: loadLlama},
-	"qwen2": {load: loadQwen2},
-	"qwen3": {load: loadQwen3},
+	"llama":    {load: loadLlama},
+	"qwen2":    {load: loadQwen2},
+	"qwen3":    {load: loadQwen3},
+	"qwen2moe": {load: loadQwen2MoE},
+	"qwen3moe": {load: loadQwen3MoE},
 }
 
 // Architectures returns the names of the supported architectures, sorted.

@@ -26,6 +26,8 @@ type synthSpec struct {
 	arch                                             string // general.architecture; "" is llama
 	qkvBias                                          bool   // attn_q/k/v.bias (qwen2)
 	qkNorm                                           bool   // attn_q_norm/attn_k_norm (qwen3)
+	ffExp                                            int    // expert_feed_forward_length (qwen MoE), 0: ff
+	ffShared                                         int    // the shared expert's width (qwen2moe), 0: none
 	// edit, when set, changes the metadata and tensors before writing
 	// (to build broken files).
 	edit func(kv []gguf.KV, tensors []gguf.TensorInfo, data [][]byte) ([]gguf.KV, []gguf.TensorInfo, [][]byte)
@@ -133,10 +135,20 @@ func writeSynth(t testing.TB, dir string, sp synthSpec) string {
 			addT(p+"ffn_up.weight", sp.typ, ws(d), 0, u(d), u(ff))
 			addT(p+"ffn_down.weight", sp.typ, ws(ff), 0, u(ff), u(d))
 		} else {
+			fe := ff
+			if sp.ffExp > 0 {
+				fe = sp.ffExp
+			}
 			addT(p+"ffn_gate_inp.weight", ggml.TypeF32, ws(d), 0, u(d), u(sp.experts))
-			addT(p+"ffn_gate_exps.weight", sp.typ, ws(d), 0, u(d), u(ff), u(sp.experts))
-			addT(p+"ffn_up_exps.weight", sp.typ, ws(d), 0, u(d), u(ff), u(sp.experts))
-			addT(p+"ffn_down_exps.weight", sp.typ, ws(ff), 0, u(ff), u(d), u(sp.experts))
+			addT(p+"ffn_gate_exps.weight", sp.typ, ws(d), 0, u(d), u(fe), u(sp.experts))
+			addT(p+"ffn_up_exps.weight", sp.typ, ws(d), 0, u(d), u(fe), u(sp.experts))
+			addT(p+"ffn_down_exps.weight", sp.typ, ws(fe), 0, u(fe), u(d), u(sp.experts))
+			if fs := sp.ffShared; fs > 0 {
+				addT(p+"ffn_gate_inp_shexp.weight", ggml.TypeF32, ws(d), 0, u(d))
+				addT(p+"ffn_gate_shexp.weight", sp.typ, ws(d), 0, u(d), u(fs))
+				addT(p+"ffn_up_shexp.weight", sp.typ, ws(d), 0, u(d), u(fs))
+				addT(p+"ffn_down_shexp.weight", sp.typ, ws(fs), 0, u(fs), u(d))
+			}
 		}
 	}
 	// A SentencePiece-style vocabulary: control tokens, the 256 byte
@@ -184,6 +196,12 @@ func writeSynth(t testing.TB, dir string, sp synthSpec) string {
 		kv = append(kv,
 			gguf.KV{Key: arch + ".expert_count", Value: gguf.MustValueOf(uint32(sp.experts))},
 			gguf.KV{Key: arch + ".expert_used_count", Value: gguf.MustValueOf(uint32(sp.used))})
+		if sp.ffExp > 0 {
+			kv = append(kv, gguf.KV{Key: arch + ".expert_feed_forward_length", Value: gguf.MustValueOf(uint32(sp.ffExp))})
+		}
+		if sp.ffShared > 0 {
+			kv = append(kv, gguf.KV{Key: arch + ".expert_shared_feed_forward_length", Value: gguf.MustValueOf(uint32(sp.ffShared))})
+		}
 	}
 	if sp.edit != nil {
 		kv, tensors, data = sp.edit(kv, tensors, data)
