@@ -157,7 +157,11 @@ type converter struct {
 	rules     map[string]string
 	resolving map[string]bool
 	err       error
+	depth     int // schemas being visited, nested
 }
+
+// maxSchemaDepth bounds the nesting of schemas inside a schema.
+const maxSchemaDepth = 128
 
 // fail records the first error; conversion goes on but its result is dropped.
 func (c *converter) fail(path, format string, args ...any) {
@@ -289,6 +293,15 @@ func (c *converter) visit(s *value, name, path string) string {
 		c.fail(path, "a schema is an object or a boolean, not a %s", s.kind)
 		return ""
 	}
+	// Rule names grow with the nesting, so the grammar of a deeply
+	// nested schema grows with the square of its size (a 125 KB schema
+	// made a 190 MB grammar); real schemas are a few levels deep.
+	if c.depth >= maxSchemaDepth {
+		c.fail(path, "the schema nests deeper than %d levels", maxSchemaDepth)
+		return ""
+	}
+	c.depth++
+	defer func() { c.depth-- }()
 	c.checkKeywords(s, path)
 	typ := s.get("type")
 	format := ""
