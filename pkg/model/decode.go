@@ -180,7 +180,7 @@ func (n *llama) decode(s *Runner, tok int32) {
 	d := &s.dec
 	pos := s.rows[0].pos
 	cpu.Row(n.tokEmbd, int(tok), s.x[:hp.Embd])
-	n.rope.cache(pos, s.ropeCache[:hp.RopeDims])
+	n.rotary(s.rows[0].seq.kv.size).cache(pos, s.ropeCache[:hp.RopeDims])
 	s.planAttention(0, n.kqScale)
 	d.pos, d.kv = pos, s.rows[0].seq.kv
 	d.stop.Store(false)

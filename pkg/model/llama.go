@@ -34,12 +34,16 @@ type llamaLayer struct {
 }
 
 type llama struct {
-	hp       HParams
-	tokEmbd  cpu.Matrix
-	outNorm  []float32
-	output   cpu.Matrix
-	layers   []llamaLayer
-	rope     rope
+	hp      HParams
+	tokEmbd cpu.Matrix
+	outNorm []float32
+	output  cpu.Matrix
+	layers  []llamaLayer
+	rope    rope
+	// ropeLong, when set, is the rotary embedding of contexts longer than
+	// the original one (Phi-3's LongRoPE factors); rope then holds the
+	// short factors.
+	ropeLong *rope
 	kqScale  float32
 	v        llamaVariant
 	ffShared int // the shared expert's hidden width (qwen2moe), or 0
@@ -119,11 +123,14 @@ func (l *loader) readHParams() (HParams, error) {
 	switch hp.RopeScaling {
 	case "none":
 		hp.RopeFreqScale = 1
-	case "linear", "yarn":
+	case "linear", "yarn", "longrope":
 	default:
 		return hp, fmt.Errorf("metadata key %q: unsupported RoPE scaling %q", l.key("rope.scaling.type"), hp.RopeScaling)
 	}
 	if hp.RopeOrigCtx, err = l.uintKey("rope.scaling.original_context_length", hp.ContextLength, false); err != nil {
+		return hp, err
+	}
+	if hp.RopeAttnFactor, err = l.floatKey("rope.scaling.attn_factor", 1); err != nil {
 		return hp, err
 	}
 	if hp.ContextLength <= 0 {
@@ -156,8 +163,11 @@ func ropeFor(hp HParams, mode ropeMode, factors []float32) rope {
 		nRot:       hp.RopeDims,
 		freqBase:   hp.RopeFreqBase,
 		freqScale:  hp.RopeFreqScale,
-		attnFactor: 1,
+		attnFactor: hp.RopeAttnFactor,
 		factors:    factors,
+	}
+	if r.attnFactor == 0 {
+		r.attnFactor = 1
 	}
 	if hp.RopeScaling == "yarn" {
 		r.extFactor = 1
@@ -165,7 +175,7 @@ func ropeFor(hp HParams, mode ropeMode, factors []float32) rope {
 			// llama.cpp's magnitude correction, cancelled against the one
 			// the rotation applies when extrapolating.
 			mscale := 0.1*float32(math.Log(float64(factor))) + 1
-			r.attnFactor = mscale / (1 + 0.1*float32(math.Log(float64(factor))))
+			r.attnFactor *= mscale / (1 + 0.1*float32(math.Log(float64(factor))))
 		}
 	}
 	return newRope(r, hp.RopeOrigCtx, 32, 1)
@@ -179,6 +189,12 @@ func loadLlama(l *loader) (network, HParams, error) { return loadDecoder(l, llam
 type llamaVariant struct {
 	rope   ropeMode
 	qkNorm bool // attn_q_norm and attn_k_norm, required
+	// fusedGateUp: ffn_up holds the gate and up projections stacked,
+	// gate first (Phi-3); no ffn_gate.
+	fusedGateUp bool
+	// longShortRope: rope_factors_long/short choose the frequencies by
+	// the context's length against the original one (Phi-3).
+	longShortRope bool
 	// Mixtures of experts: the chosen experts' weights are renormalized
 	// to sum to 1 unless moeRawWeights (qwen2moe); expertFF reads the
 	// experts' width from expert_feed_forward_length (Qwen's MoE, where
@@ -273,7 +289,14 @@ func loadDecoder(l *loader, v llamaVariant) (network, HParams, error) {
 		mat(&L.wo, p+"attn_output.weight", dq, d)
 		vec(&L.bo, p+"attn_output.bias", d, true)
 		vec(&L.ffnNorm, p+"ffn_norm.weight", d, false)
-		if hp.Experts == 0 {
+		if hp.Experts == 0 && v.fusedGateUp {
+			var gateUp cpu.Matrix
+			mat(&gateUp, p+"ffn_up.weight", d, 2*ff)
+			if err == nil {
+				L.gate, L.up = gateUp.Slice(0, ff), gateUp.Slice(ff, ff)
+			}
+			mat(&L.down, p+"ffn_down.weight", ff, d)
+		} else if hp.Experts == 0 {
 			mat(&L.gate, p+"ffn_gate.weight", d, ff)
 			mat(&L.up, p+"ffn_up.weight", d, ff)
 			mat(&L.down, p+"ffn_down.weight", ff, d)
@@ -303,6 +326,22 @@ func loadDecoder(l *loader, v llamaVariant) (network, HParams, error) {
 		}
 	}
 	n.rope = ropeFor(hp, v.rope, factors)
+	if v.longShortRope {
+		var short, long []float32
+		if short, err = l.vector("rope_factors_short.weight", true, hp.RopeDims/2); err != nil {
+			return nil, hp, err
+		}
+		if long, err = l.vector("rope_factors_long.weight", true, hp.RopeDims/2); err != nil {
+			return nil, hp, err
+		}
+		if short != nil {
+			n.rope = ropeFor(hp, v.rope, short)
+		}
+		if long != nil {
+			r := ropeFor(hp, v.rope, long)
+			n.ropeLong = &r
+		}
+	}
 	n.kqScale = 1 / float32(math.Sqrt(float64(hp.HeadDimK)))
 	return n, hp, nil
 }
@@ -328,7 +367,15 @@ func (n *llama) scratch() scratchSizes {
 	return ss
 }
 
-func (n *llama) rotary() *rope { return &n.rope }
+// rotary returns the rotary embedding of a sequence of contextSize
+// positions: with LongRoPE factors, the long ones past the original
+// context, as llama.cpp chooses them by its n_ctx_seq.
+func (n *llama) rotary(contextSize int) *rope {
+	if n.ropeLong != nil && contextSize > n.hp.RopeOrigCtx {
+		return n.ropeLong
+	}
+	return &n.rope
+}
 
 // forward evaluates the batch s.rows (one token each) and writes the
 // logits (or, for an embeddings batch, the normalized hidden states) of
@@ -350,7 +397,7 @@ func (n *llama) forward(s *Runner, tokens []int32) {
 	}
 	rc := s.ropeCache[:nt*hp.RopeDims]
 	for i := 0; i < nt; i++ {
-		n.rope.cache(s.rows[i].pos, rc[i*hp.RopeDims:(i+1)*hp.RopeDims])
+		n.rotary(s.rows[i].seq.kv.size).cache(s.rows[i].pos, rc[i*hp.RopeDims:(i+1)*hp.RopeDims])
 	}
 	xn := s.xn[:nt*d]
 	out := s.tmp[:nt*d]

@@ -62,23 +62,24 @@ var (
 // HParams are a model's hyperparameters, read from GGUF metadata
 // ("{arch}.embedding_length" and so on).
 type HParams struct {
-	ContextLength int     // context the model was trained with
-	Embd          int     // embedding width (n_embd)
-	Layers        int     // transformer blocks
-	FF            int     // feed-forward hidden width (per expert for MoE)
-	Heads         int     // attention query heads
-	HeadsKV       int     // key/value heads (grouped-query attention when < Heads)
-	HeadDimK      int     // key (and query) length per head
-	HeadDimV      int     // value length per head
-	RMSEps        float32 // RMS normalization epsilon
-	RopeDims      int     // rotated dimensions per head
-	RopeFreqBase  float32 // RoPE theta base
-	RopeFreqScale float32 // 1 / RoPE scaling factor
-	RopeScaling   string  // "none", "linear" or "yarn"
-	RopeOrigCtx   int     // original context for YaRN
-	Experts       int     // experts per MoE layer (0: dense)
-	ExpertsUsed   int     // experts chosen per token
-	Vocab         int     // vocabulary size (rows of the output matrix)
+	ContextLength  int     // context the model was trained with
+	Embd           int     // embedding width (n_embd)
+	Layers         int     // transformer blocks
+	FF             int     // feed-forward hidden width (per expert for MoE)
+	Heads          int     // attention query heads
+	HeadsKV        int     // key/value heads (grouped-query attention when < Heads)
+	HeadDimK       int     // key (and query) length per head
+	HeadDimV       int     // value length per head
+	RMSEps         float32 // RMS normalization epsilon
+	RopeDims       int     // rotated dimensions per head
+	RopeFreqBase   float32 // RoPE theta base
+	RopeFreqScale  float32 // 1 / RoPE scaling factor
+	RopeScaling    string  // "none", "linear" or "yarn"
+	RopeOrigCtx    int     // original context for YaRN
+	RopeAttnFactor float32 // rope.scaling.attn_factor (1 when unset)
+	Experts        int     // experts per MoE layer (0: dense)
+	ExpertsUsed    int     // experts chosen per token
+	Vocab          int     // vocabulary size (rows of the output matrix)
 }
 
 // Model is a loaded model. It is immutable and safe for concurrent use;
@@ -98,7 +99,7 @@ type network interface {
 	forward(s *Runner, tokens []int32)
 	// rotary returns the rotary embedding its keys are stored with, to
 	// shift a cache's positions.
-	rotary() *rope
+	rotary(contextSize int) *rope
 	// scratch reports the extra per-token buffer sizes the network needs
 	// beyond the common ones.
 	scratch() scratchSizes
@@ -123,6 +124,7 @@ type architecture struct {
 // architectures maps general.architecture to its implementation.
 var architectures = map[string]architecture{
 	"llama":    {load: loadLlama},
+	"phi3":     {load: loadPhi3},
 	"qwen2":    {load: loadQwen2},
 	"qwen3":    {load: loadQwen3},
 	"qwen2moe": {load: loadQwen2MoE},

@@ -264,7 +264,7 @@ func (q *Seq) Shift(keep, discard int) error {
 		return fmt.Errorf("model: shift keeping %d and discarding %d of %d cached positions", keep, discard, kv.nUsed)
 	}
 	hp := q.r.m.Params
-	r := q.r.m.net.rotary()
+	r := q.r.m.net.rotary(kv.size)
 	c := make([]float32, hp.RopeDims)
 	r.cache(-discard, c)
 	k32 := make([]float32, kv.dk)

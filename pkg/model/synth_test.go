@@ -28,6 +28,10 @@ type synthSpec struct {
 	qkNorm                                           bool   // attn_q_norm/attn_k_norm (qwen3)
 	ffExp                                            int    // expert_feed_forward_length (qwen MoE), 0: ff
 	ffShared                                         int    // the shared expert's width (qwen2moe), 0: none
+	fusedQKV, fusedGateUp                            bool   // attn_qkv, ffn_up of gate and up (phi3)
+	longShortRope                                    bool   // rope_factors_long/short (phi3)
+	origCtx                                          int    // rope.scaling.original_context_length, 0: none
+	ropeAttnFactor                                   float32
 	// edit, when set, changes the metadata and tensors before writing
 	// (to build broken files).
 	edit func(kv []gguf.KV, tensors []gguf.TensorInfo, data [][]byte) ([]gguf.KV, []gguf.TensorInfo, [][]byte)
@@ -116,9 +120,13 @@ func writeSynth(t testing.TB, dir string, sp synthSpec) string {
 	for l := 0; l < sp.layers; l++ {
 		p := fmt.Sprintf("blk.%d.", l)
 		addT(p+"attn_norm.weight", ggml.TypeF32, 0.2, 1, u(d))
-		addT(p+"attn_q.weight", sp.typ, ws(d), 0, u(d), u(dq))
-		addT(p+"attn_k.weight", sp.typ, ws(d), 0, u(d), u(dkv))
-		addT(p+"attn_v.weight", sp.typ, ws(d), 0, u(d), u(dkv))
+		if sp.fusedQKV {
+			addT(p+"attn_qkv.weight", sp.typ, ws(d), 0, u(d), u(dq+2*dkv))
+		} else {
+			addT(p+"attn_q.weight", sp.typ, ws(d), 0, u(d), u(dq))
+			addT(p+"attn_k.weight", sp.typ, ws(d), 0, u(d), u(dkv))
+			addT(p+"attn_v.weight", sp.typ, ws(d), 0, u(d), u(dkv))
+		}
 		if sp.qkvBias {
 			addT(p+"attn_q.bias", ggml.TypeF32, 0.5, 0, u(dq))
 			addT(p+"attn_k.bias", ggml.TypeF32, 0.5, 0, u(dkv))
@@ -130,7 +138,10 @@ func writeSynth(t testing.TB, dir string, sp synthSpec) string {
 		}
 		addT(p+"attn_output.weight", sp.typ, ws(dq), 0, u(dq), u(d))
 		addT(p+"ffn_norm.weight", ggml.TypeF32, 0.2, 1, u(d))
-		if sp.experts == 0 {
+		if sp.experts == 0 && sp.fusedGateUp {
+			addT(p+"ffn_up.weight", sp.typ, ws(d), 0, u(d), u(2*ff))
+			addT(p+"ffn_down.weight", sp.typ, ws(ff), 0, u(ff), u(d))
+		} else if sp.experts == 0 {
 			addT(p+"ffn_gate.weight", sp.typ, ws(d), 0, u(d), u(ff))
 			addT(p+"ffn_up.weight", sp.typ, ws(d), 0, u(d), u(ff))
 			addT(p+"ffn_down.weight", sp.typ, ws(ff), 0, u(ff), u(d))
@@ -149,6 +160,21 @@ func writeSynth(t testing.TB, dir string, sp synthSpec) string {
 				addT(p+"ffn_up_shexp.weight", sp.typ, ws(d), 0, u(d), u(fs))
 				addT(p+"ffn_down_shexp.weight", sp.typ, ws(fs), 0, u(fs), u(d))
 			}
+		}
+	}
+	if sp.longShortRope {
+		// Per-frequency divisors: short ones near 1, long ones up to 16.
+		short, long := make([]float32, sp.headDim/2), make([]float32, sp.headDim/2)
+		for i := range short {
+			short[i] = 1 + 0.5*float32(i)/float32(len(short))
+			long[i] = 1 + 15*float32(i)/float32(len(long)-1)
+		}
+		for _, f := range []struct {
+			name string
+			v    []float32
+		}{{"rope_factors_long.weight", long}, {"rope_factors_short.weight", short}} {
+			tensors = append(tensors, gguf.TensorInfo{Name: f.name, Dims: []uint64{u(sp.headDim / 2)}, Type: ggml.TypeF32})
+			data = append(data, encode(ggml.TypeF32, f.v))
 		}
 	}
 	// A SentencePiece-style vocabulary: control tokens, the 256 byte
@@ -191,6 +217,12 @@ func writeSynth(t testing.TB, dir string, sp synthSpec) string {
 		{Key: "tokenizer.ggml.token_type", Value: gguf.MustValueOf(types)},
 		{Key: "tokenizer.ggml.bos_token_id", Value: gguf.MustValueOf(uint32(1))},
 		{Key: "tokenizer.ggml.eos_token_id", Value: gguf.MustValueOf(uint32(2))},
+	}
+	if sp.origCtx > 0 {
+		kv = append(kv, gguf.KV{Key: arch + ".rope.scaling.original_context_length", Value: gguf.MustValueOf(uint32(sp.origCtx))})
+	}
+	if sp.ropeAttnFactor != 0 {
+		kv = append(kv, gguf.KV{Key: arch + ".rope.scaling.attn_factor", Value: gguf.MustValueOf(sp.ropeAttnFactor)})
 	}
 	if sp.experts > 0 {
 		kv = append(kv,
