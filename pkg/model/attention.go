@@ -132,10 +132,41 @@ func (sc *attnSlot) tiledScratch(g, dk, dv int) {
 // the function handed to the pool is made once per Runner.
 type attnJob struct {
 	layer        int
-	scale        float32
+	scale        float32 // score scale (divided by mods.softcap when set)
+	mods         attnMods
 	gs           int // query heads per work item, within one key/value head's group
 	items, slots int
 	segs         []attnSeg // by batch segment
+}
+
+// attnMods are departures from plain causal attention (Gemma 2 and 3):
+// soft-capped scores and a sliding window.
+type attnMods struct {
+	// softcap, when not 0, replaces each scaled score s by
+	// softcap·tanh(s/softcap), as ggml's flash attention does with its
+	// logit_softcap (the scale divided by softcap, then tanh, then the
+	// product by softcap).
+	softcap float32
+	// window, when not 0, is a sliding window: the query at position p
+	// sees the keys at positions p-window+1..p (llama.cpp's "standard"
+	// SWA, which masks keys window or more positions back).
+	window int
+}
+
+// first returns the first cache cell the query at position pos sees.
+func (m attnMods) first(pos int) int {
+	if m.window > 0 {
+		return max(0, pos-m.window+1)
+	}
+	return 0
+}
+
+// capScore soft-caps a score already scaled by the job's scale.
+func (m attnMods) capScore(s float32) float32 {
+	if m.softcap != 0 {
+		return m.softcap * float32(math.Tanh(float64(s)))
+	}
+	return s
 }
 
 // attnSeg is the attention work of one batch segment: the rows of one
@@ -166,12 +197,27 @@ func (s *Runner) attention(l int, scale float32) {
 	s.pool.Run(s.attn.slots, s.attnFn)
 }
 
+// attentionMods is attention with soft-capping or a sliding window.
+func (s *Runner) attentionMods(l int, scale float32, m attnMods) {
+	s.planAttention(l, scale)
+	s.setAttnMods(m)
+	s.pool.Run(s.attn.slots, s.attnFn)
+}
+
+// setAttnMods sets the planned attention's mods.
+func (s *Runner) setAttnMods(m attnMods) {
+	s.attn.mods = m
+	if m.softcap != 0 {
+		s.attn.scale /= m.softcap
+	}
+}
+
 // planAttention sets s.attn to the work of attention over the batch's
 // segments for layer l.
 func (s *Runner) planAttention(l int, scale float32) {
 	hp := s.m.Params
 	j := &s.attn
-	j.layer, j.scale = l, scale
+	j.layer, j.scale, j.mods = l, scale, attnMods{}
 	j.segs = j.segs[:0]
 	units := 0
 	for _, sg := range s.segs {
@@ -275,7 +321,7 @@ func (s *Runner) attendVec(sc *attnSlot, sg *attnSeg, l, i, h0 int) {
 	kv, gs := sg.kv, s.attn.gs
 	vt, _ := cpu.VecDotType(attnType(kv.kt))
 	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.queries(sg.i0+i, h0, gs), gs, kv.dk)
-	s.attendRange(sc, qa, kv, l, s.kvHead(h0), 0, sg.pos+i+1)
+	s.attendRange(sc, qa, kv, l, s.kvHead(h0), s.attn.mods.first(sg.pos+i), sg.pos+i+1)
 	for r := 0; r < gs; r++ {
 		inv := float32(0)
 		if sc.sum[r] != 0 {
@@ -304,8 +350,9 @@ func (s *Runner) attendSplit(sc *attnSlot, sg *attnSeg, l, i, h0 int) {
 	for r := 0; r < gs; r++ {
 		sc.mP[r], sc.sP[r] = float32(math.Inf(-1)), 0
 	}
+	first := s.attn.mods.first(sg.pos + i)
 	for c := 0; c < sg.split; c++ {
-		lo, hi := c*size, min((c+1)*size, nKV)
+		lo, hi := max(c*size, first), min((c+1)*size, nKV)
 		if lo >= hi {
 			continue
 		}
@@ -342,7 +389,7 @@ func (s *Runner) attendSplit(sc *attnSlot, sg *attnSeg, l, i, h0 int) {
 // sc.sum its sum of exponentials. Each value row is converted once for all
 // the queries.
 func (s *Runner) attendRange(sc *attnSlot, qa cpu.Activations, kv *kvCache, l, kvh, lo, hi int) {
-	scale := s.attn.scale
+	scale, mods := s.attn.scale, s.attn.mods
 	gs, dv := qa.N, kv.dv
 	acc, v32 := sc.acc[:gs*dv], sc.v32
 	f16 := attnType(kv.vt) == ggml.TypeF16
@@ -364,7 +411,7 @@ func (s *Runner) attendRange(sc *attnSlot, qa cpu.Activations, kv *kvCache, l, k
 			ms, vs := sc.ms[:nc*gs], sc.vs[:nc*gs]
 			for jj := 0; jj < nc; jj++ {
 				for r := 0; r < gs; r++ {
-					score := sc.scores[r*nc+jj] * scale
+					score := mods.capScore(sc.scores[r*nc+jj] * scale)
 					m := sc.m[r]
 					fm, fv := float32(1), float32(1)
 					if score > m {
@@ -383,7 +430,7 @@ func (s *Runner) attendRange(sc *attnSlot, qa cpu.Activations, kv *kvCache, l, k
 		for jj := 0; jj < nc; jj++ {
 			readRow(kv.vt, v32, kv.valueRow(l, kvh, c0+jj))
 			for r := 0; r < gs; r++ {
-				score := sc.scores[r*nc+jj] * scale
+				score := mods.capScore(sc.scores[r*nc+jj] * scale)
 				a := acc[r*dv : (r+1)*dv]
 				m := sc.m[r]
 				ms, vs := float32(1), float32(1)
@@ -465,7 +512,9 @@ func (s *Runner) attendTiled(sc *attnSlot, sg *attnSeg, l, h0, i0, i1 int) {
 	acc := sc.accT[:rows*dv]
 	clear(acc)
 	end := sg.pos + i1 // cells the last query sees
-	for c0 := 0; c0 < end; c0 += faTile {
+	// Tiles that no query of the block sees (behind a sliding window)
+	// are skipped, as ggml skips wholly masked tiles.
+	for c0 := j.mods.first(sg.pos+i0) / faTile * faTile; c0 < end; c0 += faTile {
 		nk := min(faTile, end-c0)
 		// The tile's keys as rows, its values transposed (one row per
 		// value element), both F32.
@@ -490,9 +539,20 @@ func (s *Runner) attendTiled(sc *attnSlot, sg *attnSeg, l, h0, i0, i1 int) {
 				continue
 			}
 			row = row[:valid]
+			// Cells behind the sliding window are masked: -Inf, which
+			// the softmax turns into exact zeros.
+			lo := max(0, min(valid, j.mods.first(sg.pos+i0+t)-c0))
+			if lo == valid {
+				clear(row)
+				continue
+			}
 			tmax := float32(math.Inf(-1))
 			for k, v := range row {
-				v *= j.scale
+				if k < lo {
+					row[k] = float32(math.Inf(-1))
+					continue
+				}
+				v = j.mods.capScore(v * j.scale)
 				row[k] = v
 				if v > tmax { // not max(): no NaN and signed-zero handling
 					tmax = v

@@ -113,6 +113,13 @@ type scratchSizes struct {
 	router       int // MoE router logits (experts)
 	expertsUsed  int // experts per token
 	fused        int // fused QKV projection width (0: none)
+	ropes        int // cos/sin caches per row (0: one)
+}
+
+// layerRotary is implemented by networks whose layers rotate their keys
+// with different RoPE parameters (Gemma's local and global layers).
+type layerRotary interface {
+	layerRotary(l int) *rope
 }
 
 // architecture describes one model family.
@@ -129,6 +136,9 @@ var architectures = map[string]architecture{
 	"qwen3":    {load: loadQwen3},
 	"qwen2moe": {load: loadQwen2MoE},
 	"qwen3moe": {load: loadQwen3MoE},
+	"gemma":    {load: loadGemma},
+	"gemma2":   {load: loadGemma2},
+	"gemma3":   {load: loadGemma3},
 }
 
 // Architectures returns the names of the supported architectures, sorted.

@@ -32,11 +32,14 @@ type ewJob struct {
 	bq, bk, bv []float32 // biases, or nil
 	qn, kn     []float32 // per-head query and key norms, or nil
 	rope       *rope
+	rc         []float32 // its cos/sin cache: [row][RopeDims]
+
+	gelu *geluTable // geglu step
 }
 
 // ewFuncs are the Runner's element-wise steps, bound once.
 type ewFuncs struct {
-	addNorm, swiglu, qkv func(lo, hi int)
+	addNorm, swiglu, qkv, geglu func(lo, hi int)
 }
 
 // parallel runs fn over [0, n) on the current pool, or on the calling
@@ -88,6 +91,24 @@ func (s *Runner) swigluRun(lo, hi int) {
 	}
 }
 
+// geglu sets gate = GELU(gate)·up for n rows of width d with ggml's GELU
+// table t.
+func (s *Runner) geglu(t *geluTable, gate, up []float32, n, d int) {
+	s.ew = ewJob{x: gate, y: up, d: d, gelu: t}
+	per := (d + ewBlock - 1) / ewBlock
+	s.parallel(n*per, 4*n*d, s.ewFns.geglu)
+}
+
+func (s *Runner) gegluRun(lo, hi int) {
+	g, u, d := s.ew.x, s.ew.y, s.ew.d
+	per := (d + ewBlock - 1) / ewBlock
+	for it := lo; it < hi; it++ {
+		i, b := it/per, it%per
+		a, z := i*d+b*ewBlock, i*d+min((b+1)*ewBlock, d)
+		s.ew.gelu.geglu(g[a:z], g[a:z], u[a:z])
+	}
+}
+
 // ropeStore finishes the attention projections of the n batch rows for
 // layer l: it splits a fused QKV output (qkv, unless nil) into s.q, s.k
 // and s.v, adds the biases, rotates queries and keys with r (each row at
@@ -95,8 +116,14 @@ func (s *Runner) swigluRun(lo, hi int) {
 // cache. With qn and kn, each head of the queries and keys is
 // RMS-normalized with those weights before its rotation (qwen3).
 func (s *Runner) ropeStore(l, n int, qkv, bq, bk, bv, qn, kn []float32, r *rope) {
+	s.ropeStoreCache(l, n, qkv, bq, bk, bv, qn, kn, r, s.ropeCache)
+}
+
+// ropeStoreCache is ropeStore with the rows' cos/sin cache for r in rc
+// (networks whose layers rotate with different RoPE parameters).
+func (s *Runner) ropeStoreCache(l, n int, qkv, bq, bk, bv, qn, kn []float32, r *rope, rc []float32) {
 	hp := s.m.Params
-	s.ew = ewJob{layer: l, qkv: qkv, bq: bq, bk: bk, bv: bv, qn: qn, kn: kn, eps: hp.RMSEps, rope: r}
+	s.ew = ewJob{layer: l, qkv: qkv, bq: bq, bk: bk, bv: bv, qn: qn, kn: kn, eps: hp.RMSEps, rope: r, rc: rc}
 	per := hp.Heads*hp.HeadDimK + 2*hp.HeadsKV*hp.HeadDimK
 	s.parallel(n, 4*n*per, s.ewFns.qkv)
 }
@@ -123,7 +150,7 @@ func (s *Runner) ropeStoreRun(lo, hi int) {
 		if j.bv != nil {
 			cpu.Add(v, v, j.bv)
 		}
-		c := s.ropeCache[i*nr : (i+1)*nr]
+		c := j.rc[i*nr : (i+1)*nr]
 		for h := 0; h < hp.Heads; h++ {
 			headNorm(q[h*hd:(h+1)*hd], j.qn, j.eps)
 			j.rope.apply(q[h*hd:(h+1)*hd], c)

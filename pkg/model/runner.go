@@ -135,7 +135,7 @@ func (m *Model) NewRunner(opts RunnerOptions) (*Runner, error) {
 	}
 	s.pool = s.pool1
 	s.ws = &cpu.Workspace{}
-	s.ropeCache = make([]float32, b*hp.RopeDims)
+	s.ropeCache = make([]float32, b*hp.RopeDims*max(1, ss.ropes))
 	s.x = make([]float32, b*hp.Embd)
 	s.xn = make([]float32, b*hp.Embd)
 	s.tmp = make([]float32, b*hp.Embd)
@@ -174,7 +174,7 @@ func (m *Model) NewRunner(opts RunnerOptions) (*Runner, error) {
 	// The logits of one row; batches that return more grow them.
 	s.out = make([]float32, hp.Vocab)
 	s.attnFn = s.attnRun
-	s.ewFns = ewFuncs{addNorm: s.addNormRun, swiglu: s.swigluRun, qkv: s.ropeStoreRun}
+	s.ewFns = ewFuncs{addNorm: s.addNormRun, swiglu: s.swigluRun, qkv: s.ropeStoreRun, geglu: s.gegluRun}
 	if n, ok := m.net.(*llama); ok {
 		s.newDecoder(n, max(1, min(opts.Threads, runtime.GOMAXPROCS(0))))
 		runtime.AddCleanup(s, (*team).close, s.dec.team)
@@ -264,12 +264,16 @@ func (q *Seq) Shift(keep, discard int) error {
 		return fmt.Errorf("model: shift keeping %d and discarding %d of %d cached positions", keep, discard, kv.nUsed)
 	}
 	hp := q.r.m.Params
-	r := q.r.m.net.rotary(kv.size)
+	net := q.r.m.net
 	c := make([]float32, hp.RopeDims)
-	r.cache(-discard, c)
 	k32 := make([]float32, kv.dk)
 	moved := kv.nUsed - keep - discard
 	for l := range kv.k {
+		r := net.rotary(kv.size)
+		if lr, ok := net.(layerRotary); ok {
+			r = lr.layerRotary(l)
+		}
+		r.cache(-discard, c)
 		for h := 0; h < kv.heads; h++ {
 			for i := 0; i < moved; i++ {
 				src, dst := keep+discard+i, keep+i
