@@ -1,0 +1,173 @@
+package vision
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/llamafile-go/llamafile/internal/synthvision"
+	"github.com/llamafile-go/llamafile/pkg/ggml"
+	"github.com/llamafile-go/llamafile/pkg/ggml/cpu"
+	"github.com/llamafile-go/llamafile/pkg/gguf"
+)
+
+// refCase is one reference output of tools/visionref (llama.cpp's mtmd):
+// a synthetic mmproj (synthvision.Small with a matrix type, seed 1) and a
+// synthetic test image.
+type refCase struct {
+	name       string
+	mat        ggml.Type
+	imgW, imgH int
+	imgSeed    uint64
+	preproc    string // the golden of the preprocessed image (the same image's)
+}
+
+var refCases = []refCase{
+	{"f32-97x61", ggml.TypeF32, 97, 61, 1, "f32-97x61"},
+	{"f32-200x300", ggml.TypeF32, 200, 300, 2, "f32-200x300"},
+	{"f16-200x300", ggml.TypeF16, 200, 300, 2, "f32-200x300"},
+}
+
+// refMeta is the JSON tools/visionref/gen.sh writes beside the tensors.
+type refMeta struct {
+	MMProjSHA256 string `json:"mmproj_sha256"`
+	ImageSHA256  string `json:"image_sha256"`
+	Chunks       []struct {
+		Type    string  `json:"type"`
+		Tokens  []int32 `json:"tokens"`
+		NTokens int     `json:"n_tokens"`
+	} `json:"chunks"`
+	NVocab int `json:"n_vocab"`
+	NEmbd  int `json:"n_embd"`
+	NX     int `json:"image_nx"`
+	NY     int `json:"image_ny"`
+}
+
+func readF32(t *testing.T, path string) []float32 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := make([]float32, len(b)/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v
+}
+
+func nmse(got, want []float32) float64 {
+	var num, den float64
+	for i := range want {
+		d := float64(got[i]) - float64(want[i])
+		num += d * d
+		den += float64(want[i]) * float64(want[i])
+	}
+	return num / den
+}
+
+func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+
+// loadRef writes the case's mmproj and image and reads its golden.
+func loadRef(t *testing.T, c refCase) (*Encoder, []byte, refMeta, string) {
+	t.Helper()
+	dir := t.TempDir()
+	s := synthvision.Small()
+	s.MatType = c.mat
+	path := filepath.Join(dir, "mmproj.gguf")
+	if err := synthvision.WriteFile(path, s, 1); err != nil {
+		t.Fatal(err)
+	}
+	png, err := synthvision.PNG(synthvision.Image(c.imgW, c.imgH, c.imgSeed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := filepath.Join("testdata", c.name)
+	var meta refMeta
+	b, err := os.ReadFile(prefix + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	mm, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sha(mm); got != meta.MMProjSHA256 {
+		t.Fatalf("synthetic mmproj sha256 %s, the golden was made from %s: regenerate with tools/visionref/gen.sh", got, meta.MMProjSHA256)
+	}
+	if got := sha(png); got != meta.ImageSHA256 {
+		t.Fatalf("test image sha256 %s, the golden was made from %s: regenerate with tools/visionref/gen.sh", got, meta.ImageSHA256)
+	}
+	f, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	e, err := Load(f, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, png, meta, prefix
+}
+
+// TestReference compares the preprocessed image and the image
+// embeddings with llama.cpp's.
+func TestReference(t *testing.T) {
+	pool := cpu.NewPool(2)
+	defer pool.Close()
+	for _, c := range refCases {
+		t.Run(c.name, func(t *testing.T) {
+			e, png, meta, prefix := loadRef(t, c)
+			img, err := DecodeImage(png, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pix, err := e.Preprocess(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The golden is planar ([3][ny][nx]), as the graph reads it.
+			want := readF32(t, filepath.Join("testdata", c.preproc+".preproc.f32"))
+			s := e.P.ImageSize
+			if meta.NX != s || meta.NY != s || len(want) != 3*s*s {
+				t.Fatalf("golden image %dx%d (%d values), encoder %d", meta.NX, meta.NY, len(want), s)
+			}
+			maxDiff, diffs := 0.0, 0
+			for ch := 0; ch < 3; ch++ {
+				for i := 0; i < s*s; i++ {
+					d := math.Abs(float64(pix[3*i+ch] - want[ch*s*s+i]))
+					if d > 0 {
+						diffs++
+					}
+					maxDiff = max(maxDiff, d)
+				}
+			}
+			t.Logf("preprocessed: %d of %d values differ, max |diff| %g", diffs, len(want), maxDiff)
+			if maxDiff > 1e-6 {
+				t.Errorf("preprocessed image differs from llama.cpp's by up to %g", maxDiff)
+			}
+			got, err := e.EncodePixels(context.Background(), pool, pix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantE := readF32(t, prefix+".embd.f32")
+			if len(got) != len(wantE) {
+				t.Fatalf("%d embedding values, llama.cpp %d", len(got), len(wantE))
+			}
+			n := nmse(got, wantE)
+			t.Logf("embeddings: nmse %.3g over %d tokens", n, len(got)/e.P.OutEmbd)
+			if limit := 1e-6; n > limit {
+				t.Errorf("embeddings nmse %.3g > %g", n, limit)
+			}
+		})
+	}
+}
