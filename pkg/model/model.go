@@ -136,6 +136,7 @@ var architectures = map[string]architecture{
 	"qwen3":    {load: loadQwen3},
 	"qwen2moe": {load: loadQwen2MoE},
 	"qwen3moe": {load: loadQwen3MoE},
+	"stablelm": {load: loadStableLM},
 	"gemma":    {load: loadGemma},
 	"gemma2":   {load: loadGemma2},
 	"gemma3":   {load: loadGemma3},

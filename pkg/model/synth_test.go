@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -32,6 +33,10 @@ type synthSpec struct {
 	longShortRope                                    bool   // rope_factors_long/short (phi3)
 	origCtx                                          int    // rope.scaling.original_context_length, 0: none
 	ropeAttnFactor                                   float32
+	layerNorm                                        bool // LayerNorm with biases (stablelm)
+	headNorms                                        bool // a q/k norm weight per head (stablelm)
+	parallelFFN                                      bool // no ffn_norm: parallel residual (stablelm)
+	ropeDims                                         int  // rotated elements per head, 0: all
 	// edit, when set, changes the metadata and tensors before writing
 	// (to build broken files).
 	edit func(kv []gguf.KV, tensors []gguf.TensorInfo, data [][]byte) ([]gguf.KV, []gguf.TensorInfo, [][]byte)
@@ -114,12 +119,18 @@ func writeSynth(t testing.TB, dir string, sp synthSpec) string {
 	ws := func(cols int) float32 { return 1.5 / float32(math.Sqrt(float64(cols))) }
 	addT("token_embd.weight", sp.typ, 1, 0, u(d), u(sp.vocab))
 	addT("output_norm.weight", ggml.TypeF32, 0.2, 1, u(d))
+	if sp.layerNorm {
+		addT("output_norm.bias", ggml.TypeF32, 0.2, 0, u(d))
+	}
 	if !sp.tied {
 		addT("output.weight", sp.typ, ws(d), 0, u(d), u(sp.vocab))
 	}
 	for l := 0; l < sp.layers; l++ {
 		p := fmt.Sprintf("blk.%d.", l)
 		addT(p+"attn_norm.weight", ggml.TypeF32, 0.2, 1, u(d))
+		if sp.layerNorm {
+			addT(p+"attn_norm.bias", ggml.TypeF32, 0.2, 0, u(d))
+		}
 		if sp.fusedQKV {
 			addT(p+"attn_qkv.weight", sp.typ, ws(d), 0, u(d), u(dq+2*dkv))
 		} else {
@@ -136,8 +147,17 @@ func writeSynth(t testing.TB, dir string, sp synthSpec) string {
 			addT(p+"attn_q_norm.weight", ggml.TypeF32, 0.3, 1, u(sp.headDim))
 			addT(p+"attn_k_norm.weight", ggml.TypeF32, 0.3, 1, u(sp.headDim))
 		}
+		if sp.headNorms {
+			addT(p+"attn_q_norm.weight", ggml.TypeF32, 0.3, 1, u(sp.headDim), u(sp.heads))
+			addT(p+"attn_k_norm.weight", ggml.TypeF32, 0.3, 1, u(sp.headDim), u(sp.headsKV))
+		}
 		addT(p+"attn_output.weight", sp.typ, ws(dq), 0, u(dq), u(d))
-		addT(p+"ffn_norm.weight", ggml.TypeF32, 0.2, 1, u(d))
+		if !sp.parallelFFN {
+			addT(p+"ffn_norm.weight", ggml.TypeF32, 0.2, 1, u(d))
+			if sp.layerNorm {
+				addT(p+"ffn_norm.bias", ggml.TypeF32, 0.2, 0, u(d))
+			}
+		}
 		if sp.experts == 0 && sp.fusedGateUp {
 			addT(p+"ffn_up.weight", sp.typ, ws(d), 0, u(d), u(2*ff))
 			addT(p+"ffn_down.weight", sp.typ, ws(ff), 0, u(ff), u(d))
@@ -208,9 +228,9 @@ func writeSynth(t testing.TB, dir string, sp synthSpec) string {
 		{Key: arch + ".attention.head_count_kv", Value: gguf.MustValueOf(uint32(sp.headsKV))},
 		{Key: arch + ".attention.key_length", Value: gguf.MustValueOf(uint32(sp.headDim))},
 		{Key: arch + ".attention.value_length", Value: gguf.MustValueOf(uint32(sp.headDim))},
-		{Key: arch + ".rope.dimension_count", Value: gguf.MustValueOf(uint32(sp.headDim))},
+		{Key: arch + ".rope.dimension_count", Value: gguf.MustValueOf(uint32(cmp.Or(sp.ropeDims, sp.headDim)))},
 		{Key: arch + ".rope.freq_base", Value: gguf.MustValueOf(sp.ropeBase)},
-		{Key: arch + ".attention.layer_norm_rms_epsilon", Value: gguf.MustValueOf(float32(1e-5))},
+		{Key: arch + map[bool]string{false: ".attention.layer_norm_rms_epsilon", true: ".attention.layer_norm_epsilon"}[sp.layerNorm], Value: gguf.MustValueOf(float32(1e-5))},
 		{Key: "tokenizer.ggml.model", Value: gguf.MustValueOf("llama")},
 		{Key: "tokenizer.ggml.tokens", Value: gguf.MustValueOf(toks)},
 		{Key: "tokenizer.ggml.scores", Value: gguf.MustValueOf(scores)},
