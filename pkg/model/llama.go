@@ -386,14 +386,14 @@ func (n *llama) forward(s *Runner, tokens []int32) {
 	nt := len(tokens)
 	// The single-token decode has no shared expert: such models take
 	// this pass for one token too.
-	if nt == 1 && s.dec.team != nil && !s.embd && !n.v.sharedExpert {
+	if nt == 1 && s.dec.team != nil && !s.embd && !n.v.sharedExpert && len(s.inEmbd) == 0 {
 		n.decode(s, tokens[0])
 		return
 	}
 	dq, dkv := hp.Heads*hp.HeadDimK, hp.HeadsKV*hp.HeadDimK
 	x := s.x[:nt*d]
 	for i, t := range tokens {
-		cpu.Row(n.tokEmbd, int(t), x[i*d:(i+1)*d])
+		s.inputRow(n.tokEmbd, i, t, x[i*d:(i+1)*d])
 	}
 	rc := s.ropeCache[:nt*hp.RopeDims]
 	for i := 0; i < nt; i++ {

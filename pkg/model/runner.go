@@ -72,12 +72,13 @@ type Runner struct {
 	dec          decoder          // single-token passes (llama networks)
 
 	// The batch being evaluated.
-	tokens  []int32    // its tokens
-	rows    []batchRow // by row
-	segs    []batchSeg // its segments, in row order
-	outRows []int      // rows whose outputs are wanted, ascending
-	embd    bool       // outputs are hidden states, not logits
-	dst     []float32  // where the outputs go
+	tokens  []int32     // its tokens
+	inEmbd  [][]float32 // by row: the input embedding, or nil for the token's (nil: none has one)
+	rows    []batchRow  // by row
+	segs    []batchSeg  // its segments, in row order
+	outRows []int       // rows whose outputs are wanted, ascending
+	embd    bool        // outputs are hidden states, not logits
+	dst     []float32   // where the outputs go
 
 	out      []float32 // Decode's outputs: [len(outRows)][outWidth]
 	nOut     int       // rows in out
@@ -290,10 +291,14 @@ func (q *Seq) Shift(keep, discard int) error {
 
 // BatchEntry is one row of a batch: a token of a sequence at a
 // position, and whether its output (logits, or hidden state) is wanted.
+// A row with Embd (Embd values, an image embedding for example) reads
+// it in place of Token's embedding, as llama_batch.embd does; the
+// architectures that take them say so (ErrNoEmbeddingInput otherwise).
 type BatchEntry struct {
 	Seq    *Seq
 	Pos    int
 	Token  int32
+	Embd   []float32
 	Output bool
 }
 
@@ -321,7 +326,18 @@ func (s *Runner) Decode(ctx context.Context, batch []BatchEntry, embeddings bool
 		if e.Seq == nil || e.Seq.r != s {
 			return fmt.Errorf("model: batch row %d: sequence of another runner (or nil)", i)
 		}
-		if e.Token < 0 || int(e.Token) >= hp.Vocab {
+		if e.Embd != nil {
+			if ei, ok := s.m.net.(embeddingInput); !ok || !ei.takesEmbeddings() {
+				return fmt.Errorf("model: batch row %d: %s: %w", i, s.m.Arch, ErrNoEmbeddingInput)
+			}
+			if len(e.Embd) != hp.Embd {
+				return fmt.Errorf("model: batch row %d: input embedding of %d values, the model's width is %d", i, len(e.Embd), hp.Embd)
+			}
+			for len(s.inEmbd) < i {
+				s.inEmbd = append(s.inEmbd, nil)
+			}
+			s.inEmbd = append(s.inEmbd, e.Embd)
+		} else if e.Token < 0 || int(e.Token) >= hp.Vocab {
 			return fmt.Errorf("model: %w: token %d at batch index %d (vocabulary has %d)", ErrBadToken, e.Token, i, hp.Vocab)
 		}
 		if n := len(s.segs); n > 0 && s.segs[n-1].seq == e.Seq {
@@ -379,6 +395,8 @@ func (s *Runner) Output(j int) []float32 {
 // resetBatch empties the batch plan.
 func (s *Runner) resetBatch(embeddings bool) {
 	s.tokens, s.rows, s.segs, s.outRows = s.tokens[:0], s.rows[:0], s.segs[:0], s.outRows[:0]
+	clear(s.inEmbd)
+	s.inEmbd = s.inEmbd[:0]
 	s.embd = embeddings
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/llamafile-go/llamafile/pkg/ggml"
 	"github.com/llamafile-go/llamafile/pkg/ggml/cpu"
 	"github.com/llamafile-go/llamafile/pkg/gguf"
+	"github.com/llamafile-go/llamafile/pkg/model"
 )
 
 // refCase is one reference output of tools/visionref (llama.cpp's mtmd):
@@ -170,4 +171,96 @@ func TestReference(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReferenceLogits runs the golden's image prompt through the
+// synthetic llama of ../shared, the image's rows given as input
+// embeddings, chunk by chunk as mtmd evaluates it, and compares the
+// logits of every text token with llama.cpp's.
+func TestReferenceLogits(t *testing.T) {
+	mpath := filepath.Join("..", "..", "..", "shared", "testdata", "models", "synth-llama-f32.gguf")
+	mf, err := gguf.Open(mpath)
+	if err != nil {
+		t.Skipf("no shared test model: %v", err)
+	}
+	defer mf.Close()
+	m, err := model.Load(mf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := cpu.NewPool(2)
+	defer pool.Close()
+	for _, c := range refCases {
+		t.Run(c.name, func(t *testing.T) {
+			e, png, meta, prefix := loadRef(t, c)
+			if e.P.OutEmbd != m.Params.Embd {
+				t.Fatalf("projector width %d, text model %d", e.P.OutEmbd, m.Params.Embd)
+			}
+			img, err := DecodeImage(png, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			emb, err := e.Encode(context.Background(), pool, img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := m.NewRunner(model.RunnerOptions{Threads: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			seq, err := r.NewSeq(512)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []float32
+			pos := 0
+			for _, ch := range meta.Chunks {
+				var batch []model.BatchEntry
+				if ch.Type == "image" {
+					d := e.P.OutEmbd
+					for i := 0; i < ch.NTokens; i++ {
+						batch = append(batch, model.BatchEntry{Seq: seq, Pos: pos + i, Embd: emb[i*d : (i+1)*d]})
+					}
+				} else {
+					for i, tok := range ch.Tokens {
+						batch = append(batch, model.BatchEntry{Seq: seq, Pos: pos + i, Token: tok, Output: true})
+					}
+				}
+				if err := r.Decode(context.Background(), batch, false); err != nil {
+					t.Fatal(err)
+				}
+				for j := 0; ch.Type != "image" && j < len(batch); j++ {
+					got = append(got, r.Output(j)...)
+				}
+				pos += len(batch)
+			}
+			want := readF32(t, prefix+".logits.f32")
+			if len(got) != len(want) {
+				t.Fatalf("%d logits, llama.cpp %d", len(got), len(want))
+			}
+			top1 := 0
+			nv := meta.NVocab
+			for i := 0; i < len(want)/nv; i++ {
+				if argmax(got[i*nv:(i+1)*nv]) == argmax(want[i*nv:(i+1)*nv]) {
+					top1++
+				}
+			}
+			n := nmse(got, want)
+			t.Logf("logits after the image: nmse %.3g, top-1 %d/%d", n, top1, len(want)/nv)
+			if n > 1e-6 || top1 < len(want)/nv*9/10 {
+				t.Errorf("logits nmse %.3g (limit 1e-6), top-1 %d of %d", n, top1, len(want)/nv)
+			}
+		})
+	}
+}
+
+func argmax(x []float32) int {
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
 }
