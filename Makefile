@@ -10,6 +10,7 @@
 #   make install    install commands and man pages under PREFIX (default /usr/local)
 #   make cross      build every command for every supported OS and CPU
 #   make soak       minutes of mixed traffic against the server (by hand)
+#   make fuzz       every parser's fuzz target for FUZZTIME (default 30s) each
 # bin/$(ENGINE) (bin/llamafile) is the multi-platform file (llamafile-format(5)):
 # the engine built for every platform into bin/engines/, packed by internal/mkape.
 
@@ -99,6 +100,14 @@ test: test-arm64
 	$(GO) test -timeout 30m ./...
 	$(GO) test -tags noasm ./pkg/ggml/cpu ./pkg/model
 	cd third_party/jinja && $(GO) vet ./... && $(GO) test ./...
+	FUZZTIME=3s GO=$(GO) ./scripts/fuzz.sh
+
+# make fuzz: every fuzz target (scripts/fuzz.sh lists them) for FUZZTIME
+# each (30 s; make test runs them for 3 s), printing the executions.
+FUZZTIME ?= 30s
+.PHONY: fuzz
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
 
 # The packages with arm64 assembly, tested under qemu-user (skipped with a
 # message where qemu-aarch64-static is missing, unless CI=true).

@@ -29,7 +29,7 @@ start=$SECONDS
 while read -r dir name; do
 	log=$(mktemp)
 	t0=$SECONDS
-	if go test -run='^$' -fuzz="^$name\$" -fuzztime="$fuzztime" -fuzzminimizetime="$minimize" \
+	if "${GO:-go}" test -run='^$' -fuzz="^$name\$" -fuzztime="$fuzztime" -fuzzminimizetime="$minimize" \
 		-parallel="$parallel" "./$dir" >"$log" 2>&1; then
 		status=ok
 	else
