@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -263,4 +264,44 @@ func argmax(x []float32) int {
 		}
 	}
 	return best
+}
+
+// BenchmarkEncode encodes one image with the mmproj file named by
+// $LLAMAFILE_VISION_MMPROJ (for example a LLaVA-1.5-sized synthetic one:
+// go run ./internal/synthvision/cmd/mksynthvision -shape llava15
+// -out-embd 256 -o /tmp/llava15.gguf), on $LLAMAFILE_VISION_THREADS
+// threads (default 2).
+func BenchmarkEncode(b *testing.B) {
+	path := os.Getenv("LLAMAFILE_VISION_MMPROJ")
+	if path == "" {
+		b.Skip("set LLAMAFILE_VISION_MMPROJ to an mmproj file")
+	}
+	threads := 2
+	if v := os.Getenv("LLAMAFILE_VISION_THREADS"); v != "" {
+		fmt.Sscan(v, &threads)
+	}
+	f, err := gguf.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	e, err := Load(f, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	png, err := synthvision.PNG(synthvision.Image(640, 480, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	img, err := DecodeImage(png, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := cpu.NewPool(threads)
+	defer pool.Close()
+	for b.Loop() {
+		if _, err := e.Encode(context.Background(), pool, img); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -107,7 +108,10 @@ int main(int argc, char ** argv) {
             llama_batch_free(b);
             n_past += n;
         } else {
+            const auto t0 = std::chrono::steady_clock::now();
             if (mtmd_encode_chunk(mctx, ch) != 0) { fprintf(stderr, "encode failed\n"); return 1; }
+            const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+            printf("encode_ms %.1f\n", ms);
             const size_t n = mtmd_input_chunk_get_n_tokens(ch);
             const float * e = mtmd_get_output_embd(mctx);
             embd.insert(embd.end(), e, e + n * n_embd);
