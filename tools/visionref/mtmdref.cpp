@@ -59,7 +59,7 @@ int main(int argc, char ** argv) {
     llama_model * model = llama_model_load_from_file(argv[1], mp);
     if (!model) return 1;
     llama_context_params cp = llama_context_default_params();
-    cp.n_ctx = 512; cp.n_batch = 512; cp.n_ubatch = 512;
+    cp.n_ctx = 2048; cp.n_batch = 1024; cp.n_ubatch = 1024;
     cp.n_threads = threads; cp.n_threads_batch = threads;
     llama_context * lctx = llama_init_from_model(model, cp);
     if (!lctx) return 1;
