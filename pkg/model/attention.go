@@ -139,8 +139,8 @@ type attnJob struct {
 	segs         []attnSeg // by batch segment
 }
 
-// attnMods are departures from plain causal attention (Gemma 2 and 3):
-// soft-capped scores and a sliding window.
+// attnMods are departures from plain causal attention: soft-capped
+// scores and a sliding window (Gemma 2 and 3), no causal mask (BERT).
 type attnMods struct {
 	// softcap, when not 0, replaces each scaled score s by
 	// softcap·tanh(s/softcap), as ggml's flash attention does with its
@@ -151,6 +151,19 @@ type attnMods struct {
 	// sees the keys at positions p-window+1..p (llama.cpp's "standard"
 	// SWA, which masks keys window or more positions back).
 	window int
+	// nonCausal lets every query of a segment see all the segment's keys,
+	// those after it too (BERT's encoders, which llama.cpp runs without
+	// the causal mask).
+	nonCausal bool
+}
+
+// end returns the number of cache cells row i of segment sg sees: those
+// up to its own position, or, non-causal, up to the segment's last.
+func (m attnMods) end(sg *attnSeg, i int) int {
+	if m.nonCausal {
+		return sg.pos + sg.n
+	}
+	return sg.pos + i + 1
 }
 
 // first returns the first cache cell the query at position pos sees.
@@ -321,7 +334,7 @@ func (s *Runner) attendVec(sc *attnSlot, sg *attnSeg, l, i, h0 int) {
 	kv, gs := sg.kv, s.attn.gs
 	vt, _ := cpu.VecDotType(attnType(kv.kt))
 	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.queries(sg.i0+i, h0, gs), gs, kv.dk)
-	s.attendRange(sc, qa, kv, l, s.kvHead(h0), s.attn.mods.first(sg.pos+i), sg.pos+i+1)
+	s.attendRange(sc, qa, kv, l, s.kvHead(h0), s.attn.mods.first(sg.pos+i), s.attn.mods.end(sg, i))
 	for r := 0; r < gs; r++ {
 		inv := float32(0)
 		if sc.sum[r] != 0 {
@@ -344,7 +357,7 @@ func (s *Runner) attendSplit(sc *attnSlot, sg *attnSeg, l, i, h0 int) {
 	kv, gs, dv := sg.kv, s.attn.gs, sg.kv.dv
 	vt, _ := cpu.VecDotType(attnType(kv.kt))
 	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.queries(sg.i0+i, h0, gs), gs, kv.dk)
-	nKV := sg.pos + i + 1
+	nKV := s.attn.mods.end(sg, i)
 	size := (sg.pad + sg.split - 1) / sg.split
 	clear(sc.part[:gs*dv])
 	for r := 0; r < gs; r++ {
@@ -511,7 +524,7 @@ func (s *Runner) attendTiled(sc *attnSlot, sg *attnSeg, l, h0, i0, i1 int) {
 	qa := cpu.QuantizeActivations(nil, &sc.ws, ggml.TypeF32, sc.q32[:rows*dk], rows, dk)
 	acc := sc.accT[:rows*dv]
 	clear(acc)
-	end := sg.pos + i1 // cells the last query sees
+	end := j.mods.end(sg, i1-1) // cells the last query sees
 	// Tiles that no query of the block sees (behind a sliding window)
 	// are skipped, as ggml skips wholly masked tiles.
 	for c0 := j.mods.first(sg.pos+i0) / faTile * faTile; c0 < end; c0 += faTile {
@@ -529,11 +542,11 @@ func (s *Runner) attendTiled(sc *attnSlot, sg *attnSeg, l, h0, i0, i1 int) {
 		kq := sc.kq[:rows*nk]
 		cpu.MatMulQuantized(nil, &sc.ws, cpu.Matrix{Type: ggml.TypeF32, Rows: nk, Cols: dk, Data: sc.kT[:4*nk*dk]}, qa, kq)
 		for x := 0; x < rows; x++ {
-			// Batch row i0+t sees cells 0..pos+i0+t; the others are
-			// masked (weight 0).
+			// Batch row i0+t sees cells 0..pos+i0+t (causal) or all
+			// the segment's; the others are masked (weight 0).
 			t := x % nq
 			row := kq[x*nk : (x+1)*nk]
-			valid := max(0, min(nk, sg.pos+i0+t+1-c0))
+			valid := max(0, min(nk, j.mods.end(sg, i0+t)-c0))
 			clear(row[valid:])
 			if valid == 0 {
 				continue

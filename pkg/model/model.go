@@ -80,6 +80,14 @@ type HParams struct {
 	Experts        int     // experts per MoE layer (0: dense)
 	ExpertsUsed    int     // experts chosen per token
 	Vocab          int     // vocabulary size (rows of the output matrix)
+	// Encoders (BERT): NonCausal when every token attends to all the
+	// tokens of its sequence ({arch}.attention.causal false), Pooling as
+	// {arch}.pooling_type gives it ("" when unset, else none, mean, cls,
+	// last or rank), ClassOut the scores of the classifier head (rank
+	// pooling).
+	NonCausal bool
+	Pooling   string
+	ClassOut  int
 }
 
 // Model is a loaded model. It is immutable and safe for concurrent use;
@@ -130,16 +138,18 @@ type architecture struct {
 
 // architectures maps general.architecture to its implementation.
 var architectures = map[string]architecture{
-	"llama":    {load: loadLlama},
-	"phi3":     {load: loadPhi3},
-	"qwen2":    {load: loadQwen2},
-	"qwen3":    {load: loadQwen3},
-	"qwen2moe": {load: loadQwen2MoE},
-	"qwen3moe": {load: loadQwen3MoE},
-	"stablelm": {load: loadStableLM},
-	"gemma":    {load: loadGemma},
-	"gemma2":   {load: loadGemma2},
-	"gemma3":   {load: loadGemma3},
+	"llama":      {load: loadLlama},
+	"phi3":       {load: loadPhi3},
+	"qwen2":      {load: loadQwen2},
+	"qwen3":      {load: loadQwen3},
+	"qwen2moe":   {load: loadQwen2MoE},
+	"qwen3moe":   {load: loadQwen3MoE},
+	"stablelm":   {load: loadStableLM},
+	"gemma":      {load: loadGemma},
+	"gemma2":     {load: loadGemma2},
+	"gemma3":     {load: loadGemma3},
+	"bert":       {load: loadBert},
+	"nomic-bert": {load: loadNomicBert},
 }
 
 // Architectures returns the names of the supported architectures, sorted.
@@ -162,6 +172,9 @@ func Load(f *gguf.File) (*Model, error) {
 	}
 	l := &loader{f: f, arch: name}
 	net, hp, err := arch.load(l)
+	if err == nil {
+		hp.Pooling, err = l.pooling()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %w", name, err)
 	}
@@ -173,6 +186,24 @@ func Load(f *gguf.File) (*Model, error) {
 type loader struct {
 	f    *gguf.File
 	arch string
+}
+
+// poolingTypes are llama.cpp's enum llama_pooling_type, by value.
+var poolingTypes = []string{"none", "mean", "cls", "last", "rank"}
+
+// pooling reads {arch}.pooling_type ("" when absent).
+func (l *loader) pooling() (string, error) {
+	v, err := l.f.GetUint(l.key("pooling_type"))
+	if errors.Is(err, gguf.ErrKeyNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("metadata key %q: %w", l.key("pooling_type"), err)
+	}
+	if v >= uint64(len(poolingTypes)) {
+		return "", fmt.Errorf("metadata key %q: unknown pooling type %d", l.key("pooling_type"), v)
+	}
+	return poolingTypes[v], nil
 }
 
 // key returns "{arch}.suffix".
