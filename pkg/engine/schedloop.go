@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/llamafile-go/llamafile/pkg/model"
@@ -324,48 +323,17 @@ func (s *Scheduler) finish(sl *slot, reason string, err error) {
 func (s *Scheduler) embed(sl *slot) {
 	j := sl.job
 	toks := j.req.Prompt
-	hp := s.m.Params()
-	sum := make([]float64, hp.Embd)
-	sl.seq.Truncate(0)
 	sl.tokens = sl.tokens[:0]
-	batch := make([]model.BatchEntry, 0, s.opts.BatchSize)
-	for i := 0; i < len(toks); i += s.opts.BatchSize {
-		batch = batch[:0]
-		n := min(s.opts.BatchSize, len(toks)-i)
-		for k := 0; k < n; k++ {
-			p := i + k
-			want := s.pooling == "mean" || (s.pooling == "cls" && p == 0) || (s.pooling == "last" && p == len(toks)-1)
-			batch = append(batch, model.BatchEntry{Seq: sl.seq, Pos: p, Token: toks[p], Output: want})
-		}
-		if err := s.r.Decode(j.ctx, batch, true); err != nil {
-			sl.seq.Truncate(0)
-			s.finish(sl, "", fmt.Errorf("engine: embedding: %w", err))
-			return
-		}
-		for k := 0; s.r.Output(k) != nil; k++ {
-			for d, v := range s.r.Output(k) {
-				sum[d] += float64(v)
-			}
-		}
+	// The cache is left holding nothing: hidden states' keys are not a
+	// prompt to reuse.
+	vec, err := s.r.Embed(j.ctx, sl.seq, toks, s.pooling)
+	if err != nil {
+		s.finish(sl, "", fmt.Errorf("engine: embedding: %w", err))
+		return
 	}
-	// The cache now holds hidden states' keys, not a prompt to reuse.
-	sl.seq.Truncate(0)
-	div := 1.0
-	if s.pooling == "mean" {
-		div = float64(len(toks))
-	}
-	var norm float64
-	for d := range sum {
-		sum[d] /= div
-		norm += sum[d] * sum[d]
-	}
-	norm = math.Sqrt(norm)
-	vec := make([]float32, hp.Embd)
-	for d, v := range sum {
-		if norm > 0 {
-			v /= norm
-		}
-		vec[d] = float32(v)
+	switch s.pooling {
+	case "mean", "cls", "last":
+		model.NormalizeEmbedding(vec, vec, 2)
 	}
 	s.mu.Lock()
 	s.stats.PromptTokens += int64(len(toks))

@@ -41,8 +41,10 @@ type ServeOptions struct {
 	// Embeddings enables Embed.
 	Embeddings bool
 	// Pooling is how Embed pools the hidden states of a text's tokens:
-	// "mean", "cls" (the first), "last", or "" for the model's
-	// {arch}.pooling_type, else mean.
+	// "none" (every token's), "mean", "cls" (the first), "last", "rank"
+	// (a reranker's scores), or "" for the model's (its
+	// {arch}.pooling_type, else last for a causal model and mean for an
+	// encoder, model.Model.DefaultPooling).
 	Pooling string
 }
 
@@ -167,23 +169,13 @@ func (m *Model) NewScheduler(opts ServeOptions) (*Scheduler, error) {
 	}
 	pooling := opts.Pooling
 	if pooling == "" {
-		pooling = "mean"
-		if v, err := m.file.GetUint(m.arch + ".pooling_type"); err == nil {
-			// llama.cpp's enum llama_pooling_type.
-			switch v {
-			case 1:
-				pooling = "mean"
-			case 2:
-				pooling = "cls"
-			case 3:
-				pooling = "last"
-			}
-		}
+		pooling = m.m.DefaultPooling()
 	}
-	switch pooling {
-	case "mean", "cls", "last":
-	default:
-		return nil, fmt.Errorf("engine: pooling %q: want mean, cls or last", pooling)
+	if !slices.Contains(model.Poolings, pooling) {
+		return nil, fmt.Errorf("engine: pooling %q: want one of %v", pooling, model.Poolings)
+	}
+	if pooling == "rank" && m.m.Params.ClassOut == 0 {
+		return nil, fmt.Errorf("engine: pooling rank: %s has no classifier head", m.arch)
 	}
 	r, err := m.m.NewRunner(model.RunnerOptions{
 		BatchSize:    opts.BatchSize + opts.Slots,
@@ -343,8 +335,14 @@ func (s *Scheduler) finished(j *job) <-chan struct{} {
 	return ch
 }
 
-// Embed returns the pooled, L2-normalized final hidden state of tokens
-// (ErrNoEmbeddings unless the Scheduler was made with Embeddings).
+// Pooling returns the pooling Embed applies.
+func (s *Scheduler) Pooling() string { return s.pooling }
+
+// Embed returns the final hidden states of tokens pooled as Pooling says:
+// L2-normalized for mean, cls and last; as they are for none (every
+// token's, one after another) and rank (the classifier's scores), as
+// llama-server does (ErrNoEmbeddings unless the Scheduler was made with
+// Embeddings).
 func (s *Scheduler) Embed(ctx context.Context, tokens []int32) ([]float32, error) {
 	if !s.opts.Embeddings {
 		return nil, ErrNoEmbeddings

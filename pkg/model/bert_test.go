@@ -3,7 +3,7 @@ package model
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"github.com/llamafile-go/llamafile/internal/testutil"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,27 +16,12 @@ import (
 	"github.com/llamafile-go/llamafile/pkg/tokenizer"
 )
 
-// bertSpec describes a small random BERT-family encoder written by
-// writeBert, with a WordPiece vocabulary (bertVocab).
-type bertSpec struct {
-	name    string // file name (and golden key)
-	arch    string // "bert" or "nomic-bert"
-	typ     ggml.Type
-	embd    int
-	layers  int
-	ff      int
-	heads   int
-	pooling uint32 // {arch}.pooling_type
-	rank    bool   // a classifier head (cls, cls.output)
-	seed    uint64
-}
-
-var bertSpecs = []bertSpec{
-	{name: "bert-f32", arch: "bert", typ: ggml.TypeF32, embd: 64, layers: 2, ff: 128, heads: 4, pooling: 1, seed: 201},
-	{name: "bert-q8_0", arch: "bert", typ: ggml.TypeQ8_0, embd: 64, layers: 2, ff: 128, heads: 2, pooling: 2, seed: 202},
-	{name: "bert-rank-f32", arch: "bert", typ: ggml.TypeF32, embd: 64, layers: 2, ff: 96, heads: 4, pooling: 4, rank: true, seed: 203},
-	{name: "nomic-bert-f32", arch: "nomic-bert", typ: ggml.TypeF32, embd: 64, layers: 2, ff: 128, heads: 4, pooling: 1, seed: 204},
-	{name: "nomic-bert-q8_0", arch: "nomic-bert", typ: ggml.TypeQ8_0, embd: 64, layers: 3, ff: 96, heads: 2, pooling: 1, seed: 205},
+var bertSpecs = []testutil.BertSpec{
+	{Name: "bert-f32", Arch: "bert", Type: ggml.TypeF32, Embd: 64, Layers: 2, FF: 128, Heads: 4, Pooling: 1, Seed: 201},
+	{Name: "bert-q8_0", Arch: "bert", Type: ggml.TypeQ8_0, Embd: 64, Layers: 2, FF: 128, Heads: 2, Pooling: 2, Seed: 202},
+	{Name: "bert-rank-f32", Arch: "bert", Type: ggml.TypeF32, Embd: 64, Layers: 2, FF: 96, Heads: 4, Pooling: 4, Rank: true, Seed: 203},
+	{Name: "nomic-bert-f32", Arch: "nomic-bert", Type: ggml.TypeF32, Embd: 64, Layers: 2, FF: 128, Heads: 4, Pooling: 1, Seed: 204},
+	{Name: "nomic-bert-q8_0", Arch: "nomic-bert", Type: ggml.TypeQ8_0, Embd: 64, Layers: 3, FF: 96, Heads: 2, Pooling: 1, Seed: 205},
 }
 
 // bertTexts are embedded by TestBertReference; the last, of more than 64
@@ -45,141 +30,6 @@ var bertTexts = []string{
 	"Hello world, the cat sat on the mat!",
 	"Embedding models are small tests of running dogs; unknown xyzzy words.",
 	strings.Repeat("the small dog is running on a mat and the cat sat. ", 6),
-}
-
-// bertVocab is a WordPiece vocabulary as llama.cpp's converter stores it:
-// the special tokens, then pieces that begin a word marked with U+2581
-// (punctuation, letters, whole words) and continuations unmarked (BERT's
-// "##" dropped).
-func bertVocab() (toks []string, types []int32) {
-	toks = []string{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}
-	types = []int32{3, 2, 3, 3, 3}
-	for _, p := range strings.Split(".,!?;'-", "") {
-		toks = append(toks, "\u2581"+p)
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		toks = append(toks, "\u2581"+string(c))
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		toks = append(toks, string(c))
-	}
-	for _, w := range strings.Fields("the cat sat on mat hello world dog is and small test model run embed of are unknown word") {
-		toks = append(toks, "\u2581"+w)
-	}
-	toks = append(toks, "ing", "ed", "ding", "ning", "er", "ll")
-	for len(types) < len(toks) {
-		types = append(types, 1)
-	}
-	return toks, types
-}
-
-// writeBert writes sp's model into dir and returns its path. Weights come
-// from the fixed pseudo-random sequence of writeSynth.
-func writeBert(t testing.TB, dir string, sp bertSpec) string {
-	t.Helper()
-	r := rng(sp.seed)
-	var tensors []gguf.TensorInfo
-	var data [][]byte
-	addT := func(name string, typ ggml.Type, scale, offset float32, dims ...uint64) {
-		n := uint64(1)
-		for _, d := range dims {
-			n *= d
-		}
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = offset + scale*r.uniform()
-		}
-		tensors = append(tensors, gguf.TensorInfo{Name: name, Dims: dims, Type: typ})
-		data = append(data, encode(typ, x))
-	}
-	toks, types := bertVocab()
-	const nCtx = 128
-	u := func(n int) uint64 { return uint64(n) }
-	d, ff := sp.embd, sp.ff
-	ws := func(cols int) float32 { return 1.5 / float32(math.Sqrt(float64(cols))) }
-	nomic := sp.arch == "nomic-bert"
-	addT("token_embd.weight", sp.typ, 1, 0, u(d), u(len(toks)))
-	addT("token_types.weight", ggml.TypeF32, 0.5, 0, u(d), 2)
-	if !nomic {
-		addT("position_embd.weight", ggml.TypeF32, 0.5, 0, u(d), nCtx)
-	}
-	addT("token_embd_norm.weight", ggml.TypeF32, 0.2, 1, u(d))
-	addT("token_embd_norm.bias", ggml.TypeF32, 0.2, 0, u(d))
-	for l := 0; l < sp.layers; l++ {
-		p := fmt.Sprintf("blk.%d.", l)
-		if nomic {
-			addT(p+"attn_qkv.weight", sp.typ, ws(d), 0, u(d), u(3*d))
-		} else {
-			addT(p+"attn_q.weight", sp.typ, ws(d), 0, u(d), u(d))
-			addT(p+"attn_q.bias", ggml.TypeF32, 0.5, 0, u(d))
-			addT(p+"attn_k.weight", sp.typ, ws(d), 0, u(d), u(d))
-			addT(p+"attn_k.bias", ggml.TypeF32, 0.5, 0, u(d))
-			addT(p+"attn_v.weight", sp.typ, ws(d), 0, u(d), u(d))
-			addT(p+"attn_v.bias", ggml.TypeF32, 0.5, 0, u(d))
-		}
-		addT(p+"attn_output.weight", sp.typ, ws(d), 0, u(d), u(d))
-		if !nomic {
-			addT(p+"attn_output.bias", ggml.TypeF32, 0.3, 0, u(d))
-		}
-		addT(p+"attn_output_norm.weight", ggml.TypeF32, 0.2, 1, u(d))
-		addT(p+"attn_output_norm.bias", ggml.TypeF32, 0.2, 0, u(d))
-		addT(p+"ffn_up.weight", sp.typ, ws(d), 0, u(d), u(ff))
-		if nomic {
-			addT(p+"ffn_gate.weight", sp.typ, ws(d), 0, u(d), u(ff))
-		} else {
-			addT(p+"ffn_up.bias", ggml.TypeF32, 0.5, 0, u(ff))
-		}
-		addT(p+"ffn_down.weight", sp.typ, ws(ff), 0, u(ff), u(d))
-		if !nomic {
-			addT(p+"ffn_down.bias", ggml.TypeF32, 0.3, 0, u(d))
-		}
-		addT(p+"layer_output_norm.weight", ggml.TypeF32, 0.2, 1, u(d))
-		addT(p+"layer_output_norm.bias", ggml.TypeF32, 0.2, 0, u(d))
-	}
-	if sp.rank {
-		addT("cls.weight", sp.typ, ws(d), 0, u(d), u(d))
-		addT("cls.bias", ggml.TypeF32, 0.3, 0, u(d))
-		addT("cls.output.weight", ggml.TypeF32, ws(d), 0, u(d), 1)
-		addT("cls.output.bias", ggml.TypeF32, 0.3, 0, 1)
-	}
-	a := sp.arch
-	kv := []gguf.KV{
-		{Key: "general.architecture", Value: gguf.MustValueOf(a)},
-		{Key: "general.name", Value: gguf.MustValueOf(sp.name)},
-		{Key: a + ".context_length", Value: gguf.MustValueOf(uint32(nCtx))},
-		{Key: a + ".embedding_length", Value: gguf.MustValueOf(uint32(d))},
-		{Key: a + ".block_count", Value: gguf.MustValueOf(uint32(sp.layers))},
-		{Key: a + ".feed_forward_length", Value: gguf.MustValueOf(uint32(ff))},
-		{Key: a + ".attention.head_count", Value: gguf.MustValueOf(uint32(sp.heads))},
-		{Key: a + ".attention.layer_norm_epsilon", Value: gguf.MustValueOf(float32(1e-12))},
-		{Key: a + ".attention.causal", Value: gguf.MustValueOf(false)},
-		{Key: a + ".pooling_type", Value: gguf.MustValueOf(sp.pooling)},
-		{Key: "tokenizer.ggml.model", Value: gguf.MustValueOf("bert")},
-		{Key: "tokenizer.ggml.tokens", Value: gguf.MustValueOf(toks)},
-		{Key: "tokenizer.ggml.token_type", Value: gguf.MustValueOf(types)},
-		{Key: "tokenizer.ggml.token_type_count", Value: gguf.MustValueOf(uint32(2))},
-		{Key: "tokenizer.ggml.bos_token_id", Value: gguf.MustValueOf(uint32(2))},
-		{Key: "tokenizer.ggml.unknown_token_id", Value: gguf.MustValueOf(uint32(1))},
-		{Key: "tokenizer.ggml.seperator_token_id", Value: gguf.MustValueOf(uint32(3))},
-		{Key: "tokenizer.ggml.padding_token_id", Value: gguf.MustValueOf(uint32(0))},
-		{Key: "tokenizer.ggml.mask_token_id", Value: gguf.MustValueOf(uint32(4))},
-	}
-	if nomic {
-		kv = append(kv, gguf.KV{Key: a + ".rope.freq_base", Value: gguf.MustValueOf(float32(1000))})
-	}
-	path := filepath.Join(dir, sp.name+".gguf")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := gguf.Write(f, kv, tensors, func(i int) ([]byte, error) { return data[i], nil }); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // TestWriteBertModels writes the synthetic encoders to
@@ -192,7 +42,7 @@ func TestWriteBertModels(t *testing.T) {
 		t.Skip("LLAMAFILE_SYNTH_DIR not set")
 	}
 	for _, sp := range bertSpecs {
-		t.Log(writeBert(t, dir, sp))
+		t.Log(testutil.WriteBert(t, dir, sp))
 	}
 	b, _ := json.Marshal(bertTexts)
 	if err := os.WriteFile(filepath.Join(dir, "bert-texts.json"), b, 0o644); err != nil {
@@ -233,12 +83,12 @@ func TestBertReference(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for _, sp := range bertSpecs {
-		t.Run(sp.name, func(t *testing.T) {
-			g, ok := golden[sp.name]
+		t.Run(sp.Name, func(t *testing.T) {
+			g, ok := golden[sp.Name]
 			if !ok || len(g.Items) != len(bertTexts) {
-				t.Fatalf("no golden for %s", sp.name)
+				t.Fatalf("no golden for %s", sp.Name)
 			}
-			path := writeBert(t, dir, sp)
+			path := testutil.WriteBert(t, dir, sp)
 			f, err := gguf.Open(path)
 			if err != nil {
 				t.Fatal(err)
@@ -264,7 +114,7 @@ func TestBertReference(t *testing.T) {
 				t.Fatal(err)
 			}
 			lim := 0.9999
-			if sp.typ != ggml.TypeF32 {
+			if sp.Type != ggml.TypeF32 {
 				lim = 0.999
 			}
 			for i, text := range bertTexts {
@@ -280,7 +130,7 @@ func TestBertReference(t *testing.T) {
 				if len(v) != len(want) {
 					t.Fatalf("text %d: %d values, llama.cpp %d", i, len(v), len(want))
 				}
-				if sp.rank {
+				if sp.Rank {
 					if d := math.Abs(float64(v[0] - want[0])); d > 1e-4*max(1, math.Abs(float64(want[0]))) {
 						t.Errorf("text %d: rank score %g, llama.cpp %g", i, v[0], want[0])
 					}
@@ -327,7 +177,7 @@ func TestBertNormalizeEmbedding(t *testing.T) {
 
 // TestBertEmbedErrors: what Embed refuses, each error naming the cause.
 func TestBertEmbedErrors(t *testing.T) {
-	m := openModel(t, writeBert(t, t.TempDir(), bertSpecs[0]))
+	m := openModel(t, testutil.WriteBert(t, t.TempDir(), bertSpecs[0]))
 	r, err := m.NewRunner(RunnerOptions{BatchSize: 8})
 	if err != nil {
 		t.Fatal(err)
