@@ -186,8 +186,8 @@ server (llama-server's flags; without -p, -f, --tokenize or --perplexity):
       --slots, --no-slots    serve (default) or hide /slots
       --embedding, --embeddings
                              serve /v1/embeddings and /embedding
-      --pooling TYPE         embedding pooling: mean, cls or last (default: the
-                             model's, else mean)
+      --pooling TYPE         embedding pooling: none, mean, cls, last or rank
+                             (default: the model's, else last, mean for BERT)
       --reasoning-format auto|deepseek|none
                              put a reasoning model's <think>...</think> in the chat
                              replies' reasoning_content (auto, deepseek: the

@@ -107,12 +107,10 @@ func (so *serverOptions) finish(c *cli.Context, serving bool) error {
 		}
 	}
 	switch p := c.String("pooling"); p {
-	case "", "mean", "cls", "last":
+	case "", "none", "mean", "cls", "last", "rank":
 		so.pooling = p
-	case "none", "rank":
-		return usageError{fmt.Errorf("--pooling %s: not supported (use mean, cls or last)", p)}
 	default:
-		return usageError{fmt.Errorf("--pooling %q: must be mean, cls or last", p)}
+		return usageError{fmt.Errorf("--pooling %q: must be none, mean, cls, last or rank", p)}
 	}
 	if c.Bool("jinja") && c.Bool("no-jinja") {
 		return usageError{errors.New("--jinja and --no-jinja cannot be combined")}
