@@ -3,7 +3,7 @@ package model
 import (
 	"context"
 	"encoding/json"
-	"github.com/llamafile-go/llamafile/internal/testutil"
+	"github.com/llamafile-go/llamafile/internal/bertsynth"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,7 +16,7 @@ import (
 	"github.com/llamafile-go/llamafile/pkg/tokenizer"
 )
 
-var bertSpecs = []testutil.BertSpec{
+var bertSpecs = []bertsynth.Spec{
 	{Name: "bert-f32", Arch: "bert", Type: ggml.TypeF32, Embd: 64, Layers: 2, FF: 128, Heads: 4, Pooling: 1, Seed: 201},
 	{Name: "bert-q8_0", Arch: "bert", Type: ggml.TypeQ8_0, Embd: 64, Layers: 2, FF: 128, Heads: 2, Pooling: 2, Seed: 202},
 	{Name: "bert-rank-f32", Arch: "bert", Type: ggml.TypeF32, Embd: 64, Layers: 2, FF: 96, Heads: 4, Pooling: 4, Rank: true, Seed: 203},
@@ -42,7 +42,7 @@ func TestWriteBertModels(t *testing.T) {
 		t.Skip("LLAMAFILE_SYNTH_DIR not set")
 	}
 	for _, sp := range bertSpecs {
-		t.Log(testutil.WriteBert(t, dir, sp))
+		t.Log(bertsynth.Write(t, dir, sp))
 	}
 	b, _ := json.Marshal(bertTexts)
 	if err := os.WriteFile(filepath.Join(dir, "bert-texts.json"), b, 0o644); err != nil {
@@ -88,7 +88,7 @@ func TestBertReference(t *testing.T) {
 			if !ok || len(g.Items) != len(bertTexts) {
 				t.Fatalf("no golden for %s", sp.Name)
 			}
-			path := testutil.WriteBert(t, dir, sp)
+			path := bertsynth.Write(t, dir, sp)
 			f, err := gguf.Open(path)
 			if err != nil {
 				t.Fatal(err)
@@ -177,7 +177,7 @@ func TestBertNormalizeEmbedding(t *testing.T) {
 
 // TestBertEmbedErrors: what Embed refuses, each error naming the cause.
 func TestBertEmbedErrors(t *testing.T) {
-	m := openModel(t, testutil.WriteBert(t, t.TempDir(), bertSpecs[0]))
+	m := openModel(t, bertsynth.Write(t, t.TempDir(), bertSpecs[0]))
 	r, err := m.NewRunner(RunnerOptions{BatchSize: 8})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,7 @@
-package testutil
+// Package bertsynth writes small synthetic BERT-family encoders (random
+// weights, a WordPiece vocabulary) for tests. It is apart from
+// internal/testutil, which pkg/gguf's own dependencies test with.
+package bertsynth
 
 import (
 	"encoding/binary"
@@ -13,12 +16,12 @@ import (
 	"github.com/llamafile-go/llamafile/pkg/gguf"
 )
 
-// BertSpec describes a small random BERT-family encoder written by
-// WriteBert, with a WordPiece vocabulary (bertVocab). Its weights come
+// Spec describes a small random BERT-family encoder written by
+// Write, with a WordPiece vocabulary (bertVocab). Its weights come
 // from a fixed pseudo-random sequence (splitmix64 from Seed), so the file
 // is the same byte for byte everywhere: pkg/model's golden embeddings from
 // llama.cpp hold for it.
-type BertSpec struct {
+type Spec struct {
 	Name    string    // file name (NAME.gguf, and golden key)
 	Arch    string    // "bert" or "nomic-bert"
 	Type    ggml.Type // matrix type: F32 or Q8_0
@@ -57,9 +60,9 @@ func bertVocab() (toks []string, types []int32) {
 	return toks, types
 }
 
-// WriteBert writes sp's model into dir and returns its path. Weights come
+// Write writes sp's model into dir and returns its path. Weights come
 // from the fixed pseudo-random sequence of writeSynth.
-func WriteBert(t testing.TB, dir string, sp BertSpec) string {
+func Write(t testing.TB, dir string, sp Spec) string {
 	t.Helper()
 	r := splitmix(sp.Seed)
 	var tensors []gguf.TensorInfo
