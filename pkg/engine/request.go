@@ -11,8 +11,11 @@ import (
 // Request is one text generation a Scheduler serves: a prompt, how to
 // sample and when to stop.
 type Request struct {
-	// Prompt is the tokens to continue (BOS included when wanted).
+	// Prompt is the tokens to continue (BOS included when wanted). The
+	// positions of images hold MediaTokens placeholders (see Prompt).
 	Prompt []int32
+	// Media gives the input embeddings of Prompt's image positions.
+	Media []MediaSpan
 	// MaxTokens is the most tokens to generate: -1 means no limit but the
 	// context (then the context shifts, when allowed), -2 until the
 	// context is full.

@@ -87,7 +87,11 @@ func (s *Scheduler) loop() {
 			pos := sl.seq.Pos()
 			for i, t := range j.prompt[:n] {
 				last := i == len(j.prompt)-1
-				batch = append(batch, model.BatchEntry{Seq: sl.seq, Pos: pos + i, Token: t, Output: last})
+				var embd []float32 // an image position's input
+				if IsMediaToken(t) {
+					embd = mediaRow(j.req.Media, pos+i, s.m.m.Params.Embd)
+				}
+				batch = append(batch, model.BatchEntry{Seq: sl.seq, Pos: pos + i, Token: t, Embd: embd, Output: last})
 				if last {
 					outs = append(outs, output{sl: sl, prefill: true})
 				}

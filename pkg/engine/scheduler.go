@@ -262,9 +262,12 @@ func (s *Scheduler) Generate(ctx context.Context, req *Request, emit func(Chunk)
 		return nil, fmt.Errorf("engine: slot %d: there are %d slots", req.Slot, len(s.slots))
 	}
 	for i, t := range req.Prompt {
-		if t < 0 || int(t) >= s.m.NumVocab() {
+		if (t < 0 && len(req.Media) == 0) || int(t) >= s.m.NumVocab() {
 			return nil, fmt.Errorf("engine: prompt token %d at index %d is out of the vocabulary (%d tokens)", t, i, s.m.NumVocab())
 		}
+	}
+	if err := s.m.checkMedia(req.Prompt, req.Media); err != nil {
+		return nil, err
 	}
 	p := req.Sampling
 	p.ContextSize = s.nCtx

@@ -126,7 +126,7 @@ func (c *Context) readSession(r io.Reader) ([]int32, error) {
 		return nil, fmt.Errorf("reading its tokens: %w", err)
 	}
 	for i, t := range toks {
-		if t < 0 || int(t) >= c.m.NumVocab() {
+		if int(t) >= c.m.NumVocab() { // negative: an image's position (MediaTokens)
 			return nil, fmt.Errorf("token %d at position %d is outside the vocabulary", t, i)
 		}
 	}
