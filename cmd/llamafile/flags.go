@@ -70,6 +70,11 @@ type options struct {
 	promptCacheAll bool
 	promptCacheRO  bool
 
+	// --mmproj FILE: a vision projector; --image FILE (repeatable): the
+	// images of -p's prompt.
+	mmproj string
+	images []string
+
 	// the model's memory: --mlock keeps it resident, --no-mmap reads it
 	// into memory instead of mapping it
 	mlock  bool
@@ -229,6 +234,7 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 				return err
 			}
 			o.reversePrompts = c.StringSlice("r")
+			o.images = c.StringSlice("image")
 			o.noDisplayPrompt = c.Bool("no-display-prompt") && lastIndex(args, "no-display-prompt") > lastIndex(args, "display-prompt")
 			if err := o.checkPromptCache(); err != nil {
 				return err
@@ -343,6 +349,8 @@ func commandFlags(o *options, v *flagValues) []cli.Flag {
 		&cli.BoolFlag{Name: "verbose-prompt", Destination: &o.verbosePrompt},
 		&cli.BoolFlag{Name: "co", Aliases: []string{"color"}, Destination: &o.color},
 		&cli.StringFlag{Name: "prompt-cache", Destination: &o.promptCache},
+		&cli.StringFlag{Name: "mmproj", Destination: &o.mmproj},
+		&cli.StringSliceFlag{Name: "image"},
 		&cli.BoolFlag{Name: "prompt-cache-all", Destination: &o.promptCacheAll},
 		&cli.BoolFlag{Name: "prompt-cache-ro", Destination: &o.promptCacheRO},
 		&cli.BoolFlag{Name: "mlock", Destination: &o.mlock},

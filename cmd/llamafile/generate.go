@@ -52,12 +52,23 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		return usageError{fmt.Errorf("-c %d: must not be negative", o.ctxSize)}
 	}
 
+	imageData, err := readImages(o)
+	if err != nil {
+		return err
+	}
 	tLoad := time.Now()
 	m, c, err := openContext(o.model, self, engineOptions(o, ctxSize), logw)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	var proj *engine.Projector // with --image
+	if len(imageData) > 0 {
+		if proj, err = openVisionProjector(o, self, m); err != nil {
+			return err
+		}
+		defer proj.Close()
+	}
 	enterSandbox(o, e, logw, cliPolicy(o))
 	loadTime := time.Since(tLoad)
 	nCtx := c.ContextSize()
@@ -66,6 +77,13 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 
 	tok := m.Tokenizer()
 	input := m.Tokenize(prompt, true, true)
+	var media engine.Prompt // the prompt with its images, with --image
+	if proj != nil {
+		if media, err = imagePrompt(ctx, o, proj, m, prompt, imageData); err != nil {
+			return err
+		}
+		input = media.Tokens
+	}
 	if len(input) == 0 {
 		if !tok.AddBOS() {
 			return errors.New("input is empty")
@@ -266,6 +284,9 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		out.WriteString(colors.prompt)
 	}
 	for _, t := range input {
+		if engine.IsMediaToken(t) {
+			continue // an image's position
+		}
 		accept(t)
 		if !o.noDisplayPrompt {
 			out.Write(m.TokenToPiece(t))
@@ -284,7 +305,11 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 		return errInterrupted
 	}
 	t0 := time.Now()
-	if err := c.EvalLastContext(ctx, input[reused:]); err != nil {
+	evalPrompt := func() error { return c.EvalLastContext(ctx, input[reused:]) }
+	if proj != nil {
+		evalPrompt = func() error { return c.EvalPrompt(ctx, media, reused) }
+	}
+	if err := evalPrompt(); err != nil {
 		pf.promptEval, pf.nPrompt = time.Since(t0), c.Pos()-reused
 		if ctx.Err() != nil {
 			out.WriteString("\n")
@@ -438,6 +463,10 @@ func printVerbosePrompt(w io.Writer, m *engine.Model, prompt string, input []int
 	tok := m.Tokenizer()
 	tokens := func(ids []int32) {
 		for _, t := range ids {
+			if engine.IsMediaToken(t) {
+				fmt.Fprintf(w, "%6s -> (an image's position)\n", "-")
+				continue
+			}
 			fmt.Fprintf(w, "%6d -> '%s'\n", t, tok.TokenToPiece(t, true))
 		}
 	}
@@ -451,6 +480,9 @@ func printVerbosePrompt(w io.Writer, m *engine.Model, prompt string, input []int
 	if nKeep > addBOS {
 		fmt.Fprintf(w, "main: static prompt based on n_keep: '")
 		for _, t := range input[:min(nKeep, len(input))] {
+			if engine.IsMediaToken(t) {
+				continue
+			}
 			w.Write(tok.TokenToPiece(t, true))
 		}
 		fmt.Fprintf(w, "'\n")

@@ -122,6 +122,10 @@ generating (-p or -f; like llama-completion):
                              when a later prompt starts with the same tokens
       --prompt-cache-all     save the generated tokens to FNAME too
       --prompt-cache-ro      use FNAME but never write it
+      --mmproj FILE          the vision projector (an mmproj GGUF) of a LLaVA-style
+                             model, for images; also a NAME in the llamafile's zip
+      --image FILE           an image for -p (repeatable): it goes where the prompt
+                             says <__image__> or <__media__>, else before the text
   -i, --interactive          raw text, no template (llama.cpp's interactive mode):
                              at a reverse prompt (-r), an end of generation or -n
                              tokens, your line is added and generation goes on;

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/llamafile-go/llamafile/internal/synthvision"
+	"github.com/llamafile-go/llamafile/internal/testutil"
+	"github.com/llamafile-go/llamafile/pkg/engine"
+)
+
+// visionFiles writes the synthetic projector of pkg/vision's goldens and
+// their 97×61 test image (case f32-97x61) into dir.
+func visionFiles(t *testing.T, dir string) (mmproj, png string) {
+	t.Helper()
+	mmproj = filepath.Join(dir, "synth.mmproj")
+	if err := synthvision.WriteFile(mmproj, synthvision.Small(), 1); err != nil {
+		t.Fatal(err)
+	}
+	b, err := synthvision.PNG(synthvision.Image(97, 61, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	png = filepath.Join(dir, "test.png")
+	if err := os.WriteFile(png, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return mmproj, png
+}
+
+// visionGoldenFirst is the arg max of llama.cpp's logits at the last
+// position of the golden's image prompt (pkg/vision/testdata).
+func visionGoldenFirst(t *testing.T, nVocab int) int32 {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "pkg", "vision", "testdata", "f32-97x61.logits.f32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := raw[len(raw)-4*nVocab:]
+	best, bv := 0, float32(math.Inf(-1))
+	for i := 0; i < nVocab; i++ {
+		if v := math.Float32frombits(binary.LittleEndian.Uint32(last[4*i:])); v > bv {
+			best, bv = i, v
+		}
+	}
+	return int32(best)
+}
+
+const visionPrompt = "Once upon a time <__media__> there was a cat" // the golden's
+
+// TestVisionCLI runs the golden's image prompt through -p --mmproj
+// --image: the first greedy token is llama.cpp's, the rest what the
+// engine generates; the markers and a llamafile carrying both GGUFs work
+// alike; the errors name the flag and the file.
+func TestVisionCLI(t *testing.T) {
+	modelPath := testutil.SharedFile(t, "testdata/models/synth-llama-f32.gguf")
+	dir := t.TempDir()
+	mmproj, png := visionFiles(t, dir)
+
+	m, err := engine.Open(modelPath, engine.Options{ContextSize: 512, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	first := visionGoldenFirst(t, m.NumVocab())
+	p, err := engine.OpenProjector(mmproj, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	data, _ := os.ReadFile(png)
+	img, err := p.EncodeImage(context.Background(), data, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := m.TokenizeMedia(visionPrompt, []*engine.Image{img}, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EvalPrompt(context.Background(), pr, 0); err != nil {
+		t.Fatal(err)
+	}
+	toks, err := c.Generate(nil, engine.Greedy{}, 8, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(toks) == 0 || toks[0] != first {
+		t.Fatalf("engine's greedy tokens %v, llama.cpp's first %d", toks, first)
+	}
+	want := m.Detokenize(toks)
+	t.Logf("greedy after the image: %v %q (llama.cpp's first token %d)", toks, want, first)
+
+	greedy := []string{"-c", "512", "-t", "2", "--temp", "0", "-n", "8", "--no-display-prompt", "--log-disable", "--ignore-eos"}
+	check := func(t *testing.T, r result) {
+		t.Helper()
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if got := strings.TrimSuffix(r.stdout, "\n\n"); got != want {
+			t.Errorf("output %q, want %q", got, want)
+		}
+	}
+	base := append([]string{"-m", modelPath, "--mmproj", mmproj, "--image", png}, greedy...)
+	t.Run("<__media__>", func(t *testing.T) {
+		check(t, llamafile(t, nil, append(base, "-p", visionPrompt)...))
+	})
+	t.Run("<__image__>", func(t *testing.T) {
+		check(t, llamafile(t, nil, append(base, "-p", strings.ReplaceAll(visionPrompt, engine.MediaMarker, engine.ImageMarker))...))
+	})
+	t.Run("llamafile with both GGUFs", func(t *testing.T) {
+		exe := makeLlamafile(t, dir, "vision.llamafile", map[string]string{"synth.gguf": modelPath, "synth.mmproj": mmproj}, 0)
+		check(t, runExe(t, exe, nil, append([]string{"-m", "synth.gguf", "--mmproj", "synth.mmproj", "--image", png}, append(greedy, "-p", visionPrompt)...)...))
+	})
+	t.Run("no marker: the image first", func(t *testing.T) {
+		r := llamafile(t, nil, append(base, "-p", "there was a cat")...)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+	})
+
+	small := synthvision.Small()
+	small.OutEmbd = 128
+	other := filepath.Join(dir, "other.mmproj")
+	if err := synthvision.WriteFile(other, small, 1); err != nil {
+		t.Fatal(err)
+	}
+	junk := filepath.Join(dir, "junk.png")
+	os.WriteFile(junk, []byte("not an image"), 0o644)
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"--image without --mmproj", []string{"-m", modelPath, "--image", png, "-p", "x"}, []string{"--image " + png, "--mmproj"}},
+		{"missing image", []string{"-m", modelPath, "--mmproj", mmproj, "--image", filepath.Join(dir, "none.png"), "-p", "x"}, []string{"--image " + filepath.Join(dir, "none.png")}},
+		{"bad image", []string{"-m", modelPath, "--mmproj", mmproj, "--image", junk, "-p", "x"}, []string{"--image " + junk, "bad image"}},
+		{"projector of another width", []string{"-m", modelPath, "--mmproj", other, "--image", png, "-p", "x"}, []string{"--mmproj " + other, "128", "256"}},
+		{"model as projector", []string{"-m", modelPath, "--mmproj", modelPath, "--image", png, "-p", "x"}, []string{"--mmproj " + modelPath, "not a vision projector"}},
+		{"markers and images disagree", []string{"-m", modelPath, "--mmproj", mmproj, "--image", png, "-p", "<__image__> and <__media__>"}, []string{"2 image markers", "1 --image"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := llamafile(t, nil, c.args...)
+			if r.code != 1 {
+				t.Errorf("exit %d, want 1: %s", r.code, r.stderr)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, r.stderr)
+				}
+			}
+		})
+	}
+}
