@@ -180,8 +180,16 @@ func load(o *options, self *engine.Bundle, logw io.Writer) (*server.Engine, erro
 		return nil, fmt.Errorf("%s: %w", m.Name(), err)
 	}
 	warnTrainedContext(logw, m, s.SlotContextSize())
+	var proj *engine.Projector // --mmproj: images in requests
+	if o.mmproj != "" {
+		if proj, err = openVisionProjector(o, self, m); err != nil {
+			s.Close()
+			m.Close()
+			return nil, err
+		}
+	}
 	return &server.Engine{Model: m, Scheduler: s, Template: tmpl, TemplateSource: src,
-		ToolTemplate: toolTmpl, ToolTemplateSource: toolSrc, Alias: so.alias}, nil
+		ToolTemplate: toolTmpl, ToolTemplateSource: toolSrc, Alias: so.alias, Projector: proj}, nil
 }
 
 // pickedTemplate is the chat template the flags and the model choose:

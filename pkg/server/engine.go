@@ -30,6 +30,8 @@ type Engine struct {
 	ToolTemplateSource string
 	// Alias is the model's name in the API; empty means its file name.
 	Alias string
+	// Projector, when not nil, reads the images of requests (--mmproj).
+	Projector *engine.Projector
 }
 
 // ModelName is the alias, else the model file's base name (the entry's,

@@ -294,7 +294,7 @@ func (s *Server) props(w http.ResponseWriter, r *http.Request) error {
 		"model_alias":                 s.backend().ModelName(),
 		"model_path":                  s.backend().ModelName(),
 		"chat_template":               s.backend().ChatTemplate(),
-		"modalities":                  map[string]bool{"vision": false, "audio": false},
+		"modalities":                  map[string]bool{"vision": s.hasVision(), "audio": false},
 		"build_info":                  "llamafile-go " + version.Version,
 		"endpoint_slots":              s.cfg.SlotsEndpoint,
 		"endpoint_metrics":            s.cfg.Metrics,

@@ -43,8 +43,19 @@ type chatMessage struct {
 
 // chatMessages checks the messages and flattens their content to text.
 func chatMessages(msgs []chatMessage) ([]chat.Message, error) {
+	out, imgs, err := chatMessagesImages(msgs)
+	if err == nil && len(imgs) > 0 {
+		return nil, badField(imgs[0].field, "images are not taken here")
+	}
+	return out, err
+}
+
+// chatMessagesImages is chatMessages taking image_url parts too: each is
+// an engine.MediaMarker in its message's text, its image in the list.
+func chatMessagesImages(msgs []chatMessage) ([]chat.Message, []imageInput, error) {
+	var imgs []imageInput
 	if len(msgs) == 0 {
-		return nil, badField("messages", "at least one message is required")
+		return nil, nil, badField("messages", "at least one message is required")
 	}
 	out := make([]chat.Message, 0, len(msgs))
 	for i, m := range msgs {
@@ -55,17 +66,17 @@ func chatMessages(msgs []chatMessage) ([]chat.Message, error) {
 		case "developer":
 			role = "system" // OpenAI's newer name for it
 		case "":
-			return nil, badField(field+".role", "missing")
+			return nil, nil, badField(field+".role", "missing")
 		default:
-			return nil, badField(field+".role", "%q: expected system, developer, user, assistant or tool", m.Role)
+			return nil, nil, badField(field+".role", "%q: expected system, developer, user, assistant or tool", m.Role)
 		}
-		text, err := textContent(field+".content", m.Content, "text", "input_text")
+		text, err := chatContent(field+".content", m.Content, &imgs)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, chat.Message{Role: role, Content: text})
 	}
-	return out, nil
+	return out, imgs, nil
 }
 
 // textContent reads a content field: a string, null, or a list of
@@ -244,9 +255,12 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	if err := s.readRequest(r, &cr); err != nil {
 		return err
 	}
-	msgs, err := chatMessages(cr.Messages)
+	msgs, imgs, err := chatMessagesImages(cr.Messages)
 	if err != nil {
 		return err
+	}
+	if len(imgs) > 0 && !s.hasVision() {
+		return badField(imgs[0].field, "the request has an image, but this model has no vision projector: start the server with --mmproj FILE")
 	}
 	choice, err := toolChoice(cr.Tools, cr.ToolChoice)
 	if err != nil {
@@ -273,10 +287,19 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 			return badField("messages", "the chat template cannot render them: %v", err)
 		}
 	}
-	req, err := s.request(&cr.genParams, s.backend().Tokenize(prompt, true, true))
+	var pr engine.Prompt
+	if len(imgs) > 0 {
+		if pr, err = s.mediaPrompt(r.Context(), prompt, imgs); err != nil {
+			return err
+		}
+	} else {
+		pr.Tokens = s.backend().Tokenize(prompt, true, true)
+	}
+	req, err := s.request(&cr.genParams, pr.Tokens)
 	if err != nil {
 		return err
 	}
+	req.Media = pr.Media
 	if parseTools {
 		if err := s.toolGrammar(req, &cr, choice); err != nil {
 			return err
