@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/llamafile-go/llamafile/pkg/escape"
 	"github.com/llamafile-go/llamafile/pkg/model"
 	"github.com/llamafile-go/llamafile/pkg/sample"
 )
@@ -26,6 +27,7 @@ const (
 	modeServer
 	modeApplyTemplate
 	modeChat
+	modeEmbedding
 )
 
 // options are the parsed command line.
@@ -86,6 +88,9 @@ type options struct {
 
 	// --unsecure: no sandbox
 	unsecure bool
+
+	// --embedding with -p or -f: llama-embedding
+	embed embeddingOptions
 
 	// --apply-template CONV.json
 	applyTemplate string
@@ -175,6 +180,10 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 				o.mode = modeTokenize
 			case c.Bool("perplexity"):
 				o.mode = modePerplexity
+			case c.Bool("embedding") && !c.Bool("server") && (c.IsSet("p") || c.IsSet("f")):
+				// --embedding with a prompt is llama-embedding; without,
+				// the server's embeddings endpoints.
+				o.mode = modeEmbedding
 			case c.Bool("server") || !c.IsSet("p") && !c.IsSet("f"):
 				// No prompt and no other mode: serve, as llamafile does.
 				o.mode = modeServer
@@ -234,6 +243,19 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 				return err
 			}
 			o.reversePrompts = c.StringSlice("r")
+			if o.mode == modeEmbedding {
+				o.embed.prompts = valuesOf(args, "p")
+				if o.escape {
+					o.embed.separator = escape.Process(o.embed.separator)
+					o.embed.clsSep = escape.Process(o.embed.clsSep)
+					for i := range o.embed.prompts {
+						o.embed.prompts[i] = escape.Process(o.embed.prompts[i])
+					}
+				}
+				if err := o.checkEmbedding(); err != nil {
+					return err
+				}
+			}
 			o.images = c.StringSlice("image")
 			o.noDisplayPrompt = c.Bool("no-display-prompt") && lastIndex(args, "no-display-prompt") > lastIndex(args, "display-prompt")
 			if err := o.checkPromptCache(); err != nil {
@@ -358,6 +380,10 @@ func commandFlags(o *options, v *flagValues) []cli.Flag {
 		&cli.IntFlag{Name: "ngl", Aliases: []string{"gpu-layers", "n-gpu-layers"}, Value: -1},
 		&cli.StringFlag{Name: "gpu"},
 		&cli.BoolFlag{Name: "unsecure", Destination: &o.unsecure},
+		&cli.IntFlag{Name: "embd-normalize", Value: 2, Destination: &o.embed.normalize},
+		&cli.StringFlag{Name: "embd-output-format", Destination: &o.embed.format},
+		&cli.StringFlag{Name: "embd-separator", Value: "\n", Destination: &o.embed.separator},
+		&cli.StringFlag{Name: "cls-separator", Value: "\t", Destination: &o.embed.clsSep},
 		&cli.BoolFlag{Name: "fast"},
 		&cli.BoolFlag{Name: "precise"},
 		&cli.BoolFlag{Name: "log-disable", Destination: &o.logDisable},
@@ -431,6 +457,31 @@ func canonicalFlags(flags []cli.Flag, args []string) []string {
 		}
 	}
 	return out
+}
+
+// valuesOf returns the values of every occurrence of the flag name in
+// args (canonical spellings, as canonicalFlags writes them), in order.
+func valuesOf(args []string, name string) []string {
+	var vals []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		flag, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if flag != name {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			i++
+			value = args[i]
+		}
+		vals = append(vals, value)
+	}
+	return vals
 }
 
 // lastIndex returns the index in args of the last flag spelled with one

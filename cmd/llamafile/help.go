@@ -168,6 +168,16 @@ chat templates (--chat, --apply-template and the server):
       --perplexity           measure the perplexity of the model over -f FILE
       --chunks N             most chunks to evaluate (default: -1 = all)
 
+--embedding with -p or -f (like llama-embedding):
+      --embd-normalize N     -1 none, 0 max absolute to int16, 1 taxicab, 2
+                             euclidean (default), >2 p-norm
+      --embd-output-format FORMAT
+                             json, json+ (with the cosine similarities), array or
+                             raw; default: the first values and the similarities
+      --embd-separator SEP   separator of the texts in the prompt (default: \n)
+      --cls-separator SEP    separator of a reranker's query and document (default:
+                             \t)
+
 server (llama-server's flags; without -p, -f, --tokenize or --perplexity):
       --server               serve even when a prompt is given
       --host HOST            address to listen on (default: 127.0.0.1)
@@ -189,7 +199,8 @@ server (llama-server's flags; without -p, -f, --tokenize or --perplexity):
       --metrics              serve Prometheus metrics at /metrics
       --slots, --no-slots    serve (default) or hide /slots
       --embedding, --embeddings
-                             serve /v1/embeddings and /embedding
+                             serve /v1/embeddings and /embedding; with -p or -f,
+                             print the texts' embeddings (llama-embedding)
       --pooling TYPE         embedding pooling: none, mean, cls, last or rank
                              (default: the model's, else last, mean for BERT)
       --reasoning-format auto|deepseek|none

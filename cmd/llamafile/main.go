@@ -139,6 +139,8 @@ func run(ctx context.Context, userArgs []string, e env) int {
 		err = runApplyTemplate(o, self, e)
 	case modeChat:
 		err = runChat(ctx, o, self, e, logw)
+	case modeEmbedding:
+		err = runEmbedding(ctx, o, self, e, logw)
 	default:
 		err = runGenerate(ctx, o, self, e, logw)
 	}
