@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -16,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/llamafile-go/llamafile/internal/synthvision"
 	"github.com/llamafile-go/llamafile/internal/testutil"
 )
 
@@ -167,6 +170,10 @@ func TestChatPage(t *testing.T) {
 
 	do("load", chromedp.Navigate(base), chromedp.WaitVisible(input))
 	wait("the model name", `document.getElementById('model').textContent.includes('SmolLM2')`)
+	// No --mmproj: no attach control.
+	if vis := evalString(`String(document.getElementById('attach').hidden)`); vis != "true" {
+		t.Errorf("without a vision projector the attach control's hidden is %s", vis)
+	}
 	screenshot("empty")
 	if ms := evalInt(`Math.round(performance.getEntriesByType('navigation')[0].loadEventEnd)`); ms > 0 {
 		t.Logf("the page loaded in %d ms", ms)
@@ -294,6 +301,154 @@ func TestChatPage(t *testing.T) {
 		t.Errorf("on a phone the conversation list covers the page (right edge %d)", w)
 	}
 	screenshot("phone")
+}
+
+// TestChatPageVision: with --mmproj the page offers an attach control; an
+// attached PNG is previewed, sent as an image_url part and kept in the
+// conversation, shown in the message; Edit and Regenerate keep it; a large
+// image is scaled down to 1024 px before it is kept; a full storage is
+// said.
+func TestChatPageVision(t *testing.T) {
+	modelPath := testutil.SharedFile(t, "testdata/models/synth-llama-f32.gguf")
+	dir := t.TempDir()
+	mmproj, png := visionFiles(t, dir)
+	bigPNG, err := synthvision.PNG(synthvision.Image(2000, 1200, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.png")
+	if err := os.WriteFile(big, bigPNG, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := inProcessServer(t, "-m", modelPath, "--mmproj", mmproj, "-t", "2", "-c", "512")
+	b := newBrowser(t, base)
+	do, evalString, evalInt, wait := b.do, b.evalString, b.evalInt, b.wait
+	input := chromedp.ID("input")
+
+	do("load", chromedp.Navigate(base), chromedp.WaitVisible(input))
+	do("settings", chromedp.Evaluate[chromedp.Void](`localStorage.setItem('llamafile.settings', JSON.stringify({system: '', temperature: 0, top_p: 0.95, top_k: 40, min_p: 0.05, max_tokens: 6, seed: 1, extra: '{"ignore_eos": true}'}))`),
+		chromedp.Reload(), chromedp.WaitVisible(input))
+	do("the attach control", chromedp.WaitVisible(chromedp.ID("attach")))
+	if label := evalString(`document.getElementById('attach').getAttribute('aria-label')`); label == "" {
+		t.Error("the attach control has no accessible label")
+	}
+	// Record the chat requests' bodies.
+	record := func() {
+		t.Helper()
+		do("record requests", chromedp.Evaluate[chromedp.Void](`(() => {
+		window.bodies = [];
+		const f = window.pageFetch ??= window.fetch;
+		window.fetch = (u, o) => { if (String(u).endsWith('/v1/chat/completions')) window.bodies.push(JSON.parse(o.body)); return f(u, o); };
+	})()`))
+	}
+	record()
+	do("attach", chromedp.SetUploadFiles(chromedp.ID("image-file"), []string{png}))
+	wait("the preview", `(() => { const i = document.querySelector('#attachments img'); return !!i && i.complete && i.naturalWidth === 97; })()`)
+	b.screenshot("vision-attached")
+	do("send", chromedp.SendKeys(input, "What is this?"), chromedp.KeyEvent("\r"))
+	wait("a streamed reply", `(() => { const m = document.querySelector('.msg.assistant'); return !!m && (m.querySelector('.body').textContent.length > 0 || !!m.querySelector('.error')); })()`)
+	wait("the reply to end", `!document.getElementById('send').hidden`)
+	if e := evalString(`document.querySelector('.msg.assistant .error')?.textContent ?? ''`); e != "" {
+		t.Fatalf("the reply is an error: %s", e)
+	}
+	wantURL := "data:image/png;base64," + base64.StdEncoding.EncodeToString(mustRead(t, png))
+	type part struct {
+		Type     string
+		Text     string
+		ImageURL struct{ URL string } `json:"image_url"`
+	}
+	requests := func() [][]part {
+		t.Helper()
+		var bodies []struct {
+			Messages []struct {
+				Role    string
+				Content json.RawMessage
+			}
+		}
+		if err := json.Unmarshal([]byte(evalString(`JSON.stringify(window.bodies)`)), &bodies); err != nil {
+			t.Fatal(err)
+		}
+		var out [][]part
+		for _, b := range bodies {
+			var parts []part
+			if len(b.Messages) == 0 || json.Unmarshal(b.Messages[0].Content, &parts) != nil {
+				t.Fatalf("the request's first message: %+v", b.Messages)
+			}
+			out = append(out, parts)
+		}
+		return out
+	}
+	checkRequest := func(what, text string) {
+		t.Helper()
+		rs := requests()
+		if len(rs) != 1 || len(rs[0]) != 2 || rs[0][0].Type != "text" || rs[0][0].Text != text ||
+			rs[0][1].Type != "image_url" || rs[0][1].ImageURL.URL != wantURL {
+			t.Errorf("%s: the request's parts %.300v", what, rs)
+		}
+	}
+	checkRequest("send", "What is this?")
+	stored := func() string {
+		return evalString(`JSON.stringify(JSON.parse(localStorage.getItem('llamafile.conversations'))[0].messages.map(m => m.role + ':' + m.content.length + ':' + (m.images || []).map(u => u.length).join(',')))`)
+	}
+	want := fmt.Sprintf(`"user:13:%d"`, len(wantURL))
+	if got := stored(); !strings.HasPrefix(got, "["+want+`,"assistant:`) || strings.HasSuffix(got, `:0:"]`) {
+		t.Errorf("stored %s, want the image in the user message and a reply", got)
+	}
+	if src := evalString(`document.querySelector('.msg.user img')?.src ?? ''`); src != wantURL {
+		t.Errorf("the sent message shows %.60q", src)
+	}
+	if n := evalInt(`document.querySelectorAll('#attachments img').length`); n != 0 {
+		t.Errorf("%d images still attached after the send", n)
+	}
+	b.screenshot("vision-reply")
+
+	// Kept across a reload, then Regenerate and Edit keep the image.
+	do("reload", chromedp.Reload(), chromedp.WaitVisible(input))
+	wait("the image after a reload", `(() => { const i = document.querySelector('.msg.user img'); return !!i && i.complete && i.naturalWidth === 97; })()`)
+	record()
+	do("regenerate", chromedp.Click(chromedp.CSS(`.msg.assistant button[aria-label="Regenerate the reply"]`)))
+	wait("the regenerated reply", `!document.getElementById('send').hidden && document.querySelector('.msg.assistant .meta') !== null`)
+	checkRequest("regenerate", "What is this?")
+	record()
+	do("edit", chromedp.Click(chromedp.CSS(`.msg.user button[aria-label="Edit the message"]`)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('.msg.user .edit textarea').value = 'And now?'`),
+		chromedp.Click(chromedp.CSS(`.msg.user .edit button[aria-label="Send the edited message"]`)))
+	wait("the reply to the edit", `!document.getElementById('send').hidden && document.querySelectorAll('.msg').length === 2 && document.querySelector('.msg.assistant .meta') !== null`)
+	checkRequest("edit", "And now?")
+	if got := stored(); !strings.HasPrefix(got, fmt.Sprintf(`["user:8:%d","assistant:`, len(wantURL))) {
+		t.Errorf("after Edit: stored %s", got)
+	}
+
+	// A large image is kept at most 1024 px a side.
+	do("attach a large one", chromedp.SetUploadFiles(chromedp.ID("image-file"), []string{big}))
+	wait("its preview", `(() => { const i = document.querySelector('#attachments img'); return !!i && i.complete && i.naturalWidth > 0; })()`)
+	if wh := evalString(`(() => { const i = document.querySelector('#attachments img'); return i.naturalWidth + 'x' + i.naturalHeight + ' ' + i.src.slice(0, 22); })()`); wh != "1024x614 data:image/jpeg;base64" {
+		t.Errorf("the large image is kept as %s, want 1024x614 data:image/jpeg;base64", wh)
+	}
+	do("remove it", chromedp.Click(chromedp.CSS(`#attachments button[aria-label="Remove image 1"]`)))
+	if h := evalString(`String(document.getElementById('attachments').hidden)`); h != "true" {
+		t.Errorf("after the remove the attachments' hidden is %s", h)
+	}
+
+	// A full storage is said, the reply still comes.
+	do("full storage", chromedp.Evaluate[chromedp.Void](`(() => {
+		const set = Storage.prototype.setItem;
+		Storage.prototype.setItem = function (k, v) { if (k === 'llamafile.conversations') throw new DOMException('full', 'QuotaExceededError'); return set.call(this, k, v); };
+	})()`))
+	do("send with a full storage", chromedp.SendKeys(input, "Two?"), chromedp.KeyEvent("\r"))
+	wait("the reply", `!document.getElementById('send').hidden && document.querySelectorAll('.msg.assistant .meta').length === 2`)
+	if n := evalString(`(() => { const n = document.getElementById('notice'); return n.hidden ? '' : n.textContent; })()`); !strings.Contains(n, "could not be saved") || !strings.Contains(n, "storage is full") {
+		t.Errorf("with a full storage the notice is %q", n)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // TestChatPageAPIKey: under --url-prefix, with --api-key, the page asks

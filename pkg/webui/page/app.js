@@ -1,5 +1,7 @@
 // The chat page: conversations with the server's /v1/chat/completions,
-// streamed, kept in localStorage.
+// streamed, kept in localStorage. With a vision projector (/props
+// modalities.vision) user messages carry images too: data: URLs, kept in
+// the message's "images" and sent as OpenAI image_url content parts.
 import { el, render } from './markdown.js';
 
 const $ = id => document.getElementById(id);
@@ -7,17 +9,32 @@ const store = {
   get(key, def) { try { return JSON.parse(localStorage.getItem('llamafile.' + key)) ?? def; } catch { return def; } },
   set(key, v) { localStorage.setItem('llamafile.' + key, JSON.stringify(v)); },
 };
+const maxSide = 1024; // images larger than this are scaled down before they are kept
+let attachments = []; // data: URLs of the images for the next message
 const defaults = { system: '', temperature: 0.8, top_p: 0.95, top_k: 40, min_p: 0.05, max_tokens: -1, seed: -1, extra: '' };
 let settings = { ...defaults, ...store.get('settings', {}) };
 let conversations = store.get('conversations', []);
 let current = store.get('current', null);
-let props = { model: '', n_ctx: 0 };
+let props = { model: '', n_ctx: 0, vision: false };
 let controller = null; // the request in flight
 
 const base = new URL('.', location.href); // the page's directory: --url-prefix
 const api = path => new URL(path, base).href;
 
-function save() { store.set('conversations', conversations); store.set('current', current); }
+// save keeps the conversations; when the browser's storage (about 5 MB)
+// is full it says so, and the page goes on with what it has in memory.
+function save() {
+  try {
+    store.set('conversations', conversations);
+    store.set('current', current);
+    notice('');
+  } catch (e) {
+    notice('The conversations could not be saved in the browser (' + (e.name || e.message) +
+      '): its storage is full, images take much of it. Delete or export old conversations; until then this one is lost on a reload.');
+  }
+}
+
+function notice(text) { const n = $('notice'); n.textContent = text; n.hidden = !text; }
 function conversation() { return conversations.find(c => c.id === current); }
 function newID() { return Date.now().toString(36) + Math.random().toString(36).slice(2, 6); }
 function newConversation() {
@@ -66,8 +83,9 @@ async function loadProps() {
     if (r.status === 401 && await askKey()) continue;
     if (!r.ok) return;
     const p = await r.json();
-    props = { model: p.model_alias || '', n_ctx: p.default_generation_settings?.n_ctx || 0 };
+    props = { model: p.model_alias || '', n_ctx: p.default_generation_settings?.n_ctx || 0, vision: p.modalities?.vision === true };
     $('model').textContent = props.model;
+    $('attach').hidden = !props.vision;
     return;
   }
 }
@@ -117,9 +135,11 @@ function messageNode(c, i) {
     d.append(el('summary', null, 'Reasoning'), body);
     div.append(d);
   }
+  if (m.images?.length) div.append(imagesNode(m.images));
   const body = el('div', 'body');
   if (m.role === 'assistant') body.append(render(m.content, copy));
   else body.textContent = m.content;
+  body.hidden = !m.content && !!m.images?.length; // an image without words
   div.append(body);
   if (m.error) {
     const e = el('p', 'error', m.error);
@@ -133,6 +153,64 @@ function messageNode(c, i) {
   if (m.role === 'assistant' && i === c.messages.length - 1) actions.append(button('Regenerate', 'Regenerate the reply', () => regenerate(c)));
   div.append(actions);
   return div;
+}
+
+// imagesNode shows images (data: URLs); with remove, each has a button
+// that calls remove(i).
+function imagesNode(images, remove) {
+  const box = el('div', 'images');
+  images.forEach((url, i) => {
+    const fig = el('figure');
+    const img = document.createElement('img');
+    img.src = url; img.alt = 'Image ' + (i + 1);
+    fig.append(img);
+    if (remove) fig.append(button('×', 'Remove image ' + (i + 1), () => remove(i)));
+    box.append(fig);
+  });
+  return box;
+}
+
+function renderAttachments() {
+  const box = $('attachments');
+  box.replaceChildren(...imagesNode(attachments, i => { attachments.splice(i, 1); renderAttachments(); }).childNodes);
+  box.hidden = attachments.length === 0;
+}
+
+// readImage makes a data: URL of an image file, scaled down with a canvas
+// when a side is over maxSide (or re-encoded when the server could not
+// read its format), so that the stored conversation stays small.
+async function readImage(file) {
+  const url = await new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(file);
+  });
+  const img = new Image();
+  img.src = url;
+  try { await img.decode(); } catch { throw new Error(file.name + ': not an image this browser can read'); }
+  const w = img.naturalWidth, h = img.naturalHeight;
+  const readable = /^image\/(png|jpeg|gif|webp|bmp)$/.test(file.type); // what the server decodes
+  if (w <= maxSide && h <= maxSide && readable && file.size <= 1 << 20) return url;
+  const s = Math.min(1, maxSide / Math.max(w, h));
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.max(1, Math.round(w * s)); canvas.height = Math.max(1, Math.round(h * s));
+  const g = canvas.getContext('2d');
+  g.fillStyle = '#fff'; g.fillRect(0, 0, canvas.width, canvas.height); // JPEG has no alpha
+  g.drawImage(img, 0, 0, canvas.width, canvas.height);
+  return canvas.toDataURL('image/jpeg', 0.9);
+}
+
+async function attach(files) {
+  for (const f of files) {
+    if (!f.type.startsWith('image/')) continue;
+    try {
+      attachments.push(await readImage(f));
+    } catch (e) {
+      notice('Attach: ' + e.message);
+    }
+  }
+  renderAttachments();
 }
 
 function renderLog() {
@@ -156,9 +234,11 @@ function edit(c, i, node) {
   const t = document.createElement('textarea');
   t.value = m.content; t.rows = 3; t.setAttribute('aria-label', 'Edit the message');
   const ok = button('Send', 'Send the edited message', () => {
-    if (!t.value.trim()) return;
+    if (!t.value.trim() && !m.images?.length) return;
     c.messages = c.messages.slice(0, i);
-    c.messages.push({ role: 'user', content: t.value });
+    const next = { role: 'user', content: t.value };
+    if (m.images?.length) next.images = m.images; // the edit keeps the message's images
+    c.messages.push(next);
     save(); renderLog(); generate(c);
   });
   const cancel = button('Cancel', 'Cancel the edit', () => renderLog());
@@ -174,10 +254,20 @@ function regenerate(c) {
   save(); renderLog(); generate(c);
 }
 
+// content is a message's content for the API: its text, or with images
+// OpenAI's parts, the text then the images.
+function content(m) {
+  if (!m.images?.length) return m.content;
+  const parts = [];
+  if (m.content) parts.push({ type: 'text', text: m.content });
+  for (const url of m.images) parts.push({ type: 'image_url', image_url: { url } });
+  return parts;
+}
+
 function requestBody(c) {
   const messages = [];
   if (settings.system.trim()) messages.push({ role: 'system', content: settings.system });
-  for (const m of c.messages) if (!m.error || m.content) messages.push({ role: m.role, content: m.content });
+  for (const m of c.messages) if (!m.error || m.content) messages.push({ role: m.role, content: content(m) });
   const body = { messages, stream: true, stream_options: { include_usage: true } };
   for (const k of ['temperature', 'top_p', 'top_k', 'min_p', 'max_tokens', 'seed']) {
     const v = Number(settings[k]);
@@ -203,7 +293,7 @@ async function generate(c) {
   }
   const m = { role: 'assistant', content: '', reasoning: '' };
   c.messages.push(m);
-  if (c.title === 'New chat' && c.messages[0]) c.title = c.messages[0].content.slice(0, 40).trim() || 'New chat';
+  if (c.title === 'New chat' && c.messages[0]) c.title = c.messages[0].content.slice(0, 40).trim() || (c.messages[0].images?.length ? 'Image' : 'New chat');
   c.updated = Date.now();
   renderAll();
   const log = $('log');
@@ -282,10 +372,13 @@ async function generate(c) {
 
 function send() {
   const text = $('input').value;
-  if (!text.trim() || controller) return;
+  if ((!text.trim() && attachments.length === 0) || controller) return;
   const c = conversation() || newConversation();
-  c.messages.push({ role: 'user', content: text });
+  const m = { role: 'user', content: text };
+  if (attachments.length) m.images = attachments;
+  c.messages.push(m);
   $('input').value = '';
+  attachments = []; renderAttachments();
   save();
   generate(c);
 }
@@ -357,6 +450,12 @@ function init() {
   $('settings-cancel').addEventListener('click', () => $('settings').close());
   $('export').addEventListener('click', exportAll);
   $('import').addEventListener('change', e => { if (e.target.files[0]) importAll(e.target.files[0]); e.target.value = ''; });
+  $('attach').addEventListener('click', () => $('image-file').click());
+  $('image-file').addEventListener('change', e => { attach([...e.target.files]); e.target.value = ''; });
+  $('input').addEventListener('paste', e => {
+    const files = [...(e.clipboardData?.files || [])].filter(f => f.type.startsWith('image/'));
+    if (props.vision && files.length) { e.preventDefault(); attach(files); }
+  });
   $('open-sidebar').addEventListener('click', () => document.body.classList.add('side-open'));
   $('close-sidebar').addEventListener('click', () => document.body.classList.remove('side-open'));
   renderAll();
