@@ -43,19 +43,7 @@ func TestGemma3Reference(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := gemma3Golden
-	agree := 0
-	for i, want := range c.top1 {
-		if argmax(s.Logits(i)) == want {
-			agree++
-		}
-	}
-	var num, den float64
-	for _, v := range c.values {
-		d := float64(s.Logits(v.pos)[v.tok]) - float64(v.logit)
-		num += d * d
-		den += float64(v.logit) * float64(v.logit)
-	}
-	nmse, top1 := num/den, float64(agree)/float64(len(c.top1))
+	nmse, top1 := scoreRef(s, c)
 	t.Logf("gemma-3-270m Q4_K_M: nmse %.3e over %d sampled logits, top-1 %.3f", nmse, len(c.values), top1)
 	if nmse > 2e-3 || top1 < 0.9 {
 		t.Errorf("nmse %.3e (limit 2e-3), top-1 %.3f (limit 0.9)", nmse, top1)

@@ -2,8 +2,6 @@ package model
 
 import (
 	"fmt"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/llamafile-go/llamafile/pkg/ggml"
@@ -78,20 +76,7 @@ func sortedKeys(m map[string]any) []string {
 // TestWriteGemmaModels writes the synthetic Gemma models to
 // $LLAMAFILE_SYNTH_DIR (skipped when unset), for llama.cpp's reference
 // logits in gemmaRef (see TestWriteHeldoutModels).
-func TestWriteGemmaModels(t *testing.T) {
-	dir := os.Getenv("LLAMAFILE_SYNTH_DIR")
-	if dir == "" {
-		t.Skip("LLAMAFILE_SYNTH_DIR not set")
-	}
-	for _, sp := range gemmaHeldout {
-		p := writeSynth(t, dir, sp)
-		var ids []string
-		for _, id := range heldoutTokens(sp.vocab) {
-			ids = append(ids, itoa(int(id)))
-		}
-		t.Logf("%s %q", p, strings.Join(ids, " "))
-	}
-}
+func TestWriteGemmaModels(t *testing.T) { writeSynthModels(t, gemmaHeldout) }
 
 // TestGemmaConsistency checks that one batch (the tiled attention kernel),
 // and token-by-token decoding agree on the synthetic Gemma models.
@@ -99,30 +84,7 @@ func TestGemmaConsistency(t *testing.T) {
 	dir := t.TempDir()
 	for _, sp := range gemmaHeldout {
 		m := openModel(t, writeSynth(t, dir, sp))
-		toks := heldoutTokens(sp.vocab)
-		batch, err := m.NewState(StateOptions{ContextSize: 128, Threads: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := batch.Eval(toks, 0); err != nil {
-			t.Fatal(err)
-		}
-		var want []float32
-		for i := range toks {
-			want = append(want, batch.Logits(i)...)
-		}
-		single, err := m.NewState(StateOptions{ContextSize: 128, Threads: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []float32
-		for i, tok := range toks {
-			if err := single.EvalLast([]int32{tok}, i); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, single.Logits(0)...)
-		}
-		nmse, top1 := compare(got, want, m.Params.Vocab)
+		nmse, top1 := batchVsSingle(t, m, heldoutTokens(sp.vocab))
 		t.Logf("seed %d (%s %s): token by token vs batch: nmse %.3e top-1 %.3f", sp.seed, sp.arch, sp.typ, nmse, top1)
 		lim := 1e-5
 		if sp.typ != ggml.TypeF32 {
@@ -153,19 +115,7 @@ func TestGemmaReference(t *testing.T) {
 		if err := s.Eval(heldoutTokens(sp.vocab), 0); err != nil {
 			t.Fatal(err)
 		}
-		agree := 0
-		for i, want := range c.top1 {
-			if argmax(s.Logits(i)) == want {
-				agree++
-			}
-		}
-		var num, den float64
-		for _, v := range c.values {
-			d := float64(s.Logits(v.pos)[v.tok]) - float64(v.logit)
-			num += d * d
-			den += float64(v.logit) * float64(v.logit)
-		}
-		nmse, top1 := num/den, float64(agree)/float64(len(c.top1))
+		nmse, top1 := scoreRef(s, c)
 		lim := 1e-6
 		if sp.typ != ggml.TypeF32 {
 			lim = 2e-3

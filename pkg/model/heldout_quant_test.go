@@ -112,19 +112,7 @@ func TestHeldoutQuantReference(t *testing.T) {
 			if err := s.Eval(toks, 0); err != nil {
 				t.Fatal(err)
 			}
-			agree := 0
-			for i, want := range c.top1 {
-				if argmax(s.Logits(i)) == want {
-					agree++
-				}
-			}
-			var num, den float64
-			for _, v := range c.values {
-				d := float64(s.Logits(v.pos)[v.tok]) - float64(v.logit)
-				num += d * d
-				den += float64(v.logit) * float64(v.logit)
-			}
-			nmse, top1 := num/den, float64(agree)/float64(len(c.top1))
+			nmse, top1 := scoreRef(s, c)
 			// ../shared/README.md's limits: BF16 1e-4, quantized 2e-3,
 			// quantized mixture of experts 1e-2.
 			lim := 2e-3

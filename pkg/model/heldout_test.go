@@ -76,20 +76,7 @@ func heldoutTokens(vocab int) []int32 {
 //
 //	LLAMAFILE_SYNTH_DIR=/tmp/synth go test ./pkg/model -run WriteHeldout -v
 //	logits /tmp/synth/synth-1.gguf "<ids printed by the test>"
-func TestWriteHeldoutModels(t *testing.T) {
-	dir := os.Getenv("LLAMAFILE_SYNTH_DIR")
-	if dir == "" {
-		t.Skip("LLAMAFILE_SYNTH_DIR not set")
-	}
-	for _, sp := range heldout {
-		p := writeSynth(t, dir, sp)
-		var ids []string
-		for _, id := range heldoutTokens(sp.vocab) {
-			ids = append(ids, itoa(int(id)))
-		}
-		t.Logf("%s %q", p, strings.Join(ids, " "))
-	}
-}
+func TestWriteHeldoutModels(t *testing.T) { writeSynthModels(t, heldout) }
 
 func itoa(i int) string {
 	if i < 10 {
@@ -109,30 +96,7 @@ func TestHeldoutConsistency(t *testing.T) {
 		if hp.Embd != sp.embd || hp.HeadsKV != sp.headsKV || hp.HeadDimK != sp.headDim || hp.Vocab != sp.vocab || hp.Experts != sp.experts {
 			t.Fatalf("seed %d: hyperparameters %+v do not match %+v", sp.seed, hp, sp)
 		}
-		toks := heldoutTokens(sp.vocab)
-		batch, err := m.NewState(StateOptions{ContextSize: 128, Threads: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := batch.Eval(toks, 0); err != nil {
-			t.Fatal(err)
-		}
-		var want []float32
-		for i := range toks {
-			want = append(want, batch.Logits(i)...)
-		}
-		single, err := m.NewState(StateOptions{ContextSize: 128, Threads: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []float32
-		for i, tok := range toks {
-			if err := single.EvalLast([]int32{tok}, i); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, single.Logits(0)...)
-		}
-		nmse, top1 := compare(got, want, hp.Vocab)
+		nmse, top1 := batchVsSingle(t, m, heldoutTokens(sp.vocab))
 		t.Logf("seed %d: token by token vs batch: nmse %.3e top-1 %.3f", sp.seed, nmse, top1)
 		// Quantized, single-token decoding rounds some activations
 		// otherwise than a batch: at widths that are multiples of 64, in
@@ -144,6 +108,72 @@ func TestHeldoutConsistency(t *testing.T) {
 		if nmse > lim || top1 < 0.95 {
 			t.Errorf("seed %d: token by token vs batch: nmse %.3e (limit %.0e) top-1 %.3f", sp.seed, nmse, lim, top1)
 		}
+	}
+}
+
+// batchVsSingle evaluates toks on m in one batch and token by token (one
+// thread, the single-token path) and compares the two runs' logits.
+func batchVsSingle(t *testing.T, m *Model, toks []int32) (nmse, top1 float64) {
+	t.Helper()
+	batch, err := m.NewState(StateOptions{ContextSize: 128, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := batch.Eval(toks, 0); err != nil {
+		t.Fatal(err)
+	}
+	var want []float32
+	for i := range toks {
+		want = append(want, batch.Logits(i)...)
+	}
+	single, err := m.NewState(StateOptions{ContextSize: 128, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []float32
+	for i, tok := range toks {
+		if err := single.EvalLast([]int32{tok}, i); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, single.Logits(0)...)
+	}
+	return compare(got, want, m.Params.Vocab)
+}
+
+// scoreRef compares the logits of s, which evaluated a reference case's
+// tokens in one batch, with llama.cpp's: the nmse over the sampled logits
+// and the agreement of the arg max at every position.
+func scoreRef(s *State, c heldoutCase) (nmse, top1 float64) {
+	agree := 0
+	for i, want := range c.top1 {
+		if argmax(s.Logits(i)) == want {
+			agree++
+		}
+	}
+	var num, den float64
+	for _, v := range c.values {
+		d := float64(s.Logits(v.pos)[v.tok]) - float64(v.logit)
+		num += d * d
+		den += float64(v.logit) * float64(v.logit)
+	}
+	return num / den, float64(agree) / float64(len(c.top1))
+}
+
+// writeSynthModels writes specs to $LLAMAFILE_SYNTH_DIR (skipping the test
+// when unset) and logs each path with the ids to give llama.cpp's logits
+// program.
+func writeSynthModels(t *testing.T, specs []synthSpec) {
+	dir := os.Getenv("LLAMAFILE_SYNTH_DIR")
+	if dir == "" {
+		t.Skip("LLAMAFILE_SYNTH_DIR not set")
+	}
+	for _, sp := range specs {
+		p := writeSynth(t, dir, sp)
+		var ids []string
+		for _, id := range heldoutTokens(sp.vocab) {
+			ids = append(ids, itoa(int(id)))
+		}
+		t.Logf("%s %q", p, strings.Join(ids, " "))
 	}
 }
 
@@ -183,19 +213,7 @@ func TestHeldoutReference(t *testing.T) {
 		if err := s.Eval(toks, 0); err != nil {
 			t.Fatal(err)
 		}
-		agree := 0
-		for i, want := range c.top1 {
-			if argmax(s.Logits(i)) == want {
-				agree++
-			}
-		}
-		var num, den float64
-		for _, v := range c.values {
-			d := float64(s.Logits(v.pos)[v.tok]) - float64(v.logit)
-			num += d * d
-			den += float64(v.logit) * float64(v.logit)
-		}
-		nmse, top1 := num/den, float64(agree)/float64(len(c.top1))
+		nmse, top1 := scoreRef(s, c)
 		lim := map[ggml.Type]float64{ggml.TypeF32: 1e-6, ggml.TypeF16: 1e-5}[sp.typ]
 		if lim == 0 {
 			lim = 2e-3
