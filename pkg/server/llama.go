@@ -99,7 +99,7 @@ func (s *Server) finalResult(i int, req *engine.Request, res *engine.Result, pro
 	out := completionResult{
 		Index: i, Content: res.Text, Tokens: []int32{}, IDSlot: res.Slot, Stop: true, Model: s.backend().ModelName(),
 		TokensPredicted: res.GeneratedTokens, TokensEvaluated: res.PromptTokens,
-		GenerationSettings: settings(req, s.backend().ContextSize()), Prompt: s.backend().Detokenize(req.Prompt),
+		GenerationSettings: settings(req, s.backend().ContextSize()), Prompt: s.promptText(req),
 		Truncated: res.Truncated, StopType: stopType(res), StoppingWord: res.StopWord,
 		TokensCached: res.CachedTokens, Timings: &t,
 	}
@@ -120,11 +120,11 @@ func (s *Server) completion(w http.ResponseWriter, r *http.Request) error {
 	if err := s.readRequest(r, &cr); err != nil {
 		return err
 	}
-	reqs, err := s.promptRequests(&cr.genParams, cr.Prompt)
+	ctx := r.Context()
+	reqs, err := s.completionRequests(ctx, &cr.genParams, cr.Prompt)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
 	if !cr.Stream {
 		var out []completionResult
 		for i, req := range reqs {

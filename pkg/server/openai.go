@@ -715,7 +715,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) error {
 	if cr.Suffix != "" {
 		return badField("suffix", "fill-in-the-middle is not supported by this server")
 	}
-	reqs, err := s.promptRequests(&cr.genParams, cr.Prompt)
+	reqs, err := s.completionRequests(r.Context(), &cr.genParams, cr.Prompt)
 	if err != nil {
 		return err
 	}
@@ -729,9 +729,9 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) error {
 	}
 	resp := completionsResponse{ID: newID("cmpl-"), Object: "text_completion", Created: time.Now().Unix(),
 		Model: s.modelName(cr.Model), SystemFingerprint: fingerprint}
-	echo := func(p []int32) string {
+	echo := func(req *engine.Request) string {
 		if cr.Echo {
-			return s.backend().Detokenize(p)
+			return s.promptText(req)
 		}
 		return ""
 	}
@@ -758,7 +758,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 			results = append(results, res)
-			prefix := echo(req.Prompt)
+			prefix := echo(req)
 			c := completionChoice{Text: prefix + res.Text, Index: i, FinishReason: &res.FinishReason}
 			if cr.Logprobs != nil {
 				c.Logprobs = legacyLogprobsOf(trimTop(infos), len(prefix))
@@ -781,7 +781,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) error {
 	}
 	for i, req := range reqs {
 		offset := 0
-		if p := echo(req.Prompt); p != "" {
+		if p := echo(req); p != "" {
 			if err := send(completionChoice{Text: p, Index: i}); err != nil {
 				return err
 			}

@@ -136,3 +136,149 @@ func (s *Server) mediaPrompt(ctx context.Context, prompt string, imgs []imageInp
 	}
 	return pr, nil
 }
+
+// completionRequests reads /completion's prompt: the shapes of
+// promptRequests, and llama.cpp's multimodal prompt
+// {"prompt_string": "...", "multimodal_data": ["base64", ...]}, alone or
+// as elements of a list of prompts, whose images go where its string has
+// engine.MediaMarker, in order.
+func (s *Server) completionRequests(ctx context.Context, g *genParams, raw json.RawMessage) ([]*engine.Request, error) {
+	raw = trimJSON(raw)
+	if len(raw) > 0 && raw[0] == '{' {
+		req, err := s.multimodalRequest(ctx, g, "prompt", raw)
+		if err != nil {
+			return nil, err
+		}
+		return []*engine.Request{req}, nil
+	}
+	var parts []json.RawMessage
+	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &parts) != nil || !anyObject(parts) {
+		return s.promptRequests(g, raw)
+	}
+	reqs := make([]*engine.Request, len(parts))
+	for i, p := range parts {
+		field := fmt.Sprintf("prompt[%d]", i)
+		var err error
+		if p = trimJSON(p); len(p) > 0 && p[0] == '{' {
+			reqs[i], err = s.multimodalRequest(ctx, g, field, p)
+		} else {
+			var toks []int32
+			if toks, err = s.tokensOrText(field, p, true); err == nil {
+				reqs[i], err = s.request(g, toks)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return reqs, nil
+}
+
+func trimJSON(raw json.RawMessage) json.RawMessage {
+	return json.RawMessage(strings.TrimLeft(string(raw), " \t\r\n"))
+}
+
+func anyObject(parts []json.RawMessage) bool {
+	for _, p := range parts {
+		if p = trimJSON(p); len(p) > 0 && p[0] == '{' {
+			return true
+		}
+	}
+	return false
+}
+
+// multimodalRequest reads one multimodal prompt object (field names it):
+// 400s for a projector-less model, a marker count other than the images',
+// bad base64 and bad images, as for chat's image_url parts.
+func (s *Server) multimodalRequest(ctx context.Context, g *genParams, field string, raw json.RawMessage) (*engine.Request, error) {
+	var mp struct {
+		PromptString   *string         `json:"prompt_string"`
+		MultimodalData json.RawMessage `json:"multimodal_data"`
+	}
+	if err := json.Unmarshal(raw, &mp); err != nil {
+		return nil, badField(field, "a multimodal prompt is {\"prompt_string\": \"...\", \"multimodal_data\": [\"base64\", ...]}: %v", err)
+	}
+	if mp.PromptString == nil {
+		return nil, badField(field+".prompt_string", "missing")
+	}
+	var data []string
+	if !absent(mp.MultimodalData) {
+		if err := json.Unmarshal(mp.MultimodalData, &data); err != nil {
+			return nil, badField(field+".multimodal_data", "expected a list of base64 strings")
+		}
+	}
+	if n := strings.Count(*mp.PromptString, engine.MediaMarker); n != len(data) {
+		return nil, badField(field+".multimodal_data", "%s, but the prompt_string has %s: each image goes where a marker is", plural(len(data), "image"), plural(n, engine.MediaMarker+" marker"))
+	}
+	if len(data) == 0 {
+		return s.request(g, s.backend().Tokenize(*mp.PromptString, true, true))
+	}
+	imgs := make([]imageInput, len(data))
+	for i, d := range data {
+		f := fmt.Sprintf("%s.multimodal_data[%d]", field, i)
+		var b []byte
+		var err error
+		if strings.HasPrefix(d, "data:") {
+			b, err = dataURL(f, d)
+		} else if b, err = base64.StdEncoding.DecodeString(d); err != nil {
+			err = badField(f, "bad base64: %v", err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		imgs[i] = imageInput{field: f, data: b}
+	}
+	pr, err := s.mediaPrompt(ctx, *mp.PromptString, imgs)
+	if err != nil {
+		return nil, err
+	}
+	req, err := s.request(g, pr.Tokens)
+	if err != nil {
+		return nil, err
+	}
+	req.Media = pr.Media
+	return req, nil
+}
+
+// promptText is the text of a request's prompt, each image as
+// engine.MediaMarker.
+func (s *Server) promptText(req *engine.Request) string {
+	if len(req.Media) == 0 {
+		return s.backend().Detokenize(req.Prompt)
+	}
+	var b strings.Builder
+	toks := req.Prompt
+	for i := 0; i < len(toks); {
+		j := i + 1
+		if engine.IsMediaToken(toks[i]) {
+			b.WriteString(engine.MediaMarker)
+			for j < len(toks) && engine.IsMediaToken(toks[j]) && !startsSpan(req.Media, j) {
+				j++
+			}
+		} else {
+			for j < len(toks) && !engine.IsMediaToken(toks[j]) {
+				j++
+			}
+			b.WriteString(s.backend().Detokenize(toks[i:j]))
+		}
+		i = j
+	}
+	return b.String()
+}
+
+func startsSpan(media []engine.MediaSpan, pos int) bool {
+	for _, sp := range media {
+		if sp.Pos == pos {
+			return true
+		}
+	}
+	return false
+}
+
+// plural is "1 image", "2 images".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

@@ -2,7 +2,10 @@ package server
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
+	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,4 +117,105 @@ func TestVisionChat(t *testing.T) {
 	if b := post(t, plain+"/v1/chat/completions", imageChat(dataURL), 400); !strings.Contains(string(b), "no vision projector") {
 		t.Errorf("image to a model without a projector: %s", b)
 	}
+}
+
+// goldenFirst is the arg max of llama.cpp's logits at the last position of
+// pkg/vision's golden image prompt ("Once upon a time <__media__> there
+// was a cat" with the 97×61 image).
+func goldenFirst(t *testing.T) int32 {
+	t.Helper()
+	m, err := engine.Open(testutil.SharedFile(t, "testdata/models/synth-llama-f32.gguf"), engine.Options{Threads: 1, ContextSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nVocab := m.NumVocab()
+	m.Close()
+	raw, err := os.ReadFile(filepath.Join("..", "vision", "testdata", "f32-97x61.logits.f32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := raw[len(raw)-4*nVocab:]
+	best, bv := 0, float32(math.Inf(-1))
+	for i := 0; i < nVocab; i++ {
+		if v := math.Float32frombits(binary.LittleEndian.Uint32(last[4*i:])); v > bv {
+			best, bv = i, v
+		}
+	}
+	return int32(best)
+}
+
+// TestVisionCompletion: /completion takes llama.cpp's multimodal prompt
+// {"prompt_string", "multimodal_data"}, alone or in a list of prompts; the
+// golden's image prompt gives llama.cpp's first greedy token; the 400s are
+// chat's (no projector, a bad image) and a marker count that is not the
+// images'; /v1/completions takes it too.
+func TestVisionCompletion(t *testing.T) {
+	png, err := synthvision.PNG(synthvision.Image(97, 61, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := base64.StdEncoding.EncodeToString(png)
+	mm := func(prompt string, data ...string) string {
+		d, _ := json.Marshal(data)
+		p, _ := json.Marshal(prompt)
+		return `{"prompt_string":` + string(p) + `,"multimodal_data":` + string(d) + `}`
+	}
+	const golden = "Once upon a time <__media__> there was a cat"
+	base := visionServer(t, true)
+	type result struct {
+		Content         string `json:"content"`
+		Prompt          string `json:"prompt"`
+		TokensEvaluated int    `json:"tokens_evaluated"`
+		Probs           []struct {
+			ID int32 `json:"id"`
+		} `json:"completion_probabilities"`
+	}
+	var one result
+	if err := json.Unmarshal(post(t, base+"/completion", `{"prompt":`+mm(golden, b64)+`,"n_predict":3,"n_probs":1}`, 200), &one); err != nil {
+		t.Fatal(err)
+	}
+	first := goldenFirst(t)
+	if len(one.Probs) == 0 || one.Probs[0].ID != first || one.TokensEvaluated < 64 || !strings.Contains(one.Prompt, "<__media__> there was a cat") {
+		t.Errorf("/completion: %+v; want the first token %d (llama.cpp's), 64 image positions, the prompt with its marker", one, first)
+	}
+	// A data: URL works as well as bare base64; a list mixes prompts.
+	var list []result
+	body := `{"prompt":[` + mm(golden, "data:image/png;base64,"+b64) + `,"Once upon a time"],"n_predict":2,"n_probs":1}`
+	if err := json.Unmarshal(post(t, base+"/completion", body, 200), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || len(list[0].Probs) == 0 || list[0].Probs[0].ID != first || list[1].TokensEvaluated >= 64 {
+		t.Errorf("a list of prompts: %+v", list)
+	}
+	var oai struct {
+		Choices []struct{ Text string } `json:"choices"`
+	}
+	if err := json.Unmarshal(post(t, base+"/v1/completions", `{"prompt":`+mm(golden, b64)+`,"max_tokens":2,"echo":true}`, 200), &oai); err != nil || len(oai.Choices) != 1 || !strings.Contains(oai.Choices[0].Text, golden) {
+		t.Errorf("/v1/completions with echo: %+v (%v)", oai, err)
+	}
+
+	for _, c := range []struct{ prompt, want string }{
+		{mm("two <__media__> <__media__>", b64), "1 image, but the prompt_string has 2 <__media__> markers"},
+		{mm("none", b64), "1 image, but the prompt_string has 0 <__media__> markers"},
+		{mm("<__media__>"), "0 images, but the prompt_string has 1 <__media__> marker:"},
+		{mm("<__media__>", "bm90IGFuIGltYWdl"), "bad image"},
+		{mm("<__media__>", "!!!"), "bad base64"},
+		{`{"multimodal_data":["` + b64 + `"]}`, "prompt.prompt_string"},
+		{`{"prompt_string":"<__media__>","multimodal_data":"` + b64 + `"}`, "a list of base64 strings"},
+		{`["text",` + mm("x <__media__> <__media__>", b64) + `]`, "prompt[1].multimodal_data"},
+	} {
+		var e struct {
+			Error struct{ Message string } `json:"error"`
+		}
+		b := post(t, base+"/completion", `{"prompt":`+c.prompt+`,"n_predict":1}`, 400)
+		if json.Unmarshal(b, &e); !strings.Contains(e.Error.Message, c.want) {
+			t.Errorf("%.60s: 400 says %s, want %q", c.prompt, b, c.want)
+		}
+	}
+	plain := visionServer(t, false)
+	if b := post(t, plain+"/completion", `{"prompt":`+mm(golden, b64)+`,"n_predict":1}`, 400); !strings.Contains(string(b), "no vision projector") {
+		t.Errorf("an image to a model without a projector: %s", b)
+	}
+	// Text prompts are as before.
+	post(t, plain+"/completion", `{"prompt":"Once upon a time","n_predict":1}`, 200)
 }
