@@ -4,7 +4,6 @@
 package bertsynth
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llamafile-go/llamafile/internal/synth"
 	"github.com/llamafile-go/llamafile/pkg/ggml"
 	"github.com/llamafile-go/llamafile/pkg/gguf"
 )
@@ -64,7 +64,7 @@ func bertVocab() (toks []string, types []int32) {
 // from the fixed pseudo-random sequence of writeSynth.
 func Write(t testing.TB, dir string, sp Spec) string {
 	t.Helper()
-	r := splitmix(sp.Seed)
+	r := synth.Rand(sp.Seed)
 	var tensors []gguf.TensorInfo
 	var data [][]byte
 	addT := func(name string, typ ggml.Type, scale, offset float32, dims ...uint64) {
@@ -74,10 +74,10 @@ func Write(t testing.TB, dir string, sp Spec) string {
 		}
 		x := make([]float32, n)
 		for i := range x {
-			x[i] = offset + scale*r.uniform()
+			x[i] = offset + scale*r.Uniform()
 		}
 		tensors = append(tensors, gguf.TensorInfo{Name: name, Dims: dims, Type: typ})
-		data = append(data, encodeTensor(typ, x))
+		data = append(data, synth.Encode(typ, x))
 	}
 	toks, types := bertVocab()
 	const nCtx = 128
@@ -167,52 +167,4 @@ func Write(t testing.TB, dir string, sp Spec) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// splitmix is splitmix64, as pkg/model's synthetic models use it.
-type splitmix uint64
-
-func (r *splitmix) next() uint64 {
-	*r += 0x9e3779b97f4a7c15
-	z := uint64(*r)
-	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-	z = (z ^ z>>27) * 0x94d049bb133111eb
-	return z ^ z>>31
-}
-
-// uniform returns a float32 in [-1, 1).
-func (r *splitmix) uniform() float32 {
-	return float32(int64(r.next()>>40)-(1<<23)) / (1 << 23)
-}
-
-// encodeTensor stores x as typ (F32, or Q8_0 as ggml's reference
-// quantizer does: scale amax/127, round half away from zero).
-func encodeTensor(typ ggml.Type, x []float32) []byte {
-	switch typ {
-	case ggml.TypeF32:
-		b := make([]byte, 4*len(x))
-		for i, v := range x {
-			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
-		}
-		return b
-	case ggml.TypeQ8_0:
-		b := make([]byte, 0, len(x)/32*34)
-		for i := 0; i < len(x); i += 32 {
-			var amax float32
-			for _, v := range x[i : i+32] {
-				amax = max(amax, float32(math.Abs(float64(v))))
-			}
-			d := amax / 127
-			id := float32(0)
-			if d != 0 {
-				id = 1 / d
-			}
-			b = binary.LittleEndian.AppendUint16(b, ggml.FP32ToFP16(d))
-			for _, v := range x[i : i+32] {
-				b = append(b, byte(int8(math.Round(float64(v*id)))))
-			}
-		}
-		return b
-	}
-	panic("encodeTensor: unsupported type " + typ.String())
 }

@@ -203,3 +203,67 @@ func TestBertEmbedErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbedSeqs: several inputs embedded together (one forward pass while
+// they fit in the batch, each sequence attending to itself) pool as each
+// alone with Embed, for every pooling, in groups when they do not fit.
+func TestEmbedSeqs(t *testing.T) {
+	for _, sp := range []bertsynth.Spec{bertSpecs[0], bertSpecs[2], bertSpecs[3]} {
+		f, err := gguf.Open(bertsynth.Write(t, t.TempDir(), sp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		m, err := Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := tokenizer.FromGGUF(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var inputs [][]int32
+		for _, s := range append(bertTexts[:2:2], "a cat", "the dog is small") {
+			inputs = append(inputs, tok.Encode(s, true, true))
+		}
+		// A batch of 40 holds the short inputs together, not all four.
+		r, err := m.NewRunner(RunnerOptions{BatchSize: 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seqs []*Seq
+		for range inputs {
+			sq, err := r.NewSeq(64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seqs = append(seqs, sq)
+		}
+		for _, pooling := range Poolings {
+			if pooling == "rank" && !sp.Rank {
+				continue
+			}
+			got, err := r.EmbedSeqs(context.Background(), seqs, inputs, pooling)
+			if err != nil {
+				t.Fatalf("%s %s: %v", sp.Name, pooling, err)
+			}
+			for i, toks := range inputs {
+				want, err := r.Embed(context.Background(), seqs[0], toks, pooling)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got[i]) != len(want) {
+					t.Fatalf("%s %s input %d: %d values, want %d", sp.Name, pooling, i, len(got[i]), len(want))
+				}
+				for k := range want {
+					if d := math.Abs(float64(got[i][k] - want[k])); d > 1e-5*max(1, math.Abs(float64(want[k]))) {
+						t.Fatalf("%s %s input %d [%d]: %v, alone %v", sp.Name, pooling, i, k, got[i][k], want[k])
+					}
+				}
+			}
+		}
+		if _, err := r.EmbedSeqs(context.Background(), seqs[:2], [][]int32{inputs[0], make([]int32, 41)}, "mean"); err == nil || !strings.Contains(err.Error(), "input 1") {
+			t.Errorf("an input past the batch: %v, want an error naming input 1", err)
+		}
+	}
+}

@@ -48,7 +48,7 @@ func gemmaExtras(arch string, layers, embd int, seed uint64, keys map[string]any
 			for _, name := range []string{"post_attention_norm", "post_ffw_norm"} {
 				x := make([]float32, embd)
 				for i := range x {
-					x[i] = 1 + 0.3*r.uniform()
+					x[i] = 1 + 0.3*r.Uniform()
 				}
 				ts = append(ts, gguf.TensorInfo{Name: fmt.Sprintf("blk.%d.%s.weight", l, name), Dims: []uint64{uint64(embd)}, Type: ggml.TypeF32})
 				d = append(d, encode(ggml.TypeF32, x))

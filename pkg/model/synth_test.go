@@ -2,13 +2,13 @@ package model
 
 import (
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/llamafile-go/llamafile/internal/synth"
 	"github.com/llamafile-go/llamafile/pkg/ggml"
 	"github.com/llamafile-go/llamafile/pkg/gguf"
 )
@@ -42,59 +42,10 @@ type synthSpec struct {
 	edit func(kv []gguf.KV, tensors []gguf.TensorInfo, data [][]byte) ([]gguf.KV, []gguf.TensorInfo, [][]byte)
 }
 
-// rng is splitmix64: tiny, and fully specified here.
-type rng uint64
+// rng and encode are internal/synth's, under the names these tests use.
+type rng = synth.Rand
 
-func (r *rng) next() uint64 {
-	*r += 0x9e3779b97f4a7c15
-	z := uint64(*r)
-	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-	z = (z ^ z>>27) * 0x94d049bb133111eb
-	return z ^ z>>31
-}
-
-// uniform returns a float32 in [-1, 1).
-func (r *rng) uniform() float32 {
-	return float32(int64(r.next()>>40)-(1<<23)) / (1 << 23)
-}
-
-// encode stores x as typ.
-func encode(typ ggml.Type, x []float32) []byte {
-	switch typ {
-	case ggml.TypeF32:
-		b := make([]byte, 4*len(x))
-		for i, v := range x {
-			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
-		}
-		return b
-	case ggml.TypeF16:
-		b := make([]byte, 2*len(x))
-		for i, v := range x {
-			binary.LittleEndian.PutUint16(b[2*i:], ggml.FP32ToFP16(v))
-		}
-		return b
-	case ggml.TypeQ8_0:
-		// ggml's reference Q8_0: scale amax/127, round half away from 0.
-		b := make([]byte, 0, len(x)/32*34)
-		for i := 0; i < len(x); i += 32 {
-			var amax float32
-			for _, v := range x[i : i+32] {
-				amax = max(amax, float32(math.Abs(float64(v))))
-			}
-			d := amax / 127
-			id := float32(0)
-			if d != 0 {
-				id = 1 / d
-			}
-			b = binary.LittleEndian.AppendUint16(b, ggml.FP32ToFP16(d))
-			for _, v := range x[i : i+32] {
-				b = append(b, byte(int8(math.Round(float64(v*id)))))
-			}
-		}
-		return b
-	}
-	panic("encode: unsupported type " + typ.String())
-}
+func encode(typ ggml.Type, x []float32) []byte { return synth.Encode(typ, x) }
 
 // writeSynth writes the model sp describes to dir and returns its path.
 func writeSynth(t testing.TB, dir string, sp synthSpec) string {
@@ -109,7 +60,7 @@ func writeSynth(t testing.TB, dir string, sp synthSpec) string {
 		}
 		x := make([]float32, n)
 		for i := range x {
-			x[i] = offset + scale*r.uniform()
+			x[i] = offset + scale*r.Uniform()
 		}
 		tensors = append(tensors, gguf.TensorInfo{Name: name, Dims: dims, Type: typ})
 		data = append(data, encode(typ, x))
