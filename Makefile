@@ -6,7 +6,7 @@
 #   make smollm2    fetch SmolLM2-135M-Instruct Q4_1 (98 MB) into the cache
 #                   (~/.cache/llamafile/models; scripts/fetch-model.sh)
 #   make gemma3     fetch gemma-3-270m Q4_K_M (253 MB) into the same cache
-#                   (scripts/fetch-gemma3.sh)
+#                   (scripts/fetch-model.sh gemma3)
 #   make            build every command into ./bin (static, CGO_ENABLED=0)
 #   make test       vet and test everything (arm64 kernels under qemu too)
 #   make install    install commands and man pages under PREFIX (default /usr/local)
@@ -61,7 +61,7 @@ smollm2:
 # make gemma3: gemma-3-270m Q4_K_M (253 MB), the real Gemma 3 model of
 # pkg/model's tests (internal/testutil.Gemma3), into the same cache.
 gemma3:
-	@LLAMAFILE_CACHE='$(MODEL_CACHE)' ./scripts/fetch-gemma3.sh
+	@LLAMAFILE_CACHE='$(MODEL_CACHE)' ./scripts/fetch-model.sh gemma3
 
 # make demo: bin/llamafile with MODEL and an .args (-m MODEL's name, then
 # DEMO_DEFAULTS, then the user's arguments) in its zip, as

@@ -7,12 +7,12 @@ import (
 )
 
 // Gemma3Name is the file name of the real Gemma 3 model the tests use:
-// gemma-3-270m quantized to Q4_K_M, as scripts/fetch-gemma3.sh (make gemma3)
+// gemma-3-270m quantized to Q4_K_M, as scripts/fetch-model.sh gemma3 (make gemma3)
 // places it in the model cache.
 const Gemma3Name = "gemma-3-270m-q4_k_m.gguf"
 
 // gemma3Size is the size in bytes of Gemma3Name (its SHA-256 is checked by
-// scripts/fetch-gemma3.sh, which renames it into place only when intact).
+// scripts/fetch-model.sh, which renames it into place only when intact).
 const gemma3Size = 253113024
 
 // Gemma3 returns the path of gemma-3-270m (Q4_K_M) in the model cache (see
