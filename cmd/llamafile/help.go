@@ -24,7 +24,8 @@ usage:
 
 When the executable carries a zip archive (a llamafile), its .args supply default
 arguments, -m NAME also finds NAME inside the archive, and without -m the
-archive's only .gguf file is used.
+archive's only model is used: its one .gguf that is not a vision projector
+(an mmproj GGUF, which --mmproj NAME finds in the archive too).
 
 Long flags may also be spelled with underscores (--ctx_size is --ctx-size), as
 in llama.cpp and llamafile.

@@ -120,6 +120,17 @@ func TestVisionCLI(t *testing.T) {
 		exe := makeLlamafile(t, dir, "vision.llamafile", map[string]string{"synth.gguf": modelPath, "synth.mmproj": mmproj}, 0)
 		check(t, runExe(t, exe, nil, append([]string{"-m", "synth.gguf", "--mmproj", "synth.mmproj", "--image", png}, append(greedy, "-p", visionPrompt)...)...))
 	})
+	t.Run("llamafile with both GGUFs, no -m, .args naming --mmproj", func(t *testing.T) {
+		argsFile := filepath.Join(dir, "args")
+		if err := os.WriteFile(argsFile, []byte("--mmproj\nsynth-mmproj.gguf\n...\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// The projector is a .gguf too: without -m the model is the other.
+		exe := makeLlamafile(t, dir, "vision-args.llamafile", map[string]string{"synth.gguf": modelPath, "synth-mmproj.gguf": mmproj, ".args": argsFile}, 0)
+		check(t, runExe(t, exe, nil, append([]string{"--image", png}, append(greedy, "-p", visionPrompt)...)...))
+		bare := makeLlamafile(t, dir, "vision-bare.llamafile", map[string]string{"synth.gguf": modelPath, "synth-mmproj.gguf": mmproj}, 0)
+		check(t, runExe(t, bare, nil, append([]string{"--mmproj", "synth-mmproj.gguf", "--image", png}, append(greedy, "-p", visionPrompt)...)...))
+	})
 	t.Run("no marker: the image first", func(t *testing.T) {
 		r := llamafile(t, nil, append(base, "-p", "there was a cat")...)
 		if r.code != 0 {

@@ -72,24 +72,61 @@ func (b *Bundle) ExpandArgs(user []string) ([]string, error) {
 	return args.Expand(fileArgs, user), nil
 }
 
-// ggufEntries returns the names of the archive's .gguf files, sorted.
-func ggufEntries(a *zipalign.Archive) []string {
-	var names []string
+// ggufEntries returns the names of the archive's .gguf files that are
+// models, sorted, and of those that are vision projectors (mmproj GGUFs,
+// general.architecture "clip"), which a llamafile may carry beside its
+// model for --mmproj and which are never the model it runs.
+func ggufEntries(a *zipalign.Archive) (models, projectors []string) {
 	for _, e := range a.Entries() {
-		if !e.IsDir() && strings.HasSuffix(strings.ToLower(e.Name), ".gguf") {
-			names = append(names, e.Name)
+		if e.IsDir() || !strings.HasSuffix(strings.ToLower(e.Name), ".gguf") {
+			continue
+		}
+		if isProjectorEntry(a, &e) {
+			projectors = append(projectors, e.Name)
+		} else {
+			models = append(models, e.Name)
 		}
 	}
-	sort.Strings(names)
-	return names
+	sort.Strings(models)
+	sort.Strings(projectors)
+	return models, projectors
+}
+
+// isProjectorEntry reports whether the zip entry e is a vision projector.
+// Only its metadata is read (the entry is mapped, not copied); an entry
+// that cannot be mapped or parsed counts as a model, so that opening it
+// says what is wrong.
+func isProjectorEntry(a *zipalign.Archive, e *zipalign.Entry) bool {
+	if e.Method != zipalign.Store || a.File() == nil {
+		return false
+	}
+	gf, err := gguf.OpenFile(a.File(), e.DataOffset, int64(e.UncompressedSize))
+	if err != nil {
+		return false
+	}
+	defer gf.Close()
+	return gf.Architecture() == projectorArch
+}
+
+// projectorArch is the general.architecture of llama.cpp's mmproj GGUFs.
+const projectorArch = "clip"
+
+// noModelInZip says why a zip (in where) gives no model: none of its
+// .gguf files, or only vision projectors.
+func noModelInZip(where string, projectors []string) string {
+	if len(projectors) > 0 {
+		return fmt.Sprintf("%s holds no model, only the vision projector %s (for --mmproj)", where, strings.Join(projectors, ", "))
+	}
+	return where + " holds no .gguf file"
 }
 
 // OpenModel resolves a model name as llamafile's -m takes it (which may
 // be empty) and opens the model:
-//   - "" uses the only .gguf in the executable's zip;
+//   - "" uses the only model in the executable's zip (a .gguf that is
+//     not a vision projector);
 //   - "/zip/NAME" is NAME in the executable's zip;
 //   - an existing file is opened as GGUF, or, when it is not one, as a
-//     llamafile whose zip holds exactly one .gguf;
+//     llamafile whose zip holds exactly one model;
 //   - any other NAME is looked up in the executable's zip.
 //
 // Zip entries are memory-mapped in place; they must be stored
@@ -103,7 +140,8 @@ func (b *Bundle) OpenModel(name string, opts Options) (*Model, error) {
 	}
 	switch {
 	case name == "":
-		return openEntry(b.zip, b.path, ggufEntries(b.zip)[0], opts)
+		models, _ := ggufEntries(b.zip)
+		return openEntry(b.zip, b.path, models[0], opts)
 	case strings.HasPrefix(name, "/zip/"):
 		return openEntry(b.zip, b.path, strings.TrimPrefix(name, "/zip/"), opts)
 	}
@@ -139,14 +177,14 @@ func (b *Bundle) CheckModel(name string) error {
 		if b.zip == nil {
 			return errors.New("no model given: use -m MODEL.gguf")
 		}
-		names := ggufEntries(b.zip)
+		names, projectors := ggufEntries(b.zip)
 		switch len(names) {
 		case 0:
-			return fmt.Errorf("no model given: use -m MODEL.gguf (the zip in %s holds no .gguf file)", b.path)
+			return fmt.Errorf("no model given: use -m MODEL.gguf (the zip in %s)", noModelInZip(b.path, projectors))
 		case 1:
 			return nil
 		default:
-			return fmt.Errorf("the zip in %s holds several .gguf files (%s): choose one with -m NAME", b.path, strings.Join(names, ", "))
+			return fmt.Errorf("the zip in %s holds several models (%s): choose one with -m NAME", b.path, strings.Join(names, ", "))
 		}
 	case strings.HasPrefix(name, "/zip/"):
 		if b.zip == nil {
@@ -202,14 +240,14 @@ func openLlamafile(name string, opts Options) (*Model, error) {
 		return nil, fmt.Errorf("-m %s: %w", name, err)
 	}
 	defer a.Close()
-	names := ggufEntries(a)
+	names, projectors := ggufEntries(a)
 	switch len(names) {
 	case 0:
-		return nil, fmt.Errorf("-m %s: not a GGUF file, and its zip archive holds no .gguf", name)
+		return nil, fmt.Errorf("-m %s: not a GGUF file, and its zip archive %s", name, strings.TrimPrefix(noModelInZip("", projectors), " "))
 	case 1:
 		return openEntry(a, name, names[0], opts)
 	default:
-		return nil, fmt.Errorf("-m %s: its zip archive holds several .gguf files (%s); extract one with unzip", name, strings.Join(names, ", "))
+		return nil, fmt.Errorf("-m %s: its zip archive holds several models (%s); extract one with unzip", name, strings.Join(names, ", "))
 	}
 }
 
