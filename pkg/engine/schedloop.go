@@ -43,6 +43,7 @@ func (s *Scheduler) loop() {
 		s.mu.Unlock()
 
 		active := false
+		var embeds []*slot
 		for _, sl := range s.slots {
 			if sl.job == nil {
 				continue
@@ -52,11 +53,12 @@ func (s *Scheduler) loop() {
 				continue
 			}
 			if sl.job.embed {
-				s.embed(sl)
+				embeds = append(embeds, sl)
 				continue
 			}
 			active = true
 		}
+		s.embedSlots(embeds)
 		if !active {
 			s.publish()
 			<-s.wake
@@ -322,6 +324,44 @@ func (s *Scheduler) finish(sl *slot, reason string, err error) {
 	})
 }
 
+// embedSlots runs the embedding requests on sls to the end: together
+// (model.Runner.EmbedSeqs shares a forward pass among an encoder's
+// inputs), else, when that fails, one by one, so that each request has
+// its own error.
+func (s *Scheduler) embedSlots(sls []*slot) {
+	if len(sls) == 0 {
+		return
+	}
+	if len(sls) == 1 {
+		s.embed(sls[0])
+		return
+	}
+	seqs := make([]*model.Seq, len(sls))
+	inputs := make([][]int32, len(sls))
+	total := 0
+	for i, sl := range sls {
+		sl.tokens = sl.tokens[:0]
+		seqs[i], inputs[i] = sl.seq, sl.job.req.Prompt
+		total += len(inputs[i])
+	}
+	// Requests cancelled from here on get their vectors all the same:
+	// the pass is one batch.
+	vecs, err := s.r.EmbedSeqs(context.Background(), seqs, inputs, s.pooling)
+	if err != nil {
+		for _, sl := range sls {
+			s.embed(sl)
+		}
+		return
+	}
+	s.mu.Lock()
+	s.stats.PromptTokens += int64(total)
+	s.stats.Decodes += int64((total + s.opts.BatchSize - 1) / s.opts.BatchSize)
+	s.mu.Unlock()
+	for i, sl := range sls {
+		s.embedded(sl, vecs[i])
+	}
+}
+
 // embed runs an embedding request on sl to the end: its tokens in
 // chunks, every row's hidden state pooled.
 func (s *Scheduler) embed(sl *slot) {
@@ -335,14 +375,21 @@ func (s *Scheduler) embed(sl *slot) {
 		s.finish(sl, "", fmt.Errorf("engine: embedding: %w", err))
 		return
 	}
-	switch s.pooling {
-	case "mean", "cls", "last":
-		model.NormalizeEmbedding(vec, vec, 2)
-	}
 	s.mu.Lock()
 	s.stats.PromptTokens += int64(len(toks))
 	s.stats.Decodes += int64((len(toks) + s.opts.BatchSize - 1) / s.opts.BatchSize)
 	s.mu.Unlock()
+	s.embedded(sl, vec)
+}
+
+// embedded ends sl's embedding request with its vector, normalized as
+// llama-server's send_embedding where tokens were pooled into one.
+func (s *Scheduler) embedded(sl *slot, vec []float32) {
+	switch s.pooling {
+	case "mean", "cls", "last":
+		model.NormalizeEmbedding(vec, vec, 2)
+	}
+	j := sl.job
 	sl.job = nil
 	j.post(func() { j.vector, j.ended = vec, true })
 }

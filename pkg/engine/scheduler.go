@@ -350,18 +350,10 @@ func (s *Scheduler) Embed(ctx context.Context, tokens []int32) ([]float32, error
 	if !s.opts.Embeddings {
 		return nil, ErrNoEmbeddings
 	}
-	if len(tokens) == 0 {
-		return nil, fmt.Errorf("engine: %w: empty input", ErrPromptTooLong)
+	if err := s.checkEmbed(tokens); err != nil {
+		return nil, err
 	}
-	if len(tokens) > s.nCtx {
-		return nil, fmt.Errorf("engine: %w: the input has %d tokens, the context of a slot %d", ErrPromptTooLong, len(tokens), s.nCtx)
-	}
-	for i, t := range tokens {
-		if t < 0 || int(t) >= s.m.NumVocab() {
-			return nil, fmt.Errorf("engine: input token %d at index %d is out of the vocabulary (%d tokens)", t, i, s.m.NumVocab())
-		}
-	}
-	j := &job{ctx: ctx, req: &Request{Prompt: tokens, Slot: -1}, embed: true, notify: make(chan struct{}, 1)}
+	j := s.embedJob(ctx, tokens)
 	if err := s.submit(j); err != nil {
 		return nil, err
 	}
@@ -369,6 +361,105 @@ func (s *Scheduler) Embed(ctx context.Context, tokens []int32) ([]float32, error
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.vector, j.err
+}
+
+// InputError is an input of EmbedBatch that cannot be embedded (too
+// long, empty, a token out of the vocabulary): Index says which.
+type InputError struct {
+	Index int
+	Err   error
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("input %d: %v", e.Index, e.Err) }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// EmbedBatch embeds several inputs as Embed does each, on as many slots
+// as are free at once: the loop evaluates the slots' embeddings of an
+// encoder in one forward pass while they fit in the batch size. An input
+// that cannot be embedded is an *InputError, before anything runs.
+func (s *Scheduler) EmbedBatch(ctx context.Context, inputs [][]int32) ([][]float32, error) {
+	if !s.opts.Embeddings {
+		return nil, ErrNoEmbeddings
+	}
+	for i, toks := range inputs {
+		if err := s.checkEmbed(toks); err != nil {
+			return nil, &InputError{Index: i, Err: err}
+		}
+	}
+	out := make([][]float32, len(inputs))
+	for i := 0; i < len(inputs); {
+		// A wave: as many jobs as the slots and the queue take now.
+		wave := make([]*job, 0, min(len(inputs)-i, len(s.slots)))
+		for _, toks := range inputs[i:min(len(inputs), i+len(s.slots))] {
+			wave = append(wave, s.embedJob(ctx, toks))
+		}
+		n, err := s.submitMany(wave)
+		if err != nil {
+			return nil, err
+		}
+		var first error
+		for k, j := range wave[:n] {
+			<-s.finished(j)
+			j.mu.Lock()
+			out[i+k] = j.vector
+			if j.err != nil && first == nil {
+				first = j.err
+			}
+			j.mu.Unlock()
+		}
+		if first != nil {
+			return nil, first
+		}
+		i += n
+	}
+	return out, nil
+}
+
+func (s *Scheduler) embedJob(ctx context.Context, tokens []int32) *job {
+	return &job{ctx: ctx, req: &Request{Prompt: tokens, Slot: -1}, embed: true, notify: make(chan struct{}, 1)}
+}
+
+// checkEmbed is what Embed asks of its tokens.
+func (s *Scheduler) checkEmbed(tokens []int32) error {
+	if len(tokens) == 0 {
+		return fmt.Errorf("engine: %w: empty input", ErrPromptTooLong)
+	}
+	if len(tokens) > s.nCtx {
+		return fmt.Errorf("engine: %w: the input has %d tokens, the context of a slot %d", ErrPromptTooLong, len(tokens), s.nCtx)
+	}
+	if s.m.m.Params.NonCausal && len(tokens) > s.opts.BatchSize {
+		return fmt.Errorf("engine: %w: the input has %d tokens, an encoder evaluates at most the batch size (%d) at once", ErrPromptTooLong, len(tokens), s.opts.BatchSize)
+	}
+	for i, t := range tokens {
+		if t < 0 || int(t) >= s.m.NumVocab() {
+			return fmt.Errorf("engine: input token %d at index %d is out of the vocabulary (%d tokens)", t, i, s.m.NumVocab())
+		}
+	}
+	return nil
+}
+
+// submitMany queues the first of js that the queue takes now (at least
+// one, else the error of a full queue) and says how many.
+func (s *Scheduler) submitMany(js []*job) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	free := 0
+	for _, sl := range s.slotsView {
+		if !sl.Busy {
+			free++
+		}
+	}
+	room := free + max(s.opts.QueueSize, 0) - len(s.queue)
+	if room <= 0 {
+		return 0, fmt.Errorf("engine: %w (%d waiting)", ErrQueueFull, len(s.queue))
+	}
+	n := min(room, len(js))
+	s.queue = append(s.queue, js[:n]...)
+	s.signal()
+	return n, nil
 }
 
 // submit queues j, or fails when the queue is full.

@@ -53,26 +53,16 @@ func (s *Runner) Embed(ctx context.Context, seq *Seq, tokens []int32, pooling st
 	if hp.NonCausal && len(tokens) > chunk {
 		return nil, fmt.Errorf("model: %d tokens to embed with a non-causal model need a batch size of at least as many (have %d)", len(tokens), chunk)
 	}
-	d := hp.Embd
-	var out []float32
-	var sum []float64
-	switch pooling {
-	case "none":
-		out = make([]float32, 0, len(tokens)*d)
-	case "mean":
-		sum = make([]float64, d)
-	}
-	var picked []float32
 	batch := make([]BatchEntry, 0, min(chunk, len(tokens)))
 	defer seq.Truncate(0)
 	seq.Truncate(0)
+	pl := newPooler(pooling, len(tokens), hp.Embd)
 	for i := 0; i < len(tokens); i += chunk {
 		batch = batch[:0]
 		n := min(chunk, len(tokens)-i)
 		for k := 0; k < n; k++ {
 			p := i + k
-			want := pooling == "none" || pooling == "mean" || ((pooling == "cls" || pooling == "rank") && p == 0) || (pooling == "last" && p == len(tokens)-1)
-			batch = append(batch, BatchEntry{Seq: seq, Pos: p, Token: tokens[p], Output: want})
+			batch = append(batch, BatchEntry{Seq: seq, Pos: p, Token: tokens[p], Output: pl.wants(p)})
 		}
 		if err := s.Decode(ctx, batch, true); err != nil {
 			return nil, err
@@ -82,31 +72,162 @@ func (s *Runner) Embed(ctx context.Context, seq *Seq, tokens []int32, pooling st
 			if o == nil {
 				break
 			}
-			switch pooling {
-			case "none":
-				out = append(out, o...)
-			case "mean":
-				for j, v := range o {
-					sum[j] += float64(v)
-				}
-			default:
-				picked = slices.Clone(o)
+			pl.add(o)
+		}
+	}
+	return pl.result(s)
+}
+
+// EmbedSeqs embeds inputs[i] as the whole content of seqs[i], each as
+// Embed would, and returns their pooled states in the inputs' order.
+// An encoder's inputs share a Decode while their tokens fit in the batch
+// size together (each sequence attends only to itself), as llama-server
+// batches its slots' embeddings; a causal model's are embedded one after
+// another.
+func (s *Runner) EmbedSeqs(ctx context.Context, seqs []*Seq, inputs [][]int32, pooling string) ([][]float32, error) {
+	hp := s.m.Params
+	if len(seqs) != len(inputs) {
+		return nil, fmt.Errorf("model: %d sequences for %d inputs", len(seqs), len(inputs))
+	}
+	out := make([][]float32, len(inputs))
+	if !hp.NonCausal || len(inputs) == 1 {
+		for i, toks := range inputs {
+			v, err := s.Embed(ctx, seqs[i], toks, pooling)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	}
+	if !slices.Contains(Poolings, pooling) {
+		return nil, fmt.Errorf("model: pooling %q: want one of %v", pooling, Poolings)
+	}
+	if pooling == "rank" {
+		if rk, ok := s.m.net.(ranker); !ok || !rk.hasRankHead() {
+			return nil, fmt.Errorf("model: pooling rank: %s has no classifier head", s.m.Arch)
+		}
+	}
+	for i, toks := range inputs {
+		switch {
+		case len(toks) == 0:
+			return nil, fmt.Errorf("model: input %d: embedding of no tokens", i)
+		case len(toks) > seqs[i].ContextSize():
+			return nil, fmt.Errorf("model: input %d: %w: %d tokens to embed, the context holds %d", i, ErrContextOverflow, len(toks), seqs[i].ContextSize())
+		case len(toks) > s.opts.BatchSize:
+			return nil, fmt.Errorf("model: input %d: %d tokens to embed with a non-causal model need a batch size of at least as many (have %d)", i, len(toks), s.opts.BatchSize)
+		}
+		for _, o := range seqs[:i] {
+			if o == seqs[i] {
+				return nil, fmt.Errorf("model: input %d: its sequence is another input's too", i)
 			}
 		}
 	}
+	defer func() {
+		for _, sq := range seqs {
+			sq.Truncate(0)
+		}
+	}()
+	batch := make([]BatchEntry, 0, s.opts.BatchSize)
+	pls := make([]*pooler, 0, len(inputs))
+	for i := 0; i < len(inputs); {
+		// A group: the inputs from i that fit in one batch together.
+		batch, pls = batch[:0], pls[:0]
+		j := i
+		for ; j < len(inputs) && len(batch)+len(inputs[j]) <= s.opts.BatchSize; j++ {
+			seqs[j].Truncate(0)
+			pl := newPooler(pooling, len(inputs[j]), hp.Embd)
+			pls = append(pls, pl)
+			for p, t := range inputs[j] {
+				batch = append(batch, BatchEntry{Seq: seqs[j], Pos: p, Token: t, Output: pl.wants(p)})
+			}
+		}
+		if err := s.Decode(ctx, batch, true); err != nil {
+			return nil, err
+		}
+		k := 0
+		for g, pl := range pls {
+			for range pl.nOut() {
+				pl.add(s.Output(k))
+				k++
+			}
+			v, err := pl.result(s)
+			if err != nil {
+				return nil, err
+			}
+			out[i+g] = v
+		}
+		i = j
+	}
+	return out, nil
+}
+
+// pooler pools one input's output rows as Embed's pooling says.
+type pooler struct {
+	pooling string
+	n       int // the input's tokens
+	out     []float32
+	sum     []float64
+	picked  []float32
+}
+
+func newPooler(pooling string, n, d int) *pooler {
+	pl := &pooler{pooling: pooling, n: n}
 	switch pooling {
 	case "none":
-		return out, nil
+		pl.out = make([]float32, 0, n*d)
 	case "mean":
-		out = make([]float32, d)
-		for j, v := range sum {
-			out[j] = float32(v / float64(len(tokens)))
+		pl.sum = make([]float64, d)
+	}
+	return pl
+}
+
+// wants reports whether the row at position p is an output.
+func (pl *pooler) wants(p int) bool {
+	switch pl.pooling {
+	case "none", "mean":
+		return true
+	case "cls", "rank":
+		return p == 0
+	}
+	return p == pl.n-1 // last
+}
+
+// nOut is how many output rows the input has.
+func (pl *pooler) nOut() int {
+	if pl.pooling == "none" || pl.pooling == "mean" {
+		return pl.n
+	}
+	return 1
+}
+
+func (pl *pooler) add(o []float32) {
+	switch pl.pooling {
+	case "none":
+		pl.out = append(pl.out, o...)
+	case "mean":
+		for j, v := range o {
+			pl.sum[j] += float64(v)
+		}
+	default:
+		pl.picked = slices.Clone(o)
+	}
+}
+
+func (pl *pooler) result(s *Runner) ([]float32, error) {
+	switch pl.pooling {
+	case "none":
+		return pl.out, nil
+	case "mean":
+		out := make([]float32, len(pl.sum))
+		for j, v := range pl.sum {
+			out[j] = float32(v / float64(pl.n))
 		}
 		return out, nil
 	case "rank":
-		return s.Rank(picked)
+		return s.Rank(pl.picked)
 	}
-	return picked, nil
+	return pl.picked, nil
 }
 
 // NormalizeEmbedding writes v scaled as llama.cpp's common_embd_normalize
