@@ -10,6 +10,7 @@ import (
 	"github.com/llamafile-go/llamafile/pkg/chat"
 	"github.com/llamafile-go/llamafile/pkg/engine"
 	"github.com/llamafile-go/llamafile/pkg/grammar"
+	"github.com/llamafile-go/llamafile/pkg/tokenizer"
 )
 
 // Engine is a Backend over the engine: a model, the Scheduler serving its
@@ -99,6 +100,44 @@ func (e *Engine) Generate(ctx context.Context, req *engine.Request, emit func(en
 
 func (e *Engine) Embed(ctx context.Context, tokens []int32) ([]float32, error) {
 	return e.Scheduler.Embed(ctx, tokens)
+}
+
+func (e *Engine) EmbedBatch(ctx context.Context, inputs [][]int32) ([][]float32, error) {
+	return e.Scheduler.EmbedBatch(ctx, inputs)
+}
+
+func (e *Engine) Pooling() string { return e.Scheduler.Pooling() }
+
+func (e *Engine) RerankTokens(query, doc string) []int32 {
+	if f := e.Model.File(); f != nil {
+		if tmpl, err := f.GetString("tokenizer.chat_template.rerank"); err == nil {
+			// As llama.cpp's string_replace_all, one after the other.
+			p := strings.ReplaceAll(tmpl, "{query}", query)
+			p = strings.ReplaceAll(p, "{document}", doc)
+			return e.Model.Tokenize(p, false, true)
+		}
+	}
+	tok := e.Model.Tokenizer()
+	eos := tok.EOS()
+	if eos == tokenizer.Null {
+		eos = tok.SEP()
+	}
+	var out []int32
+	if tok.AddBOS() {
+		out = append(out, tok.BOS())
+	}
+	out = append(out, e.Model.Tokenize(query, false, false)...)
+	if tok.AddEOS() {
+		out = append(out, eos)
+	}
+	if tok.AddSEP() {
+		out = append(out, tok.SEP())
+	}
+	out = append(out, e.Model.Tokenize(doc, false, false)...)
+	if tok.AddEOS() {
+		out = append(out, eos)
+	}
+	return out
 }
 
 func (e *Engine) SlotsInfo() []engine.SlotInfo { return e.Scheduler.SlotInfos() }

@@ -459,6 +459,10 @@ var requestTypes = map[string]any{
 	"/v1/messages":              anthropicRequest{},
 	"/v1/messages/count_tokens": anthropicRequest{},
 	"/v1/responses":             responsesRequest{},
+	"/rerank":                   rerankRequest{},
+	"/reranking":                rerankRequest{},
+	"/v1/rerank":                rerankRequest{},
+	"/v1/reranking":             rerankRequest{},
 }
 
 // validBodies are minimal valid requests, which wrongTypes spoils one
@@ -473,6 +477,7 @@ var validBodies = map[string]string{
 	"applyTemplateRequest": `{"messages":[{"role":"user","content":"hi"}]}`,
 	"anthropicRequest":     `{"messages":[{"role":"user","content":"hi"}],"max_tokens":2}`,
 	"responsesRequest":     `{"input":"hi","max_output_tokens":2}`,
+	"rerankRequest":        `{"query":"hi","documents":["a cat"]}`,
 }
 
 // postRoutes are the paths of the server's POST routes, from its table.

@@ -18,7 +18,7 @@ import (
 var fuzzEndpoints = []string{
 	"/v1/chat/completions", "/chat/completions", "/v1/completions", "/completion",
 	"/v1/embeddings", "/embedding", "/tokenize", "/detokenize", "/apply-template",
-	"/v1/responses", "/v1/messages", "/v1/messages/count_tokens",
+	"/v1/responses", "/v1/messages", "/v1/messages/count_tokens", "/v1/rerank",
 }
 
 // fuzzBodies are request bodies of every endpoint's shape, valid and not.
@@ -33,6 +33,7 @@ var fuzzBodies = []string{
 	`{"input":["hi",[1,2]],"encoding_format":"base64"}`, `{"content":"hi"}`,
 	`{"content":"hi <s>","add_special":true,"with_pieces":true}`, `{"tokens":[1,2,99999,-1]}`,
 	`{"input":"hi","max_output_tokens":2,"instructions":"be brief"}`,
+	`{"query":"hi","documents":["a","b"],"top_n":1,"return_text":true}`, `{"query":"hi","texts":["a"],"top_n":-1}`,
 	`{"input":[{"role":"user","content":[{"type":"input_text","text":"hi"}]}],"max_output_tokens":2,"stream":true}`,
 	`{"model":"m","max_tokens":2,"system":"s","messages":[{"role":"user","content":"hi"}]}`,
 	`{"model":"m","max_tokens":2,"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"stream":true,"tools":[{"name":"f","input_schema":{"type":"object"}}]}`,

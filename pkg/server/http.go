@@ -55,6 +55,10 @@ func (s *Server) routes() (http.Handler, error) {
 	handle("POST /tokenize", true, s.tokenize)
 	handle("POST /detokenize", true, s.detokenize)
 	handle("POST /embedding", true, s.embedding)
+	// llama-server's four names of the reranking endpoint.
+	for _, path := range []string{"/rerank", "/reranking", "/v1/rerank", "/v1/reranking"} {
+		handle("POST "+path, true, s.rerank)
+	}
 	handle("POST /apply-template", true, s.applyTemplate)
 	handle("GET /health", false, s.health)
 	handle("GET /v1/health", false, s.health)

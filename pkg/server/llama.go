@@ -242,7 +242,7 @@ func (s *Server) embedding(w http.ResponseWriter, r *http.Request) error {
 	if err := s.readRequest(r, &er); err != nil {
 		return err
 	}
-	vecs, _, err := s.embedAll(r, &er)
+	vecs, lens, err := s.embedAll(r, &er)
 	if err != nil {
 		return err
 	}
@@ -250,9 +250,19 @@ func (s *Server) embedding(w http.ResponseWriter, r *http.Request) error {
 		Index     int         `json:"index"`
 		Embedding [][]float32 `json:"embedding"`
 	}
+	none := s.backend().Pooling() == "none"
 	out := make([]item, len(vecs))
 	for i, v := range vecs {
 		out[i] = item{Index: i, Embedding: [][]float32{v}}
+		if none {
+			// Every token's vector, as llama-server's send_embedding.
+			d := len(v) / lens[i]
+			rows := make([][]float32, lens[i])
+			for k := range rows {
+				rows[k] = v[k*d : (k+1)*d : (k+1)*d]
+			}
+			out[i].Embedding = rows
+		}
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -825,33 +825,42 @@ type embeddingsRequest struct {
 	EncodingFormat string          `json:"encoding_format"`
 }
 
-// embedAll embeds every input of the request.
-func (s *Server) embedAll(r *http.Request, er *embeddingsRequest) ([][]float32, int, error) {
+// errPoolingNone is llama-server's answer to an OpenAI embeddings request
+// when the tokens are not pooled: OpenAI's shape holds one vector per
+// input.
+var errPoolingNone = badRequest("Pooling type 'none' is not OAI compatible. Please use a different pooling type (--pooling mean, cls or last), or ask /embedding for every token's vector")
+
+// embedAll embeds every input of the request, on as many slots as are
+// free; lens are the inputs' token counts.
+func (s *Server) embedAll(r *http.Request, er *embeddingsRequest) (vecs [][]float32, lens []int, err error) {
 	field, raw := "input", er.Input
 	if absent(raw) {
 		field, raw = "content", er.Content
 	}
 	if absent(raw) {
-		return nil, 0, badField("input", "missing")
+		return nil, nil, badField("input", "missing")
 	}
 	inputs, err := s.promptList(field, raw, true)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
-	var vecs [][]float32
-	n := 0
+	lens = make([]int, len(inputs))
 	for i, toks := range inputs {
 		if len(toks) == 0 {
-			return nil, 0, badField(fmt.Sprintf("%s[%d]", field, i), "empty input")
+			return nil, nil, badField(fmt.Sprintf("%s[%d]", field, i), "empty input")
 		}
-		v, err := s.backend().Embed(r.Context(), toks)
-		if err != nil {
-			return nil, 0, err
-		}
-		vecs = append(vecs, v)
-		n += len(toks)
+		lens[i] = len(toks)
 	}
-	return vecs, n, nil
+	vecs, err = s.backend().EmbedBatch(r.Context(), inputs)
+	if err != nil {
+		var ie *engine.InputError
+		if errors.As(err, &ie) {
+			// Name the input at fault.
+			return nil, nil, badField(fmt.Sprintf("%s[%d]", field, ie.Index), "%v", ie.Err)
+		}
+		return nil, nil, err
+	}
+	return vecs, lens, nil
 }
 
 func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) error {
@@ -864,9 +873,16 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return badField("encoding_format", "%q: expected \"float\" or \"base64\"", er.EncodingFormat)
 	}
-	vecs, n, err := s.embedAll(r, &er)
+	if s.backend().Pooling() == "none" {
+		return errPoolingNone
+	}
+	vecs, lens, err := s.embedAll(r, &er)
 	if err != nil {
 		return err
+	}
+	n := 0
+	for _, l := range lens {
+		n += l
 	}
 	type item struct {
 		Object    string `json:"object"`

@@ -1,9 +1,9 @@
 // Package server is llamafile's HTTP server: the OpenAI-compatible API
 // (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models),
 // llama.cpp's own endpoints (/completion, /tokenize, /detokenize,
-// /embedding, /apply-template, /health, /props, /slots, /metrics) and the
-// chat page, over a [Backend] (in llamafile, an engine.Scheduler serving
-// many sequences at once).
+// /embedding, /v1/rerank, /apply-template, /health, /props, /slots,
+// /metrics) and the chat page, over a [Backend] (in llamafile, an
+// engine.Scheduler serving many sequences at once).
 //
 // Requests and responses follow llama-server's shapes and defaults, so
 // that clients written for llama.cpp or OpenAI work unchanged. Errors are
@@ -66,6 +66,17 @@ type Backend interface {
 	ParseGrammar(src string) (*grammar.Grammar, error)
 	Generate(ctx context.Context, req *engine.Request, emit func(engine.Chunk) error) (*engine.Result, error)
 	Embed(ctx context.Context, tokens []int32) ([]float32, error)
+	// EmbedBatch embeds several inputs, on as many slots as are free:
+	// each as Embed would.
+	EmbedBatch(ctx context.Context, inputs [][]int32) ([][]float32, error)
+	// Pooling is how embeddings are pooled: none, mean, cls, last or
+	// rank (a reranker's scores, for /v1/rerank).
+	Pooling() string
+	// RerankTokens is the input that scores doc against query, as
+	// llama.cpp's format_prompt_rerank: the model's rerank template
+	// (tokenizer.chat_template.rerank) filled in, else BOS query EOS SEP
+	// doc EOS, each special token where the vocabulary adds it.
+	RerankTokens(query, doc string) []int32
 	SlotsInfo() []engine.SlotInfo
 	Stats() engine.Stats
 }
