@@ -67,6 +67,8 @@ func TestParseFlags(t *testing.T) {
 					p.MirostatTau == 4 && p.Seed == 42
 			}},
 		{"random seed", []string{"-s", "-1"}, func(o *options) bool { return o.sampling.Seed == sample.RandomSeed }},
+		{"reranking", []string{"-m", "x", "--reranking"}, func(o *options) bool { return o.server.pooling == "rank" && o.server.embeddings }},
+		{"rerank with --pooling rank", []string{"-m", "x", "--rerank", "--pooling", "rank"}, func(o *options) bool { return o.server.pooling == "rank" && o.server.embeddings }},
 		{"logit biases add up", []string{"-l", "15043+1", "--logit-bias", "15043+0.5", "-l", "7-inf"}, func(o *options) bool {
 			return o.sampling.LogitBias[15043] == 1.5 && math.IsInf(float64(o.sampling.LogitBias[7]), -1)
 		}},
@@ -153,6 +155,7 @@ func TestParseErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--nope"}, "unknown flag --nope"},
+		{[]string{"-m", "x", "--reranking", "--pooling", "mean"}, "--reranking pools rank: it cannot be combined with --pooling mean"},
 		{[]string{"-nope=1"}, "unknown flag -nope"},
 		{[]string{"-p"}, "flag -p needs a value"},
 		{[]string{"-n", "x"}, "-n"},

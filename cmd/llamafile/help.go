@@ -204,6 +204,8 @@ server (llama-server's flags; without -p, -f, --tokenize or --perplexity):
                              print the texts' embeddings (llama-embedding)
       --pooling TYPE         embedding pooling: none, mean, cls, last or rank
                              (default: the model's, else last, mean for BERT)
+      --reranking, --rerank  serve /v1/rerank (--embeddings --pooling rank: a
+                             reranker's classifier head scores query/document pairs)
       --reasoning-format auto|deepseek|none
                              put a reasoning model's <think>...</think> in the chat
                              replies' reasoning_content (auto, deepseek: the

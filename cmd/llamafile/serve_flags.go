@@ -58,6 +58,7 @@ func serverFlags(so *serverOptions) []cli.Flag {
 		&cli.BoolFlag{Name: "no-slots"},
 		&cli.BoolFlag{Name: "embedding", Aliases: []string{"embeddings"}, Destination: &so.embeddings},
 		&cli.StringFlag{Name: "pooling"},
+		&cli.BoolFlag{Name: "reranking", Aliases: []string{"rerank"}},
 		&cli.BoolFlag{Name: "context-shift"},
 		&cli.BoolFlag{Name: "no-context-shift"},
 		&cli.IntFlag{Name: "keep", Value: 0, Destination: &so.keep},
@@ -111,6 +112,14 @@ func (so *serverOptions) finish(c *cli.Context, serving bool) error {
 		so.pooling = p
 	default:
 		return usageError{fmt.Errorf("--pooling %q: must be none, mean, cls, last or rank", p)}
+	}
+	// llama-server's --reranking: embeddings on, pooled by the
+	// classifier head, for /v1/rerank.
+	if c.Bool("reranking") {
+		if so.pooling != "" && so.pooling != "rank" {
+			return usageError{fmt.Errorf("--reranking pools rank: it cannot be combined with --pooling %s", so.pooling)}
+		}
+		so.pooling, so.embeddings = "rank", true
 	}
 	if c.Bool("jinja") && c.Bool("no-jinja") {
 		return usageError{errors.New("--jinja and --no-jinja cannot be combined")}
