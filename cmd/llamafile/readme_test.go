@@ -4,7 +4,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"image/jpeg"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llamafile-go/llamafile/internal/synthvision"
 	"github.com/llamafile-go/llamafile/internal/testutil"
 )
 
@@ -25,8 +28,9 @@ import (
 // llamafiles, "Using llamafile with external weights", "Source
 // installation", the server and "Creating llamafiles"), as written there.
 // They run through sh in a directory where each model file they name is
-// the small local model and each example llamafile embeds it, with this
-// llamafile on $PATH. Two things differ, and only where a test needs it:
+// the small local model (the LLaVA ones the synthetic llama, their mmproj
+// files the synthetic projector, lemurs.jpg a test image) and each example
+// llamafile embeds them, with this llamafile on $PATH. Two things differ, and only where a test needs it:
 // servers get --port 0 (so that a busy 8080 cannot fail the test), and
 // the summary reads a local page instead of fetching one with links.
 const (
@@ -68,7 +72,7 @@ Researcher:' --interactive --color --batch_size 1024 --ctx_size 4096 \
     -e -p '### User: What do you see?\n### Assistant: ' \
     --no-display-prompt 2>/dev/null |
   sed -e's/ /_/g' -e's/$/.jpg/'`
-	// The same without the image (the issue's form of it).
+	// The same without the image.
 	readmeGrammar = `llamafile -ngl 9999 --temp 0 \
     -m llava-v1.5-7b-Q4_K.gguf \
     --grammar 'root ::= [a-z]+ (" " [a-z]+)+' \
@@ -79,21 +83,19 @@ Researcher:' --interactive --color --batch_size 1024 --ctx_size 4096 \
   -m llava-v1.5-7b-Q8_0.gguf \
   --mmproj llava-v1.5-7b-mmproj-Q8_0.gguf \
   --host 0.0.0.0`
-	// The same without the projector (the issue's form of it).
+	// The same without the projector.
 	readmeServer       = `llamafile -ngl 9999 -m llava-v1.5-7b-Q8_0.gguf --host 0.0.0.0`
 	readmeLMStudio     = `llamafile -m llama-2-7b.Q2_K.gguf`
 	readmeOllama       = `llamafile -m sha256-00e1317cbf74d901080d7100f57580ba8dd8de57203072dc6f668324ba545f29`
 	readmeOwnLlamafile = `./llava.llamafile`
 )
 
-// visionIssue names the issue that builds --image and --mmproj.
-const visionIssue = "issue 15 (vision: --mmproj and --image)"
-
 // readmeDir makes the directory the README's command lines run in and
 // returns it with the environment they run with.
 func readmeDir(t *testing.T) (string, []string) {
 	t.Helper()
 	model := stories(t)
+	llava := testutil.SharedFile(t, "testdata/models/synth-llama-f32.gguf")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
 	if err := os.Mkdir(bin, 0o755); err != nil {
@@ -107,23 +109,51 @@ func readmeDir(t *testing.T) (string, []string) {
 	}
 	for _, name := range []string{
 		"mistral.gguf", "mistral-7b-instruct-v0.1.Q4_K_M.gguf", "mistral-7b-instruct-v0.2.Q5_K_M.gguf",
-		"wizardcoder-python-13b-v1.0.Q8_0.gguf", "llama-65b-Q5_K.gguf", "llava-v1.5-7b-Q4_K.gguf",
-		"llava-v1.5-7b-Q8_0.gguf", "llama-2-7b.Q2_K.gguf",
+		"wizardcoder-python-13b-v1.0.Q8_0.gguf", "llama-65b-Q5_K.gguf", "llama-2-7b.Q2_K.gguf",
 		"sha256-00e1317cbf74d901080d7100f57580ba8dd8de57203072dc6f668324ba545f29",
 	} {
 		if err := os.Symlink(model, filepath.Join(dir, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// LLaVA: the synthetic llama and its projector, an image of lemurs.
+	mmproj, _ := visionFiles(t, t.TempDir())
+	for name, target := range map[string]string{
+		"llava-v1.5-7b-Q4_K.gguf": llava, "llava-v1.5-7b-Q8_0.gguf": llava,
+		"llava-v1.5-7b-mmproj-Q4_0.gguf": mmproj, "llava-v1.5-7b-mmproj-Q8_0.gguf": mmproj,
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, synthvision.Image(97, 61, 1), &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(dir, "lemurs.jpg"), filepath.Join(dir, "Pictures", "lemurs.jpg")} { // HOME is dir
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, jpg.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The example LLaVA llamafile: both GGUFs, its .args naming them.
+	q4args := filepath.Join(dir, "q4args")
+	if err := os.WriteFile(q4args, []byte("-m\nllava-v1.5-7b-Q4_K.gguf\n--mmproj\nllava-v1.5-7b-mmproj-Q4_0.gguf\n...\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	makeLlamafile(t, dir, "llava-v1.5-7b-q4.llamafile", map[string]string{
+		"llava-v1.5-7b-Q4_K.gguf": llava, "llava-v1.5-7b-mmproj-Q4_0.gguf": mmproj, ".args": q4args}, 0)
 	for _, name := range []string{"mistral-7b-instruct-v0.2.Q5_K_M.llamafile", "wizardcoder-python-13b.llamafile"} {
 		makeLlamafile(t, dir, name, map[string]string{"stories260k.gguf": model}, 0)
 	}
-	// "Creating llamafiles": the README's .args, less the projector.
+	// "Creating llamafiles": the README's .args and files.
 	args := filepath.Join(dir, "args")
-	if err := os.WriteFile(args, []byte("-m\nllava-v1.5-7b-Q8_0.gguf\n--host\n0.0.0.0\n-ngl\n9999\n...\n"), 0o644); err != nil {
+	if err := os.WriteFile(args, []byte("-m\nllava-v1.5-7b-Q8_0.gguf\n--mmproj\nllava-v1.5-7b-mmproj-Q8_0.gguf\n--host\n0.0.0.0\n-ngl\n9999\n...\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	makeLlamafile(t, dir, "llava.llamafile", map[string]string{"llava-v1.5-7b-Q8_0.gguf": model, ".args": args}, 0)
+	makeLlamafile(t, dir, "llava.llamafile", map[string]string{"llava-v1.5-7b-Q8_0.gguf": llava, "llava-v1.5-7b-mmproj-Q8_0.gguf": mmproj, ".args": args}, 0)
 	page := "Once upon a time, a raven came to the door of a man who sat alone at night. The bird said one word, and said it again.\n"
 	if err := os.WriteFile(filepath.Join(dir, "page.txt"), []byte(page), 0o644); err != nil {
 		t.Fatal(err)
@@ -216,11 +246,40 @@ func childrenNamed(ppid int, name string) []int {
 func TestOriginalReadme(t *testing.T) {
 	dir, env := readmeDir(t)
 	storyText := regexp.MustCompile(`[a-z]+ [a-z]+`)
+	// The LLaVA lines' greedy output, as the same arguments give it run
+	// directly, and without the image.
+	const llavaPrompt = `### User: What do you see?\n### Assistant: `
+	direct := func(args ...string) string {
+		t.Helper()
+		r := runExeEnv(t, env, filepath.Join(dir, "bin", "llamafile"), nil, append([]string{"--temp", "0", "-m", filepath.Join(dir, "llava-v1.5-7b-Q4_K.gguf"), "-e", "-p", llavaPrompt, "--no-display-prompt"}, args...)...)
+		if r.code != 0 || r.stdout == "" {
+			t.Fatalf("llamafile %q: exit %d, stdout %q\n%s", args, r.code, r.stdout, r.stderr)
+		}
+		return r.stdout
+	}
+	withImage := direct("--mmproj", filepath.Join(dir, "llava-v1.5-7b-mmproj-Q4_0.gguf"), "--image", filepath.Join(dir, "lemurs.jpg"))
+	noImage := direct()
+	if withImage == noImage {
+		t.Fatalf("the image changes nothing: %q", withImage)
+	}
+	grammarText := regexp.MustCompile(`^[a-z]+(_[a-z]+)+$`)
+	grammarCheck := func(out string) error {
+		// Words of lowercase letters, joined by _ (sed), then .jpg, the
+		// last word perhaps cut off where the run was stopped; or, where
+		// the model ended, " [end of text]" and blank lines, which sed
+		// turns into "_[end_of_text].jpg" and lines of ".jpg".
+		first, rest, _ := strings.Cut(out, "\n")
+		words := strings.TrimSuffix(strings.TrimSuffix(first, ".jpg"), "_[end_of_text]")
+		if !grammarText.MatchString(words) || strings.ReplaceAll(rest, ".jpg\n", "") != "" {
+			return fmt.Errorf("want lowercase words joined by _, got %q", out)
+		}
+		return nil
+	}
+	var rename, grammar string
 	tests := []struct {
 		name, line string
 		enough     int           // stop once stdout holds this many bytes (0: wait for the end)
 		interrupt  time.Duration // interrupt llamafile in the pipeline after this long (0: never)
-		skip       string        // the issue that builds what the line needs
 		check      func(stdout, stderr string) error
 	}{
 		{name: "mistral llamafile", line: readmeMistralLlamafile, enough: 200, check: func(out, _ string) error {
@@ -229,7 +288,9 @@ func TestOriginalReadme(t *testing.T) {
 		{name: "wizardcoder llamafile", line: readmeWizardLlamafile, enough: 200, check: func(out, _ string) error {
 			return startsWith(out, "```c\nvoid *memcpy_sse2(char *dst, const char *src, size_t size) {\n", storyText)
 		}},
-		{name: "llava llamafile", line: readmeLlavaLlamafile, skip: visionIssue},
+		{name: "llava llamafile", line: readmeLlavaLlamafile, enough: 200, check: func(out, _ string) error {
+			return startsWith(out, "### User: What do you see?\n### Assistant:", regexp.MustCompile(`.`))
+		}},
 		{name: "wizardcoder", line: readmeWizard, enough: 200, check: func(out, _ string) error {
 			return startsWith(out, "```c\nvoid *memcpy(void *dst, const void *src, size_t size) {\n", storyText)
 		}},
@@ -245,22 +306,24 @@ func TestOriginalReadme(t *testing.T) {
 			}
 			return nil
 		}},
-		{name: "describe an image", line: readmeDescribe, skip: visionIssue},
-		{name: "rename an image", line: readmeRename, skip: visionIssue},
-		{name: "grammar", line: readmeGrammar, interrupt: 2 * time.Second, check: func(out, _ string) error {
-			// Words of lowercase letters, joined by _ (sed); the last one
-			// may be cut off where the run was stopped.
-			if !regexp.MustCompile(`^[a-z]+(_[a-z]+)+(\.jpg\n)?`).MatchString(out) || strings.ContainsAny(strings.TrimSuffix(out, ".jpg\n"), " .,\n") {
-				return fmt.Errorf("want lowercase words joined by _, got %q", out)
+		{name: "describe an image", line: readmeDescribe, check: func(out, _ string) error {
+			// ~/Pictures/lemurs.jpg is the same image: the same greedy reply.
+			if out != withImage {
+				return fmt.Errorf("output %q, want the direct run's %q", out, withImage)
 			}
 			return nil
+		}},
+		{name: "rename an image", line: readmeRename, interrupt: 2 * time.Second, check: func(out, _ string) error {
+			rename = out
+			return grammarCheck(out)
+		}},
+		{name: "grammar", line: readmeGrammar, interrupt: 2 * time.Second, check: func(out, _ string) error {
+			grammar = out
+			return grammarCheck(out)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.skip != "" {
-				t.Skipf("needs %s; runs as: %s", tt.skip, tt.line)
-			}
 			if tt.interrupt > 0 && runtime.GOOS != "linux" {
 				t.Skip("interrupting a command of a pipeline finds it in /proc, on Linux only")
 			}
@@ -274,21 +337,25 @@ func TestOriginalReadme(t *testing.T) {
 			t.Logf("output: %q", out)
 		})
 	}
+	// With the image the constrained words differ from those without.
+	if n := min(len(rename), len(grammar), 12); n > 0 && rename[:n] == grammar[:n] {
+		t.Errorf("the image changes nothing under the grammar: %q and %q", rename, grammar)
+	}
 
-	servers := []struct{ name, line, skip string }{
-		{"external weights", readmeExternal, ""},
-		{"server with a projector", readmeServerLlava, visionIssue},
-		{"server", readmeServer, ""},
-		{"LM Studio's models", readmeLMStudio, ""},
-		{"Ollama's blobs", readmeOllama, ""},
-		{"a llamafile of one's own", readmeOwnLlamafile, ""},
+	servers := []struct {
+		name, line string
+		vision     bool // /props says modalities.vision
+	}{
+		{"external weights", readmeExternal, false},
+		{"server with a projector", readmeServerLlava, true},
+		{"server", readmeServer, false},
+		{"LM Studio's models", readmeLMStudio, false},
+		{"Ollama's blobs", readmeOllama, false},
+		{"a llamafile of one's own", readmeOwnLlamafile, true},
 	}
 	for _, tt := range servers {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.skip != "" {
-				t.Skipf("needs %s; runs as: %s", tt.skip, tt.line)
-			}
-			shellServe(t, dir, env, tt.line+" --port 0")
+			shellServe(t, dir, env, tt.line+" --port 0", tt.vision)
 		})
 	}
 
@@ -311,8 +378,9 @@ func startsWith(out, prefix string, more *regexp.Regexp) error {
 }
 
 // shellServe runs a server command line until its /health answers 200,
-// then stops it with SIGTERM: it must exit with status 0.
-func shellServe(t *testing.T, dir string, env []string, line string) {
+// checks that /props says vision as given, then stops it with SIGTERM: it
+// must exit with status 0.
+func shellServe(t *testing.T, dir string, env []string, line string, vision bool) {
 	t.Helper()
 	cmd := exec.Command("sh", "-c", "exec "+line)
 	cmd.Dir, cmd.Env = dir, env
@@ -334,6 +402,18 @@ func shellServe(t *testing.T, dir string, env []string, line string) {
 		}
 		if resp != nil {
 			resp.Body.Close()
+		}
+		var props struct {
+			Modalities struct{ Vision bool } `json:"modalities"`
+		}
+		if resp, err := http.Get(base + "/props"); err != nil {
+			t.Errorf("/props: %v", err)
+		} else {
+			err := json.NewDecoder(resp.Body).Decode(&props)
+			resp.Body.Close()
+			if err != nil || props.Modalities.Vision != vision {
+				t.Errorf("/props: modalities.vision %v (%v), want %v", props.Modalities.Vision, err, vision)
+			}
 		}
 		cmd.Process.Signal(syscall.SIGTERM)
 		wait()
