@@ -8,15 +8,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/llamafile-go/llamafile/internal/procstat"
 	"github.com/llamafile-go/llamafile/internal/testutil"
 	"github.com/llamafile-go/llamafile/pkg/engine"
 )
@@ -269,7 +268,7 @@ func TestServerNoLeak(t *testing.T) {
 	}
 	round(200)
 	g0, h0 := settle()
-	rss0 := residentMemory()
+	rss0 := procstat.RSS()
 	round(2000)
 	var g1 int
 	var h1 uint64
@@ -285,7 +284,7 @@ func TestServerNoLeak(t *testing.T) {
 	if h1 > h0+8<<20 {
 		t.Errorf("heap grew from %d to %d KiB over 2000 requests", h0>>10, h1>>10)
 	}
-	if rss1 := residentMemory(); rss0 > 0 {
+	if rss1 := procstat.RSS(); rss0 > 0 {
 		t.Logf("resident memory %d MiB, then %d MiB", rss0>>20, rss1>>20)
 		if rss1 > rss0+64<<20 {
 			t.Errorf("resident memory grew from %d to %d MiB over 2000 requests", rss0>>20, rss1>>20)
@@ -294,21 +293,6 @@ func TestServerNoLeak(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Errorf("shutdown: %v", err)
 	}
-}
-
-// residentMemory is the process's resident memory from /proc/self/statm,
-// 0 where there is none.
-func residentMemory() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
-	}
-	pages, _ := strconv.ParseInt(f[1], 10, 64)
-	return pages * int64(os.Getpagesize())
 }
 
 // TestServerSmolLM2Template: the server renders SmolLM2's own Jinja

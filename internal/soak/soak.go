@@ -22,15 +22,14 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/llamafile-go/llamafile/internal/procstat"
 	"github.com/llamafile-go/llamafile/pkg/chat"
 	"github.com/llamafile-go/llamafile/pkg/engine"
 	"github.com/llamafile-go/llamafile/pkg/sample"
@@ -184,7 +183,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	res := &Result{}
-	res.Goroutines0, res.RSS0 = settle(tr, 0)
+	res.Goroutines0, res.RSS0 = procstat.Settle(tr, 0)
 	res.RSSMax = res.RSS0
 	r.kinds, r.ops, r.lat = map[string]int64{}, map[string]int64{}, nil
 	log.Info("soak: start", "url", base, "workers", opts.Workers, "duration", opts.Duration,
@@ -228,7 +227,7 @@ loop:
 		}
 	}
 	res.Duration = time.Since(t0)
-	res.Goroutines1, res.RSS1 = settle(tr, res.Goroutines0)
+	res.Goroutines1, res.RSS1 = procstat.Settle(tr, res.Goroutines0)
 	res.RSSMax = max(res.RSSMax, res.RSS1)
 	r.mu.Lock()
 	res.Kinds, res.Ops, res.Failures = r.kinds, r.ops, r.failures
@@ -326,7 +325,7 @@ func (r *runner) record(op, kind string, status int, msg string, d time.Duration
 }
 
 func (r *runner) sample(at time.Duration) Sample {
-	return Sample{At: at, Requests: r.requests.Load(), Errors: r.errors.Load(), Goroutines: runtime.NumGoroutine(), RSS: RSS()}
+	return Sample{At: at, Requests: r.requests.Load(), Errors: r.errors.Load(), Goroutines: runtime.NumGoroutine(), RSS: procstat.RSS()}
 }
 
 // An op is a kind of request: its method, path, body (made with the
@@ -503,38 +502,4 @@ func errKind(err error) string {
 		return Timeout
 	}
 	return Transport
-}
-
-// settle closes the idle connections and waits (up to 10 s) for the
-// goroutines to fall to want (0: a short settle), then returns their
-// number and the resident memory.
-func settle(tr *http.Transport, want int) (int, int64) {
-	tr.CloseIdleConnections()
-	n := runtime.NumGoroutine()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		runtime.GC()
-		if n = runtime.NumGoroutine(); want == 0 || n <= want {
-			break
-		}
-	}
-	if want == 0 {
-		time.Sleep(200 * time.Millisecond)
-		n = runtime.NumGoroutine()
-	}
-	return n, RSS()
-}
-
-// RSS is this process's resident memory, from /proc/self/statm; 0 where
-// there is no such file.
-func RSS() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
-	}
-	pages, _ := strconv.ParseInt(f[1], 10, 64)
-	return pages * int64(os.Getpagesize())
 }

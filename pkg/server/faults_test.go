@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"reflect"
 	"runtime"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llamafile-go/llamafile/internal/procstat"
 	"github.com/llamafile-go/llamafile/pkg/engine"
 )
 
@@ -48,7 +48,7 @@ func TestFaults(t *testing.T) {
 		}
 	}
 	alive(t)
-	g0, rss0 := settle(tr, 0)
+	g0, rss0 := procstat.Settle(tr, 0)
 
 	t.Run("slow headers", func(t *testing.T) {
 		// Ten clients trickle a request's headers, a byte a second: each
@@ -252,7 +252,7 @@ func TestFaults(t *testing.T) {
 
 	// After it all: goroutines back to their baseline, memory about where
 	// it began.
-	g1, rss1 := settle(tr, g0)
+	g1, rss1 := procstat.Settle(tr, g0)
 	t.Logf("goroutines %d before the faults, %d after; RSS %d MiB, %d MiB", g0, g1, rss0>>20, rss1>>20)
 	if g1 > g0 {
 		buf := make([]byte, 1<<20)
@@ -261,41 +261,6 @@ func TestFaults(t *testing.T) {
 	if rss0 > 0 && rss1 > rss0+64<<20 {
 		t.Errorf("resident memory grew from %d to %d MiB", rss0>>20, rss1>>20)
 	}
-}
-
-// settle closes the client's idle connections and waits (up to 10 s)
-// for the goroutines to fall to want (0: a short settle of their
-// count), then returns their number and the resident memory (0 where
-// unknown).
-func settle(tr *http.Transport, want int) (int, int64) {
-	tr.CloseIdleConnections()
-	n := runtime.NumGoroutine()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		runtime.GC()
-		if n = runtime.NumGoroutine(); want == 0 || n <= want {
-			break
-		}
-	}
-	if want == 0 {
-		time.Sleep(200 * time.Millisecond)
-		n = runtime.NumGoroutine()
-	}
-	return n, rss()
-}
-
-// rss is the process's resident memory from /proc/self/statm, 0 where
-// there is none.
-func rss() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
-	}
-	pages, _ := strconv.ParseInt(f[1], 10, 64)
-	return pages * int64(os.Getpagesize())
 }
 
 // trickle writes req a byte every interval and returns how long until
