@@ -86,19 +86,10 @@ func loadBertGen(l *loader, nomic bool) (network, HParams, error) {
 	n := &bert{hp: hp, nomic: nomic, eps: eps, gelu: newGeluTable()}
 	d, ff, hd := hp.Embd, hp.FF, hp.HeadDimK
 	dq, dkv := hp.Heads*hd, hp.HeadsKV*hd
-	mat := func(dst *cpu.Matrix, name string, cols, rows int) {
-		if err == nil {
-			*dst, _, err = l.matrix(name, false, cols, rows)
-		}
-	}
+	mat, vec := l.readers(&err)
 	optMat := func(dst *cpu.Matrix, ok *bool, name string, cols, rows int) {
 		if err == nil {
 			*dst, *ok, err = l.matrix(name, true, cols, rows)
-		}
-	}
-	vec := func(dst *[]float32, name string, n int, optional bool) {
-		if err == nil {
-			*dst, err = l.vector(name, optional, n)
 		}
 	}
 	mat(&n.tokEmbd, "token_embd.weight", d, hp.Vocab)

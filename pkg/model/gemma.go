@@ -128,16 +128,7 @@ func loadGemmaGen(l *loader, gen gemmaGen) (network, HParams, error) {
 
 	d, ff := hp.Embd, hp.FF
 	dq, dkv := hp.Heads*hp.HeadDimK, hp.HeadsKV*hp.HeadDimK
-	mat := func(dst *cpu.Matrix, name string, cols, rows int) {
-		if err == nil {
-			*dst, _, err = l.matrix(name, false, cols, rows)
-		}
-	}
-	vec := func(dst *[]float32, name string, n int, optional bool) {
-		if err == nil {
-			*dst, err = l.vector(name, optional, n)
-		}
-	}
+	mat, vec := l.readers(&err)
 	mat(&n.tokEmbd, "token_embd.weight", d, hp.Vocab)
 	vec(&n.outNorm, "output_norm.weight", d, false)
 	if err != nil {

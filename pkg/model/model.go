@@ -283,6 +283,25 @@ func (l *loader) tensor(name string, optional bool, dims ...int) (*gguf.TensorIn
 	return t, nil
 }
 
+// readers returns the two reading steps of an architecture's loader:
+// mat reads a required matrix of rows × cols, vec a vector of n values
+// (optional ones may be absent: nil). Each does nothing once *err is set
+// and records its own error there, so that a loader reads all its
+// tensors and checks the error once.
+func (l *loader) readers(err *error) (mat func(dst *cpu.Matrix, name string, cols, rows int), vec func(dst *[]float32, name string, n int, optional bool)) {
+	mat = func(dst *cpu.Matrix, name string, cols, rows int) {
+		if *err == nil {
+			*dst, _, *err = l.matrix(name, false, cols, rows)
+		}
+	}
+	vec = func(dst *[]float32, name string, n int, optional bool) {
+		if *err == nil {
+			*dst, *err = l.vector(name, optional, n)
+		}
+	}
+	return mat, vec
+}
+
 // matrix loads a 2-D weight of rows × cols (GGUF dims [cols, rows]) for
 // use in place. An absent optional tensor gives ok=false.
 func (l *loader) matrix(name string, optional bool, cols, rows int) (m cpu.Matrix, ok bool, err error) {

@@ -56,16 +56,7 @@ func loadStableLM(l *loader) (network, HParams, error) {
 	n := &stablelm{hp: hp, eps: eps}
 	d, ff, hd := hp.Embd, hp.FF, hp.HeadDimK
 	dq, dkv := hp.Heads*hd, hp.HeadsKV*hd
-	mat := func(dst *cpu.Matrix, name string, cols, rows int) {
-		if err == nil {
-			*dst, _, err = l.matrix(name, false, cols, rows)
-		}
-	}
-	vec := func(dst *[]float32, name string, n int, optional bool) {
-		if err == nil {
-			*dst, err = l.vector(name, optional, n)
-		}
-	}
+	mat, vec := l.readers(&err)
 	// headNorm reads a per-head norm's weights, [heads][head size].
 	headNorm := func(dst *[]float32, name string, heads int) {
 		if err != nil {
