@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 
 	"github.com/llamafile-go/llamafile/pkg/engine"
@@ -191,7 +190,7 @@ func printEmbeddings(w io.Writer, embs [][]float32, texts []string, pooling stri
 				fmt.Fprintln(w)
 				for i := range embs {
 					for j := range embs {
-						fmt.Fprintf(w, "%6.2f ", cosine(embs[i], embs[j]))
+						fmt.Fprintf(w, "%6.2f ", model.CosineSimilarity(embs[i], embs[j]))
 					}
 					fmt.Fprintf(w, "%1.10s\n", texts[i])
 				}
@@ -237,7 +236,7 @@ func printEmbeddings(w io.Writer, embs [][]float32, texts []string, pooling stri
 					if j > 0 {
 						fmt.Fprint(w, ", ")
 					}
-					fmt.Fprintf(w, "%6.2f", cosine(embs[i], embs[j]))
+					fmt.Fprintf(w, "%6.2f", model.CosineSimilarity(embs[i], embs[j]))
 				}
 				fmt.Fprint(w, " ]")
 				if i+1 < len(embs) {
@@ -261,24 +260,6 @@ func printEmbeddings(w io.Writer, embs [][]float32, texts []string, pooling stri
 		}
 	}
 	fmt.Fprintln(w)
-}
-
-// cosine is common_embd_similarity_cos: 0 when either vector is zero
-// (1 when both are).
-func cosine(a, b []float32) float32 {
-	var sum, sa, sb float64
-	for i := range a {
-		sum += float64(a[i]) * float64(b[i])
-		sa += float64(a[i]) * float64(a[i])
-		sb += float64(b[i]) * float64(b[i])
-	}
-	if sa == 0 || sb == 0 {
-		if sa == 0 && sb == 0 {
-			return 1
-		}
-		return 0
-	}
-	return float32(sum / (math.Sqrt(sa) * math.Sqrt(sb)))
 }
 
 // checkEmbedding checks the embedding flags.

@@ -60,16 +60,6 @@ type bertGolden map[string]struct {
 	} `json:"items"`
 }
 
-func cosine(a, b []float32) float64 {
-	var ab, aa, bb float64
-	for i := range a {
-		ab += float64(a[i]) * float64(b[i])
-		aa += float64(a[i]) * float64(a[i])
-		bb += float64(b[i]) * float64(b[i])
-	}
-	return ab / math.Sqrt(aa*bb)
-}
-
 // TestBertReference checks the synthetic encoders' tokens (WordPiece,
 // with [CLS] and [SEP]) and pooled embeddings against llama.cpp's.
 func TestBertReference(t *testing.T) {
@@ -137,7 +127,7 @@ func TestBertReference(t *testing.T) {
 					t.Logf("text %d (%d tokens): score %.6g, llama.cpp %.6g", i, len(toks), v[0], want[0])
 					continue
 				}
-				c := cosine(v, want)
+				c := CosineSimilarity(v, want)
 				t.Logf("text %d (%d tokens): cosine similarity %.9f", i, len(toks), c)
 				if c < lim {
 					t.Errorf("text %d: cosine similarity %.9f < %g", i, c, lim)

@@ -263,3 +263,22 @@ func NormalizeEmbedding(dst, v []float32, norm int) {
 		dst[i] = x * f
 	}
 }
+
+// CosineSimilarity is llama.cpp's common_embd_similarity_cos: the cosine
+// of the angle between a and b, summed in float64; 1 when both are zero,
+// 0 when only one is.
+func CosineSimilarity(a, b []float32) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	switch {
+	case aa == 0 && bb == 0:
+		return 1
+	case aa == 0 || bb == 0:
+		return 0
+	}
+	return ab / math.Sqrt(aa*bb)
+}

@@ -85,16 +85,6 @@ func directEmbed(t *testing.T, en *Engine, inputs [][]int32, pooling string) [][
 	return out
 }
 
-func cosine(a, b []float32) float64 {
-	var ab, aa, bb float64
-	for i := range a {
-		ab += float64(a[i]) * float64(b[i])
-		aa += float64(a[i]) * float64(a[i])
-		bb += float64(b[i]) * float64(b[i])
-	}
-	return ab / math.Sqrt(aa*bb)
-}
-
 // TestBertEmbeddings: /v1/embeddings on a synthetic BERT returns, for
 // more inputs than slots (embedded together, several to a forward
 // pass), unit vectors equal to each input's embedding alone; /embedding
@@ -141,7 +131,7 @@ func TestBertEmbeddings(t *testing.T) {
 		if math.Abs(math.Sqrt(norm)-1) > 1e-5 {
 			t.Errorf("embedding %d: norm %v, want 1", i, math.Sqrt(norm))
 		}
-		c := cosine(d.Embedding, ref[i])
+		c := model.CosineSimilarity(d.Embedding, ref[i])
 		worst = min(worst, c)
 		if c < 1-1e-6 {
 			t.Errorf("embedding %d: cosine %v to the input embedded alone", i, c)
@@ -164,7 +154,7 @@ func TestBertEmbeddings(t *testing.T) {
 	if err := json.Unmarshal(post(t, base+"/embedding", `{"content":"a cat"}`, http.StatusOK), &legacy); err != nil {
 		t.Fatal(err)
 	}
-	if len(legacy) != 1 || len(legacy[0].Embedding) != 1 || cosine(legacy[0].Embedding[0], ref[3]) < 1-1e-6 {
+	if len(legacy) != 1 || len(legacy[0].Embedding) != 1 || model.CosineSimilarity(legacy[0].Embedding[0], ref[3]) < 1-1e-6 {
 		t.Errorf("/embedding: %d results, want one pooled vector equal to a cat's", len(legacy))
 	}
 
@@ -204,7 +194,7 @@ func TestBertEmbeddings(t *testing.T) {
 			if len(row) != d {
 				t.Fatalf("token %d: %d values, want %d", k, len(row), d)
 			}
-			if c := cosine(row, want[k*d:(k+1)*d]); c < 1-1e-6 {
+			if c := model.CosineSimilarity(row, want[k*d:(k+1)*d]); c < 1-1e-6 {
 				t.Errorf("token %d: cosine %v to Runner.Embed's", k, c)
 			}
 		}
