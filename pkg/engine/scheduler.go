@@ -506,7 +506,7 @@ func ignoreEOSBias(bias map[int32]float32, eog []int32) map[int32]float32 {
 }
 
 // commonPrefix returns the length of the common prefix of a and b.
-func commonPrefix(a, b []int32) int {
+func commonPrefix[T comparable](a, b []T) int {
 	n := min(len(a), len(b))
 	for i := 0; i < n; i++ {
 		if a[i] != b[i] {
