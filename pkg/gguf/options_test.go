@@ -95,3 +95,24 @@ func TestOpenReadAndFingerprint(t *testing.T) {
 		t.Errorf("Lock of a parsed file: no error (parse: %v)", err)
 	}
 }
+
+func TestHasShape(t *testing.T) {
+	tests := []struct {
+		dims []uint64
+		want []int
+		ok   bool
+	}{
+		{[]uint64{4096}, []int{4096}, true},
+		{[]uint64{4096}, []int{4096, 1}, true},
+		{[]uint64{4096, 1}, []int{4096}, true},
+		{[]uint64{64, 32}, []int{64, 32}, true},
+		{[]uint64{64, 32}, []int{32, 64}, false},
+		{[]uint64{64, 1, 2}, []int{64, 2}, false},
+		{[]uint64{64}, []int{64, 2}, false},
+	}
+	for _, tt := range tests {
+		if got := (&TensorInfo{Dims: tt.dims}).HasShape(tt.want...); got != tt.ok {
+			t.Errorf("%v HasShape(%v) = %v, want %v", tt.dims, tt.want, got, tt.ok)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/bits"
 	"os"
+	"slices"
 
 	"github.com/llamafile-go/llamafile/pkg/ggml"
 	"github.com/llamafile-go/llamafile/pkg/mmap"
@@ -47,6 +48,24 @@ type TensorInfo struct {
 	Type   ggml.Type // element type
 	Offset uint64    // relative to the start of the data section
 	Size   uint64    // bytes of tensor data (computed from Type and Dims)
+}
+
+// HasShape reports whether t's dimensions (ne0 first) are dims, trailing
+// dimensions of 1 on either side aside: a [4096] vector matches [4096, 1]
+// and the reverse, as llama.cpp's loader compares shapes.
+func (t *TensorInfo) HasShape(dims ...int) bool {
+	have := make([]int, 0, len(t.Dims))
+	for _, d := range t.Dims {
+		have = append(have, int(d))
+	}
+	for len(have) > len(dims) && have[len(have)-1] == 1 {
+		have = have[:len(have)-1]
+	}
+	want := dims
+	for len(want) > len(have) && want[len(want)-1] == 1 {
+		want = want[:len(want)-1]
+	}
+	return slices.Equal(have, want)
 }
 
 // Elements returns the number of elements, the product of Dims (1 for no

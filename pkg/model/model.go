@@ -34,7 +34,6 @@ package model
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/llamafile-go/llamafile/pkg/ggml/cpu"
@@ -266,18 +265,7 @@ func (l *loader) tensor(name string, optional bool, dims ...int) (*gguf.TensorIn
 		}
 		return nil, fmt.Errorf("%w %q", ErrMissingTensor, name)
 	}
-	have := make([]int, 0, len(t.Dims))
-	for _, d := range t.Dims {
-		have = append(have, int(d))
-	}
-	for len(have) > len(dims) && have[len(have)-1] == 1 {
-		have = have[:len(have)-1]
-	}
-	want := dims
-	for len(want) > len(have) && want[len(want)-1] == 1 {
-		want = want[:len(want)-1]
-	}
-	if !slices.Equal(have, want) {
+	if !t.HasShape(dims...) {
 		return nil, fmt.Errorf("tensor %q: %w: want %v, have %v", name, ErrTensorShape, dims, t.Dims)
 	}
 	return t, nil

@@ -160,18 +160,7 @@ func (l *loader) tensor(name string, optional bool, dims ...int) (*gguf.TensorIn
 		}
 		return nil, l.errorf("%w: missing tensor %q", ErrTensor, name)
 	}
-	have := make([]int, 0, len(t.Dims))
-	for _, d := range t.Dims {
-		have = append(have, int(d))
-	}
-	for len(have) > len(dims) && have[len(have)-1] == 1 {
-		have = have[:len(have)-1]
-	}
-	want := dims
-	for len(want) > len(have) && want[len(want)-1] == 1 {
-		want = want[:len(want)-1]
-	}
-	if !slices.Equal(have, want) {
+	if !t.HasShape(dims...) {
 		return nil, l.errorf("%w: tensor %q has shape %v, want %v", ErrTensor, name, t.Dims, dims)
 	}
 	return t, nil
