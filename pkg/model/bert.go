@@ -30,11 +30,9 @@ import (
 // pooled hidden state of the first token.
 
 type bertLayer struct {
-	wqkv                      cpu.Matrix // fused, when fused
-	fused                     bool
-	bqkv                      []float32
-	wq, wk, wv, wo            cpu.Matrix
-	bq, bk, bv, bo            []float32
+	qkvProj
+	wo                        cpu.Matrix
+	bo                        []float32
 	attnOutNorm, attnOutNormB []float32
 	gate, up, down            cpu.Matrix // gate: nomic-bert only
 	upB, downB                []float32
@@ -120,16 +118,8 @@ func loadBertGen(l *loader, nomic bool) (network, HParams, error) {
 	for i := range n.layers {
 		L := &n.layers[i]
 		p := fmt.Sprintf("blk.%d.", i)
-		optMat(&L.wqkv, &L.fused, p+"attn_qkv.weight", d, dq+2*dkv)
-		if L.fused {
-			vec(&L.bqkv, p+"attn_qkv.bias", dq+2*dkv, true)
-		} else {
-			mat(&L.wq, p+"attn_q.weight", d, dq)
-			mat(&L.wk, p+"attn_k.weight", d, dkv)
-			mat(&L.wv, p+"attn_v.weight", d, dkv)
-			vec(&L.bq, p+"attn_q.bias", dq, true)
-			vec(&L.bk, p+"attn_k.bias", dkv, true)
-			vec(&L.bv, p+"attn_v.bias", dkv, true)
+		if err == nil {
+			err = l.readQKV(&L.qkvProj, p, d, dq, dkv)
 		}
 		mat(&L.wo, p+"attn_output.weight", dq, d)
 		vec(&L.bo, p+"attn_output.bias", d, true)
@@ -196,9 +186,7 @@ func (n *bert) scratch() scratchSizes {
 	hp := n.hp
 	ss := scratchSizes{q: hp.Heads * hp.HeadDimK, k: hp.HeadsKV * hp.HeadDimK, v: hp.HeadsKV * hp.HeadDimV, att: hp.Heads * hp.HeadDimV, ff: hp.FF}
 	for _, L := range n.layers {
-		if L.fused {
-			ss.fused = ss.q + ss.k + ss.v
-		}
+		ss.fused = max(ss.fused, L.fusedWidth())
 	}
 	return ss
 }

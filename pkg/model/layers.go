@@ -67,6 +67,46 @@ func topK(x []float32, idx []int) {
 	}
 }
 
+// qkvProj is an attention block's query, key and value projections: one
+// fused matrix (attn_qkv, Q, K and V stacked) or three, each with an
+// optional bias.
+type qkvProj struct {
+	wq, wk, wv, wqkv cpu.Matrix
+	fused            bool // wqkv holds Q, K and V stacked
+	bq, bk, bv, bqkv []float32
+}
+
+// fusedWidth is the output width of the fused projection, 0 when the
+// projections are apart.
+func (p *qkvProj) fusedWidth() int {
+	if !p.fused {
+		return 0
+	}
+	return p.wqkv.Rows
+}
+
+// readQKV reads the projections of the block whose tensors are named
+// prefix+...: the fused attn_qkv (and its optional bias) where the file
+// has one, else attn_q, attn_k and attn_v with optional biases.
+func (l *loader) readQKV(dst *qkvProj, prefix string, d, dq, dkv int) error {
+	var err error
+	if dst.wqkv, dst.fused, err = l.matrix(prefix+"attn_qkv.weight", true, d, dq+2*dkv); err != nil {
+		return err
+	}
+	mat, vec := l.readers(&err)
+	if dst.fused {
+		vec(&dst.bqkv, prefix+"attn_qkv.bias", dq+2*dkv, true)
+		return err
+	}
+	mat(&dst.wq, prefix+"attn_q.weight", d, dq)
+	mat(&dst.wk, prefix+"attn_k.weight", d, dkv)
+	mat(&dst.wv, prefix+"attn_v.weight", d, dkv)
+	vec(&dst.bq, prefix+"attn_q.bias", dq, true)
+	vec(&dst.bk, prefix+"attn_k.bias", dkv, true)
+	vec(&dst.bv, prefix+"attn_v.bias", dkv, true)
+	return err
+}
+
 // ropeMode selects which elements RoPE rotates together.
 type ropeMode int
 

@@ -15,10 +15,8 @@ import (
 
 // llamaLayer holds one block's weights.
 type llamaLayer struct {
-	attnNorm          []float32
-	wq, wk, wv, wqkv  cpu.Matrix
-	fused             bool // wqkv holds Q, K and V stacked
-	bq, bk, bv, bqkv  []float32
+	attnNorm []float32
+	qkvProj
 	wo                cpu.Matrix
 	bo                []float32
 	ffnNorm           []float32
@@ -259,19 +257,8 @@ func loadDecoder(l *loader, v llamaVariant) (network, HParams, error) {
 		if err != nil {
 			return nil, hp, err
 		}
-		L.wqkv, L.fused, err = l.matrix(p+"attn_qkv.weight", true, d, dq+2*dkv)
-		if err != nil {
+		if err = l.readQKV(&L.qkvProj, p, d, dq, dkv); err != nil {
 			return nil, hp, err
-		}
-		if L.fused {
-			vec(&L.bqkv, p+"attn_qkv.bias", dq+2*dkv, true)
-		} else {
-			mat(&L.wq, p+"attn_q.weight", d, dq)
-			mat(&L.wk, p+"attn_k.weight", d, dkv)
-			mat(&L.wv, p+"attn_v.weight", d, dkv)
-			vec(&L.bq, p+"attn_q.bias", dq, true)
-			vec(&L.bk, p+"attn_k.bias", dkv, true)
-			vec(&L.bv, p+"attn_v.bias", dkv, true)
 		}
 		if v.qkNorm {
 			vec(&L.qNorm, p+"attn_q_norm.weight", hp.HeadDimK, false)
@@ -351,9 +338,7 @@ func (n *llama) scratch() scratchSizes {
 		ss.expertsUsed = hp.ExpertsUsed
 	}
 	for _, L := range n.layers {
-		if L.fused {
-			ss.fused = ss.q + ss.k + ss.v
-		}
+		ss.fused = max(ss.fused, L.fusedWidth())
 	}
 	return ss
 }
