@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,24 +31,6 @@ func visionFiles(t *testing.T, dir string) (mmproj, png string) {
 	return mmproj, png
 }
 
-// visionGoldenFirst is the arg max of llama.cpp's logits at the last
-// position of the golden's image prompt (pkg/vision/testdata).
-func visionGoldenFirst(t *testing.T, nVocab int) int32 {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "pkg", "vision", "testdata", "f32-97x61.logits.f32"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := raw[len(raw)-4*nVocab:]
-	best, bv := 0, float32(math.Inf(-1))
-	for i := 0; i < nVocab; i++ {
-		if v := math.Float32frombits(binary.LittleEndian.Uint32(last[4*i:])); v > bv {
-			best, bv = i, v
-		}
-	}
-	return int32(best)
-}
-
 const visionPrompt = "Once upon a time <__media__> there was a cat" // the golden's
 
 // TestVisionCLI runs the golden's image prompt through -p --mmproj
@@ -67,7 +47,10 @@ func TestVisionCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	first := visionGoldenFirst(t, m.NumVocab())
+	first, err := synthvision.GoldenNext(testutil.RepoRoot(t), m.NumVocab())
+	if err != nil {
+		t.Fatal(err)
+	}
 	p, err := engine.OpenProjector(mmproj, 2)
 	if err != nil {
 		t.Fatal(err)

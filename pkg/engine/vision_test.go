@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,8 +27,7 @@ type visionGolden struct {
 
 func loadVisionGolden(t *testing.T) visionGolden {
 	t.Helper()
-	prefix := filepath.Join("..", "vision", "testdata", "f32-97x61")
-	b, err := os.ReadFile(prefix + ".json")
+	b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), synthvision.GoldenPrefix+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,13 +35,8 @@ func loadVisionGolden(t *testing.T) visionGolden {
 	if err := json.Unmarshal(b, &g); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(prefix + ".logits.f32")
-	if err != nil {
+	if g.logits, err = synthvision.GoldenLogits(testutil.RepoRoot(t)); err != nil {
 		t.Fatal(err)
-	}
-	g.logits = make([]float32, len(raw)/4)
-	for i := range g.logits {
-		g.logits[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 	}
 	return g
 }

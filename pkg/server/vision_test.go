@@ -2,10 +2,7 @@ package server
 
 import (
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
-	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -130,18 +127,11 @@ func goldenFirst(t *testing.T) int32 {
 	}
 	nVocab := m.NumVocab()
 	m.Close()
-	raw, err := os.ReadFile(filepath.Join("..", "vision", "testdata", "f32-97x61.logits.f32"))
+	first, err := synthvision.GoldenNext(testutil.RepoRoot(t), nVocab)
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := raw[len(raw)-4*nVocab:]
-	best, bv := 0, float32(math.Inf(-1))
-	for i := 0; i < nVocab; i++ {
-		if v := math.Float32frombits(binary.LittleEndian.Uint32(last[4*i:])); v > bv {
-			best, bv = i, v
-		}
-	}
-	return int32(best)
+	return first
 }
 
 // TestVisionCompletion: /completion takes llama.cpp's multimodal prompt
