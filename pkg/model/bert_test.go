@@ -60,6 +60,26 @@ type bertGolden map[string]struct {
 	} `json:"items"`
 }
 
+// openBert writes the synthetic encoder sp into dir and opens it with its
+// tokenizer (the file stays open until the test ends).
+func openBert(t *testing.T, dir string, sp bertsynth.Spec) (*Model, *tokenizer.Tokenizer) {
+	t.Helper()
+	f, err := gguf.Open(bertsynth.Write(t, dir, sp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	m, err := Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.FromGGUF(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, tok
+}
+
 // TestBertReference checks the synthetic encoders' tokens (WordPiece,
 // with [CLS] and [SEP]) and pooled embeddings against llama.cpp's.
 func TestBertReference(t *testing.T) {
@@ -78,20 +98,7 @@ func TestBertReference(t *testing.T) {
 			if !ok || len(g.Items) != len(bertTexts) {
 				t.Fatalf("no golden for %s", sp.Name)
 			}
-			path := bertsynth.Write(t, dir, sp)
-			f, err := gguf.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			m, err := Load(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tok, err := tokenizer.FromGGUF(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, tok := openBert(t, dir, sp)
 			if want := Poolings[g.Pooling]; m.DefaultPooling() != want {
 				t.Errorf("default pooling %q, llama.cpp chose %q", m.DefaultPooling(), want)
 			}
@@ -199,19 +206,7 @@ func TestBertEmbedErrors(t *testing.T) {
 // alone with Embed, for every pooling, in groups when they do not fit.
 func TestEmbedSeqs(t *testing.T) {
 	for _, sp := range []bertsynth.Spec{bertSpecs[0], bertSpecs[2], bertSpecs[3]} {
-		f, err := gguf.Open(bertsynth.Write(t, t.TempDir(), sp))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		m, err := Load(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := tokenizer.FromGGUF(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, tok := openBert(t, t.TempDir(), sp)
 		var inputs [][]int32
 		for _, s := range append(bertTexts[:2:2], "a cat", "the dog is small") {
 			inputs = append(inputs, tok.Encode(s, true, true))
