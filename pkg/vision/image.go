@@ -61,6 +61,12 @@ func DecodeImage(data []byte, maxPixels int) (*RGB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrBadImage, format, err)
 	}
+	// The decoded image need not have the size its header gave (a GIF's
+	// first frame may be empty or lie outside the logical screen), so it
+	// is checked again.
+	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 || b.Dx() > maxPixels/b.Dy() {
+		return nil, fmt.Errorf("%w: %s image decodes to %dx%d pixels", ErrBadImage, format, b.Dx(), b.Dy())
+	}
 	return toRGB(img), nil
 }
 

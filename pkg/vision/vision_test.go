@@ -39,6 +39,10 @@ func encode(t *testing.T, img image.Image, format string) []byte {
 	return buf.Bytes()
 }
 
+// emptyFrameGIF is a GIF whose logical screen is 4×4 and whose first frame
+// is 0×0, its LZW data a clear code and an end code.
+const emptyFrameGIF = "GIF89a\x04\x00\x04\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff,\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x01\x2c\x00;"
+
 func TestDecodeImage(t *testing.T) {
 	src := image.NewNRGBA(image.Rect(0, 0, 5, 3))
 	for i := range src.Pix {
@@ -84,6 +88,9 @@ func TestDecodeImage(t *testing.T) {
 		{name: "not an image", data: []byte("hello, world"), wantErr: "unknown format"},
 		{name: "empty", data: nil, wantErr: "unknown format"},
 		{name: "truncated png", data: encode(t, src, "png")[:60], wantErr: "bad image: png"},
+		// A 4×4 logical screen whose only frame is 0×0: the header's size
+		// is not the decoded image's (found by FuzzDecodeImage).
+		{name: "gif empty frame", data: []byte(emptyFrameGIF), wantErr: "gif image decodes to 0x0 pixels"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
