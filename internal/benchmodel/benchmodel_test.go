@@ -47,6 +47,16 @@ func TestShapeValidate(t *testing.T) {
 		func(s *Shape) { s.HeadsKV = 3 },
 		func(s *Shape) { s.RMSEps = 0 },
 		func(s *Shape) { s.Layers = -1 },
+		func(s *Shape) { s.Arch = "gpt2" },
+		func(s *Shape) { s.RopeDims = 8 },                      // llama rotates whole heads
+		func(s *Shape) { s.Arch, s.RopeDims = "stablelm", 3 },  // odd
+		func(s *Shape) { s.Arch, s.RopeDims = "stablelm", 64 }, // past the head
+		func(s *Shape) { s.Window = 16 },                       // gemma3's only
+		func(s *Shape) { s.Arch, s.Window = "gemma3", -1 },     // negative
+		func(s *Shape) { s.Experts, s.ExpertsUsed = 4, 2 },     // qwen3moe's only
+		func(s *Shape) { s.Arch = "qwen3moe" },                 // no experts
+		func(s *Shape) { s.Arch, s.Experts, s.ExpertsUsed = "qwen3moe", 2, 4 },
+		func(s *Shape) { s.Arch, s.Vocab = "gemma3", 260 }, // 6 special tokens + 256 bytes
 	}
 	for i, f := range bad {
 		s := Small()
@@ -124,14 +134,22 @@ func TestWriteSmall(t *testing.T) {
 		}
 	}
 
+	checkEngine(t, f, s, 1)
+}
+
+// checkEngine evaluates a text with pkg/engine on the model f of shape s
+// and checks that it tokenizes with BOS (id bos) first, detokenizes back,
+// and that every position's logits are finite, small and nonzero.
+func checkEngine(t *testing.T, f *gguf.File, s Shape, bos int32) {
+	t.Helper()
 	m, err := engine.OpenGGUF(f, engine.Options{Threads: 1, ContextSize: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := "hello world, the cat sat"
 	ids := m.Tokenize(text, true, false)
-	if len(ids) < 2 || ids[0] != 1 {
-		t.Fatalf("Tokenize(%q) = %v, want BOS first", text, ids)
+	if len(ids) < 2 || ids[0] != bos {
+		t.Fatalf("Tokenize(%q) = %v, want BOS %d first", text, ids, bos)
 	}
 	if got := m.Detokenize(ids); strings.TrimSpace(got) != text {
 		t.Errorf("Detokenize(Tokenize(%q)) = %q", text, got)
@@ -158,6 +176,130 @@ func TestWriteSmall(t *testing.T) {
 		// Random weights give small, nonzero logits.
 		if rms := math.Sqrt(norm / float64(len(logits))); rms == 0 || rms > 10 {
 			t.Errorf("logits %d: rms %g, want small and nonzero", i, rms)
+		}
+	}
+}
+
+// TestWriteArchs writes the small shape's twin in each architecture,
+// checks the metadata and tensors that set it apart, and evaluates it
+// with pkg/engine.
+func TestWriteArchs(t *testing.T) {
+	// Tensors each twin has (of layer 0 or the whole model) and lacks.
+	has := map[string][]string{
+		"llama":    {"blk.0.attn_q.weight", "blk.0.ffn_gate.weight", "output.weight"},
+		"qwen2":    {"blk.0.attn_q.bias", "blk.0.attn_k.bias", "blk.0.attn_v.bias"},
+		"qwen3":    {"blk.0.attn_q_norm.weight", "blk.0.attn_k_norm.weight"},
+		"phi3":     {"blk.0.attn_qkv.weight", "blk.0.ffn_up.weight"},
+		"stablelm": {"blk.0.attn_norm.bias", "blk.0.ffn_norm.bias", "output_norm.bias", "blk.0.attn_q.bias"},
+		"gemma3":   {"blk.0.post_attention_norm.weight", "blk.0.post_ffw_norm.weight", "blk.0.attn_q_norm.weight"},
+		"qwen3moe": {"blk.0.ffn_gate_inp.weight", "blk.0.ffn_gate_exps.weight", "blk.0.ffn_down_exps.weight", "blk.0.attn_k_norm.weight"},
+	}
+	lacks := map[string][]string{
+		"llama":    {"blk.0.attn_q.bias", "blk.0.attn_q_norm.weight", "blk.0.attn_qkv.weight"},
+		"qwen2":    {"blk.0.attn_q_norm.weight"},
+		"qwen3":    {"blk.0.attn_q.bias"},
+		"phi3":     {"blk.0.attn_q.weight", "blk.0.ffn_gate.weight"},
+		"stablelm": {"blk.0.attn_q_norm.weight"},
+		"gemma3":   {"output.weight", "blk.0.attn_q.bias"},
+		"qwen3moe": {"blk.0.ffn_gate.weight", "blk.0.ffn_up.weight"},
+	}
+	for _, arch := range Archs {
+		t.Run(arch, func(t *testing.T) {
+			s, err := Small().ForArch(arch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if arch == "gemma3" {
+				s.Window = 4 // local layers that the text crosses
+			}
+			path := filepath.Join(t.TempDir(), arch+".gguf")
+			if err := WriteFile(path, s, 11); err != nil {
+				t.Fatal(err)
+			}
+			f, err := gguf.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if got, err := f.GetString("general.architecture"); err != nil || got != arch {
+				t.Errorf("general.architecture = %q, %v; want %q", got, err, arch)
+			}
+			if got, err := f.GetUint(arch + ".block_count"); err != nil || got != uint64(s.Layers) {
+				t.Errorf("%s.block_count = %d, %v; want %d", arch, got, err, s.Layers)
+			}
+			for _, name := range has[arch] {
+				if _, ok := f.Tensor(name); !ok {
+					t.Errorf("no tensor %s", name)
+				}
+			}
+			for _, name := range lacks[arch] {
+				if _, ok := f.Tensor(name); ok {
+					t.Errorf("tensor %s, which %s has not", name, arch)
+				}
+			}
+			switch arch {
+			case "phi3":
+				up, _ := f.Tensor("blk.0.ffn_up.weight")
+				qkv, _ := f.Tensor("blk.0.attn_qkv.weight")
+				if up.Dims[1] != uint64(2*s.FF) || qkv.Dims[1] != uint64(s.Embd+2*s.Embd/s.Heads*s.HeadsKV) {
+					t.Errorf("ffn_up %v, attn_qkv %v: want the fused widths", up.Dims, qkv.Dims)
+				}
+			case "stablelm":
+				if got, _ := f.GetUint("stablelm.rope.dimension_count"); got != uint64(s.Embd/s.Heads/4) {
+					t.Errorf("stablelm.rope.dimension_count = %d, want a quarter of the head size %d", got, s.Embd/s.Heads)
+				}
+			case "gemma3":
+				if got, _ := f.GetUint("gemma3.attention.sliding_window"); got != 4 {
+					t.Errorf("gemma3.attention.sliding_window = %d, want 4", got)
+				}
+			case "qwen3moe":
+				e, _ := f.Tensor("blk.0.ffn_up_exps.weight")
+				if len(e.Dims) != 3 || e.Dims[1] != uint64(s.FF/4) || e.Dims[2] != 8 {
+					t.Errorf("ffn_up_exps %v: want 8 experts of width %d", e.Dims, s.FF/4)
+				}
+			}
+			checkEngine(t, f, s, int32(vocabFor(arch).bos))
+		})
+	}
+}
+
+func TestForArch(t *testing.T) {
+	for _, arch := range Archs {
+		s, err := TinyLlama().ForArch(arch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Validate(); err != nil {
+			t.Errorf("%s: %v", arch, err)
+		}
+		if s.Embd != 2048 || s.Layers != 22 || s.FF != 5632 || s.Heads != 32 || s.HeadsKV != 4 || s.Vocab != 32000 {
+			t.Errorf("%s: %+v is not TinyLlama-sized", arch, s)
+		}
+		if arch != "llama" && !strings.HasPrefix(s.Name, arch+"-") {
+			t.Errorf("%s: name %q", arch, s.Name)
+		}
+		if again, err := s.ForArch(arch); err != nil || again != s {
+			t.Errorf("%s: ForArch twice = %+v, %v", arch, again, err)
+		}
+	}
+	if s, _ := TinyLlama().ForArch("llama"); s != TinyLlama() {
+		t.Errorf("llama twin %+v differs from TinyLlama()", s)
+	}
+	if s, _ := TinyLlama().ForArch("stablelm"); s.RopeDims != 16 {
+		t.Errorf("stablelm RopeDims %d, want 16", s.RopeDims)
+	}
+	if s, _ := TinyLlama().ForArch("gemma3"); s.Window != 512 || s.RopeBase != 1e6 {
+		t.Errorf("gemma3 Window %d RopeBase %g, want 512 and 1e6", s.Window, s.RopeBase)
+	}
+	if s, _ := TinyLlama().ForArch("qwen3moe"); s.Experts != 8 || s.ExpertsUsed != 4 || s.expertFF() != 1408 {
+		t.Errorf("qwen3moe experts %d used %d width %d, want 8, 4, 1408", s.Experts, s.ExpertsUsed, s.expertFF())
+	}
+	if _, err := TinyLlama().ForArch("gpt2"); err == nil {
+		t.Error("ForArch accepted an unknown architecture")
+	}
+	if q, _ := TinyLlama().ForArch("qwen2"); q.Arch == "qwen2" {
+		if _, err := q.ForArch("phi3"); err == nil {
+			t.Error("ForArch turned a qwen2 twin into phi3")
 		}
 	}
 }
