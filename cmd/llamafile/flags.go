@@ -82,6 +82,9 @@ type options struct {
 	mlock  bool
 	noMmap bool
 
+	// swaFull keeps every position in sliding-window layers' caches.
+	swaFull bool
+
 	// gpuWanted is set when -ngl N (N > 0) or --gpu NAME asks for a GPU,
 	// which this build has no support for: a notice says so.
 	gpuWanted bool
@@ -377,6 +380,7 @@ func commandFlags(o *options, v *flagValues) []cli.Flag {
 		&cli.BoolFlag{Name: "prompt-cache-ro", Destination: &o.promptCacheRO},
 		&cli.BoolFlag{Name: "mlock", Destination: &o.mlock},
 		&cli.BoolFlag{Name: "no-mmap", Destination: &o.noMmap},
+		&cli.BoolFlag{Name: "swa-full", Destination: &o.swaFull},
 		&cli.IntFlag{Name: "ngl", Aliases: []string{"gpu-layers", "n-gpu-layers"}, Value: -1},
 		&cli.StringFlag{Name: "gpu"},
 		&cli.BoolFlag{Name: "unsecure", Destination: &o.unsecure},

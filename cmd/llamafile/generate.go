@@ -132,6 +132,7 @@ func runGenerate(ctx context.Context, o *options, self *engine.Bundle, e env, lo
 	if o.verbosePrompt {
 		printVerbosePrompt(logw, m, prompt, input, nKeep, interactive, reverse, inPrefix, inSuffix)
 	}
+	fmt.Fprintf(logw, "generate: KV cache = %.2f MiB\n", float64(c.CacheBytes())/(1<<20))
 	fmt.Fprintf(logw, "generate: n_ctx = %d, n_batch = %d, n_predict = %d, n_keep = %d\n\n", nCtx, o.batchSize, o.nPredict, nKeep)
 
 	// Single-token reverse prompts also match the last token itself.

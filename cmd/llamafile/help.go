@@ -64,6 +64,8 @@ in llama.cpp and llamafile.
       --mlock                keep the model in memory: never paged out (a warning
                              when the system refuses, e.g. beyond ulimit -l)
       --no-mmap              read the model into memory instead of mapping it
+      --swa-full             keep every position in sliding-window layers' caches
+                             (Gemma 2, 3); by default they keep the window only
   -ngl, --gpu-layers, --n-gpu-layers N
                              layers to put on the GPU; this build has no GPU support:
                              N > 0 prints a notice and runs on the CPU

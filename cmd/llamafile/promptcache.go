@@ -78,11 +78,7 @@ func (p *promptCache) load(c *engine.Context, input []int32) (int, error) {
 		fmt.Fprintf(p.logw, "main: session file matches %d / %d tokens of prompt\n", match, len(input))
 	}
 	p.save = match < len(input) && !p.ro
-	reuse := min(match, len(input)-1)
-	if err := c.Rewind(reuse); err != nil {
-		return 0, err
-	}
-	return reuse, nil
+	return c.Rewind(min(match, len(input)-1))
 }
 
 // promptDone saves the evaluated prompt when the file did not hold it.

@@ -66,6 +66,12 @@ type Options struct {
 	// model.CacheF32 or model.CacheQ8_0 (about half the memory of F16).
 	// Parse names with model.ParseCacheType.
 	CacheTypeK, CacheTypeV model.CacheType
+	// SWAFull keeps every position in the caches of sliding-window
+	// attention layers (Gemma 2 and 3), as llama.cpp's --swa-full does.
+	// By default they keep the window and a batch only: a fraction of the
+	// memory at long contexts, but a sequence cut back further than that
+	// (a new prompt sharing only an older prefix) is evaluated again.
+	SWAFull bool
 	// VocabOnly loads only the tokenizer, as llama.cpp's vocab_only does:
 	// the architecture and weights are not looked at, so vocabulary-only
 	// GGUF files open too. Such a Model tokenizes and detokenizes, but
@@ -254,6 +260,7 @@ func (m *Model) NewContext() (*Context, error) {
 		BatchThreads: m.opts.BatchThreads,
 		CacheTypeK:   m.opts.CacheTypeK,
 		CacheTypeV:   m.opts.CacheTypeV,
+		SWAFull:      m.opts.SWAFull,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
@@ -274,6 +281,9 @@ func (c *Context) ContextSize() int { return c.st.ContextSize() }
 // Pos returns the number of tokens in the cache, the position of the next
 // token evaluated.
 func (c *Context) Pos() int { return len(c.tokens) }
+
+// CacheBytes returns the memory the Context's key/value cache holds.
+func (c *Context) CacheBytes() int64 { return c.st.CacheBytes() }
 
 // Tokens returns the tokens in the cache, by position. The slice is valid
 // until the next evaluation.
@@ -337,14 +347,17 @@ func (c *Context) Logits(i int) []float32 { return c.st.Logits(i) }
 func (c *Context) LastLogits() []float32 { return c.st.LastLogits() }
 
 // Rewind drops the cached tokens from position n on, so that evaluation
-// continues at n (to reuse a common prefix of a new prompt).
-func (c *Context) Rewind(n int) error {
+// continues at n (to reuse a common prefix of a new prompt), and returns
+// where it continues: n, or 0 when the model's sliding-window layers no
+// longer hold the window before n (see model.Seq.Truncate).
+func (c *Context) Rewind(n int) (int, error) {
 	if n < 0 || n > len(c.tokens) {
-		return fmt.Errorf("engine: rewind to %d: the cache holds %d tokens", n, len(c.tokens))
+		return 0, fmt.Errorf("engine: rewind to %d: the cache holds %d tokens", n, len(c.tokens))
 	}
 	c.st.Truncate(n)
+	n = c.st.Pos()
 	c.tokens = c.tokens[:n]
-	return nil
+	return n, nil
 }
 
 // Shift drops the discard cached tokens after the first keep ones and
@@ -359,7 +372,7 @@ func (c *Context) Shift(keep, discard int) error {
 }
 
 // Reset empties the cache.
-func (c *Context) Reset() { _ = c.Rewind(0) }
+func (c *Context) Reset() { _, _ = c.Rewind(0) }
 
 // Sampler picks the next token from logits; *sample.Sampler implements it.
 // Accept is told every token chosen, for samplers with memory (repetition

@@ -103,8 +103,8 @@ func TestContext(t *testing.T) {
 	}
 	want := append([]float32(nil), c.Logits(3)...)
 	// Rewind to 3 and redo token 3 alone: same logits.
-	if err := c.Rewind(3); err != nil {
-		t.Fatal(err)
+	if n, err := c.Rewind(3); err != nil || n != 3 {
+		t.Fatalf("Rewind(3) = %d, %v", n, err)
 	}
 	if c.LastLogits() != nil {
 		t.Error("logits survive a rewind past them")
@@ -121,7 +121,7 @@ func TestContext(t *testing.T) {
 	if num/den > 1e-8 {
 		t.Errorf("logits after rewind: nmse %.3e", num/den)
 	}
-	if err := c.Rewind(100); err == nil {
+	if _, err := c.Rewind(100); err == nil {
 		t.Error("rewind past the end accepted")
 	}
 	// Fill the context: generation stops with ErrContextFull.

@@ -202,6 +202,7 @@ func (s *Scheduler) start(sl *slot, j *job, reuse int) {
 	// The last prompt token is evaluated again for its logits.
 	reuse = min(reuse, len(prompt)-1)
 	sl.seq.Truncate(reuse)
+	reuse = sl.seq.Pos() // 0 where a sliding window is gone
 	sl.tokens = sl.tokens[:reuse]
 	sl.job = j
 	j.prompt = prompt[reuse:]

@@ -183,6 +183,7 @@ func (m *Model) NewScheduler(opts ServeOptions) (*Scheduler, error) {
 		BatchThreads: m.opts.BatchThreads,
 		CacheTypeK:   m.opts.CacheTypeK,
 		CacheTypeV:   m.opts.CacheTypeV,
+		SWAFull:      m.opts.SWAFull,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)

@@ -334,7 +334,7 @@ func (s *Runner) attendVec(sc *attnSlot, sg *attnSeg, l, i, h0 int) {
 	kv, gs := sg.kv, s.attn.gs
 	vt, _ := cpu.VecDotType(attnType(kv.kt))
 	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.queries(sg.i0+i, h0, gs), gs, kv.dk)
-	s.attendRange(sc, qa, kv, l, s.kvHead(h0), s.attn.mods.first(sg.pos+i), s.attn.mods.end(sg, i))
+	s.attendRange(sc, qa, kv, l, s.kvHead(h0), max(s.attn.mods.first(sg.pos+i), kv.lowest(l)), s.attn.mods.end(sg, i))
 	for r := 0; r < gs; r++ {
 		inv := float32(0)
 		if sc.sum[r] != 0 {
@@ -363,7 +363,7 @@ func (s *Runner) attendSplit(sc *attnSlot, sg *attnSeg, l, i, h0 int) {
 	for r := 0; r < gs; r++ {
 		sc.mP[r], sc.sP[r] = float32(math.Inf(-1)), 0
 	}
-	first := s.attn.mods.first(sg.pos + i)
+	first := max(s.attn.mods.first(sg.pos+i), kv.lowest(l))
 	for c := 0; c < sg.split; c++ {
 		lo, hi := max(c*size, first), min((c+1)*size, nKV)
 		if lo >= hi {
@@ -410,8 +410,8 @@ func (s *Runner) attendRange(sc *attnSlot, qa cpu.Activations, kv *kvCache, l, k
 	for r := 0; r < gs; r++ {
 		sc.m[r], sc.sum[r] = float32(math.Inf(-1)), 0
 	}
-	for c0 := lo; c0 < hi; c0 += kvChunk {
-		c1 := min(c0+kvChunk, hi)
+	for c0, c1 := lo, 0; c0 < hi; c0 = c1 {
+		c1 = kv.runEnd(l, c0, min(c0+kvChunk, hi))
 		nc := c1 - c0
 		keys := kv.keys(l, kvh, c0, c1)
 		if kv.kt == ggml.TypeF32 {
@@ -465,8 +465,7 @@ func (s *Runner) attendRange(sc *attnSlot, qa cpu.Activations, kv *kvCache, l, k
 // l as F16 rows, cast from an F32 cache into sc.v16 as llama.cpp's cast
 // before flash attention does.
 func (sc *attnSlot) valuesF16(kv *kvCache, l, kvh, c0, c1 int) []byte {
-	off := (kvh*kv.size + c0) * kv.vRow
-	rows := kv.v[l][off : off+(c1-c0)*kv.vRow]
+	rows := kv.values(l, kvh, c0, c1)
 	if kv.vt == ggml.TypeF16 {
 		return rows
 	}
@@ -527,7 +526,7 @@ func (s *Runner) attendTiled(sc *attnSlot, sg *attnSeg, l, h0, i0, i1 int) {
 	end := j.mods.end(sg, i1-1) // cells the last query sees
 	// Tiles that no query of the block sees (behind a sliding window)
 	// are skipped, as ggml skips wholly masked tiles.
-	for c0 := j.mods.first(sg.pos+i0) / faTile * faTile; c0 < end; c0 += faTile {
+	for c0 := max(j.mods.first(sg.pos+i0), kv.lowest(l)) / faTile * faTile; c0 < end; c0 += faTile {
 		nk := min(faTile, end-c0)
 		// The tile's keys as rows, its values transposed (one row per
 		// value element), both F32.
@@ -554,7 +553,7 @@ func (s *Runner) attendTiled(sc *attnSlot, sg *attnSeg, l, h0, i0, i1 int) {
 			row = row[:valid]
 			// Cells behind the sliding window are masked: -Inf, which
 			// the softmax turns into exact zeros.
-			lo := max(0, min(valid, j.mods.first(sg.pos+i0+t)-c0))
+			lo := max(0, min(valid, max(j.mods.first(sg.pos+i0+t), kv.lowest(l))-c0))
 			if lo == valid {
 				clear(row)
 				continue

@@ -24,8 +24,10 @@ type cacheHeader struct {
 	RowBytesK, RowBytesV uint32 // bytes of one key row, of one value row
 }
 
-// cacheVersion is the version of the layout WriteCache writes.
-const cacheVersion = 1
+// cacheVersion is the version of the layout WriteCache writes. Version
+// 2: each layer's rows are preceded by the first position they hold (not
+// 0 in a sliding-window layer's ring).
+const cacheVersion = 2
 
 func (q *Seq) header(n int) cacheHeader {
 	kv := q.kv
@@ -39,11 +41,15 @@ func (q *Seq) header(n int) cacheHeader {
 // WriteCache writes the keys and values of the sequence's first n cached
 // positions to w, in the cache's own types, so that ReadCache can restore
 // them without evaluating those tokens again (llama.cpp's state files; the
-// command line's --prompt-cache).
+// command line's --prompt-cache). Sliding-window layers write the
+// positions their rings hold.
 func (q *Seq) WriteCache(w io.Writer, n int) error {
 	kv := q.kv
 	if n < 0 || n > kv.nUsed {
 		return fmt.Errorf("model: writing %d cached positions of %d", n, kv.nUsed)
+	}
+	if n < kv.nUsed && !kv.windowHeld(n) {
+		return fmt.Errorf("model: writing %d cached positions: %w (the sliding-window layers hold positions from %d on)", n, ErrWindowGone, kv.ringLo)
 	}
 	if _, err := io.WriteString(w, cacheMagic); err != nil {
 		return err
@@ -52,15 +58,23 @@ func (q *Seq) WriteCache(w io.Writer, n int) error {
 		return err
 	}
 	for l := range kv.k {
+		lo := min(kv.lowest(l), n)
+		if err := binary.Write(w, binary.LittleEndian, uint32(lo)); err != nil {
+			return err
+		}
 		for h := 0; h < kv.heads; h++ {
-			// A head's cells are contiguous: its first n rows are one run.
-			k := kv.k[l][h*kv.size*kv.kRow:]
-			if _, err := w.Write(k[:n*kv.kRow]); err != nil {
-				return err
+			// Runs of adjacent cells: one, or two where a ring wraps.
+			for p0, p1 := lo, 0; p0 < n; p0 = p1 {
+				p1 = kv.runEnd(l, p0, n)
+				if _, err := w.Write(kv.keys(l, h, p0, p1).Data); err != nil {
+					return err
+				}
 			}
-			v := kv.v[l][h*kv.size*kv.vRow:]
-			if _, err := w.Write(v[:n*kv.vRow]); err != nil {
-				return err
+			for p0, p1 := lo, 0; p0 < n; p0 = p1 {
+				p1 = kv.runEnd(l, p0, n)
+				if _, err := w.Write(kv.values(l, h, p0, p1)); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -102,19 +116,48 @@ func (q *Seq) ReadCache(r io.Reader) (int, error) {
 	case n > kv.size:
 		return 0, fmt.Errorf("model: the cache holds %d positions, the context only %d", n, kv.size)
 	}
-	kv.nUsed = 0
+	kv.nUsed, kv.ringLo = 0, 0
+	ringLo := 0
 	for l := range kv.k {
+		var lo32 uint32
+		if err := binary.Read(r, binary.LittleEndian, &lo32); err != nil {
+			return 0, fmt.Errorf("model: reading the cache: %w", err)
+		}
+		lo := int(lo32)
+		// A ring keeps the last positions that fit; a full layer needs
+		// them all.
+		keepFrom := lo
+		switch {
+		case lo > n:
+			return 0, fmt.Errorf("model: reading the cache: layer %d starts at position %d of %d", l, lo, n)
+		case kv.isRing(l):
+			keepFrom = max(lo, n-kv.cells[l])
+			ringLo = max(ringLo, keepFrom)
+		case lo > 0:
+			return 0, fmt.Errorf("model: %w: layer %d holds positions from %d on only (a sliding-window cache); this context keeps them all", ErrCacheMismatch, l, lo)
+		}
 		for hd := 0; hd < kv.heads; hd++ {
-			k := kv.k[l][hd*kv.size*kv.kRow:]
-			if _, err := io.ReadFull(r, k[:n*kv.kRow]); err != nil {
-				return 0, fmt.Errorf("model: reading the cache: %w", err)
-			}
-			v := kv.v[l][hd*kv.size*kv.vRow:]
-			if _, err := io.ReadFull(r, v[:n*kv.vRow]); err != nil {
-				return 0, fmt.Errorf("model: reading the cache: %w", err)
+			for _, part := range []struct {
+				row  int
+				rows func(p0, p1 int) []byte
+			}{
+				{kv.kRow, func(p0, p1 int) []byte { return kv.keys(l, hd, p0, p1).Data }},
+				{kv.vRow, func(p0, p1 int) []byte { return kv.values(l, hd, p0, p1) }},
+			} {
+				// Rows of positions before keepFrom are read and dropped.
+				if _, err := io.CopyN(io.Discard, r, int64((keepFrom-lo)*part.row)); err != nil {
+					return 0, fmt.Errorf("model: reading the cache: %w", err)
+				}
+				for p0, p1 := keepFrom, 0; p0 < n; p0 = p1 {
+					p1 = kv.runEnd(l, p0, n)
+					if _, err := io.ReadFull(r, part.rows(p0, p1)); err != nil {
+						return 0, fmt.Errorf("model: reading the cache: %w", err)
+					}
+				}
 			}
 		}
 	}
+	kv.ringLo = ringLo
 	kv.nUsed = n
 	return n, nil
 }

@@ -192,6 +192,16 @@ func (n *gemma) scratch() scratchSizes {
 	}
 }
 
+// slidingWindow returns the window of the local layers and which they
+// are, so that their caches keep only the window.
+func (n *gemma) slidingWindow() (int, []bool) {
+	local := make([]bool, len(n.layers))
+	for i := range n.layers {
+		local[i] = n.layers[i].local
+	}
+	return n.window, local
+}
+
 // rotary returns the global layers' rotary embedding.
 func (n *gemma) rotary(int) *rope { return &n.global }
 

@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 
@@ -59,10 +60,20 @@ func ParseCacheType(name string) (CacheType, error) {
 // kvCache holds the keys and values of every layer for one sequence in the
 // chosen cache types: F16 (llama.cpp's default), F32 or Q8_0, converted
 // from float32 the way ggml's CPU backend does (F16 rounded to nearest
-// even, Q8_0 as ggml's x86 quantize_row_q8_0). Cell i holds position i.
-// Each layer's keys (values) are stored head by head: for key/value head h
-// the rows of cells 0..size-1 are contiguous, so that the cells of one
-// head form a matrix the kernels of package cpu multiply directly.
+// even, Q8_0 as ggml's x86 quantize_row_q8_0). Each layer's keys (values)
+// are stored head by head: for key/value head h the rows of the layer's
+// cells are contiguous, so that the cells of one head form a matrix the
+// kernels of package cpu multiply directly.
+//
+// A layer holds every position of the context (cell i is position i),
+// or, for a sliding-window layer, a ring of fewer cells: position p in
+// cell p mod the ring's size. The ring holds the window and one batch
+// more, as llama.cpp sizes its SWA cache (the window plus a batch,
+// rounded up to 256 cells), so that every query of a batch sees its
+// whole window; older positions are overwritten. Positions before
+// ringLo are gone from the rings; a sequence cut back to a position
+// whose window they no longer hold must be evaluated again from the
+// start (truncate does so), as llama-server re-processes the prompt.
 type kvCache struct {
 	size       int // positions the cache can hold
 	heads      int // key/value heads
@@ -70,12 +81,19 @@ type kvCache struct {
 	kt, vt     ggml.Type
 	kRow, vRow int      // bytes of one head's key (value) row
 	k, v       [][]byte // by layer: [head][cell][row]
+	cells      []int    // by layer: its cells, size or a ring's
 	nUsed      int      // positions 0..nUsed-1 hold valid entries
+	// window is the sliding window of the ring layers (0: none);
+	// ring is their cells; ringLo is the lowest position they hold.
+	window, ring, ringLo int
 }
 
-func newKVCache(layers, size, heads, dk, dv int, kt, vt CacheType) (*kvCache, error) {
+// newKVCache allocates a cache of size positions for layers layers. When
+// window > 0 the layers local names (nil: none) keep only a ring of
+// min(size, window+batch rounded up to 256) cells.
+func newKVCache(layers, size, heads, dk, dv int, kt, vt CacheType, window, batch int, local []bool) (*kvCache, error) {
 	c := &kvCache{size: size, heads: heads, dk: dk, dv: dv, kt: kt.GGMLType(), vt: vt.GGMLType(),
-		k: make([][]byte, layers), v: make([][]byte, layers)}
+		k: make([][]byte, layers), v: make([][]byte, layers), cells: make([]int, layers)}
 	var err error
 	if c.kRow, err = cpu.RowBytes(c.kt, dk); err != nil {
 		return nil, fmt.Errorf("model: %s key cache for key length %d: %w", kt, dk, err)
@@ -83,35 +101,129 @@ func newKVCache(layers, size, heads, dk, dv int, kt, vt CacheType) (*kvCache, er
 	if c.vRow, err = cpu.RowBytes(c.vt, dv); err != nil {
 		return nil, fmt.Errorf("model: %s value cache for value length %d: %w", vt, dv, err)
 	}
+	if ring := (window + batch + 255) / 256 * 256; window > 0 && ring < size {
+		c.window, c.ring = window, ring
+	}
 	for l := range c.k {
-		c.k[l] = make([]byte, heads*size*c.kRow)
-		c.v[l] = make([]byte, heads*size*c.vRow)
+		c.cells[l] = size
+		if c.ring > 0 && l < len(local) && local[l] {
+			c.cells[l] = c.ring
+		}
+		c.k[l] = make([]byte, heads*c.cells[l]*c.kRow)
+		c.v[l] = make([]byte, heads*c.cells[l]*c.vRow)
 	}
 	return c, nil
 }
 
 // bytes returns the memory the cache holds.
 func (c *kvCache) bytes() int64 {
-	return int64(len(c.k)) * int64(c.heads) * int64(c.size) * int64(c.kRow+c.vRow)
+	var n int64
+	for _, cells := range c.cells {
+		n += int64(c.heads) * int64(cells) * int64(c.kRow+c.vRow)
+	}
+	return n
 }
 
-// keys returns the keys of cells lo..hi-1 of head h of layer l as a matrix
-// (one row per cell).
+// isRing reports whether layer l keeps a ring of cells.
+func (c *kvCache) isRing(l int) bool { return c.cells[l] < c.size }
+
+// cell returns the cell of layer l that holds position pos.
+func (c *kvCache) cell(l, pos int) int {
+	if c.isRing(l) {
+		return pos % c.cells[l]
+	}
+	return pos
+}
+
+// lowest returns the lowest position layer l holds.
+func (c *kvCache) lowest(l int) int {
+	if c.isRing(l) {
+		return c.ringLo
+	}
+	return 0
+}
+
+// runEnd returns the end of the run of positions from pos (before hi)
+// whose cells of layer l are adjacent: hi, or where a ring wraps.
+func (c *kvCache) runEnd(l, pos, hi int) int {
+	if c.isRing(l) {
+		return min(hi, pos+c.cells[l]-pos%c.cells[l])
+	}
+	return hi
+}
+
+// keys returns the keys of positions lo..hi-1 of head h of layer l as a
+// matrix (one row per position); their cells must be adjacent (runEnd).
 func (c *kvCache) keys(l, h, lo, hi int) cpu.Matrix {
-	off := (h*c.size + lo) * c.kRow
+	off := (h*c.cells[l] + c.cell(l, lo)) * c.kRow
 	return cpu.Matrix{Type: c.kt, Rows: hi - lo, Cols: c.dk, Data: c.k[l][off : off+(hi-lo)*c.kRow]}
 }
 
-// valueRow returns the value row of cell j of head h of layer l.
+// values returns the value rows of positions lo..hi-1 of head h of layer
+// l, whose cells must be adjacent (runEnd).
+func (c *kvCache) values(l, h, lo, hi int) []byte {
+	off := (h*c.cells[l] + c.cell(l, lo)) * c.vRow
+	return c.v[l][off : off+(hi-lo)*c.vRow]
+}
+
+// valueRow returns the value row of position j of head h of layer l.
 func (c *kvCache) valueRow(l, h, j int) []byte {
-	off := (h*c.size + j) * c.vRow
+	off := (h*c.cells[l] + c.cell(l, j)) * c.vRow
 	return c.v[l][off : off+c.vRow]
 }
 
-// keyRow returns the key row of cell j of head h of layer l.
+// keyRow returns the key row of position j of head h of layer l.
 func (c *kvCache) keyRow(l, h, j int) []byte {
-	off := (h*c.size + j) * c.kRow
+	off := (h*c.cells[l] + c.cell(l, j)) * c.kRow
 	return c.k[l][off : off+c.kRow]
+}
+
+// windowHeld reports whether the rings hold what evaluation continuing
+// at position n needs: the window before it.
+func (c *kvCache) windowHeld(n int) bool {
+	return c.ring == 0 || c.ringLo <= max(0, n-c.window+1)
+}
+
+// truncate drops the positions from n on. When the rings no longer hold
+// the window before n, it drops every position: evaluation must start
+// again from 0 (nUsed tells where it continues).
+func (c *kvCache) truncate(n int) {
+	if n < 0 || n >= c.nUsed {
+		return
+	}
+	c.nUsed = n
+	if !c.windowHeld(n) {
+		c.nUsed, c.ringLo = 0, 0
+	}
+	if c.nUsed == 0 {
+		c.ringLo = 0
+	}
+}
+
+// checkStart checks that a batch may start at position pos: at most at
+// nUsed, and, before it, where the rings still hold the window.
+func (c *kvCache) checkStart(pos int) error {
+	if pos < 0 || pos > c.nUsed {
+		return fmt.Errorf("model: batch position %d is not within the %d cached positions", pos, c.nUsed)
+	}
+	if pos < c.nUsed && !c.windowHeld(pos) {
+		return fmt.Errorf("model: %w: the sliding-window layers no longer hold the %d positions before %d (they hold %d on); evaluate the sequence again from position 0",
+			ErrWindowGone, c.window, pos, c.ringLo)
+	}
+	return nil
+}
+
+// ErrWindowGone is wrapped by the error of a batch that starts before a
+// sequence's last position where its sliding-window layers no longer hold
+// the window (Truncate drops the whole cache there instead).
+var ErrWindowGone = errors.New("sliding window no longer cached")
+
+// writing records that positions up to hi-1 are about to be stored: the
+// rings' older positions they overwrite are gone.
+func (c *kvCache) writing(hi int) {
+	if c.ring > 0 {
+		c.ringLo = max(c.ringLo, hi-c.ring)
+	}
 }
 
 // store writes one batch row's keys and values (heads×dk and heads×dv

@@ -123,6 +123,13 @@ type scratchSizes struct {
 	ropes        int // cos/sin caches per row (0: one)
 }
 
+// slidingWindow is implemented by networks with sliding-window attention
+// layers whose caches need only the window (Gemma 2 and 3): the window
+// and which layers are local.
+type slidingWindow interface {
+	slidingWindow() (window int, local []bool)
+}
+
 // layerRotary is implemented by networks whose layers rotate their keys
 // with different RoPE parameters (Gemma's local and global layers).
 type layerRotary interface {

@@ -25,6 +25,11 @@ type RunnerOptions struct {
 	// --cache-type-k/-v); the zero value is F16. Q8_0 needs key (value)
 	// lengths that are multiples of 32.
 	CacheTypeK, CacheTypeV CacheType
+	// SWAFull keeps every position in the caches of sliding-window
+	// layers too (llama.cpp's --swa-full), instead of only the window and
+	// a batch: more memory, but a sequence can be cut back to any
+	// position and reused.
+	SWAFull bool
 }
 
 // A Runner evaluates batches of tokens of any number of sequences at
@@ -114,7 +119,7 @@ func (m *Model) NewRunner(opts RunnerOptions) (*Runner, error) {
 		}
 	}
 	// The cache rows must be representable (Q8_0 needs whole blocks).
-	if _, err := newKVCache(0, 0, hp.HeadsKV, hp.HeadDimK, hp.HeadDimV, opts.CacheTypeK, opts.CacheTypeV); err != nil {
+	if _, err := newKVCache(0, 0, hp.HeadsKV, hp.HeadDimK, hp.HeadDimV, opts.CacheTypeK, opts.CacheTypeV, 0, 0, nil); err != nil {
 		return nil, err
 	}
 	if opts.BatchSize == 0 {
@@ -209,8 +214,9 @@ func (s *Runner) BatchSize() int { return s.opts.BatchSize }
 // Options returns the Runner's options, defaults filled in.
 func (s *Runner) Options() RunnerOptions { return s.opts }
 
-// A Seq is one sequence's state in a Runner: its key/value cache, whose
-// cell i holds position i. A Seq is used by its Runner's goroutine only.
+// A Seq is one sequence's state in a Runner: its key/value cache (of
+// every position, or of the window only in sliding-window layers). A Seq
+// is used by its Runner's goroutine only.
 type Seq struct {
 	r  *Runner
 	kv *kvCache
@@ -229,7 +235,11 @@ func (s *Runner) NewSeq(contextSize int) (*Seq, error) {
 	if contextSize <= 0 {
 		return nil, fmt.Errorf("model: context size must be positive (model gives %d)", hp.ContextLength)
 	}
-	kv, err := newKVCache(hp.Layers, contextSize, hp.HeadsKV, hp.HeadDimK, hp.HeadDimV, s.opts.CacheTypeK, s.opts.CacheTypeV)
+	window, local := 0, []bool(nil)
+	if sw, ok := s.m.net.(slidingWindow); ok && !s.opts.SWAFull {
+		window, local = sw.slidingWindow()
+	}
+	kv, err := newKVCache(hp.Layers, contextSize, hp.HeadsKV, hp.HeadDimK, hp.HeadDimV, s.opts.CacheTypeK, s.opts.CacheTypeV, window, s.opts.BatchSize, local)
 	if err != nil {
 		return nil, err
 	}
@@ -247,18 +257,26 @@ func (q *Seq) Pos() int { return q.kv.nUsed }
 func (q *Seq) CacheBytes() int64 { return q.kv.bytes() }
 
 // Truncate drops cached positions from n on, so that evaluation continues
-// at position n (0 clears the cache).
-func (q *Seq) Truncate(n int) {
-	if n >= 0 && n < q.kv.nUsed {
-		q.kv.nUsed = n
-	}
-}
+// at position n (0 clears the cache). A model with sliding-window layers
+// keeps only the window and a batch of their positions (unless
+// RunnerOptions.SWAFull): cut back further than that, the sequence is
+// cleared instead, as llama-server then evaluates the whole prompt again.
+// Pos tells where evaluation continues.
+func (q *Seq) Truncate(n int) { q.kv.truncate(n) }
+
+// PosMin returns the lowest position every layer of the cache still
+// holds: 0, or in a sliding-window model the oldest position its rings
+// keep (llama.cpp's llama_memory_seq_pos_min).
+func (q *Seq) PosMin() int { return q.kv.ringLo }
 
 // Shift drops the discard positions after the first keep ones and moves
 // the rest down, as llama.cpp's context shift does: the keys kept are
 // rotated by -discard positions, so the cache then holds what
 // evaluating the shortened sequence would give up to rounding, and
-// evaluation continues at Pos()-discard.
+// evaluation continues at Pos()-discard. In sliding-window layers, whose
+// rings hold only the last positions, the kept first ones are often gone
+// already: those layers then see the moved positions only, as llama.cpp's
+// SWA cache does.
 func (q *Seq) Shift(keep, discard int) error {
 	kv := q.kv
 	if keep < 0 || discard <= 0 || keep+discard > kv.nUsed {
@@ -268,16 +286,38 @@ func (q *Seq) Shift(keep, discard int) error {
 	net := q.r.m.net
 	c := make([]float32, hp.RopeDims)
 	k32 := make([]float32, kv.dk)
-	moved := kv.nUsed - keep - discard
+	lo := kv.ringLo // the rings' positions from lo on are held
+	var keys, values []byte
 	for l := range kv.k {
 		r := net.rotary(kv.size)
 		if lr, ok := net.(layerRotary); ok {
 			r = lr.layerRotary(l)
 		}
 		r.cache(-discard, c)
+		from := keep + discard // the first position moved
+		if kv.isRing(l) {
+			// A ring's cells of the old and new positions overlap: the
+			// moved rows are copied out first.
+			from = max(from, lo)
+			n := kv.nUsed - from
+			keys, values = grow(keys, n*kv.kRow), grow(values, n*kv.vRow)
+			for h := 0; h < kv.heads; h++ {
+				for i := range n {
+					copy(keys[i*kv.kRow:], kv.keyRow(l, h, from+i))
+					copy(values[i*kv.vRow:], kv.valueRow(l, h, from+i))
+				}
+				for i := range n {
+					getRow(kv.kt, k32, keys[i*kv.kRow:(i+1)*kv.kRow])
+					r.apply(k32, c)
+					putRow(kv.kt, kv.keyRow(l, h, from-discard+i), k32)
+					copy(kv.valueRow(l, h, from-discard+i), values[i*kv.vRow:(i+1)*kv.vRow])
+				}
+			}
+			continue
+		}
 		for h := 0; h < kv.heads; h++ {
-			for i := 0; i < moved; i++ {
-				src, dst := keep+discard+i, keep+i
+			for i := range kv.nUsed - from {
+				src, dst := from+i, from-discard+i
 				getRow(kv.kt, k32, kv.keyRow(l, h, src))
 				r.apply(k32, c)
 				putRow(kv.kt, kv.keyRow(l, h, dst), k32)
@@ -285,8 +325,21 @@ func (q *Seq) Shift(keep, discard int) error {
 			}
 		}
 	}
+	if lo >= keep {
+		// The rings held none of the kept positions: they now hold the
+		// moved ones only.
+		kv.ringLo = max(lo, keep+discard) - discard
+	}
 	kv.nUsed -= discard
 	return nil
+}
+
+// grow returns b resliced to n bytes, reallocated if it is shorter.
+func grow(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	return b[:n]
 }
 
 // BatchEntry is one row of a batch: a token of a sequence at a
@@ -352,8 +405,8 @@ func (s *Runner) Decode(ctx context.Context, batch []BatchEntry, embeddings bool
 					return fmt.Errorf("model: batch row %d: the sequence's rows are not adjacent", i)
 				}
 			}
-			if e.Pos < 0 || e.Pos > e.Seq.kv.nUsed {
-				return fmt.Errorf("model: batch row %d: position %d is not within the %d cached positions", i, e.Pos, e.Seq.kv.nUsed)
+			if err := e.Seq.kv.checkStart(e.Pos); err != nil {
+				return fmt.Errorf("model: batch row %d: %w", i, err)
 			}
 			s.segs = append(s.segs, batchSeg{seq: e.Seq, i0: i, i1: i + 1, pos: e.Pos})
 		}
@@ -420,7 +473,9 @@ func (s *Runner) planSingle(seq *Seq, tokens []int32, pos, out int, dst []float3
 // segment.
 func (s *Runner) run(ctx context.Context) error {
 	for _, sg := range s.segs {
-		sg.seq.kv.nUsed = min(sg.seq.kv.nUsed, sg.pos)
+		kv := sg.seq.kv
+		kv.nUsed = min(kv.nUsed, sg.pos)
+		kv.writing(sg.pos + sg.i1 - sg.i0)
 	}
 	s.pool = s.poolN
 	if len(s.tokens) == 1 {

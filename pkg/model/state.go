@@ -24,6 +24,9 @@ type StateOptions struct {
 	// value caches (llama.cpp's --cache-type-k/-v); the zero value is F16.
 	// Q8_0 needs key (value) lengths that are multiples of 32.
 	CacheTypeK, CacheTypeV CacheType
+	// SWAFull keeps every position in sliding-window layers' caches, as
+	// RunnerOptions.SWAFull does.
+	SWAFull bool
 }
 
 // State evaluates one sequence: a Runner of its own with one Seq, and the
@@ -67,6 +70,7 @@ func (m *Model) NewState(opts StateOptions) (*State, error) {
 		BatchThreads: opts.BatchThreads,
 		CacheTypeK:   opts.CacheTypeK,
 		CacheTypeV:   opts.CacheTypeV,
+		SWAFull:      opts.SWAFull,
 	})
 	if err != nil {
 		return nil, err
@@ -84,6 +88,9 @@ func (s *State) ContextSize() int { return s.seq.ContextSize() }
 
 // BatchSize returns the most tokens one forward pass processes.
 func (s *State) BatchSize() int { return s.r.BatchSize() }
+
+// CacheBytes returns the memory the State's key/value cache holds.
+func (s *State) CacheBytes() int64 { return s.seq.CacheBytes() }
 
 // Pos returns the number of positions in the cache: the position the next
 // token evaluated takes.
@@ -138,8 +145,8 @@ func (s *State) eval(ctx context.Context, tokens []int32, pos int, last bool) er
 	if len(tokens) == 0 {
 		return fmt.Errorf("model: empty batch")
 	}
-	if pos < 0 || pos > kv.nUsed {
-		return fmt.Errorf("model: batch position %d is not within the %d cached positions", pos, kv.nUsed)
+	if err := kv.checkStart(pos); err != nil {
+		return err
 	}
 	if pos+len(tokens) > kv.size {
 		return fmt.Errorf("model: %w: %d positions cached + %d tokens > context size %d", ErrContextOverflow, pos, len(tokens), kv.size)

@@ -19,8 +19,8 @@ func (s *State) EvalEmbd(ctx context.Context, embd []float32, pos int, last bool
 	}
 	n := len(embd) / d
 	kv := s.seq.kv
-	if pos < 0 || pos > kv.nUsed {
-		return fmt.Errorf("model: batch position %d is not within the %d cached positions", pos, kv.nUsed)
+	if err := kv.checkStart(pos); err != nil {
+		return err
 	}
 	if pos+n > kv.size {
 		return fmt.Errorf("model: %w: %d positions cached + %d embeddings > context size %d", ErrContextOverflow, pos, n, kv.size)
