@@ -32,6 +32,11 @@ while read -r dir name; do
 	if "${GO:-go}" test -run='^$' -fuzz="^$name\$" -fuzztime="$fuzztime" -fuzzminimizetime="$minimize" \
 		-parallel="$parallel" "./$dir" >"$log" 2>&1; then
 		status=ok
+	elif grep -q 'context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log"; then
+		# The go command can report a run whose time ran out mid-execution
+		# as this failure, with no failing input (its coordinator's
+		# race, go.dev/issue/75804, fixed in Go 1.27; not a finding).
+		status=ok
 	else
 		status=FAIL
 		failed+=("$dir $name")
