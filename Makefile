@@ -163,6 +163,33 @@ $(BENCH_DIR)/tinyllama-f16.gguf:
 $(BENCH_DIR)/tinyllama-%.gguf: $(BENCH_DIR)/tinyllama-f16.gguf | bin/quantize
 	bin/quantize $< $@.tmp $* && mv $@.tmp $@
 
+# make bench-vision: one 336x336 image encoded by a random LLaVA-1.5-sized
+# CLIP encoder (synthvision.LLaVA15: 24 blocks of 1024, 16 heads, FF 4096,
+# F16 matrices, mlp projector to 4096) on VISION_THREADS threads, ours
+# (pkg/vision's BenchmarkEncode) and llama.cpp's (libmtmd through
+# tools/visionref/mtmdbench, built against the reference kit's prebuilt
+# libraries) alternately for VISION_ROUNDS rounds; prints both medians and
+# the ratio (scripts/bench-vision.sh). The mmproj and the image are written
+# once into $(BENCH_DIR).
+VISION_MMPROJ  := $(BENCH_DIR)/llava-clip-f16.gguf
+VISION_IMAGE   := $(BENCH_DIR)/vision-640x480.png
+VISION_ROUNDS  ?= 3
+VISION_THREADS ?= 2
+
+.PHONY: bench-vision
+
+bench-vision: $(VISION_MMPROJ) $(VISION_IMAGE)
+	GO=$(GO) ROUNDS=$(VISION_ROUNDS) THREADS=$(VISION_THREADS) \
+		./scripts/bench-vision.sh '$(VISION_MMPROJ)' '$(VISION_IMAGE)'
+
+$(VISION_MMPROJ):
+	@mkdir -p $(@D)
+	$(GO) run ./internal/synthvision/cmd/mksynthvision -shape llava15 -o $@.tmp && mv $@.tmp $@
+
+$(VISION_IMAGE):
+	@mkdir -p $(@D)
+	$(GO) run ./internal/synthvision/cmd/mksynthvision -image 640x480 -seed 1 -o $@
+
 # make soak: minutes of mixed traffic against an in-process server on
 # stories260k (internal/soak; SOAK_ARGS='-url http://HOST:PORT' targets a
 # running one), reporting requests, errors by kind, latency, goroutines and

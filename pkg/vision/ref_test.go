@@ -266,11 +266,15 @@ func argmax(x []float32) int {
 	return best
 }
 
-// BenchmarkEncode encodes one image with the mmproj file named by
+// BenchmarkEncode encodes one image (preprocessing and encoding, as
+// Encoder.Encode does) with the mmproj file named by
 // $LLAMAFILE_VISION_MMPROJ (for example a LLaVA-1.5-sized synthetic one:
 // go run ./internal/synthvision/cmd/mksynthvision -shape llava15
-// -out-embd 256 -o /tmp/llava15.gguf), on $LLAMAFILE_VISION_THREADS
-// threads (default 2).
+// -o /tmp/llava15.gguf; make bench-vision writes one and times it side
+// by side with llama.cpp), on $LLAMAFILE_VISION_THREADS threads (default
+// 2). The image is $LLAMAFILE_VISION_IMAGE, else synthvision's 640×480
+// test image of seed 1. One untimed encode first faults the weights in
+// from the memory map (llama.cpp reads them at load and runs a warmup).
 func BenchmarkEncode(b *testing.B) {
 	path := os.Getenv("LLAMAFILE_VISION_MMPROJ")
 	if path == "" {
@@ -289,16 +293,24 @@ func BenchmarkEncode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	png, err := synthvision.PNG(synthvision.Image(640, 480, 1))
+	var data []byte
+	if p := os.Getenv("LLAMAFILE_VISION_IMAGE"); p != "" {
+		data, err = os.ReadFile(p)
+	} else {
+		data, err = synthvision.PNG(synthvision.Image(640, 480, 1))
+	}
 	if err != nil {
 		b.Fatal(err)
 	}
-	img, err := DecodeImage(png, 0)
+	img, err := DecodeImage(data, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
 	pool := cpu.NewPool(threads)
 	defer pool.Close()
+	if _, err := e.Encode(context.Background(), pool, img); err != nil {
+		b.Fatal(err)
+	}
 	for b.Loop() {
 		if _, err := e.Encode(context.Background(), pool, img); err != nil {
 			b.Fatal(err)
