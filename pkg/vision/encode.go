@@ -54,26 +54,34 @@ func (r *run) act(x []float32, a Activation) {
 	})
 }
 
+// applyAct applies a to x in place. GELU and quick GELU convert x to F16
+// a block at a time and look the results up in t (ggml_vec_gelu_f32 and
+// ggml_vec_gelu_quick_f32 with GGML_GELU_FP16; GELU passes inputs of 10 or
+// more through and gives 0 at -10 or less).
 func applyAct(x []float32, a Activation, t []float32) {
-	var h [2]byte
-	var one [1]float32
-	for i, v := range x {
-		switch a {
-		case SiLU:
+	if a == SiLU {
+		for i, v := range x {
 			x[i] = v / (1 + float32(math.Exp(float64(-v))))
-			continue
-		case GELU:
-			if v <= -10 {
-				x[i] = 0
-				continue
-			}
-			if v >= 10 {
-				continue
-			}
 		}
-		one[0] = v
-		cpu.FP32ToFP16Row(h[:], one[:])
-		x[i] = t[uint16(h[0])|uint16(h[1])<<8]
+		return
+	}
+	const block = 256
+	var h [2 * block]byte
+	for off := 0; off < len(x); off += block {
+		c := x[off:min(off+block, len(x))]
+		cpu.FP32ToFP16Row(h[:2*len(c)], c)
+		for i, v := range c {
+			if a == GELU {
+				if v <= -10 {
+					c[i] = 0
+					continue
+				}
+				if v >= 10 {
+					continue
+				}
+			}
+			c[i] = t[uint16(h[2*i])|uint16(h[2*i+1])<<8]
+		}
 	}
 }
 
@@ -221,9 +229,12 @@ func (r *run) attention(q, k, v, out []float32, n int) {
 	r.rows(heads, func(h int) {
 		kh := kb[4*h*n*dh : 4*(h+1)*n*dh]
 		vh := vb[4*h*n*dh : 4*(h+1)*n*dh]
+		h16 := make([]byte, 2*dh)
+		row := make([]float32, dh)
 		for i := 0; i < n; i++ {
-			for j := 0; j < dh; j++ {
-				binary.LittleEndian.PutUint32(kh[4*(i*dh+j):], math.Float32bits(roundF16(k[i*d+h*dh+j])))
+			roundF16Row(row, h16, k[i*d+h*dh:i*d+(h+1)*dh])
+			for j, x := range row {
+				binary.LittleEndian.PutUint32(kh[4*(i*dh+j):], math.Float32bits(x))
 			}
 		}
 		for t := 0; t < tiles; t++ {
@@ -231,8 +242,9 @@ func (r *run) attention(q, k, v, out []float32, n int) {
 			nk := min(faTile, n-c0)
 			blk := vh[4*c0*dh:]
 			for i := 0; i < nk; i++ {
-				for j := 0; j < dh; j++ {
-					binary.LittleEndian.PutUint32(blk[4*(j*nk+i):], math.Float32bits(roundF16(v[(c0+i)*d+h*dh+j])))
+				roundF16Row(row, h16, v[(c0+i)*d+h*dh:(c0+i)*d+(h+1)*dh])
+				for j, x := range row {
+					binary.LittleEndian.PutUint32(blk[4*(j*nk+i):], math.Float32bits(x))
 				}
 			}
 		}
@@ -302,11 +314,9 @@ func (r *run) attention(q, k, v, out []float32, n int) {
 	})
 }
 
-// roundF16 rounds x to the nearest F16 value, as a cast to F16 and back.
-func roundF16(x float32) float32 {
-	var b [2]byte
-	v := [1]float32{x}
-	cpu.FP32ToFP16Row(b[:], v[:])
-	cpu.FP16ToFP32Row(v[:], b[:])
-	return v[0]
+// roundF16Row writes src rounded to the nearest F16 values to dst, as a
+// cast to F16 and back; h16 holds 2*len(src) bytes of scratch.
+func roundF16Row(dst []float32, h16 []byte, src []float32) {
+	cpu.FP32ToFP16Row(h16[:2*len(src)], src)
+	cpu.FP16ToFP32Row(dst[:len(src)], h16[:2*len(src)])
 }
