@@ -66,8 +66,9 @@ func runServer(ctx context.Context, o *options, self *engine.Bundle, e env, logw
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var (
-		mu  sync.Mutex
-		eng *server.Engine
+		mu      sync.Mutex
+		eng     *server.Engine
+		stopped bool // serving has ended: a late load closes its engine
 	)
 	go func() {
 		en, err := load(o, self, logw)
@@ -76,6 +77,11 @@ func runServer(ctx context.Context, o *options, self *engine.Bundle, e env, logw
 			return
 		}
 		mu.Lock()
+		if stopped {
+			mu.Unlock()
+			closeEngine(en)
+			return
+		}
 		eng = en
 		mu.Unlock()
 		srv.SetBackend(en)
@@ -89,9 +95,9 @@ func runServer(ctx context.Context, o *options, self *engine.Bundle, e env, logw
 	}()
 	serveErr := srv.Serve(ctx, l)
 	mu.Lock()
+	stopped = true
 	if eng != nil {
-		eng.Scheduler.Close()
-		eng.Model.Close()
+		closeEngine(eng)
 	}
 	mu.Unlock()
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
@@ -101,6 +107,16 @@ func runServer(ctx context.Context, o *options, self *engine.Bundle, e env, logw
 		return fmt.Errorf("serving: %w", serveErr)
 	}
 	return nil
+}
+
+// closeEngine closes what load opened: the scheduler (requests still
+// queued end), the --mmproj projector, the model.
+func closeEngine(en *server.Engine) {
+	en.Scheduler.Close()
+	if en.Projector != nil {
+		en.Projector.Close()
+	}
+	en.Model.Close()
 }
 
 // displayHost is the host of the URL printed for the user: the address

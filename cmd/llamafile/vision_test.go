@@ -154,3 +154,54 @@ func TestVisionCLI(t *testing.T) {
 		})
 	}
 }
+
+// TestVisionServerClosesProjector: the server closes its --mmproj
+// projector when it stops, as it closes the model: afterwards this
+// process neither maps the projector's file nor holds a descriptor of it
+// (Linux's /proc tells).
+func TestVisionServerClosesProjector(t *testing.T) {
+	if _, err := os.Stat("/proc/self/maps"); err != nil {
+		t.Skip("no /proc/self/maps")
+	}
+	modelPath := testutil.SharedFile(t, "testdata/models/synth-llama-f32.gguf")
+	mmproj, _ := visionFiles(t, t.TempDir())
+	mmproj, err := filepath.EvalSymlinks(mmproj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stop := inProcessServer(t, "-m", modelPath, "--mmproj", mmproj, "-c", "512", "-np", "1", "-t", "2")
+	if !holdsFile(t, mmproj) {
+		t.Fatal("the serving process does not map or hold the projector: this test cannot tell a closed one")
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if holdsFile(t, mmproj) {
+		t.Error("after the server stopped, the process still maps or holds the projector's file")
+	}
+}
+
+// holdsFile reports whether this process maps path or has a descriptor
+// open on it.
+func holdsFile(t *testing.T, path string) bool {
+	t.Helper()
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(maps), "\n") {
+		if strings.HasSuffix(line, " "+path) {
+			return true
+		}
+	}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && target == path {
+			return true
+		}
+	}
+	return false
+}

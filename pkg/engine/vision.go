@@ -24,9 +24,13 @@ type Projector struct {
 	file *gguf.File
 	enc  *vision.Encoder
 
-	mu   sync.Mutex // serializes EncodeImage on pool
-	pool *cpu.Pool
+	mu     sync.Mutex // serializes EncodeImage on pool; guards closed
+	pool   *cpu.Pool
+	closed bool
 }
+
+// ErrProjectorClosed is returned by EncodeImage after Close.
+var ErrProjectorClosed = errors.New("engine: vision projector closed")
 
 // OpenProjector opens the mmproj file at path, encoding with threads
 // threads (0: all CPUs).
@@ -102,8 +106,17 @@ func (b *Bundle) OpenProjector(name string, threads int) (*Projector, error) {
 	return p, nil
 }
 
-// Close releases the projector's threads and file.
+// Close releases the projector's threads and file, after the encode in
+// progress, if any, ends (a request's encode stops at its next block once
+// its context is done). EncodeImage fails with ErrProjectorClosed after
+// it; closing again does nothing.
 func (p *Projector) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
 	p.pool.Close()
 	return p.file.Close()
 }
@@ -145,6 +158,10 @@ func (p *Projector) EncodeImage(ctx context.Context, data []byte, maxPixels int)
 		return nil, err
 	}
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, ErrProjectorClosed
+	}
 	embd, err := p.enc.Encode(ctx, p.pool, img)
 	p.mu.Unlock()
 	if err != nil {

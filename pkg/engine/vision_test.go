@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -211,6 +212,35 @@ func TestVisionErrors(t *testing.T) {
 	}
 	if _, err := p.EncodeImage(context.Background(), png, 100); err == nil {
 		t.Error("EncodeImage past the pixel limit: no error")
+	}
+}
+
+// TestProjectorClose: Close waits for an encode in progress, EncodeImage
+// after it is ErrProjectorClosed, and a second Close is harmless (the
+// server closes its projector at shutdown, a test's cleanup again).
+func TestProjectorClose(t *testing.T) {
+	_, p, png := openVision(t)
+	started := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		close(started)
+		_, err := p.EncodeImage(context.Background(), png, 0)
+		done <- err
+	}()
+	<-started
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	// Either the encode ran before Close took the projector, or it
+	// came after and was refused: never a crash on a closed pool.
+	if err := <-done; err != nil && !errors.Is(err, ErrProjectorClosed) {
+		t.Errorf("EncodeImage racing Close: %v", err)
+	}
+	if _, err := p.EncodeImage(context.Background(), png, 0); !errors.Is(err, ErrProjectorClosed) {
+		t.Errorf("EncodeImage after Close: %v, want ErrProjectorClosed", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }
 
