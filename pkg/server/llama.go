@@ -275,9 +275,15 @@ func (s *Server) applyTemplate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &ar); err != nil {
 		return err
 	}
-	msgs, err := chatMessages(ar.Messages)
+	// As llama-server: image_url parts render as the media marker (the
+	// image is not decoded; a data: URL must still be base64), and are
+	// a 400 for a model without a projector.
+	msgs, imgs, err := chatMessagesImages(ar.Messages)
 	if err != nil {
 		return err
+	}
+	if len(imgs) > 0 && !s.hasVision() {
+		return errNoProjector(imgs[0])
 	}
 	prompt, err := s.backend().ApplyTemplate(msgs, true)
 	if err != nil {

@@ -71,7 +71,9 @@ func dataURL(field, u string) ([]byte, error) {
 
 // chatContent reads a chat message's content as textContent does, with
 // "image_url" parts too: each becomes engine.MediaMarker in the text,
-// its image appended to imgs.
+// its image appended to imgs. Parts are joined as llama-server joins
+// them (concat_content_parts): text parts with a newline between them,
+// none before or after a marker.
 func chatContent(field string, raw json.RawMessage, imgs *[]imageInput) (string, error) {
 	var parts []struct {
 		Type     string `json:"type"`
@@ -84,14 +86,16 @@ func chatContent(field string, raw json.RawMessage, imgs *[]imageInput) (string,
 		return textContent(field, raw, "text", "input_text")
 	}
 	var b strings.Builder
+	afterMarker := false
 	for i, p := range parts {
 		pf := fmt.Sprintf("%s[%d]", field, i)
 		switch p.Type {
 		case "text", "input_text":
-			if b.Len() > 0 {
+			if b.Len() > 0 && !afterMarker {
 				b.WriteString("\n")
 			}
 			b.WriteString(p.Text)
+			afterMarker = false
 		case "image_url":
 			if p.ImageURL == nil {
 				return "", badField(pf+".image_url", "missing")
@@ -101,10 +105,8 @@ func chatContent(field string, raw json.RawMessage, imgs *[]imageInput) (string,
 				return "", err
 			}
 			*imgs = append(*imgs, imageInput{field: pf + ".image_url.url", data: data})
-			if b.Len() > 0 {
-				b.WriteString("\n")
-			}
 			b.WriteString(engine.MediaMarker)
+			afterMarker = true
 		default:
 			return "", badField(pf+".type", "content of type %q is not supported (text, image_url)", p.Type)
 		}
@@ -112,12 +114,18 @@ func chatContent(field string, raw json.RawMessage, imgs *[]imageInput) (string,
 	return b.String(), nil
 }
 
+// errNoProjector is the 400 of an image sent to a model served without
+// a projector.
+func errNoProjector(img imageInput) error {
+	return badField(img.field, "the request has an image, but this model has no vision projector: start the server with --mmproj FILE")
+}
+
 // mediaPrompt encodes imgs and tokenizes prompt around them; an error
 // (a 400) when the model has no projector or an image is bad.
 func (s *Server) mediaPrompt(ctx context.Context, prompt string, imgs []imageInput) (engine.Prompt, error) {
 	vb, ok := s.backend().(VisionBackend)
 	if !ok || !vb.Vision() {
-		return engine.Prompt{}, badField(imgs[0].field, "the request has an image, but this model has no vision projector: start the server with --mmproj FILE")
+		return engine.Prompt{}, errNoProjector(imgs[0])
 	}
 	enc := make([]*engine.Image, len(imgs))
 	for i, im := range imgs {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"path/filepath"
@@ -113,6 +114,62 @@ func TestVisionChat(t *testing.T) {
 	}
 	if b := post(t, plain+"/v1/chat/completions", imageChat(dataURL), 400); !strings.Contains(string(b), "no vision projector") {
 		t.Errorf("image to a model without a projector: %s", b)
+	}
+}
+
+// TestVisionApplyTemplate: /apply-template renders image_url parts as
+// llama-server does: each is the media marker in the prompt, joined to
+// the text around it without a newline (text parts get one between
+// them); the image is not decoded, but only base64 data: URLs are taken;
+// without a projector an image is a 400 that says so. Chat completions
+// read the messages the same way.
+func TestVisionApplyTemplate(t *testing.T) {
+	png, err := synthvision.PNG(synthvision.Image(97, 61, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataURL := "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+	msgs := func(url string) string {
+		return `{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[` +
+			`{"type":"text","text":"What is this?"},{"type":"image_url","image_url":{"url":"` + url + `"}},` +
+			`{"type":"text","text":"And this?"},{"type":"text","text":"Say."},{"type":"image_url","image_url":{"url":"` + url + `"}}]}]}`
+	}
+	const want = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nWhat is this?<__media__>And this?\nSay.<__media__><|im_end|>\n<|im_start|>assistant\n"
+	base := visionServer(t, true)
+	var at struct{ Prompt string }
+	for _, url := range []string{dataURL, "data:image/png;base64,bm90IGFuIGltYWdl"} {
+		if err := json.Unmarshal(post(t, base+"/apply-template", msgs(url), 200), &at); err != nil || at.Prompt != want {
+			t.Errorf("/apply-template with images (%.30s): %q (%v)\nwant %q", url, at.Prompt, err, want)
+		}
+	}
+	for _, c := range []struct{ body, want string }{
+		{msgs("https://example.com/cat.png"), "only data: URLs"},
+		{msgs("data:image/png,raw"), "base64"},
+		{`{"messages":[{"role":"user","content":[{"type":"image_url"}]}]}`, "messages[0].content[0].image_url"},
+	} {
+		if b := post(t, base+"/apply-template", c.body, 400); !strings.Contains(string(b), c.want) {
+			t.Errorf("/apply-template 400 says %s, want %q", b, c.want)
+		}
+	}
+	// Chat completions read the messages the same way (the text the
+	// template renders, the images in order).
+	var req struct{ Messages []chatMessage }
+	if err := json.Unmarshal([]byte(msgs(dataURL)), &req); err != nil {
+		t.Fatal(err)
+	}
+	cm, imgs, err := chatMessagesImages(req.Messages)
+	if err != nil || len(cm) != 2 || cm[1].Content != "What is this?<__media__>And this?\nSay.<__media__>" || len(imgs) != 2 ||
+		imgs[1].field != "messages[1].content[4].image_url.url" || !bytes.Equal(imgs[0].data, png) {
+		t.Errorf("chatMessagesImages: %+v, %d images (%v)", cm, len(imgs), err)
+	}
+
+	plain := visionServer(t, false)
+	if b := post(t, plain+"/apply-template", msgs(dataURL), 400); !strings.Contains(string(b), "no vision projector") || !strings.Contains(string(b), "--mmproj") {
+		t.Errorf("/apply-template of an image without a projector: %s", b)
+	}
+	if err := json.Unmarshal(post(t, plain+"/apply-template", `{"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]}`, 200), &at); err != nil ||
+		at.Prompt != "<|im_start|>user\na\nb<|im_end|>\n<|im_start|>assistant\n" {
+		t.Errorf("/apply-template of text parts: %q (%v)", at.Prompt, err)
 	}
 }
 
