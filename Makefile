@@ -163,6 +163,40 @@ $(BENCH_DIR)/tinyllama-f16.gguf:
 $(BENCH_DIR)/tinyllama-%.gguf: $(BENCH_DIR)/tinyllama-f16.gguf | bin/quantize
 	bin/quantize $< $@.tmp $* && mv $@.tmp $@
 
+# make bench-families: the TinyLlama-1.1B-sized twin of each model family
+# in BENCH_FAMILIES (mkbenchmodel -arch, benchmodel.Shape.ForArch), written
+# in F16 and quantized to BENCH_FAMILY_TYPE once into $(BENCH_DIR), and the
+# llama model of make bench-models, measured by llamafile --bench and
+# llama.cpp's refbench alternately (scripts/bench-families.sh,
+# BENCH_FAMILY_ARGS): each family's pp512 and tg128 tokens/s (the median and
+# the best of 5 rounds), relative to llama's in the same engine, and ours
+# relative to llama.cpp's.
+BENCH_FAMILIES      ?= qwen2 qwen3 phi3 stablelm gemma3 qwen3moe
+BENCH_FAMILY_TYPE   ?= q4_0
+BENCH_FAMILY_ARGS   ?= -p 512 -n 128 -t 2 -r 5
+BENCH_FAMILY_MODELS := $(BENCH_DIR)/tinyllama-$(BENCH_FAMILY_TYPE).gguf \
+	$(foreach f,$(BENCH_FAMILIES),$(BENCH_DIR)/$(f)-tinyllama-$(BENCH_FAMILY_TYPE).gguf)
+
+.PHONY: bench-families bench-family-models
+
+bench-families: bin/$(ENGINE) $(BENCH_FAMILY_MODELS)
+	LLAMAFILE=bin/$(ENGINE) ./scripts/bench-families.sh $(BENCH_FAMILY_ARGS) \
+		llama=$(BENCH_DIR)/tinyllama-$(BENCH_FAMILY_TYPE).gguf \
+		$(foreach f,$(BENCH_FAMILIES),$(f)=$(BENCH_DIR)/$(f)-tinyllama-$(BENCH_FAMILY_TYPE).gguf)
+
+bench-family-models: $(BENCH_FAMILY_MODELS)
+
+# bench-family FAMILY: the rules of FAMILY's twin, F16 and quantized.
+define bench-family
+$(BENCH_DIR)/$(1)-tinyllama-f16.gguf:
+	@mkdir -p $$(@D)
+	$(GO) run ./internal/benchmodel/cmd/mkbenchmodel -arch $(1) $$@
+
+$(BENCH_DIR)/$(1)-tinyllama-%.gguf: $(BENCH_DIR)/$(1)-tinyllama-f16.gguf | bin/quantize
+	bin/quantize $$< $$@.tmp $$* && mv $$@.tmp $$@
+endef
+$(foreach f,$(BENCH_FAMILIES),$(eval $(call bench-family,$(f))))
+
 # make bench-vision: one 336x336 image encoded by a random LLaVA-1.5-sized
 # CLIP encoder (synthvision.LLaVA15: 24 blocks of 1024, 16 heads, FF 4096,
 # F16 matrices, mlp projector to 4096) on VISION_THREADS threads, ours
