@@ -84,6 +84,8 @@ type options struct {
 
 	// swaFull keeps every position in sliding-window layers' caches.
 	swaFull bool
+	// noRepack uses the weights in place instead of repacking them.
+	noRepack bool
 
 	// gpuWanted is set when -ngl N (N > 0) or --gpu NAME asks for a GPU,
 	// which this build has no support for: a notice says so.
@@ -381,6 +383,7 @@ func commandFlags(o *options, v *flagValues) []cli.Flag {
 		&cli.BoolFlag{Name: "mlock", Destination: &o.mlock},
 		&cli.BoolFlag{Name: "no-mmap", Destination: &o.noMmap},
 		&cli.BoolFlag{Name: "swa-full", Destination: &o.swaFull},
+		&cli.BoolFlag{Name: "nr", Aliases: []string{"no-repack"}, Destination: &o.noRepack},
 		&cli.IntFlag{Name: "ngl", Aliases: []string{"gpu-layers", "n-gpu-layers"}, Value: -1},
 		&cli.StringFlag{Name: "gpu"},
 		&cli.BoolFlag{Name: "unsecure", Destination: &o.unsecure},

@@ -64,6 +64,9 @@ in llama.cpp and llamafile.
       --mlock                keep the model in memory: never paged out (a warning
                              when the system refuses, e.g. beyond ulimit -l)
       --no-mmap              read the model into memory instead of mapping it
+  -nr, --no-repack           use the weights in place, as mapped (shared with other
+                             processes); by default they are copied into this CPU's
+                             faster layout at load time
       --swa-full             keep every position in sliding-window layers' caches
                              (Gemma 2, 3); by default they keep the window only
   -ngl, --gpu-layers, --n-gpu-layers N

@@ -157,7 +157,7 @@ func run(ctx context.Context, userArgs []string, e env) int {
 // engineOptions makes the engine options of the command line, for a
 // context of ctxSize tokens.
 func engineOptions(o *options, ctxSize int) engine.Options {
-	opts := engine.Options{ContextSize: ctxSize, CacheTypeK: o.cacheTypeK, CacheTypeV: o.cacheTypeV, NoMmap: o.noMmap, Mlock: o.mlock, SWAFull: o.swaFull}
+	opts := engine.Options{ContextSize: ctxSize, CacheTypeK: o.cacheTypeK, CacheTypeV: o.cacheTypeV, NoMmap: o.noMmap, Mlock: o.mlock, SWAFull: o.swaFull, NoRepack: o.noRepack}
 	if o.batchSize > 0 {
 		// -b is llama.cpp's logical batch (default 2048); a forward pass
 		// holds at most 512 tokens, its default physical batch (-ub).

@@ -46,14 +46,14 @@ func TestParseIntList(t *testing.T) {
 
 func TestParseArgs(t *testing.T) {
 	p, err := ParseArgs([]string{"-m", "a.gguf", "--model", "b.gguf,c.gguf", "-p", "16", "-p", "32,0", "-n", "0",
-		"-pg", "8,4", "-t", "1-2", "-b", "64", "-ub", "32", "-r", "2", "-o", "json", "--no-warmup", "--progress", "--seed", "9"})
+		"-pg", "8,4", "-t", "1-2", "-b", "64", "-ub", "32", "-r", "2", "-o", "json", "--no-warmup", "--progress", "-nr", "--seed", "9"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Params{
 		Models: []string{"a.gguf", "b.gguf", "c.gguf"}, NPrompt: []int{16, 32, 0}, NGen: []int{0},
 		PG: [][2]int{{8, 4}}, Batch: []int{64}, UBatch: []int{32}, Threads: []int{1, 2}, Reps: 2,
-		Output: "json", NoWarmup: true, Progress: true, Seed: 9,
+		Output: "json", NoWarmup: true, Progress: true, NoRepack: true, Seed: 9,
 	}
 	if !equalParams(p, want) {
 		t.Errorf("ParseArgs = %+v\nwant %+v", p, want)
@@ -105,7 +105,7 @@ func equalParams(a, b Params) bool {
 	return slices.Equal(a.Models, b.Models) && slices.Equal(a.NPrompt, b.NPrompt) && slices.Equal(a.NGen, b.NGen) &&
 		slices.Equal(a.PG, b.PG) && slices.Equal(a.Batch, b.Batch) && slices.Equal(a.UBatch, b.UBatch) &&
 		slices.Equal(a.Threads, b.Threads) && a.Reps == b.Reps && a.Output == b.Output &&
-		a.NoWarmup == b.NoWarmup && a.Progress == b.Progress && a.Seed == b.Seed
+		a.NoWarmup == b.NoWarmup && a.Progress == b.Progress && a.NoRepack == b.NoRepack && a.Seed == b.Seed
 }
 
 func TestStats(t *testing.T) {

@@ -49,6 +49,9 @@ type Params struct {
 	NoWarmup bool
 	// Progress writes a line to the progress writer before each run.
 	Progress bool
+	// NoRepack uses the weights in place (-nr/--no-repack), as
+	// engine.Options.NoRepack.
+	NoRepack bool
 	// Seed seeds the random tokens; the same seed gives the same tokens.
 	Seed uint64
 }
@@ -107,6 +110,7 @@ options:
   -r, --repetitions <n>         timed runs per test (default: 5)
   -o, --output <md|json|jsonl>  output format (default: md)
   --no-warmup                   skip the warm-up run
+  -nr, --no-repack              use the weights in place, not repacked
   --progress                    report progress on stderr
   --seed <n>                    seed of the random prompt tokens (default: 1)
 `
@@ -203,6 +207,9 @@ func ParseArgs(args []string) (Params, error) {
 			continue
 		case "--progress":
 			p.Progress = true
+			continue
+		case "-nr", "--no-repack":
+			p.NoRepack = true
 			continue
 		case "-m", "--model", "-p", "--n-prompt", "-n", "--n-gen", "-pg", "-b", "--batch-size",
 			"-ub", "--ubatch-size", "-t", "--threads", "-r", "--repetitions", "-o", "--output", "--seed":

@@ -190,6 +190,7 @@ func (r *runner) model(path string, report func(*Result) error) error {
 					BatchSize:    nub,
 					Threads:      nt,
 					BatchThreads: nt,
+					NoRepack:     r.p.NoRepack,
 				})
 				if err != nil {
 					return fmt.Errorf("bench: %s: %w", path, err)

@@ -84,6 +84,12 @@ type Options struct {
 	// pages them out (llama.cpp's --mlock). Where the system refuses, the
 	// model works on and Model.LockError says why.
 	Mlock bool
+	// NoRepack uses the weights in place, as mapped (llama.cpp's
+	// --no-repack): processes running the same file share its pages. By
+	// default the weights of the types this CPU has a faster layout for
+	// are copied into it at load time (model.LoadOptions.Repack), with the
+	// same results and the file's pages released.
+	NoRepack bool
 }
 
 // Model is an opened model: weights, hyperparameters and tokenizer. It is
@@ -145,7 +151,7 @@ func OpenGGUF(f *gguf.File, opts Options) (*Model, error) {
 		}
 		return &Model{file: f, arch: f.Architecture(), tok: tok, opts: opts}, nil
 	}
-	mm, err := model.Load(f)
+	mm, err := model.LoadWith(f, model.LoadOptions{Repack: !opts.NoRepack, Threads: opts.BatchThreads})
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}

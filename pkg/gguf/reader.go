@@ -212,6 +212,13 @@ func openMapped(f *os.File, offset, size int64, opts Options) (*File, error) {
 	return file, nil
 }
 
+// Release tells the system that b, the data of tensors (TensorData), is
+// not needed for now: its whole pages stop counting as resident memory,
+// and are read from the file again if b is used later (after a model
+// copied the weights into another layout). A file read into memory
+// (Options.Read), locked, or made by Parse releases nothing.
+func (f *File) Release(b []byte) { f.mapping.Release(b) }
+
 // Lock locks the file's bytes in memory, so that the system never pages
 // them out (llama.cpp's --mlock). It fails when the system refuses, for
 // example beyond the locked-memory limit of an unprivileged process; the

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unsafe"
 )
 
 // Mapping is a read-only view of a byte range of a file. Its bytes stay valid
@@ -112,6 +113,30 @@ func (m *Mapping) Lock() error {
 	}
 	m.locked = true
 	return nil
+}
+
+// Release tells the system that the mapped bytes b (a part of Bytes) are
+// not needed for now, so that their pages stop counting as the process's
+// resident memory: the whole pages inside b are dropped from the mapping
+// (madvise MADV_DONTNEED) and read again from the file if b is used later.
+// The bytes stay valid. A copy made by Read, locked bytes, and systems
+// without the call (Windows among them) release nothing.
+func (m *Mapping) Release(b []byte) {
+	if m == nil || m.copied || m.locked || len(b) == 0 || len(m.data) == 0 {
+		return
+	}
+	// b must lie inside the mapping.
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(m.data)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if p < base || p+uintptr(len(b)) > base+uintptr(len(m.data)) {
+		return
+	}
+	ps := uintptr(os.Getpagesize())
+	lo, hi := (p+ps-1)/ps*ps, (p+uintptr(len(b)))/ps*ps
+	if lo >= hi {
+		return
+	}
+	release(m.data[lo-base : hi-base])
 }
 
 // Bytes returns the mapped bytes. They must not be modified, and must not be

@@ -21,4 +21,5 @@ func (m *Mapping) unmap() error { return nil }
 var errNoLock = errors.New("not supported on this system")
 
 func lock([]byte) error   { return errNoLock }
+func release([]byte)      {}
 func unlock([]byte) error { return nil }

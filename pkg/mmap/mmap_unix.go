@@ -39,5 +39,8 @@ func (m *Mapping) unmap() error {
 	return unix.Munmap(r)
 }
 
-func lock(b []byte) error   { return unix.Mlock(b) }
+func lock(b []byte) error { return unix.Mlock(b) }
+
+// release drops the pages of b (page-aligned) from the mapping.
+func release(b []byte)      { _ = unix.Madvise(b, unix.MADV_DONTNEED) }
 func unlock(b []byte) error { return unix.Munlock(b) }

@@ -70,3 +70,8 @@ func lock(b []byte) error {
 func unlock(b []byte) error {
 	return windows.VirtualUnlock(uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 }
+
+// release does nothing: Windows has no call that drops a mapped view's
+// pages from the working set without unmapping it (VirtualUnlock on
+// unlocked pages fails).
+func release([]byte) {}

@@ -34,7 +34,10 @@ package model
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/llamafile-go/llamafile/pkg/ggml/cpu"
 	"github.com/llamafile-go/llamafile/pkg/gguf"
@@ -170,13 +173,31 @@ func Architectures() []string {
 
 // Load prepares the model in f for evaluation. The weights stay in f's
 // memory map, so f must stay open as long as the Model is used.
-func Load(f *gguf.File) (*Model, error) {
+func Load(f *gguf.File) (*Model, error) { return LoadWith(f, LoadOptions{}) }
+
+// LoadOptions configure LoadWith.
+type LoadOptions struct {
+	// Repack copies the weights of the types this CPU's kernels have a
+	// faster layout for (cpu.Pack: on amd64 with AVX-512, Q4_0, Q4_1,
+	// Q5_0, Q5_1, Q8_0, IQ4_NL, F16 and F32) into that layout, as
+	// llama.cpp repacks by default, and releases the file's pages they
+	// came from (gguf.File.Release), so resident memory stays about the
+	// file's size. Results are the same bit for bit. Without it the
+	// weights are used in place: processes running the same file share
+	// its page cache.
+	Repack bool
+	// Threads is the number of goroutines that repack (0: one per CPU).
+	Threads int
+}
+
+// LoadWith is Load with options.
+func LoadWith(f *gguf.File, opts LoadOptions) (*Model, error) {
 	name := f.Architecture()
 	arch, ok := architectures[name]
 	if !ok {
 		return nil, fmt.Errorf("model: %w %q (supported: %v)", ErrUnknownArchitecture, name, Architectures())
 	}
-	l := &loader{f: f, arch: name}
+	l := &loader{f: f, arch: name, repack: opts.Repack}
 	net, hp, err := arch.load(l)
 	if err == nil {
 		hp.Pooling, err = l.pooling()
@@ -184,14 +205,57 @@ func Load(f *gguf.File) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %w", name, err)
 	}
+	l.runPacks(opts.Threads)
 	return &Model{Arch: name, Params: hp, net: net}, nil
 }
 
 // loader reads hyperparameters and tensors for an architecture, wrapping
 // errors with the key or tensor name.
 type loader struct {
-	f    *gguf.File
-	arch string
+	f      *gguf.File
+	arch   string
+	repack bool
+	packs  []func() // the repacking of the matrices loaded, to run
+}
+
+// pack prepares m's repacking, when the loader repacks, and returns the
+// packed matrix (m itself for types without a packed layout).
+func (l *loader) pack(m cpu.Matrix) cpu.Matrix {
+	if !l.repack {
+		return m
+	}
+	p, fill := cpu.PackDeferred(m)
+	if fill != nil {
+		l.packs = append(l.packs, func() {
+			fill()
+			l.f.Release(p.Packed())
+		})
+	}
+	return p
+}
+
+// runPacks repacks the matrices loaded on threads goroutines (0: one per
+// CPU), each taking the next matrix left.
+func (l *loader) runPacks(threads int) {
+	if len(l.packs) == 0 {
+		return
+	}
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(threads, len(l.packs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(len(l.packs)); i = next.Add(1) - 1 {
+				l.packs[i]()
+			}
+		}()
+	}
+	wg.Wait()
+	l.packs = nil
 }
 
 // poolingTypes are llama.cpp's enum llama_pooling_type, by value.
@@ -308,7 +372,7 @@ func (l *loader) matrix(name string, optional bool, cols, rows int) (m cpu.Matri
 	if err != nil {
 		return cpu.Matrix{}, false, fmt.Errorf("tensor %q (%s): %w: %v", name, t.Type, ErrUnsupportedType, err)
 	}
-	return m, true, nil
+	return l.pack(m), true, nil
 }
 
 // experts loads a 3-D expert weight (GGUF dims [cols, rows, n]) as n
@@ -322,6 +386,7 @@ func (l *loader) experts(name string, optional bool, cols, rows, n int) ([]cpu.M
 	if err != nil {
 		return nil, fmt.Errorf("tensor %q (%s): %w: %v", name, t.Type, ErrUnsupportedType, err)
 	}
+	all = l.pack(all)
 	ms := make([]cpu.Matrix, n)
 	for e := range ms {
 		ms[e] = all.Slice(e*rows, rows)

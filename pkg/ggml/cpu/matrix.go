@@ -93,27 +93,62 @@ func (m Matrix) Slice(row0, rows int) Matrix {
 // rows; call it once, when loading weights. Data is kept for [Row] and
 // for rows the copy does not cover.
 func Pack(m Matrix) Matrix {
-	return pack(kern, m)
+	m, fill := packDeferred(kern, m)
+	if fill != nil {
+		fill()
+	}
+	return m
+}
+
+// PackDeferred is Pack in two steps, so that a model's matrices can be
+// packed in parallel: it returns m with its packed copy allocated but not
+// yet written, and the function that writes it (nil, with m itself, when
+// m has no packed layout). The matrix must not be used before fill has
+// returned. Packed returns the bytes of Data that the copy covers, which
+// products no longer read.
+func PackDeferred(m Matrix) (packed Matrix, fill func()) {
+	return packDeferred(kern, m)
 }
 
 // pack is Pack with the kernels of k.
 func pack(k *kernelSet, m Matrix) Matrix {
+	m, fill := packDeferred(k, m)
+	if fill != nil {
+		fill()
+	}
+	return m
+}
+
+// packDeferred is PackDeferred with the kernels of k.
+func packDeferred(k *kernelSet, m Matrix) (Matrix, func()) {
 	if uint(m.Type) >= maxType || m.packed != nil {
-		return m
+		return m, nil
 	}
 	pk := k.packed[m.Type]
 	g := pk.tile.rows
 	if pk.layout == 0 || g <= 0 || g > 255 || m.Rows < g || m.Cols == 0 || pk.cols > 0 && m.Cols%pk.cols != 0 {
-		return m
+		return m, nil
 	}
 	rb := m.RowBytes()
 	n := m.Rows / g * g
 	buf := make([]byte, n*rb)
-	for r := 0; r < n; r += g {
-		pk.pack(buf[r*rb:(r+g)*rb], m.Data[r*rb:(r+g)*rb], rb, m.Cols)
+	src := m.Data
+	fill := func() {
+		for r := 0; r < n; r += g {
+			pk.pack(buf[r*rb:(r+g)*rb], src[r*rb:(r+g)*rb], rb, m.Cols)
+		}
 	}
 	m.packed, m.layout, m.group = buf, pk.layout, uint8(g)
-	return m
+	return m, fill
+}
+
+// Packed returns the bytes of m.Data whose rows the packed copy holds
+// (nil if m is not packed): products read the copy instead.
+func (m Matrix) Packed() []byte {
+	if m.packed == nil {
+		return nil
+	}
+	return m.Data[:len(m.packed)]
 }
 
 // Row converts row r of w to float32 in dst[:w.Cols] (an embedding lookup).

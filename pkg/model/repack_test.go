@@ -1,0 +1,114 @@
+package model
+
+import (
+	"os"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/llamafile-go/llamafile/internal/testutil"
+	"github.com/llamafile-go/llamafile/pkg/ggml/cpu"
+	"github.com/llamafile-go/llamafile/pkg/gguf"
+)
+
+// loadRepacked opens path and loads it with repacking.
+func loadRepacked(t *testing.T, path string) *Model {
+	t.Helper()
+	f, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	m, err := LoadWith(f, LoadOptions{Repack: true, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestRepackSameLogits checks that repacked weights give the logits of
+// the weights used in place, bit for bit, in a batch and token by token,
+// for the shared synthetic llamas of the types with a packed layout (and
+// one without, Q4_K_M) and the mixture of experts.
+func TestRepackSameLogits(t *testing.T) {
+	for _, name := range []string{"synth-llama-q4_0", "synth-llama-q4_1", "synth-llama-q5_0", "synth-llama-q5_1", "synth-llama-q8_0",
+		"synth-llama-f16", "synth-llama-f32", "synth-llama-q4_k_m", "synth-moe-q4_0"} {
+		path := testutil.SharedFile(t, "testdata/models/"+name+".gguf")
+		toks := heldoutTokens(256)
+		var logits [2][]float32
+		repacked := loadRepacked(t, path)
+		if w := repacked.net.(*llama).layers[0].wo; name == "synth-llama-q4_0" && cpu.Pack(cpu.Matrix{Type: w.Type, Rows: w.Rows, Cols: w.Cols, Data: w.Data}).Packed() != nil && w.Packed() == nil {
+			t.Fatalf("%s: attn_output is not repacked where this CPU packs %v", name, w.Type)
+		}
+		for i, m := range []*Model{openModel(t, path), repacked} {
+			s, err := m.NewState(StateOptions{ContextSize: 128, Threads: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Eval(toks[:60], 0); err != nil {
+				t.Fatal(err)
+			}
+			for r := range 60 {
+				logits[i] = append(logits[i], s.Logits(r)...)
+			}
+			for p := 60; p < len(toks); p++ {
+				if err := s.Eval(toks[p:p+1], p); err != nil {
+					t.Fatal(err)
+				}
+				logits[i] = append(logits[i], s.Logits(0)...)
+			}
+		}
+		for j := range logits[0] {
+			if logits[0][j] != logits[1][j] {
+				t.Errorf("%s: logit %d: in place %v, repacked %v", name, j, logits[0][j], logits[1][j])
+				break
+			}
+		}
+	}
+}
+
+// TestRepackMemory loads SmolLM2 (Q4_1, which repacks) with repacking and
+// checks what the repacking promises: loading takes well under a second,
+// and after a generated token the process's resident memory has grown by
+// no more than the file's size and the cache plus 100 MiB, the file's
+// pages of the repacked weights having been released (without, it would
+// grow by about twice the file's size: the limit of 1.5 times tells).
+func TestRepackMemory(t *testing.T) {
+	path := testutil.SmolLM2(t)
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	before, ok := residentBytes()
+	if !ok {
+		t.Skip("no resident memory figure on this system")
+	}
+	start := time.Now()
+	m := loadRepacked(t, path)
+	load := time.Since(start)
+	s, err := m.NewState(StateOptions{ContextSize: 512, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Eval(benchTokens(m, 32), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Eval([]int32{5}, 32); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	after, _ := residentBytes()
+	limit := st.Size() + s.CacheBytes() + 100<<20
+	t.Logf("load %v; resident memory grew by %.1f MiB (file %.1f MiB, cache %.1f MiB)", load,
+		float64(after-before)/(1<<20), float64(st.Size())/(1<<20), float64(s.CacheBytes())/(1<<20))
+	if after-before > limit {
+		t.Errorf("resident memory grew by %d bytes, more than the file, the cache and 100 MiB (%d)", after-before, limit)
+	}
+	if released := st.Size()*3/2 + s.CacheBytes(); after-before > released {
+		t.Errorf("resident memory grew by %d bytes, more than 1.5 times the file and the cache (%d): the file's pages were not released", after-before, released)
+	}
+	if load > time.Second {
+		t.Errorf("loading %.0f MiB with repacking took %v", float64(st.Size())/(1<<20), load)
+	}
+}
