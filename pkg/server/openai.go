@@ -41,17 +41,9 @@ type chatMessage struct {
 	ToolCallID string          `json:"tool_call_id"`
 }
 
-// chatMessages checks the messages and flattens their content to text.
-func chatMessages(msgs []chatMessage) ([]chat.Message, error) {
-	out, imgs, err := chatMessagesImages(msgs)
-	if err == nil && len(imgs) > 0 {
-		return nil, badField(imgs[0].field, "images are not taken here")
-	}
-	return out, err
-}
-
-// chatMessagesImages is chatMessages taking image_url parts too: each is
-// an engine.MediaMarker in its message's text, its image in the list.
+// chatMessagesImages checks the messages and flattens their content to
+// text; each image_url part is an engine.MediaMarker in its message's
+// text, its image in the list.
 func chatMessagesImages(msgs []chatMessage) ([]chat.Message, []imageInput, error) {
 	var imgs []imageInput
 	if len(msgs) == 0 {

@@ -110,15 +110,6 @@ func PackDeferred(m Matrix) (packed Matrix, fill func()) {
 	return packDeferred(kern, m)
 }
 
-// pack is Pack with the kernels of k.
-func pack(k *kernelSet, m Matrix) Matrix {
-	m, fill := packDeferred(k, m)
-	if fill != nil {
-		fill()
-	}
-	return m
-}
-
 // packDeferred is PackDeferred with the kernels of k.
 func packDeferred(k *kernelSet, m Matrix) (Matrix, func()) {
 	if uint(m.Type) >= maxType || m.packed != nil {
