@@ -44,7 +44,7 @@ for spec in "${pkgs[@]}"; do
 	[ -e "$bin" ] || continue # no test files
 	for cpu in "${pcpus[@]}"; do
 		start=$SECONDS
-		if (cd "$root/$pkg" && "$QEMU" -cpu "$cpu" "$bin" -test.timeout 10m ${ARM64_TESTFLAGS:-} >"$tmp/out" 2>&1); then
+		if (cd "$root/$pkg" && "$QEMU" -cpu "$cpu" "$bin" -test.timeout 25m ${ARM64_TESTFLAGS:-} >"$tmp/out" 2>&1); then
 			[ -z "${ARM64_TESTFLAGS:-}" ] || cat "$tmp/out"
 			echo "ok   $pkg	linux/arm64 qemu -cpu $cpu	$((SECONDS - start))s"
 		else
