@@ -71,7 +71,6 @@ func unlock(b []byte) error {
 	return windows.VirtualUnlock(uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 }
 
-// release does nothing: Windows has no call that drops a mapped view's
-// pages from the working set without unmapping it (VirtualUnlock on
-// unlocked pages fails).
+// release does nothing on Windows: the mapped view's pages stay in the
+// working set until the system trims it.
 func release([]byte) {}

@@ -174,6 +174,12 @@ func (m attnMods) first(pos int) int {
 	return 0
 }
 
+// firstSeen returns the first position the query at pos sees in layer l
+// of kv: the window's first, or the first the layer's ring still holds.
+func (s *Runner) firstSeen(kv *kvCache, l, pos int) int {
+	return max(s.attn.mods.first(pos), kv.lowest(l))
+}
+
 // capScore soft-caps a score already scaled by the job's scale.
 func (m attnMods) capScore(s float32) float32 {
 	if m.softcap != 0 {
@@ -334,7 +340,7 @@ func (s *Runner) attendVec(sc *attnSlot, sg *attnSeg, l, i, h0 int) {
 	kv, gs := sg.kv, s.attn.gs
 	vt, _ := cpu.VecDotType(attnType(kv.kt))
 	qa := cpu.QuantizeActivations(nil, &sc.ws, vt, s.queries(sg.i0+i, h0, gs), gs, kv.dk)
-	s.attendRange(sc, qa, kv, l, s.kvHead(h0), max(s.attn.mods.first(sg.pos+i), kv.lowest(l)), s.attn.mods.end(sg, i))
+	s.attendRange(sc, qa, kv, l, s.kvHead(h0), s.firstSeen(kv, l, sg.pos+i), s.attn.mods.end(sg, i))
 	for r := 0; r < gs; r++ {
 		inv := float32(0)
 		if sc.sum[r] != 0 {
@@ -363,7 +369,7 @@ func (s *Runner) attendSplit(sc *attnSlot, sg *attnSeg, l, i, h0 int) {
 	for r := 0; r < gs; r++ {
 		sc.mP[r], sc.sP[r] = float32(math.Inf(-1)), 0
 	}
-	first := max(s.attn.mods.first(sg.pos+i), kv.lowest(l))
+	first := s.firstSeen(kv, l, sg.pos+i)
 	for c := 0; c < sg.split; c++ {
 		lo, hi := max(c*size, first), min((c+1)*size, nKV)
 		if lo >= hi {
@@ -526,7 +532,7 @@ func (s *Runner) attendTiled(sc *attnSlot, sg *attnSeg, l, h0, i0, i1 int) {
 	end := j.mods.end(sg, i1-1) // cells the last query sees
 	// Tiles that no query of the block sees (behind a sliding window)
 	// are skipped, as ggml skips wholly masked tiles.
-	for c0 := max(j.mods.first(sg.pos+i0), kv.lowest(l)) / faTile * faTile; c0 < end; c0 += faTile {
+	for c0 := s.firstSeen(kv, l, sg.pos+i0) / faTile * faTile; c0 < end; c0 += faTile {
 		nk := min(faTile, end-c0)
 		// The tile's keys as rows, its values transposed (one row per
 		// value element), both F32.
@@ -553,7 +559,7 @@ func (s *Runner) attendTiled(sc *attnSlot, sg *attnSeg, l, h0, i0, i1 int) {
 			row = row[:valid]
 			// Cells behind the sliding window are masked: -Inf, which
 			// the softmax turns into exact zeros.
-			lo := max(0, min(valid, max(j.mods.first(sg.pos+i0+t), kv.lowest(l))-c0))
+			lo := max(0, min(valid, s.firstSeen(kv, l, sg.pos+i0+t)-c0))
 			if lo == valid {
 				clear(row)
 				continue

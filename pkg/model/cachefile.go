@@ -63,18 +63,17 @@ func (q *Seq) WriteCache(w io.Writer, n int) error {
 			return err
 		}
 		for h := 0; h < kv.heads; h++ {
-			// Runs of adjacent cells: one, or two where a ring wraps.
-			for p0, p1 := lo, 0; p0 < n; p0 = p1 {
-				p1 = kv.runEnd(l, p0, n)
-				if _, err := w.Write(kv.keys(l, h, p0, p1).Data); err != nil {
-					return err
-				}
+			if err := kv.eachRun(l, lo, n, func(p0, p1 int) error {
+				_, err := w.Write(kv.keys(l, h, p0, p1).Data)
+				return err
+			}); err != nil {
+				return err
 			}
-			for p0, p1 := lo, 0; p0 < n; p0 = p1 {
-				p1 = kv.runEnd(l, p0, n)
-				if _, err := w.Write(kv.values(l, h, p0, p1)); err != nil {
-					return err
-				}
+			if err := kv.eachRun(l, lo, n, func(p0, p1 int) error {
+				_, err := w.Write(kv.values(l, h, p0, p1))
+				return err
+			}); err != nil {
+				return err
 			}
 		}
 	}
@@ -148,11 +147,11 @@ func (q *Seq) ReadCache(r io.Reader) (int, error) {
 				if _, err := io.CopyN(io.Discard, r, int64((keepFrom-lo)*part.row)); err != nil {
 					return 0, fmt.Errorf("model: reading the cache: %w", err)
 				}
-				for p0, p1 := keepFrom, 0; p0 < n; p0 = p1 {
-					p1 = kv.runEnd(l, p0, n)
-					if _, err := io.ReadFull(r, part.rows(p0, p1)); err != nil {
-						return 0, fmt.Errorf("model: reading the cache: %w", err)
-					}
+				if err := kv.eachRun(l, keepFrom, n, func(p0, p1 int) error {
+					_, err := io.ReadFull(r, part.rows(p0, p1))
+					return err
+				}); err != nil {
+					return 0, fmt.Errorf("model: reading the cache: %w", err)
 				}
 			}
 		}

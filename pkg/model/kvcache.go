@@ -152,6 +152,19 @@ func (c *kvCache) runEnd(l, pos, hi int) int {
 	return hi
 }
 
+// eachRun calls fn for the runs of positions lo..hi-1 whose cells of
+// layer l are adjacent (one run, or two where a ring wraps), in order,
+// and returns its first error.
+func (c *kvCache) eachRun(l, lo, hi int, fn func(p0, p1 int) error) error {
+	for p0, p1 := lo, 0; p0 < hi; p0 = p1 {
+		p1 = c.runEnd(l, p0, hi)
+		if err := fn(p0, p1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // keys returns the keys of positions lo..hi-1 of head h of layer l as a
 // matrix (one row per position); their cells must be adjacent (runEnd).
 func (c *kvCache) keys(l, h, lo, hi int) cpu.Matrix {
@@ -193,7 +206,7 @@ func (c *kvCache) truncate(n int) {
 	}
 	c.nUsed = n
 	if !c.windowHeld(n) {
-		c.nUsed, c.ringLo = 0, 0
+		c.nUsed = 0
 	}
 	if c.nUsed == 0 {
 		c.ringLo = 0
