@@ -469,12 +469,17 @@ func (a *Archive) readEntries(d *directory) error {
 	a.entries = make([]Entry, 0, n)
 	a.index = make(map[string]int, n)
 	c := le{b: cd}
+	// Local headers do not overlap in an archive, so their extra fields,
+	// which the reader keeps, add up to less than what precedes the
+	// central directory. Entries sharing one header with a 64 KiB extra
+	// field would otherwise cost 64 KiB of memory per 46-byte record.
+	extraLeft := d.start
 	for i := uint64(0); i < d.records; i++ {
 		e, err := parseCentral(&c, d.base)
 		if err != nil {
 			return fmt.Errorf("central directory entry %d: %w", i, err)
 		}
-		if err := a.readLocal(&e, d.start); err != nil {
+		if err := a.readLocal(&e, d.start, &extraLeft); err != nil {
 			return fmt.Errorf("entry %q: %w", e.Name, err)
 		}
 		if e.HeaderOffset < a.start {
@@ -557,7 +562,9 @@ func parseCentral(c *le, base int64) (Entry, error) {
 
 // readLocal reads an entry's local header to find where its data starts,
 // and checks that the data lies before the central directory at cdStart.
-func (a *Archive) readLocal(e *Entry, cdStart int64) error {
+// The local extra field it keeps is taken from *extraLeft, the bytes that
+// the extra fields of the entries not read yet may still total.
+func (a *Archive) readLocal(e *Entry, cdStart int64, extraLeft *int64) error {
 	if e.HeaderOffset+lenLocal > cdStart {
 		return fmt.Errorf("local header offset %d out of bounds", e.HeaderOffset)
 	}
@@ -577,6 +584,11 @@ func (a *Archive) readLocal(e *Entry, cdStart int64) error {
 			e.DataOffset, e.CompressedSize, cdStart)
 	}
 	if extraLen > 0 {
+		if extraLen > *extraLeft {
+			return fmt.Errorf("local header at offset %d: the local extra fields add up to more than the %d bytes "+
+				"before the central directory (local headers overlap)", e.HeaderOffset, cdStart)
+		}
+		*extraLeft -= extraLen
 		e.localExtra = make([]byte, extraLen)
 		if _, err := a.r.ReadAt(e.localExtra, e.HeaderOffset+lenLocal+nameLen); err != nil {
 			return fmt.Errorf("reading local extra field: %w", err)

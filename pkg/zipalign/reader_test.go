@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -172,8 +173,10 @@ func TestReaderMalformed(t *testing.T) {
 }
 
 // FuzzNewReader feeds arbitrary bytes to the reader: it must return an
-// error or a usable archive, never panic, and never allocate beyond the
-// input's size and the limit given to ReadAll.
+// error or a usable archive, never panic, and never allocate beyond a
+// modest factor of the input's size (allocCeiling) when opening it, nor
+// beyond the limit given to ReadAll (and a decompressor's state) when
+// reading an entry.
 func FuzzNewReader(f *testing.F) {
 	files := map[string][]byte{"a": textBytes(500), "b": randBytes(70, 300)}
 	f.Add(goZip(f, 0, files, []string{"a", "b"}))
@@ -200,9 +203,17 @@ func FuzzNewReader(f *testing.F) {
 	}
 	f.Add(ours)
 	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
+	f.Add(sharedLocalHeader(100)) // fails the allocation ceiling unless the overlap is caught
 
+	const limit = 1 << 16
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var ms0, ms1 runtime.MemStats
+		runtime.ReadMemStats(&ms0)
 		a, err := NewReader(bytes.NewReader(data), int64(len(data)))
+		runtime.ReadMemStats(&ms1)
+		if grew, ceiling := ms1.TotalAlloc-ms0.TotalAlloc, allocCeiling(len(data)); grew > ceiling {
+			t.Fatalf("opening %d bytes allocated %d bytes (ceiling %d)", len(data), grew, ceiling)
+		}
 		if err != nil {
 			return
 		}
@@ -213,7 +224,13 @@ func FuzzNewReader(f *testing.F) {
 			if e.DataOffset < 0 || e.DataOffset+int64(e.CompressedSize) > int64(len(data)) {
 				t.Fatalf("entry %q: data [%d, +%d) outside the input", e.Name, e.DataOffset, e.CompressedSize)
 			}
-			if b, err := a.ReadAll(e, 1<<16); err == nil && uint64(len(b)) != e.UncompressedSize {
+			runtime.ReadMemStats(&ms0)
+			b, err := a.ReadAll(e, limit)
+			runtime.ReadMemStats(&ms1)
+			if grew := ms1.TotalAlloc - ms0.TotalAlloc; grew > limit+1<<20 {
+				t.Fatalf("entry %q: ReadAll with a limit of %d bytes allocated %d bytes", e.Name, limit, grew)
+			}
+			if err == nil && uint64(len(b)) != e.UncompressedSize {
 				t.Fatalf("entry %q: ReadAll gave %d bytes, size %d", e.Name, len(b), e.UncompressedSize)
 			}
 			if rc, err := a.OpenEntry(e); err == nil {
