@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -94,8 +95,9 @@ func fuzzPE(machine uint16) []byte {
 }
 
 // FuzzRead feeds the manifest reader, the engine extractor, the zip
-// archive finder and rewriter (Assimilate's parts) arbitrary files: none may panic, and what
-// Read accepts must lie inside the file.
+// archive finder and rewriter (Assimilate's parts) arbitrary files: none may panic, what
+// Read accepts must lie inside the file, and finding the zip archive must
+// allocate under allocCeiling.
 func FuzzRead(f *testing.F) {
 	for _, pe := range []bool{false, true} {
 		for _, zipped := range []bool{false, true} {
@@ -106,6 +108,7 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Add([]byte(Magic + Version))
 	f.Add([]byte("PK\x05\x06" + string(make([]byte, 18))))
+	f.Add(manyEndRecords(make([]byte, 4096))) // over the ceiling unless one candidate is loaded
 	out, err := os.Create(filepath.Join(f.TempDir(), "out"))
 	if err != nil {
 		f.Fatal(err)
@@ -114,7 +117,14 @@ func FuzzRead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := bytes.NewReader(data)
 		size := int64(len(data))
-		if z, err := findZip(r, size); err == nil {
+		var ms0, ms1 runtime.MemStats
+		runtime.ReadMemStats(&ms0)
+		z, err := findZip(r, size)
+		runtime.ReadMemStats(&ms1)
+		if grew, ceiling := ms1.TotalAlloc-ms0.TotalAlloc, allocCeiling(len(data)); grew > ceiling {
+			t.Fatalf("finding the zip archive of %d bytes allocated %d bytes (ceiling %d)", len(data), grew, ceiling)
+		}
+		if err == nil {
 			if z.start < 0 || z.start > z.cdStart || z.cdStart > size || int64(len(z.tail)) != size-z.cdStart {
 				t.Fatalf("zip: start %d, central directory %d, tail %d bytes in a %d-byte file", z.start, z.cdStart, len(z.tail), size)
 			}

@@ -35,6 +35,7 @@ type appendedZip struct {
 	cdStart int64 // absolute offset of the central directory
 	base    int64 // what the archive's offsets count from; 0 for a file-relative archive
 	align   int64 // alignment of its stored entries' data, at least MinZipAlign
+	cdSize  int   // bytes of the central directory, at the start of tail
 	tail    []byte
 	// Offsets inside tail (the bytes from cdStart to the end of the file)
 	// of the records holding offsets.
@@ -45,7 +46,12 @@ type appendedZip struct {
 var errNoZip = errors.New("no zip archive")
 
 // findZip locates the zip archive at the end of the size bytes of r, or
-// returns errNoZip.
+// returns errNoZip. Every end record signature in the last 64 KiB is a
+// candidate, but only its records are checked, in a few small reads: the
+// central directory is loaded (and walked) for the first candidate that
+// checks out, and its verdict is final. Loading it for each candidate
+// would let a file of thousands of end records, each pointing at a
+// central directory of the whole file, cost thousands of times its size.
 func findZip(r io.ReaderAt, size int64) (*appendedZip, error) {
 	n := min(size, zipLenEnd+0xffff)
 	buf := make([]byte, n)
@@ -58,8 +64,11 @@ func findZip(r io.ReaderAt, size int64) (*appendedZip, error) {
 		if le.Uint32(buf[i:]) != zipSigEnd {
 			continue
 		}
-		z, err := readZip(r, size, size-n+int64(i))
+		z, err := locateZip(r, size, size-n+int64(i))
 		if err == nil {
+			if err := z.load(r, size); err != nil {
+				return nil, fmt.Errorf("zip: %w", err)
+			}
 			return z, nil
 		}
 		if firstErr == nil {
@@ -72,9 +81,10 @@ func findZip(r io.ReaderAt, size int64) (*appendedZip, error) {
 	return nil, errNoZip
 }
 
-// readZip reads the archive whose end of central directory record is at
-// pos.
-func readZip(r io.ReaderAt, size, pos int64) (*appendedZip, error) {
+// locateZip checks the end records of the archive whose end of central
+// directory record is at pos, and that a central directory starts where
+// they say, without loading it.
+func locateZip(r io.ReaderAt, size, pos int64) (*appendedZip, error) {
 	le := binary.LittleEndian
 	var rec [zipLenEnd]byte
 	if _, err := r.ReadAt(rec[:], pos); err != nil {
@@ -122,48 +132,60 @@ func readZip(r io.ReaderAt, size, pos int64) (*appendedZip, error) {
 	}
 	z := &appendedZip{
 		cdStart: endStart - int64(cdSize),
+		cdSize:  int(cdSize),
 		records: int(records),
+		end:     int(pos - (endStart - int64(cdSize))),
 		loc64:   -1, end64: -1,
 	}
 	z.base = z.cdStart - int64(cdOff)
 	if z.base < 0 {
 		return nil, errors.New("central directory offset past its position")
 	}
-	z.tail = make([]byte, size-z.cdStart)
-	if _, err := r.ReadAt(z.tail, z.cdStart); err != nil {
-		return nil, err
-	}
-	z.end = int(pos - z.cdStart)
 	if loc64 >= 0 {
 		z.loc64, z.end64 = int(loc64-z.cdStart), int(end64-z.cdStart)
 	}
+	if records > 0 {
+		var sig [4]byte
+		if _, err := r.ReadAt(sig[:], z.cdStart); err != nil || le.Uint32(sig[:]) != zipSigCentral {
+			return nil, fmt.Errorf("no central directory at %d, where the end record puts it", z.cdStart)
+		}
+	}
+	return z, nil
+}
 
-	// Walk the central directory for the first local header and the
-	// alignment of the data.
+// load reads the bytes from the central directory to the end of the size
+// bytes of r into z.tail, and walks the central directory for the first
+// local header and the alignment of the data.
+func (z *appendedZip) load(r io.ReaderAt, size int64) error {
+	le := binary.LittleEndian
+	z.tail = make([]byte, size-z.cdStart)
+	if _, err := r.ReadAt(z.tail, z.cdStart); err != nil {
+		return err
+	}
 	z.start = z.cdStart
 	minBit := int64(maxZipAlign)
-	c := z.tail[:cdSize]
+	c := z.tail[:z.cdSize]
 	for i := 0; i < z.records; i++ {
 		if len(c) < zipLenCentral || le.Uint32(c) != zipSigCentral {
-			return nil, fmt.Errorf("central directory entry %d: bad signature", i)
+			return fmt.Errorf("central directory entry %d: bad signature", i)
 		}
 		method := le.Uint16(c[10:])
 		nameLen, extraLen, commentLen := int(le.Uint16(c[28:])), int(le.Uint16(c[30:])), int(le.Uint16(c[32:]))
 		recLen := zipLenCentral + nameLen + extraLen + commentLen
 		if recLen > len(c) {
-			return nil, fmt.Errorf("central directory entry %d: truncated", i)
+			return fmt.Errorf("central directory entry %d: truncated", i)
 		}
 		f := centralOffsets(c[:recLen])
 		if f.err != nil {
-			return nil, fmt.Errorf("central directory entry %d: %w", i, f.err)
+			return fmt.Errorf("central directory entry %d: %w", i, f.err)
 		}
 		lho := z.base + int64(f.get())
 		var lh [zipLenLocal]byte
 		if lho < 0 || lho+zipLenLocal > z.cdStart {
-			return nil, fmt.Errorf("central directory entry %d: local header offset out of bounds", i)
+			return fmt.Errorf("central directory entry %d: local header offset out of bounds", i)
 		}
 		if _, err := r.ReadAt(lh[:], lho); err != nil || le.Uint32(lh[:]) != zipSigLocal {
-			return nil, fmt.Errorf("central directory entry %d: no local header at %d", i, lho)
+			return fmt.Errorf("central directory entry %d: no local header at %d", i, lho)
 		}
 		z.start = min(z.start, lho)
 		data := lho + zipLenLocal + int64(le.Uint16(lh[26:])) + int64(le.Uint16(lh[28:]))
@@ -173,7 +195,7 @@ func readZip(r io.ReaderAt, size, pos int64) (*appendedZip, error) {
 		c = c[recLen:]
 	}
 	z.align = max(minBit, MinZipAlign)
-	return z, nil
+	return nil
 }
 
 // lhoField locates the local header offset inside one central directory
