@@ -91,3 +91,66 @@ func TestEvalContext(t *testing.T) {
 		t.Log("no cancellation landed in the middle of the evaluation")
 	}
 }
+
+// TestDecodeContextTeam cancels single-token passes on a team with more
+// members than processors, at times that land between layers, and
+// evaluates again at once. Every member must leave a cancelled pass after
+// the same barrier and be gone before the next pass starts: a member that
+// read the stop flag late once either stayed in the old pass or left a
+// layer early, and the team then waited at a barrier for ever.
+func TestDecodeContextTeam(t *testing.T) {
+	specs := map[string]synthSpec{
+		"dense": {embd: 128, layers: 6, ff: 256, heads: 4, headsKV: 2, headDim: 32, vocab: 300, typ: ggml.TypeQ8_0, ropeBase: 10000, seed: 31},
+		"moe":   {embd: 128, layers: 6, ff: 192, heads: 4, headsKV: 2, headDim: 32, vocab: 300, experts: 4, used: 2, typ: ggml.TypeQ8_0, ropeBase: 10000, seed: 32},
+	}
+	for name, sp := range specs {
+		t.Run(name, func(t *testing.T) {
+			m := openModel(t, writeSynth(t, t.TempDir(), sp))
+			toks := []int32{5, 17, 42, 99}
+			ref, err := m.NewState(StateOptions{ContextSize: 32, Threads: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, tok := range toks {
+				if err := ref.Eval([]int32{tok}, i); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := append([]float32(nil), ref.LastLogits()...)
+
+			s, err := m.NewState(StateOptions{ContextSize: 32, Threads: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Eval(toks[:3], 0); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() {
+				for try := 0; try < 400; try++ {
+					ctx, cancel := context.WithCancel(context.Background())
+					time.AfterFunc(time.Duration(try%20)*5*time.Microsecond, cancel)
+					err := s.EvalContext(ctx, toks[3:], 3)
+					cancel()
+					if err != nil && !errors.Is(err, context.Canceled) {
+						done <- err
+						return
+					}
+					s.Truncate(3)
+				}
+				done <- s.Eval(toks[3:], 3)
+			}()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(2 * time.Minute):
+				t.Fatal("cancelled single-token passes did not finish in 2 minutes: the team is stuck at a barrier")
+			}
+			if nmse, _ := compare(s.LastLogits(), want, sp.vocab); nmse > 1e-10 {
+				t.Fatalf("logits after the cancelled passes: nmse %.3e", nmse)
+			}
+		})
+	}
+}

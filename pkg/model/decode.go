@@ -50,12 +50,16 @@ type decoder struct {
 	members []decodeMember
 	ctrs    []paddedCounter // [step][member]: claims within each member's share
 	steps   int             // steps the counters cover
-	stop    atomic.Bool     // the pass was cancelled (set by member 0)
-	fn      func(id int)    // the Runner's decodeRun, bound once
-	pos     int             // the token's position
-	kv      *kvCache        // its sequence's cache
-	plans   []layerPlan     // by layer
-	outC    int             // rows per work item of the output matrix
+	// stopAt is 1 + the layer after which member 0 cancelled the pass, 0
+	// while it runs on. Members test it for the layer they have just
+	// finished, so a member still reading it for an earlier layer is not
+	// misled by a later store: every member leaves after the same barrier.
+	stopAt atomic.Int32
+	fn     func(id int) // the Runner's decodeRun, bound once
+	pos    int          // the token's position
+	kv     *kvCache     // its sequence's cache
+	plans  []layerPlan  // by layer
+	outC   int          // rows per work item of the output matrix
 
 	// Mixture-of-experts layers: the chosen experts' gate, up (then
 	// SwiGLU) and down outputs, by rank.
@@ -183,7 +187,7 @@ func (n *llama) decode(s *Runner, tok int32) {
 	n.rotary(s.rows[0].seq.kv.size).cache(pos, s.ropeCache[:hp.RopeDims])
 	s.planAttention(0, n.kqScale)
 	d.pos, d.kv = pos, s.rows[0].seq.kv
-	d.stop.Store(false)
+	d.stopAt.Store(0)
 	for i := range d.ctrs {
 		d.ctrs[i].Store(0)
 	}
@@ -344,8 +348,8 @@ func (n *llama) decodeMember(s *Runner, m *decodeMember) {
 		// residual stream.
 		cpu.RMSNorm(m.xn, x, L.ffnNorm, hp.RMSEps)
 		if hp.Experts > 0 {
-			n.decodeMoE(s, m, L, p)
-			if d.stop.Load() {
+			n.decodeMoE(s, m, L, p, il)
+			if d.stopAt.Load() == int32(il+1) {
 				return
 			}
 			continue
@@ -379,10 +383,10 @@ func (n *llama) decodeMember(s *Runner, m *decodeMember) {
 			cpu.Add(x[r0:r1], x[r0:r1], out[r0:r1])
 		}
 		if m.id == 0 && s.stopped() {
-			d.stop.Store(true)
+			d.stopAt.Store(int32(il + 1))
 		}
 		m.end(d)
-		if d.stop.Load() {
+		if d.stopAt.Load() == int32(il+1) {
 			return // the caller sees it too and discards the pass
 		}
 	}
@@ -404,7 +408,7 @@ func (n *llama) decodeMember(s *Runner, m *decodeMember) {
 // step takes row chunks of every chosen expert, the down step row chunks
 // of the output, each with every chosen expert's rows, weighted and
 // summed in rank order and added to the residual stream.
-func (n *llama) decodeMoE(s *Runner, m *decodeMember, L *llamaLayer, p *layerPlan) {
+func (n *llama) decodeMoE(s *Runner, m *decodeMember, L *llamaLayer, p *layerPlan, il int) {
 	hp := n.hp
 	d := &s.dec
 	dim, ff, nu := hp.Embd, hp.FF, hp.ExpertsUsed
@@ -453,7 +457,7 @@ func (n *llama) decodeMoE(s *Runner, m *decodeMember, L *llamaLayer, p *layerPla
 		cpu.Add(x[r0:r1], x[r0:r1], o)
 	}
 	if m.id == 0 && s.stopped() {
-		d.stop.Store(true)
+		d.stopAt.Store(int32(il + 1))
 	}
 	m.end(d)
 }

@@ -25,6 +25,8 @@ type team struct {
 	_       [cacheLine]byte
 	epoch   atomic.Uint64 // incremented to start a run
 	_       [cacheLine - 8]byte
+	active  atomic.Int32 // helpers not yet returned from the run's fn
+	_       [cacheLine - 4]byte
 	closed  atomic.Bool
 }
 
@@ -44,9 +46,11 @@ func newTeam(n int) *team {
 }
 
 // run calls fn(id) for id in [0, n) on the team's members (id 0 on the
-// calling goroutine) and returns when every call has returned. fn must
-// end with a barrier (t.bar.wait) that every member reaches; members may
-// wait at t.bar in between any number of times, the same for all.
+// calling goroutine) and returns when every call has returned. Members
+// may wait at t.bar any number of times, the same for all; what a member
+// does after its last barrier (reading shared state to decide to leave
+// early, say) is done before run returns and the caller resets that
+// state for the next run.
 func (t *team) run(fn func(id int)) {
 	if t.n == 1 {
 		fn(0)
@@ -59,12 +63,19 @@ func (t *team) run(fn func(id int)) {
 		}
 	}
 	t.fn = fn
+	t.active.Store(int32(t.n - 1))
 	t.epoch.Add(1)
 	for id := 1; id < t.n; id++ {
 		t.bar.members[id].unpark()
 	}
 	fn(0)
-	// fn's final barrier: every member has returned from fn.
+	// The others passed the same last barrier and are a few instructions
+	// from returning.
+	for spin := 1; t.active.Load() != 0; spin++ {
+		if spin%128 == 0 {
+			runtime.Gosched()
+		}
+	}
 	t.fn = nil
 }
 
@@ -96,6 +107,7 @@ func (t *team) helper(id int, seen uint64) {
 			return
 		}
 		t.fn(id)
+		t.active.Add(-1)
 	}
 }
 
