@@ -25,8 +25,9 @@
 // no quotes gives no argument, as in the shell (cosmo_args gives an empty argument
 // except at the end of the file); after a line continuation, white space ends the
 // word, as in the shell (cosmo_args joins the next word to it); octal escapes take
-// the digits 0-7 only. A quoted '...' cannot be told apart from the placeholder
-// once parsed, so it too receives the user's arguments.
+// the digits 0-7 only; environment variables may add at most MaxExpansion bytes
+// to a file's arguments in all. A quoted '...' cannot be told apart from the
+// placeholder once parsed, so it too receives the user's arguments.
 package args
 
 import (
@@ -37,6 +38,12 @@ import (
 
 // Placeholder is the argument that Expand replaces with the user's arguments.
 const Placeholder = "..."
+
+// MaxExpansion bounds the bytes that environment variables may add to the
+// arguments of one file, in all. Without it a file repeating "$VAR" would
+// cost the size of VAR (which may be long: LS_COLORS, PATH) for every five
+// bytes of the file.
+const MaxExpansion = 1 << 20
 
 // Parse splits the content of an .args file into arguments, expanding
 // environment variables from the process environment. The error for an
@@ -80,6 +87,8 @@ type parser struct {
 	word   []byte
 	quoted bool // the current word holds quotes, so it is an argument even if empty
 	inWord bool
+	// expanded counts the bytes environment variables have added.
+	expanded int
 }
 
 func isSpace(c byte) bool {
@@ -342,7 +351,9 @@ func (p *parser) dollar() error {
 		for end < len(p.src) && isNameByte(p.src[end]) {
 			end++
 		}
-		p.word = append(p.word, p.getenv(string(p.src[p.pos:end]))...)
+		if err := p.expand(string(p.src[p.pos:end]), start); err != nil {
+			return err
+		}
 		p.advance(end - p.pos)
 	case ok && c == '{':
 		end := p.pos + 1
@@ -352,10 +363,23 @@ func (p *parser) dollar() error {
 		if end == len(p.src) {
 			return fmt.Errorf("args: line %d: unterminated ${", start)
 		}
-		p.word = append(p.word, p.getenv(string(p.src[p.pos+1:end]))...)
+		if err := p.expand(string(p.src[p.pos+1:end]), start); err != nil {
+			return err
+		}
 		p.advance(end + 1 - p.pos)
 	default:
 		p.word = append(p.word, '$')
 	}
+	return nil
+}
+
+// expand appends the value of the environment variable name, which line
+// refers to, to the current word, within MaxExpansion.
+func (p *parser) expand(name string, line int) error {
+	v := p.getenv(name)
+	if p.expanded += len(v); p.expanded > MaxExpansion {
+		return fmt.Errorf("args: line %d: $%s: environment variables expand to more than %d bytes in all", line, name, MaxExpansion)
+	}
+	p.word = append(p.word, v...)
 	return nil
 }
