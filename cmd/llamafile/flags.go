@@ -164,20 +164,24 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 			if c.NArg() > 0 {
 				return usageError{fmt.Errorf("unexpected argument %q (flags take the form -f VALUE or --flag=VALUE; see --help)", c.Args().First())}
 			}
+			// --v2 is llamafile's way to ask for its newer server
+			// (--server --v2); this server is the OpenAI-compatible one
+			// that it is, so --v2 serves as --server does.
+			serve := c.Bool("server") || c.Bool("v2")
 			switch {
 			case c.Bool("tokenize") && c.Bool("perplexity"):
 				return usageError{errors.New("--tokenize and --perplexity cannot be combined")}
-			case c.Bool("server") && (c.Bool("tokenize") || c.Bool("perplexity")):
+			case serve && (c.Bool("tokenize") || c.Bool("perplexity")):
 				return usageError{errors.New("--server cannot be combined with --tokenize or --perplexity")}
-			case c.IsSet("apply-template") && (c.Bool("server") || c.Bool("tokenize") || c.Bool("perplexity")):
+			case c.IsSet("apply-template") && (serve || c.Bool("tokenize") || c.Bool("perplexity")):
 				return usageError{errors.New("--apply-template cannot be combined with --server, --tokenize or --perplexity")}
 			case c.IsSet("apply-template"):
 				o.mode = modeApplyTemplate
-			case c.Bool("chat") && (c.Bool("server") || c.Bool("tokenize") || c.Bool("perplexity")):
+			case c.Bool("chat") && (serve || c.Bool("tokenize") || c.Bool("perplexity")):
 				return usageError{errors.New("--chat cannot be combined with --server, --tokenize or --perplexity")}
 			case c.Bool("chat"):
 				o.mode = modeChat
-			case (c.Bool("i") || c.Bool("if")) && (c.Bool("server") || c.Bool("tokenize") || c.Bool("perplexity")):
+			case (c.Bool("i") || c.Bool("if")) && (serve || c.Bool("tokenize") || c.Bool("perplexity")):
 				return usageError{errors.New("-i and --interactive-first cannot be combined with --server, --tokenize or --perplexity")}
 			case c.Bool("i") || c.Bool("if"):
 				o.mode = modeGenerate // interactive generation, without a prompt too
@@ -185,11 +189,11 @@ func parseArgs(args []string, stdout io.Writer, readFile readFileFunc) (*options
 				o.mode = modeTokenize
 			case c.Bool("perplexity"):
 				o.mode = modePerplexity
-			case c.Bool("embedding") && !c.Bool("server") && (c.IsSet("p") || c.IsSet("f")):
+			case c.Bool("embedding") && !serve && (c.IsSet("p") || c.IsSet("f")):
 				// --embedding with a prompt is llama-embedding; without,
 				// the server's embeddings endpoints.
 				o.mode = modeEmbedding
-			case c.Bool("server") || !c.IsSet("p") && !c.IsSet("f"):
+			case serve || !c.IsSet("p") && !c.IsSet("f"):
 				// No prompt and no other mode: serve, as llamafile does.
 				o.mode = modeServer
 			}

@@ -67,6 +67,10 @@ func TestParseFlags(t *testing.T) {
 					p.MirostatTau == 4 && p.Seed == 42
 			}},
 		{"random seed", []string{"-s", "-1"}, func(o *options) bool { return o.sampling.Seed == sample.RandomSeed }},
+		// llamafile's --server --v2 (its new server) is this server; --v2
+		// serves as --server does, with a prompt too.
+		{"--server --v2", []string{"-m", "x", "--server", "--v2"}, func(o *options) bool { return o.mode == modeServer }},
+		{"--v2 with a prompt", []string{"-m", "x", "--v2", "-p", "hi"}, func(o *options) bool { return o.mode == modeServer }},
 		{"reranking", []string{"-m", "x", "--reranking"}, func(o *options) bool { return o.server.pooling == "rank" && o.server.embeddings }},
 		{"rerank with --pooling rank", []string{"-m", "x", "--rerank", "--pooling", "rank"}, func(o *options) bool { return o.server.pooling == "rank" && o.server.embeddings }},
 		{"logit biases add up", []string{"-l", "15043+1", "--logit-bias", "15043+0.5", "-l", "7-inf"}, func(o *options) bool {
@@ -169,6 +173,7 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"--mirostat", "3"}, "--mirostat"},
 		{[]string{"-f", "missing.txt"}, "missing.txt"},
 		{[]string{"--tokenize", "--perplexity"}, "cannot be combined"},
+		{[]string{"--v2", "--tokenize", "-p", "x"}, "--server cannot be combined with --tokenize"},
 		{[]string{"-m", "x", "stray"}, `unexpected argument "stray"`},
 		{[]string{"-ctk", "q4_0"}, "-ctk/--cache-type-k \"q4_0\": must be one of f16, f32, q8_0"},
 		{[]string{"--cache-type-v", "F16"}, "-ctv/--cache-type-v"},
@@ -257,10 +262,94 @@ func TestParseHelp(t *testing.T) {
 // spelledFlag returns a flag's name as typed: -x for short names and
 // llama.cpp's multi-letter single-dash ones, --name otherwise.
 func spelledFlag(n string) string {
-	if len(n) <= 3 && n != "gpu" && n != "ids" || n == "ngl" || n == "ctk" || n == "ctv" || n == "sys" || n == "cnv" {
+	if len(n) <= 3 && n != "gpu" && n != "ids" && n != "v2" || n == "ngl" || n == "ctk" || n == "ctv" || n == "sys" || n == "cnv" {
 		return "-" + n
 	}
 	return "--" + n
+}
+
+// helpGroups returns, for each flag an entry of the help text documents,
+// the group it is listed in: the "----- NAME -----" header above it, then
+// ": " and the example's subheading (a line at the margin ending in a
+// colon) where there is one; "" before the first header. The headers come
+// in order.
+func helpGroups(help string) (groups map[string]string, headers []string) {
+	groups = map[string]string{}
+	group := ""
+	for _, line := range strings.Split(help, "\n") {
+		if name, ok := strings.CutPrefix(line, "----- "); ok {
+			name, _ = strings.CutSuffix(name, " -----")
+			headers = append(headers, name)
+			group = name
+			continue
+		}
+		if line != "" && line[0] != ' ' && strings.HasSuffix(line, ":") && len(headers) > 0 {
+			group = headers[len(headers)-1] + ": " + line
+			continue
+		}
+		for n := range helpEntries(line) {
+			groups[n] = group
+		}
+	}
+	return groups, headers
+}
+
+// TestHelpGroups: --help lists the flags under llama.cpp's headers, in its
+// order, each where llama.cpp lists it: the model, context and threads
+// under common params, the samplers and grammars under sampling params,
+// each tool's and the server's flags under example-specific params.
+func TestHelpGroups(t *testing.T) {
+	var out strings.Builder
+	if o, err := parseArgs([]string{"--help"}, &out, readFake); err != nil || o != nil {
+		t.Fatalf("--help: %+v, %v", o, err)
+	}
+	groups, headers := helpGroups(out.String())
+	const (
+		common   = "common params"
+		sampling = "sampling params"
+		example  = "example-specific params"
+	)
+	if want := []string{common, sampling, example}; !reflect.DeepEqual(headers, want) {
+		t.Errorf("help headers %q, want %q", headers, want)
+	}
+	// Every flag is under a header.
+	for n, g := range groups {
+		if g == "" {
+			t.Errorf("%s is listed before the first header", spelledFlag(n))
+		}
+	}
+	// The subheadings under example-specific params, by their start.
+	sub := func(start string) string {
+		for _, g := range groups {
+			if strings.HasPrefix(g, example+": "+start) {
+				return g
+			}
+		}
+		t.Errorf("no subheading %q under %s", start, example)
+		return example + ": " + start
+	}
+	generating, server, tokenize, perplexity := sub("generating"), sub("server"), sub("--tokenize"), sub("--perplexity")
+	want := map[string][]string{
+		common: {"m", "model", "c", "ctx-size", "t", "threads", "tb", "n", "predict", "b", "batch-size",
+			"keep", "p", "prompt", "f", "file", "e", "escape", "ctk", "ctv", "mlock", "no-mmap", "ngl", "n-gpu-layers",
+			"gpu", "verbose-prompt", "co", "color", "fast", "precise", "context-shift", "no-context-shift"},
+		sampling: {"temp", "temperature", "top-k", "top-p", "min-p", "typical", "repeat-penalty", "repeat-last-n",
+			"presence-penalty", "frequency-penalty", "mirostat", "mirostat-lr", "mirostat-ent", "s", "seed",
+			"ignore-eos", "l", "logit-bias", "grammar", "grammar-file", "j", "json-schema"},
+		generating: {"r", "reverse-prompt", "no-display-prompt", "silent-prompt", "prompt-cache", "prompt-cache-ro",
+			"i", "interactive", "if", "interactive-first", "in-prefix", "in-suffix", "image", "mmproj"},
+		server: {"server", "v2", "host", "port", "nobrowser", "np", "parallel", "api-key", "path", "embedding",
+			"metrics", "url-prefix"},
+		tokenize:   {"tokenize", "ids", "no-bos", "show-count"},
+		perplexity: {"perplexity", "chunks"},
+	}
+	for g, names := range want {
+		for _, n := range names {
+			if groups[n] != g {
+				t.Errorf("%s is listed under %q, want %q", spelledFlag(n), groups[n], g)
+			}
+		}
+	}
 }
 
 func TestParseLogitBias(t *testing.T) {

@@ -186,6 +186,10 @@ chat templates (--chat, --apply-template and the server):
 
 server (llama-server's flags; without -p, -f, --tokenize or --perplexity):
       --server               serve even when a prompt is given
+      --v2                   accepted as in llamafile, whose --server --v2 starts
+                             its new server: this server already is that one
+                             (OpenAI-compatible), so --v2 serves as --server does;
+                             --server --v2 --help prints this help
       --host HOST            address to listen on (default: 127.0.0.1)
       --port N               port to listen on (default: 8080)
       --nobrowser            do not open the chat page in a browser (it opens only

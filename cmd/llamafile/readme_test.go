@@ -88,6 +88,9 @@ Researcher:' --interactive --color --batch_size 1024 --ctx_size 4096 \
 	readmeLMStudio     = `llamafile -m llama-2-7b.Q2_K.gguf`
 	readmeOllama       = `llamafile -m sha256-00e1317cbf74d901080d7100f57580ba8dd8de57203072dc6f668324ba545f29`
 	readmeOwnLlamafile = `./llava.llamafile`
+	// "New v2 Server": llamafile's --server --v2 is this server.
+	readmeV2Help = `llamafile --server --v2 --help`
+	readmeV2     = `llamafile --server --v2`
 )
 
 // readmeDir makes the directory the README's command lines run in and
@@ -358,6 +361,23 @@ func TestOriginalReadme(t *testing.T) {
 			shellServe(t, dir, env, tt.line+" --port 0", tt.vision)
 		})
 	}
+
+	// The "New v2 Server" lines name no model: there llamafile is a
+	// llamafile holding its weights, as the example llamafiles do, here
+	// the small model's.
+	v2bin := filepath.Join(dir, "v2bin")
+	if err := os.Mkdir(v2bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	makeLlamafile(t, v2bin, "llamafile", map[string]string{"stories260k.gguf": stories(t)}, 0)
+	v2env := append(append([]string(nil), env...), "PATH="+v2bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Run("v2 server help", func(t *testing.T) {
+		out, stderr, code := shellRun(t, dir, v2env, readmeV2Help, 0, 0)
+		if code != 0 || !strings.Contains(out, "----- common params -----") || !regexp.MustCompile(`(?m)^ +--v2 `).MatchString(out) {
+			t.Errorf("exit %d; want the help, with --v2, on stdout:\n%s\nstderr:\n%s", code, out, stderr)
+		}
+	})
+	t.Run("v2 server", func(t *testing.T) { shellServe(t, dir, v2env, readmeV2+" --port 0", false) })
 
 	t.Run("interactive", func(t *testing.T) { readmeInteractiveSession(t, dir, env) })
 }

@@ -40,6 +40,7 @@ type serverOptions struct {
 func serverFlags(so *serverOptions) []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "server"},
+		&cli.BoolFlag{Name: "v2"}, // llamafile's new server (--server --v2): this one
 		&cli.StringFlag{Name: "host", Value: "127.0.0.1", Destination: &so.host},
 		&cli.IntFlag{Name: "port", Value: 8080, Destination: &so.port},
 		&cli.BoolFlag{Name: "nobrowser", Destination: &so.noBrowser},
