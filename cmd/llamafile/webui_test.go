@@ -16,7 +16,9 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/llamafile-go/llamafile/internal/synthvision"
 	"github.com/llamafile-go/llamafile/internal/testutil"
@@ -118,15 +120,67 @@ func (b *browser) wait(what, cond string) {
 	}
 }
 
-// screenshot writes the page in the light and the dark theme.
+// record makes the page keep the bodies of its chat requests, from now
+// on, for requests.
+func (b *browser) record() {
+	b.t.Helper()
+	b.do("record requests", chromedp.Evaluate[chromedp.Void](`(() => {
+		window.bodies = [];
+		const f = window.pageFetch ??= window.fetch;
+		window.fetch = (u, o) => { if (String(u).endsWith('/v1/chat/completions')) window.bodies.push(JSON.parse(o.body)); return f(u, o); };
+	})()`))
+}
+
+// requests decodes the bodies of the chat requests since record into v
+// (a pointer to a slice).
+func (b *browser) requests(v any) {
+	b.t.Helper()
+	if err := json.Unmarshal([]byte(b.evalString(`JSON.stringify(window.bodies)`)), v); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// dialog runs action, which opens a JavaScript dialog (prompt, confirm),
+// answers the dialog (accept, with text for a prompt) and returns it.
+func (b *browser) dialog(what string, accept bool, text string, action chromedp.Action[chromedp.Void]) page.EventJavascriptDialogOpening {
+	b.t.Helper()
+	ctx, cancel := context.WithCancel(b.ctx)
+	defer cancel()
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	// The dialog blocks the page, and so the click that opened it.
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Do(b.ctx, action) }()
+	var opened page.EventJavascriptDialogOpening
+	for ev, err := range dialogs {
+		if err != nil {
+			b.t.Fatalf("%s: no dialog: %v", what, err)
+		}
+		opened = ev
+		break
+	}
+	if _, err := chromedp.Call(b.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept, PromptText: text}); err != nil {
+		b.t.Fatalf("%s: answering the dialog: %v", what, err)
+	}
+	if err := <-done; err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	return opened
+}
+
+// screenshot writes the page in the light and the dark theme, and checks
+// that the themes differ: the dark one's background is darker.
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
-	for _, theme := range []string{"light", "dark"} {
+	var bg [2]string
+	var lum [2]int
+	for i, theme := range []string{"light", "dark"} {
 		if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: theme}}}); err != nil {
 			b.t.Fatal(err)
 		}
 		b.do("settle", chromedp.Sleep(150*time.Millisecond))
+		bg[i] = b.evalString(`getComputedStyle(document.body).backgroundColor`)
+		lum[i] = b.evalInt(`(() => { const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\d+/g).map(Number); return r + g + b; })()`)
 		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100)) // 100: PNG
 		if err != nil {
 			b.t.Fatalf("screenshot %s: %v", name, err)
@@ -137,13 +191,17 @@ func (b *browser) screenshot(name string) {
 		}
 		b.t.Logf("screenshot %s (%d bytes)", path, len(png))
 	}
+	if bg[0] == bg[1] || lum[1] >= lum[0] {
+		b.t.Errorf("%s: the background is %s in the light theme, %s in the dark one", name, bg[0], bg[1])
+	}
 }
 
 // TestChatPage drives the chat page in headless Chromium against the
-// real server on SmolLM2: a streamed reply, Stop, the conversation kept
-// across a reload, markdown with a code block and a table, reasoning,
-// screenshots in light and dark (and phone-sized), and no request to any
-// other host.
+// real server on SmolLM2: a streamed reply, Shift+Enter, Stop by Escape
+// and by the button, the conversation kept across a reload, markdown with
+// a code block, a table and links, Copy, rename and delete, reasoning, the
+// Settings dialog, screenshots in light and dark (and phone-sized), and no
+// request to any other host.
 func TestChatPage(t *testing.T) {
 	model := testutil.SmolLM2(t)
 	base, _ := inProcessServer(t, "-m", model, "-t", "2", "-c", "2048")
@@ -198,27 +256,45 @@ func TestChatPage(t *testing.T) {
 		t.Errorf("reply %q (the API: %q), meta %q", reply, api.Choices[0].Message.Content, meta)
 	}
 
-	// Stop a long reply (ignore_eos: the model would end early).
+	// Shift+Enter adds a line and sends nothing; Escape stops a long
+	// reply (ignore_eos: the model would end early), as the Stop button
+	// does.
 	setSettings(`{system: '', temperature: 0, top_p: 0.95, top_k: 40, min_p: 0.05, max_tokens: 1500, seed: 1, extra: '{"ignore_eos": true}'}`)
-	do("send a long one", chromedp.SendKeys(input, "Tell me a very long story."), chromedp.KeyEvent("\r"))
-	wait("the long reply to start", `(() => { const m = document.querySelectorAll('.msg.assistant .body'); return m.length === 2 && m[1].textContent.length > 20; })()`)
-	do("stop", chromedp.Click(chromedp.ID("stop")))
-	wait("stopped", `!document.getElementById('send').hidden`)
-	if meta := evalString(`document.querySelectorAll('.msg.assistant .meta')[1].textContent`); !strings.Contains(meta, "stopped") {
-		t.Errorf("after Stop the meta is %q", meta)
+	const twoLines = "Tell me a very long story.\nAbout a dragon."
+	do("two lines", chromedp.SendKeys(input, "Tell me a very long story."), chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierShift)),
+		chromedp.KeyEvent("About a dragon."))
+	if v, n := evalString(`document.getElementById('input').value`), evalInt(`document.querySelectorAll('.msg').length`); v != twoLines || n != 2 {
+		t.Errorf("after Shift+Enter: the input holds %q (want %q), %d messages (want 2)", v, twoLines, n)
 	}
+	stopLong := func(how string, stop chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		wait("the long reply to start", `(() => { const m = document.querySelectorAll('.msg.assistant .body'); return m.length >= 2 && m[m.length - 1].textContent.length > 20 && !document.getElementById('stop').hidden; })()`)
+		do("stop by "+how, stop)
+		wait("stopped by "+how, `!document.getElementById('send').hidden`)
+		if meta := evalString(`[...document.querySelectorAll('.msg.assistant .meta')].at(-1).textContent`); !strings.Contains(meta, "stopped") {
+			t.Errorf("after a stop by %s the meta is %q", how, meta)
+		}
+	}
+	do("send the two lines", chromedp.KeyEvent("\r"))
+	stopLong("Escape", chromedp.KeyEvent(kb.Escape))
+	if got := evalString(`JSON.parse(localStorage.getItem('llamafile.conversations'))[0].messages[2].content`); got != twoLines {
+		t.Errorf("the message sent after Shift+Enter: %q, want %q", got, twoLines)
+	}
+	do("send a long one", chromedp.SendKeys(input, "Tell me a very long story."), chromedp.KeyEvent("\r"))
+	stopLong("the button", chromedp.Click(chromedp.ID("stop")))
 
 	// Kept across a reload.
 	do("reload", chromedp.Reload(), chromedp.WaitVisible(input))
 	n := evalInt(`document.querySelectorAll('.msg').length`)
 	titles := evalString(`document.getElementById('conversations').textContent`)
-	if n != 4 || !strings.Contains(titles, "What is the capital") {
-		t.Errorf("after a reload: %d messages (want 4), conversations %q", n, titles)
+	if n != 6 || !strings.Contains(titles, "What is the capital") {
+		t.Errorf("after a reload: %d messages (want 6), conversations %q", n, titles)
 	}
 
-	// Markdown: a stored reply with a code block, a table and markup that
-	// must stay text.
-	const md = "Here:\n\n```go\nfunc main() { fmt.Println(\"hi\", 42) } // <b>x</b>\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n\n<img src=x onerror=alert(1)> **bold**"
+	// Markdown: a stored reply with a code block, a table, and markup and
+	// links to script that must stay text.
+	const md = "Here:\n\n```go\nfunc main() { fmt.Println(\"hi\", 42) } // <b>x</b>\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n\n<img src=x onerror=alert(1)> **bold**\n\n" +
+		"See [the docs](https://example.com/docs), [click me](javascript:alert(1)) and [this](JavaScript:alert%281%29)."
 	storeConversation("md", "Markdown", `[{role: 'user', content: 'Show me markdown.'}, {role: 'assistant', content: `+jsString(md)+`}]`)
 	code := evalString(`document.querySelector('.msg.assistant pre code').textContent`)
 	cells := evalString(`[...document.querySelectorAll('.msg.assistant td')].map(td => td.textContent).join(',')`)
@@ -228,7 +304,27 @@ func TestChatPage(t *testing.T) {
 		tokens != `tok-keyword=func tok-string="hi" tok-number=42 tok-comment=// <b>x</b>` {
 		t.Errorf("markdown: code %q (tokens %s), cells %q, %d img elements", code, tokens, cells, imgs)
 	}
+	links := evalString(`JSON.stringify([...document.querySelectorAll('.msg.assistant a')].map(a => a.getAttribute('href') + ' ' + a.textContent))`)
+	text := evalString(`document.querySelector('.msg.assistant .body').textContent`)
+	if links != `["https://example.com/docs the docs"]` || !strings.Contains(text, "[click me](javascript:alert(1))") || !strings.Contains(text, "[this](JavaScript:alert%281%29)") {
+		t.Errorf("links: %s; the text %q", links, text)
+	}
 	screenshot("conversation")
+
+	// Copy, on the message and on its code block: what lands on the
+	// clipboard is the message's markdown, the block's code.
+	do("a clipboard", chromedp.Evaluate[chromedp.Void](`window.copied = []; Object.defineProperty(navigator, 'clipboard', {configurable: true, value: {writeText: t => { window.copied.push(t); return Promise.resolve(); }}})`))
+	do("copy the message", chromedp.Click(chromedp.CSS(`.msg.assistant button[aria-label="Copy the message"]`)))
+	wait("the message copied", `window.copied.length === 1`)
+	do("copy the code", chromedp.Click(chromedp.CSS(`.msg.assistant .code button[aria-label="Copy the code"]`)))
+	wait("the code copied", `window.copied.length === 2`)
+	var copied []string
+	if err := json.Unmarshal([]byte(evalString(`JSON.stringify(window.copied)`)), &copied); err != nil || copied[0] != md || copied[1] != code {
+		t.Errorf("copied %q (%v), want the message %q and the code %q", copied, err, md, code)
+	}
+	if s := evalString(`document.querySelector('.msg.assistant .code button').textContent`); s != "Copied" {
+		t.Errorf("the code's Copy button says %q after the copy", s)
+	}
 
 	// Math, as MathML: inline, displayed over lines, and prices that are
 	// not math.
@@ -267,17 +363,75 @@ func TestChatPage(t *testing.T) {
 		t.Errorf("after the import: %d conversations, want %d", n, len(dump.Conversations)+1)
 	}
 
+	// Rename and delete, through the page's prompt and confirm dialogs.
+	// kept is the stored conversations' ids and titles, the current one
+	// and the list's titles.
+	kept := func() string {
+		return evalString(`JSON.stringify([JSON.parse(localStorage.getItem('llamafile.conversations')).map(c => c.id + ':' + c.title).join(','), JSON.parse(localStorage.getItem('llamafile.current')), [...document.querySelectorAll('#conversations li')].map(li => (li.className === 'current' ? '*' : '') + li.querySelector('.title').textContent).join(',')])`)
+	}
+	before := kept()
+	d := b.dialog("rename", true, "Sums <b>and</b> fractions", chromedp.Click(chromedp.CSS(`#conversations button[aria-label="Rename Math"]`)))
+	after := kept()
+	if d.Type != page.DialogTypePrompt || d.DefaultPrompt != "Math" ||
+		after != strings.NewReplacer("math:Math", "math:Sums <b>and</b> fractions", "*Math", "*Sums <b>and</b> fractions").Replace(before) {
+		t.Errorf("rename: a %s dialog %q (default %q); before %s, after %s", d.Type, d.Message, d.DefaultPrompt, before, after)
+	}
+	if n := evalInt(`document.querySelectorAll('#conversations b').length`); n != 0 {
+		t.Errorf("the new title's markup became %d elements", n)
+	}
+	before = after
+	d = b.dialog("keep", false, "", chromedp.Click(chromedp.CSS(`#conversations button[aria-label="Delete From a file"]`)))
+	if after := kept(); d.Type != page.DialogTypeConfirm || !strings.Contains(d.Message, `"From a file"`) || after != before {
+		t.Errorf("a dismissed delete: a %s dialog %q; before %s, after %s", d.Type, d.Message, before, after)
+	}
+	b.dialog("delete", true, "", chromedp.Click(chromedp.CSS(`#conversations button[aria-label="Delete From a file"]`)))
+	if after := kept(); after != strings.NewReplacer(",imported:From a file", "", ",From a file", "").Replace(before) || strings.Contains(after, "From a file") {
+		t.Errorf("delete: before %s, after %s", before, after)
+	}
+	// The current one: the first of the rest becomes current.
+	b.dialog("delete the current one", true, "", chromedp.Click(chromedp.CSS(`#conversations li.current button[aria-label^="Delete"]`)))
+	if after := kept(); strings.Contains(after, "math") || strings.Contains(after, "Sums") || !strings.Contains(after, `","md","*Markdown,`) {
+		t.Errorf("delete the current one: %s", after)
+	}
+
 	// Reasoning, in a closed block above the answer.
 	storeConversation("think", "Thinking", `[{role: 'user', content: '2+2?'}, {role: 'assistant', content: '4', reasoning: 'Two and two make four.'}]`)
 	if r := evalString(`(() => { const d = document.querySelector('.msg.assistant details.reasoning'); return d && !d.open ? d.textContent : ''; })()`); !strings.Contains(r, "Two and two") {
 		t.Errorf("reasoning block: %q", r)
 	}
 
+	// The Settings dialog: extra request fields that are not JSON are
+	// said and not kept; then a system prompt, a temperature, a number of
+	// tokens and extra fields are kept, as numbers, and sent.
+	settingsNow := func() string { return evalString(`localStorage.getItem('llamafile.settings')`) }
+	field := func(name string) chromedp.CSS { return chromedp.CSS(`#settings-form [name=` + name + `]`) }
+	old := settingsNow()
+	do("open the settings", chromedp.Click(chromedp.ID("open-settings")), chromedp.WaitVisible(chromedp.ID("settings-form")))
+	if v := evalString(`document.querySelector('#settings-form [name=extra]').value`); v != `{"ignore_eos": true}` {
+		t.Errorf("the settings dialog shows the extra fields %q", v)
+	}
+	do("not JSON", chromedp.SetValue(field("extra"), `{"repeat_penalty": 1`), chromedp.Click(chromedp.ID("settings-save")))
+	if e, open := evalString(`document.getElementById('settings-error').textContent`), evalString(`String(document.getElementById('settings').open)`); !strings.Contains(e, "not a JSON object") || open != "true" || settingsNow() != old {
+		t.Errorf("extra fields not JSON: the error %q, the dialog open %s, the settings %s (were %s)", e, open, settingsNow(), old)
+	}
+	do("change the settings", chromedp.SendKeys(field("system"), "You are a pirate."), chromedp.SetValue(field("temperature"), "0.2"),
+		chromedp.SetValue(field("max_tokens"), "16"), chromedp.SetValue(field("extra"), `{"repeat_penalty": 1}`), chromedp.Click(chromedp.ID("settings-save")))
+	wait("the settings dialog to close", `!document.getElementById('settings').open`)
+	if s := settingsNow(); s != `{"system":"You are a pirate.","temperature":0.2,"top_p":0.95,"top_k":40,"min_p":0.05,"max_tokens":16,"seed":1,"extra":"{\"repeat_penalty\": 1}"}` {
+		t.Errorf("the settings kept: %s", s)
+	}
+
 	// Regenerate the stored reply, then edit the question: the model
-	// answers again, the conversation continues from the edit.
-	setSettings(`{system: '', temperature: 0, top_p: 0.95, top_k: 40, min_p: 0.05, max_tokens: 16, seed: 1, extra: ''}`)
+	// answers again, with the settings, the conversation continues from
+	// the edit.
+	b.record()
 	do("regenerate", chromedp.Click(chromedp.CSS(`.msg.assistant button[aria-label="Regenerate the reply"]`)))
 	wait("the regenerated reply", `!document.getElementById('send').hidden && document.querySelector('.msg.assistant .meta') !== null`)
+	var sent []map[string]any
+	b.requests(&sent)
+	if got, _ := json.Marshal(sent); len(sent) != 1 || string(got) != `[{"max_tokens":16,"messages":[{"content":"You are a pirate.","role":"system"},{"content":"2+2?","role":"user"}],"min_p":0.05,"repeat_penalty":1,"seed":1,"stream":true,"stream_options":{"include_usage":true},"temperature":0.2,"top_k":40,"top_p":0.95}]` {
+		t.Errorf("the request with the settings: %s", got)
+	}
 	stored := func() string {
 		return evalString(`JSON.stringify(JSON.parse(localStorage.getItem('llamafile.conversations')).find(c => c.id === 'think').messages.map(m => m.role + ':' + (m.content !== '' ? 'text' : 'empty') + (m.role === 'user' ? ':' + m.content : '')))`)
 	}
@@ -332,15 +486,7 @@ func TestChatPageVision(t *testing.T) {
 	if label := evalString(`document.getElementById('attach').getAttribute('aria-label')`); label == "" {
 		t.Error("the attach control has no accessible label")
 	}
-	// Record the chat requests' bodies.
-	record := func() {
-		t.Helper()
-		do("record requests", chromedp.Evaluate[chromedp.Void](`(() => {
-		window.bodies = [];
-		const f = window.pageFetch ??= window.fetch;
-		window.fetch = (u, o) => { if (String(u).endsWith('/v1/chat/completions')) window.bodies.push(JSON.parse(o.body)); return f(u, o); };
-	})()`))
-	}
+	record := b.record
 	record()
 	do("attach", chromedp.SetUploadFiles(chromedp.ID("image-file"), []string{png}))
 	wait("the preview", `(() => { const i = document.querySelector('#attachments img'); return !!i && i.complete && i.naturalWidth === 97; })()`)
@@ -365,9 +511,7 @@ func TestChatPageVision(t *testing.T) {
 				Content json.RawMessage
 			}
 		}
-		if err := json.Unmarshal([]byte(evalString(`JSON.stringify(window.bodies)`)), &bodies); err != nil {
-			t.Fatal(err)
-		}
+		b.requests(&bodies)
 		var out [][]part
 		for _, b := range bodies {
 			var parts []part

@@ -396,7 +396,12 @@ function saveSettings(e) {
   e.preventDefault();
   const f = $('settings-form');
   const next = {};
-  for (const k of Object.keys(defaults)) next[k] = f.elements[k].value;
+  for (const k of Object.keys(defaults)) {
+    // The numbers are kept as numbers (an empty field as ''), as the
+    // defaults are.
+    const v = f.elements[k].value;
+    next[k] = typeof defaults[k] === 'number' && v.trim() !== '' ? Number(v) : v;
+  }
   if (next.extra.trim()) {
     try {
       const v = JSON.parse(next.extra);
