@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -17,7 +19,8 @@ var fuzzVocab = func() *Vocab {
 
 // FuzzParse parses arbitrary GBNF and, when it parses, runs the matcher
 // over a little text and a few tokens and generates a bounded sample: no
-// panic, no hang, and a generated sentence must match.
+// panic, no hang, parsing within the allocation ceiling of
+// TestAdversarialAllocations, and a generated sentence must match.
 func FuzzParse(f *testing.F) {
 	paths, _ := filepath.Glob(filepath.Join("testdata", "llamacpp", "*.gbnf"))
 	for _, p := range paths {
@@ -38,6 +41,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		`root ::= "a"{0,2000} "b"{2000}`,
 		`root ::= (("a"{0,50}){0,50}){0,50}`,
+		`root ::= "` + strings.Repeat("a", 2000) + `"{1999}`, // over the ceiling unless maxCopied stops it
 		`root ::= x x ::= root | "a"`,
 		`root ::= [^\x00-\U0010FFFF] | [\uD800-\uDFFF] | "\xff" | <[99999999999]> | !<[0]> | <tok>`,
 		`root ::= . . [a-] [-a] [\]] "\"" "\u4e2d"`,
@@ -50,7 +54,13 @@ func FuzzParse(f *testing.F) {
 		if len(text) > 64 || len(toks) > 16 {
 			return
 		}
+		var ms0, ms1 runtime.MemStats
+		runtime.ReadMemStats(&ms0)
 		g, err := ParseRoot(src, "root", lookup)
+		runtime.ReadMemStats(&ms1)
+		if grew, ceiling := ms1.TotalAlloc-ms0.TotalAlloc, uint64(16<<20+192*len(src)); grew > ceiling {
+			t.Fatalf("parsing %d bytes allocated %d bytes (ceiling %d)", len(src), grew, ceiling)
+		}
 		if err != nil {
 			return
 		}

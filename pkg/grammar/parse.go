@@ -44,12 +44,41 @@ type elem struct {
 // Limits of llama.cpp's parser (MAX_REPETITION_THRESHOLD).
 const maxRepetitions = 2000
 
+// Limits of ours, which llama.cpp does not have, so that a grammar from a
+// request cannot take memory out of proportion to its text.
+const (
+	// maxCopied bounds the elements that repetitions copy, in all: each
+	// copy of a 64 KiB literal repeated {1999} would otherwise cost 8
+	// bytes an element, 1 GiB for 64 KiB of text.
+	maxCopied = 1 << 20
+	// maxNesting bounds how deep parentheses nest (each level is a
+	// frame of the recursive parser).
+	maxNesting = 1000
+	// maxGeneratedBase is how much of a rule's name the names of the
+	// rules generated for it keep (in messages).
+	maxGeneratedBase = 64
+	// maxRules bounds the rules of a grammar, generated ones included:
+	// the checks below and the matcher recurse along chains of rules.
+	maxRules = 1 << 17
+)
+
 // Grammar is a parsed GBNF grammar. It is immutable and safe for concurrent use.
 type Grammar struct {
 	elems []elem   // every rule's elements, each rule ending with kEnd
 	start []int32  // start[rule]: index of the rule's first element
-	names []string // names[rule]: the rule's name (generated ones too)
+	names []string // names[rule]: the rule's name, or the base of a generated one's
+	gen   []bool   // gen[rule]: the rule was generated (ruleName)
 	root  int32
+}
+
+// ruleName is the name of a rule as llama.cpp names it: a generated rule's
+// is its base, "_" and its id, made when a message needs it rather than for
+// each rule (a grammar may have hundreds of thousands).
+func ruleName(names []string, gen []bool, rule int32) string {
+	if gen[rule] {
+		return names[rule] + "_" + strconv.Itoa(int(rule))
+	}
+	return names[rule]
 }
 
 // TokenLookup resolves <token> references in a grammar to token ids; it
@@ -84,15 +113,26 @@ func ParseRoot(src, root string, lookup TokenLookup) (*Grammar, error) {
 	if !ok {
 		return nil, &ParseError{Msg: fmt.Sprintf("no rule named %q to start from", root)}
 	}
-	g := &Grammar{root: id, names: p.names}
+	g := &Grammar{root: id, names: p.names, gen: p.gen, start: make([]int32, 0, len(p.rules))}
+	n := 0
 	for i, r := range p.rules {
 		if r == nil {
 			return nil, p.undefined(int32(i))
 		}
+		n += len(r)
+	}
+	g.elems = make([]elem, 0, n)
+	for _, r := range p.rules {
 		g.start = append(g.start, int32(len(g.elems)))
 		g.elems = append(g.elems, r...)
 	}
+	if len(g.start) > maxRules {
+		return nil, &ParseError{Msg: fmt.Sprintf("%d rules (generated ones included) is more than the %d allowed", len(g.start), maxRules)}
+	}
 	if err := g.checkLeftRecursion(); err != nil {
+		return nil, err
+	}
+	if err := g.checkGrowingCycles(); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -104,8 +144,11 @@ type parser struct {
 	lookup TokenLookup
 	ids    map[string]int32
 	names  []string
+	gen    []bool
 	rules  [][]elem
 	refAt  map[int32]int // where an undefined rule was first referenced
+	copied int           // elements copied by repetitions (maxCopied)
+	depth  int           // parentheses open (maxNesting)
 }
 
 func (p *parser) errAt(pos int, format string, args ...any) error {
@@ -116,9 +159,9 @@ func (p *parser) errAt(pos int, format string, args ...any) error {
 
 func (p *parser) undefined(id int32) error {
 	if at, ok := p.refAt[id]; ok {
-		return p.errAt(at, "undefined rule %q", p.names[id])
+		return p.errAt(at, "undefined rule %q", ruleName(p.names, p.gen, id))
 	}
-	return &ParseError{Msg: fmt.Sprintf("undefined rule %q", p.names[id])}
+	return &ParseError{Msg: fmt.Sprintf("undefined rule %q", ruleName(p.names, p.gen, id))}
 }
 
 func (p *parser) symbol(name string) int32 {
@@ -128,16 +171,18 @@ func (p *parser) symbol(name string) int32 {
 	id := int32(len(p.names))
 	p.ids[name] = id
 	p.names = append(p.names, name)
+	p.gen = append(p.gen, false)
 	p.rules = append(p.rules, nil)
 	return id
 }
 
-// generated makes a fresh rule id named after base, as llama.cpp names them.
+// generated makes a fresh rule id named after base, as llama.cpp names them
+// (ruleName; with only the first maxGeneratedBase bytes of base). Unlike
+// llama.cpp's, the name is no symbol a rule can refer to or redefine.
 func (p *parser) generated(base string) int32 {
 	id := int32(len(p.names))
-	name := base + "_" + strconv.Itoa(int(id))
-	p.ids[name] = id
-	p.names = append(p.names, name)
+	p.names = append(p.names, base[:min(len(base), maxGeneratedBase)])
+	p.gen = append(p.gen, true)
 	p.rules = append(p.rules, nil)
 	return id
 }
@@ -441,6 +486,9 @@ func (p *parser) sequence(name string, r []elem, nested bool) ([]elem, error) {
 			r = append(r, elem{kRuleRef, uint32(id)})
 		case c == '(':
 			open := p.pos
+			if p.depth++; p.depth > maxNesting {
+				return nil, p.errAt(open, "parentheses nested more than %d deep", maxNesting)
+			}
 			p.pos++
 			p.space(true)
 			before := len(p.names)
@@ -448,6 +496,7 @@ func (p *parser) sequence(name string, r []elem, nested bool) ([]elem, error) {
 			if err := p.alternates(name, sub, true); err != nil {
 				return nil, err
 			}
+			p.depth--
 			prevRules = max(1, uint64(len(p.names)-before))
 			lastStart = len(r)
 			r = append(r, elem{kRuleRef, uint32(sub)})
@@ -552,6 +601,14 @@ func (p *parser) repeat(name string, r []elem, lastStart int, prevRules *uint64,
 	if *prevRules*total >= maxRepetitions {
 		return nil, p.errAt(at, "the repetition makes too many rules (at most %d)", maxRepetitions)
 	}
+	// The item is copied once per repetition but the first, and once per
+	// optional one (total copies at most, as lo <= total).
+	copies := total * uint64(len(item))
+	if copies > uint64(maxCopied-p.copied) {
+		return nil, p.errAt(at, "the repetition makes too many elements (%d copies of %d; repetitions may copy %d in all)",
+			total, len(item), maxCopied)
+	}
+	p.copied += int(copies)
 	if lo == 0 {
 		r = r[:lastStart]
 	} else {
@@ -643,8 +700,154 @@ func (g *Grammar) checkLeftRecursion() error {
 	}
 	for i := range n {
 		if !visited[i] && visit(int32(i)) {
-			return &ParseError{Msg: fmt.Sprintf("left recursion in rule %q (a rule reaches itself before consuming any text)", g.names[i])}
+			return &ParseError{Msg: fmt.Sprintf("left recursion in rule %q (a rule reaches itself before consuming any text)", ruleName(g.names, g.gen, int32(i)))}
 		}
 	}
 	return nil
+}
+
+// checkGrowingCycles rejects the left recursion that checkLeftRecursion,
+// which is llama.cpp's check and counts as empty only rules with an empty
+// alternative, lets through: through rules that may match nothing in other
+// ways ("x ::= ws x \"a\"" with "ws ::= [ ]*"). Where the cycle passes a
+// reference that something follows, each turn pushes a frame and the
+// matcher recurses without end; cycles through last references only (as
+// in "root ::= ( [x]* )*") come back to the same frames and are harmless.
+// A reference is on a cycle when the rules at its two ends are in one
+// strongly connected component of the graph of references that may come
+// first (Tarjan's algorithm).
+func (g *Grammar) checkGrowingCycles() error {
+	n := len(g.start)
+	nullable := g.nullable()
+	type edge struct {
+		to      int32
+		growing bool // something follows the reference
+	}
+	edges := make([][]edge, n)
+	for rule := range int32(n) {
+		i := g.start[rule]
+		for {
+			for ; g.elems[i].kind == kRuleRef; i++ {
+				to := int32(g.elems[i].val)
+				edges[rule] = append(edges[rule], edge{to, !isEndOfSeq(g.elems[i+1])})
+				if !nullable[to] {
+					break
+				}
+			}
+			for !isEndOfSeq(g.elems[i]) {
+				i++
+			}
+			if g.elems[i].kind == kEnd {
+				break
+			}
+			i++
+		}
+	}
+	index := make([]int32, n) // order of discovery, from 1; 0: not yet
+	low := make([]int32, n)
+	comp := make([]int32, n) // component, from 1; 0: not yet
+	onStack := make([]bool, n)
+	var stack []int32
+	next, comps := int32(1), int32(0)
+	var connect func(v int32)
+	connect = func(v int32) {
+		index[v], low[v] = next, next
+		next++
+		stack = append(stack, v)
+		onStack[v] = true
+		for _, e := range edges[v] {
+			switch {
+			case index[e.to] == 0:
+				connect(e.to)
+				low[v] = min(low[v], low[e.to])
+			case onStack[e.to]:
+				low[v] = min(low[v], index[e.to])
+			}
+		}
+		if low[v] == index[v] {
+			comps++
+			for {
+				w := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				onStack[w] = false
+				comp[w] = comps
+				if w == v {
+					break
+				}
+			}
+		}
+	}
+	for v := range int32(n) {
+		if index[v] == 0 {
+			connect(v)
+		}
+	}
+	for v := range int32(n) {
+		for _, e := range edges[v] {
+			if e.growing && comp[v] == comp[e.to] {
+				return &ParseError{Msg: fmt.Sprintf("left recursion in rule %q through rules that may match nothing "+
+					"(it reaches itself before consuming any text)", ruleName(g.names, g.gen, v))}
+			}
+		}
+	}
+	return nil
+}
+
+// nullable returns which rules may match the empty text: those with an
+// alternative made only of references to such rules (or of nothing). It
+// works in time linear in the grammar: each alternative made only of rule
+// references counts the references not yet known to be nullable, and is
+// told when one becomes so.
+func (g *Grammar) nullable() []bool {
+	n := len(g.start)
+	nullable := make([]bool, n)
+	type alt struct {
+		rule int32
+		left int // references not known nullable yet
+	}
+	var alts []alt
+	users := make([][]int32, n) // users[rule]: the alternatives referring to rule, once a reference
+	var queue []int32
+	for rule := range int32(n) {
+		i := g.start[rule]
+		for {
+			first := i
+			refsOnly := true
+			for ; !isEndOfSeq(g.elems[i]); i++ {
+				if g.elems[i].kind != kRuleRef {
+					refsOnly = false
+				}
+			}
+			if refsOnly {
+				if i == first {
+					if !nullable[rule] {
+						nullable[rule] = true
+						queue = append(queue, rule)
+					}
+				} else {
+					a := int32(len(alts))
+					alts = append(alts, alt{rule: rule, left: int(i - first)})
+					for j := first; j < i; j++ {
+						ref := g.elems[j].val
+						users[ref] = append(users[ref], a)
+					}
+				}
+			}
+			if g.elems[i].kind == kEnd {
+				break
+			}
+			i++
+		}
+	}
+	for len(queue) > 0 {
+		rule := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		for _, a := range users[rule] {
+			if alts[a].left--; alts[a].left == 0 && !nullable[alts[a].rule] {
+				nullable[alts[a].rule] = true
+				queue = append(queue, alts[a].rule)
+			}
+		}
+	}
+	return nullable
 }
