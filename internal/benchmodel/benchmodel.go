@@ -31,6 +31,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/llamafile-go/llamafile/internal/atomicfile"
 	"github.com/llamafile-go/llamafile/pkg/ggml"
@@ -63,6 +64,11 @@ type Shape struct {
 	// experts: the experts of each layer, those each token goes through,
 	// and an expert's feed-forward width (0: FF / ExpertsUsed).
 	Experts, ExpertsUsed, ExpertFF int
+	// Weights is the type of the matrices: F16 (the zero value means F16)
+	// or Q8_0, whose blocks are drawn directly (a scale of std/32 and
+	// uniform 8-bit values), for tests that need a large quantized file
+	// quickly rather than a quantization of the F16 weights.
+	Weights ggml.Type
 }
 
 // Archs are the architectures Write writes, llama first.
@@ -217,6 +223,8 @@ func (s Shape) Validate() error {
 		return fmt.Errorf("benchmodel: shape Window %d is negative", s.Window)
 	case !moe && (s.Experts != 0 || s.ExpertsUsed != 0 || s.ExpertFF != 0):
 		return fmt.Errorf("benchmodel: shape Experts, ExpertsUsed and ExpertFF are qwen3moe's, not %s's", s.arch())
+	case s.Weights != 0 && s.Weights != ggml.TypeF16 && s.Weights != ggml.TypeQ8_0:
+		return fmt.Errorf("benchmodel: shape Weights %v: only F16 and Q8_0 are written", s.Weights)
 	case moe && (s.Experts <= 0 || s.ExpertsUsed <= 0 || s.ExpertsUsed > s.Experts || s.expertFF() <= 0):
 		return fmt.Errorf("benchmodel: qwen3moe shape needs 1 <= ExpertsUsed (%d) <= Experts (%d) and a positive expert width (%d)", s.ExpertsUsed, s.Experts, s.expertFF())
 	}
@@ -249,7 +257,11 @@ func (s Shape) tensors() []tensor {
 	d, ff, hd := u(s.Embd), u(s.FF), u(s.headSize())
 	dq, dkv := hd*u(s.Heads), hd*u(s.HeadsKV)
 	var ts []tensor
-	mat := func(name string, dims ...uint64) { ts = append(ts, tensor{name, dims, ggml.TypeF16, fillWeight}) }
+	wt := ggml.TypeF16
+	if s.Weights == ggml.TypeQ8_0 {
+		wt = s.Weights
+	}
+	mat := func(name string, dims ...uint64) { ts = append(ts, tensor{name, dims, wt, fillWeight}) }
 	norm := func(name string, n uint64) { ts = append(ts, tensor{name, []uint64{n}, ggml.TypeF32, fillOnes}) }
 	bias := func(name string, n uint64) { ts = append(ts, tensor{name, []uint64{n}, ggml.TypeF32, fillWeight}) }
 	mat("token_embd.weight", d, u(s.Vocab))
@@ -457,7 +469,7 @@ func (s Shape) metadata() []gguf.KV {
 			kv(a+".expert_feed_forward_length", u(s.expertFF())))
 	}
 	kvs = append(kvs,
-		kv("general.file_type", uint32(1)), // LLAMA_FTYPE_MOSTLY_F16
+		kv("general.file_type", s.fileType()),
 		kv("general.quantization_version", uint32(2)),
 		kv("tokenizer.ggml.model", "llama"),
 		kv("tokenizer.ggml.tokens", tokens),
@@ -556,8 +568,13 @@ func ones(buf []byte) {
 // chunks are filled in parallel with the same result on any machine.
 const chunkElems = 1 << 16
 
-// random fills buf with normal(0, std) values of type typ, F16 or F32.
+// random fills buf with values of type typ: normal(0, std) for F16 and
+// F32, uniform blocks (randomQ8_0) for Q8_0.
 func random(buf []byte, typ ggml.Type, seed, tensor uint64, std float64) {
+	if typ == ggml.TypeQ8_0 {
+		randomQ8_0(buf, seed, tensor, std)
+		return
+	}
 	size := 2
 	if typ == ggml.TypeF32 {
 		size = 4
@@ -589,6 +606,44 @@ func random(buf []byte, typ ggml.Type, seed, tensor uint64, std float64) {
 					}
 					h := ggml.FP32ToFP16(v)
 					buf[2*j], buf[2*j+1] = byte(h), byte(h>>8)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// fileType is general.file_type: LLAMA_FTYPE_MOSTLY_F16 or _Q8_0.
+func (s Shape) fileType() uint32 {
+	if s.Weights == ggml.TypeQ8_0 {
+		return 7
+	}
+	return 1
+}
+
+// randomQ8_0 fills buf with Q8_0 blocks (a float16 scale, then 32 signed
+// bytes) of scale std/32 and uniform bytes: values of standard deviation
+// about 2.3 std, drawn eight bytes per random number.
+func randomQ8_0(buf []byte, seed, tensor uint64, std float64) {
+	const block = 34
+	h := ggml.FP32ToFP16(float32(std / 32))
+	blocks := len(buf) / block
+	per := chunkElems / 32 // blocks per random stream
+	chunks := (blocks + per - 1) / per
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range min(runtime.GOMAXPROCS(0), chunks) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := int(next.Add(1) - 1); k < chunks; k = int(next.Add(1) - 1) {
+				rng := rand.New(rand.NewPCG(seed, tensor<<32|uint64(k)))
+				for b := k * per; b < min(blocks, (k+1)*per); b++ {
+					q := buf[b*block : (b+1)*block]
+					q[0], q[1] = byte(h), byte(h>>8)
+					for j := 2; j < block; j += 8 {
+						binary.LittleEndian.PutUint64(q[j:], rng.Uint64())
+					}
 				}
 			}
 		}()

@@ -324,3 +324,55 @@ func TestDeterministic(t *testing.T) {
 		t.Error("different seeds wrote the same file")
 	}
 }
+
+// TestWriteQ8_0 checks Shape.Weights: Q8_0 matrices drawn as blocks of
+// scale std/32 (norms staying F32), the file type saying so, and the
+// types without a writer refused.
+func TestWriteQ8_0(t *testing.T) {
+	s := Small()
+	s.Weights = ggml.TypeQ8_0
+	path := filepath.Join(t.TempDir(), "small-q8_0.gguf")
+	if err := WriteFile(path, s, 7); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if ft, err := f.GetUint("general.file_type"); err != nil || ft != 7 {
+		t.Errorf("general.file_type = %d, %v; want 7 (MOSTLY_Q8_0)", ft, err)
+	}
+	scale := ggml.FP32ToFP16(0.02 / 32)
+	for i := range f.Tensors {
+		ti := &f.Tensors[i]
+		want := ggml.TypeQ8_0
+		if len(ti.Dims) == 1 {
+			want = ggml.TypeF32
+		}
+		if ti.Type != want {
+			t.Errorf("%s: %v, want %v", ti.Name, ti.Type, want)
+			continue
+		}
+		if want != ggml.TypeQ8_0 {
+			continue
+		}
+		data := f.TensorData(ti)
+		distinct := map[byte]bool{}
+		for b := 0; b+34 <= len(data); b += 34 {
+			if h := uint16(data[b]) | uint16(data[b+1])<<8; h != scale {
+				t.Fatalf("%s: block %d has scale %#04x, want %#04x", ti.Name, b/34, h, scale)
+			}
+			for _, q := range data[b+2 : b+34] {
+				distinct[q] = true
+			}
+		}
+		if len(distinct) < 200 {
+			t.Errorf("%s: only %d distinct quant bytes: not drawn uniformly", ti.Name, len(distinct))
+		}
+	}
+	s.Weights = ggml.TypeQ4_0
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "Weights") {
+		t.Errorf("Validate with Q4_0 weights: %v, want an error naming Weights", err)
+	}
+}

@@ -73,28 +73,27 @@ func legacyPacker(t ggml.Type) func(dst, src []byte, rowBytes, cols int) {
 			col := dst[b*pbb : (b+1)*pbb]
 			off := 0
 			for r := 0; r < g; r++ {
-				blk := src[r*rowBytes+b*sp.bb:]
-				copy(col[2*r:2*r+2], blk[0:2])
+				// Array conversions: one load and one store each, where
+				// copy calls memmove for every two or four bytes.
+				*(*[2]byte)(col[2*r:]) = *(*[2]byte)(src[r*rowBytes+b*sp.bb:])
 			}
 			off += 2 * g
 			if sp.mOff >= 0 {
 				for r := 0; r < g; r++ {
-					blk := src[r*rowBytes+b*sp.bb:]
-					copy(col[off+2*r:off+2*r+2], blk[sp.mOff:sp.mOff+2])
+					*(*[2]byte)(col[off+2*r:]) = *(*[2]byte)(src[r*rowBytes+b*sp.bb+sp.mOff:])
 				}
 				off += 2 * g
 			}
 			if sp.qhOff >= 0 {
 				for r := 0; r < g; r++ {
-					blk := src[r*rowBytes+b*sp.bb:]
-					copy(col[off+4*r:off+4*r+4], blk[sp.qhOff:sp.qhOff+4])
+					*(*[4]byte)(col[off+4*r:]) = *(*[4]byte)(src[r*rowBytes+b*sp.bb+sp.qhOff:])
 				}
 				off += 4 * g
 			}
 			for r := 0; r < g; r++ {
 				qs := src[r*rowBytes+b*sp.bb+sp.qsOff:]
 				for k := 0; k < sp.qsLen/4; k++ {
-					copy(col[off+64*k+4*r:off+64*k+4*r+4], qs[4*k:4*k+4])
+					*(*[4]byte)(col[off+64*k+4*r:]) = *(*[4]byte)(qs[4*k:])
 				}
 			}
 		}
