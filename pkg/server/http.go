@@ -237,6 +237,9 @@ func decodeBody(r *http.Request, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("the request body is empty; expected a JSON object")
 	}
+	if err := checkJSONSize(body); err != nil {
+		return err
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
 		var se *json.SyntaxError
@@ -300,4 +303,55 @@ func (s *Server) readRequest(r *http.Request, v any) error {
 		return errLoading
 	}
 	return decodeBody(r, v)
+}
+
+// Bounds on what a request body may hold, whatever its size: decoding
+// costs memory by the value, not by the byte. An empty object decoded into
+// a message struct costs some 500 bytes (with the slice's growth) for its
+// three bytes, "0," into a list of raw prompts some 160 for two: a body at
+// the default limit of 32 MiB would cost gigabytes.
+const (
+	// maxBodyContainers bounds the JSON objects and arrays of a body.
+	maxBodyContainers = 1 << 16
+	// maxBodyValues bounds its values (every element and member).
+	maxBodyValues = 1 << 20
+)
+
+// checkJSONSize counts the objects, arrays and values of a JSON body in
+// one pass that allocates nothing, and refuses a body with more than
+// maxBodyContainers or maxBodyValues (a 413, as for a body too large).
+// Malformed JSON is left to the decoder to report.
+func checkJSONSize(body []byte) error {
+	containers, values := 0, 1
+	inString := false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			containers++
+		case ',':
+			values++
+		}
+	}
+	tooLarge := func(format string, args ...any) error {
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Type: "invalid_request_error", Message: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case containers > maxBodyContainers:
+		return tooLarge("the request body holds %d JSON objects and arrays, more than the %d allowed", containers, maxBodyContainers)
+	case values > maxBodyValues:
+		return tooLarge("the request body holds more than %d JSON values (%d)", maxBodyValues, values)
+	}
+	return nil
 }

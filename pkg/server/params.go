@@ -65,11 +65,47 @@ type genParams struct {
 	// formatField names ResponseFormat in messages: "response_format",
 	// or the Responses API's "text.format".
 	formatField string
+	// made is the request that request made for the first prompt,
+	// before its caller changed it: the others copy it.
+	made *engine.Request
+}
+
+// maxPrompts bounds the prompts of one request (completions' prompt
+// lists, embeddings' inputs, reranking's documents), as OpenAI bounds an
+// embeddings request's inputs: each costs its result (an embedding
+// vector, a completion) whatever its size in the body.
+const maxPrompts = 2048
+
+// checkPrompts refuses a list of n prompts longer than maxPrompts.
+func checkPrompts(field string, n int) error {
+	if n > maxPrompts {
+		return badField(field, "%d elements: at most %d in one request", n, maxPrompts)
+	}
+	return nil
 }
 
 // request turns the fields into an engine request for prompt. maxField
-// names the length field the endpoint documents, for messages.
+// names the length field the endpoint documents, for messages. The fields
+// are read for a body's first prompt only (its logit bias merged, its
+// stop strings checked, its grammar compiled), the requests of the others
+// copy that one's: a list of prompts would otherwise multiply them (500
+// prompts and a 32 KiB grammar compiled it 500 times, 400 MB).
 func (s *Server) request(g *genParams, prompt []int32) (*engine.Request, error) {
+	if g.made != nil {
+		req := *g.made
+		req.Prompt = prompt
+		return &req, nil
+	}
+	req, err := s.newRequest(g, prompt)
+	if err != nil {
+		return nil, err
+	}
+	made := *req
+	g.made = &made
+	return req, nil
+}
+
+func (s *Server) newRequest(g *genParams, prompt []int32) (*engine.Request, error) {
 	req := &engine.Request{
 		Prompt:      prompt,
 		MaxTokens:   s.cfg.DefaultMaxTokens,
@@ -464,6 +500,11 @@ func (s *Server) promptList(field string, raw json.RawMessage, addSpecial bool) 
 		return nil, badField(field, "empty list")
 	}
 	var id int64
+	if json.Unmarshal(parts[0], &id) != nil {
+		if err := checkPrompts(field, len(parts)); err != nil {
+			return nil, err
+		}
+	}
 	if json.Unmarshal(parts[0], &id) == nil {
 		// One prompt as token ids (possibly mixed with strings).
 		t, err := s.tokensOrText(field, raw, addSpecial)

@@ -70,6 +70,9 @@ func (s *Server) rerank(w http.ResponseWriter, r *http.Request) error {
 	if len(docs) == 0 {
 		return badField(field, "empty list: expected at least one document")
 	}
+	if err := checkPrompts(field, len(docs)); err != nil {
+		return err
+	}
 	topN := len(docs)
 	if rr.TopN != nil {
 		if *rr.TopN < 0 {
@@ -81,11 +84,17 @@ func (s *Server) rerank(w http.ResponseWriter, r *http.Request) error {
 	if b.Pooling() != "rank" {
 		return errNoRerank
 	}
+	// Each input holds the query: one too long for the context is refused
+	// at once, before the query is copied into the others.
 	inputs := make([][]int32, len(docs))
 	n := 0
 	for i, d := range docs {
 		inputs[i] = b.RerankTokens(query, d)
 		n += len(inputs[i])
+		if len(inputs[i]) > b.ContextSize() {
+			return badField(fmt.Sprintf("%s[%d]", field, i), "the query and document: %d tokens, more than the context of %d",
+				len(inputs[i]), b.ContextSize())
+		}
 	}
 	scores, err := b.EmbedBatch(r.Context(), inputs)
 	if err != nil {

@@ -163,6 +163,9 @@ func (s *Server) completionRequests(ctx context.Context, g *genParams, raw json.
 	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &parts) != nil || !anyObject(parts) {
 		return s.promptRequests(g, raw)
 	}
+	if err := checkPrompts("prompt", len(parts)); err != nil {
+		return nil, err
+	}
 	reqs := make([]*engine.Request, len(parts))
 	for i, p := range parts {
 		field := fmt.Sprintf("prompt[%d]", i)
