@@ -8,6 +8,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"runtime"
 	"testing"
 )
 
@@ -16,7 +17,8 @@ import (
 // claim huge sizes: it must return an image of the size it says, or an
 // error wrapping ErrBadImage; and an image it returns must go through
 // Resize and Normalize. The pixel limit is small, so that a header claiming
-// a large image is refused before any pixel is decoded.
+// a large image is refused before any pixel is decoded; decoding allocates
+// at most 2 MiB and 16 bytes a pixel of the limit.
 func FuzzDecodeImage(f *testing.F) {
 	img := image.NewNRGBA(image.Rect(0, 0, 5, 3))
 	for i := range img.Pix {
@@ -39,7 +41,13 @@ func FuzzDecodeImage(f *testing.F) {
 	f.Add([]byte("RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const maxPixels = 1 << 16
+		var ms0, ms1 runtime.MemStats
+		runtime.ReadMemStats(&ms0)
 		rgb, err := DecodeImage(data, maxPixels)
+		runtime.ReadMemStats(&ms1)
+		if grew, ceiling := ms1.TotalAlloc-ms0.TotalAlloc, uint64(2<<20+16*maxPixels); grew > ceiling {
+			t.Fatalf("decoding %d bytes allocated %d bytes (ceiling %d): %v", len(data), grew, ceiling, err)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrBadImage) {
 				t.Fatalf("error %v does not wrap ErrBadImage", err)
