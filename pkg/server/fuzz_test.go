@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,13 +14,6 @@ import (
 	"github.com/llamafile-go/llamafile/pkg/engine"
 	"github.com/llamafile-go/llamafile/pkg/sample"
 )
-
-// fuzzEndpoints are the endpoints that read a request body.
-var fuzzEndpoints = []string{
-	"/v1/chat/completions", "/chat/completions", "/v1/completions", "/completion",
-	"/v1/embeddings", "/embedding", "/tokenize", "/detokenize", "/apply-template",
-	"/v1/responses", "/v1/messages", "/v1/messages/count_tokens", "/v1/rerank",
-}
 
 // fuzzBodies are request bodies of every endpoint's shape, valid and not.
 var fuzzBodies = []string{
@@ -41,9 +35,11 @@ var fuzzBodies = []string{
 	``, `null`, `[]`, `{`, `"x"`, `{"messages":null}`, `{"prompt":{"a":1}}`, "\xff\xfe",
 }
 
-// FuzzEndpoints posts arbitrary bodies to every endpoint of a server with
-// a real (tiny) model: each answer is a 2xx or a 4xx in the API's error
-// shape, never a 5xx (which a panic, recovered, becomes).
+// FuzzEndpoints posts arbitrary bodies to every POST route of a server
+// with a real (tiny) model, taken from the server's own table
+// (Server.Routes), so that aliases and routes added later are fuzzed too:
+// each answer is a 2xx or a 4xx in the API's error shape, never a 5xx
+// (which a panic, recovered, becomes).
 func FuzzEndpoints(f *testing.F) {
 	for _, b := range fuzzBodies {
 		f.Add([]byte(b))
@@ -67,8 +63,19 @@ func FuzzEndpoints(f *testing.F) {
 	}
 	srv.SetBackend(&Engine{Model: m, Scheduler: sched, Template: chat.Default(), TemplateSource: "chatml"})
 	h := srv.Handler()
+	var paths []string
+	for _, r := range srv.Routes() {
+		if path, ok := strings.CutPrefix(r.Pattern, "POST "); ok {
+			paths = append(paths, path)
+		}
+	}
+	for _, want := range []string{"/v1/chat/completions", "/completions", "/embeddings", "/rerank", "/reranking", "/v1/reranking", "/v1/messages"} {
+		if !slices.Contains(paths, want) {
+			f.Fatalf("POST %s is not among the routes %q", want, paths)
+		}
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, path := range fuzzEndpoints {
+		for _, path := range paths {
 			req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			w := httptest.NewRecorder()
