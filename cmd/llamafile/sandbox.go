@@ -39,9 +39,11 @@ func cliPolicy(o *options) sandbox.Policy {
 }
 
 // serverPolicy is the sandbox of the server: reading only --path's
-// directory, no new sockets (it accepts on the one it listens on).
+// directory, no new sockets (it accepts on the one it listens on, which
+// OpenBSD's pledge allows only with new sockets: see
+// sandbox.PledgePromises).
 func serverPolicy(o *options) sandbox.Policy {
-	p := sandbox.Policy{NoSockets: true}
+	p := sandbox.Policy{NoSockets: true, Accept: true}
 	if o.server.staticDir != "" {
 		p.Read = append(p.Read, o.server.staticDir)
 	}

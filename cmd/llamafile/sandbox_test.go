@@ -37,3 +37,19 @@ func TestEnterSandboxDegrades(t *testing.T) {
 		})
 	}
 }
+
+// TestPolicyPledges: the server's policy asks OpenBSD's pledge for the
+// "inet" that accept(2) needs (without it the server is killed at its first
+// connection), the command line's for no network at all.
+func TestPolicyPledges(t *testing.T) {
+	o := &options{}
+	if p, _ := sandbox.PledgePromises(serverPolicy(o)); !strings.Contains(p, "inet") {
+		t.Errorf("server pledge %q: no inet, so accept(2) would be refused", p)
+	}
+	if p := serverPolicy(o); !p.NoSockets {
+		t.Error("server policy: new sockets allowed (Linux's seccomp can forbid them)")
+	}
+	if p, _ := sandbox.PledgePromises(cliPolicy(o)); strings.Contains(p, "inet") {
+		t.Errorf("command line pledge %q allows the network", p)
+	}
+}

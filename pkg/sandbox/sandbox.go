@@ -9,7 +9,9 @@
 // Policy.Read and for writing under Policy.Write. Then a seccomp filter,
 // on every thread: no execve, no ptrace or process_vm_* access to other
 // processes, and with Policy.NoSockets no new sockets (socket, socketpair).
-// On OpenBSD, pledge(2) and unveil(2) do the same. Elsewhere (macOS,
+// On OpenBSD, pledge(2) and unveil(2) do the same (PledgePromises), but for
+// one thing: a process that accepts connections (Policy.Accept, a server)
+// must pledge "inet", which allows new sockets too. Elsewhere (macOS,
 // Windows, FreeBSD, NetBSD) nothing is restricted, and Result says so.
 //
 // A kernel without Landlock or seccomp is not an error: Result.Notice says
@@ -33,6 +35,11 @@ type Policy struct {
 	// NoSockets forbids new sockets: connections already open and
 	// listening sockets keep working (a server accepts on its own).
 	NoSockets bool
+	// Accept says that the process accepts connections on a listening
+	// TCP socket it holds, as a server does. Linux needs no permission
+	// for it; OpenBSD's pledge needs "inet", which also allows new
+	// sockets whatever NoSockets says (see PledgePromises).
+	Accept bool
 }
 
 // Result says what Restrict restricted.

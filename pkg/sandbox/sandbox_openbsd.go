@@ -7,8 +7,8 @@ import (
 )
 
 // restrict unveils the policy's paths (nothing else stays visible) and
-// pledges stdio, reading, writing where allowed, the terminal and, unless
-// NoSockets, the network (accepting on the open listener).
+// pledges PledgePromises(p): stdio, reading, writing where allowed, the
+// terminal and, unless NoSockets or when Accept, the network.
 func restrict(p Policy) (Result, error) {
 	for _, path := range p.Read {
 		if err := unix.Unveil(path, "r"); err != nil {
@@ -23,15 +23,9 @@ func restrict(p Policy) (Result, error) {
 	if err := unix.UnveilBlock(); err != nil {
 		return Result{}, fmt.Errorf("sandbox: unveil: %w", err)
 	}
-	promises := "stdio rpath tty"
-	if len(p.Write) > 0 {
-		promises += " wpath cpath"
-	}
-	if !p.NoSockets {
-		promises += " inet"
-	}
+	promises, notice := PledgePromises(p)
 	if err := unix.PledgePromises(promises); err != nil {
 		return Result{}, fmt.Errorf("sandbox: pledge: %w", err)
 	}
-	return Result{Files: true, Syscalls: true}, nil
+	return Result{Files: true, Syscalls: true, Notice: notice}, nil
 }
