@@ -141,17 +141,30 @@ cross:
 clean:
 	rm -rf bin
 
-# make bench: llama-bench-style speed of random TinyLlama-1.1B-shaped models,
-# generated (F16) and quantized once into $(BENCH_DIR); see README "Benchmarks".
+# make bench: the speed of random TinyLlama-1.1B-shaped models, generated
+# (F16) and quantized once into $(BENCH_DIR), in llamafile --bench and in
+# llama.cpp's llama-bench (built natively by scripts/build-llamacpp.sh)
+# alternately, with the bound memory bandwidth sets on generation
+# (scripts/bench.sh); see README "Benchmarks". make bench-ours runs only
+# llamafile --bench.
 BENCH_DIR   ?= $(HOME)/.cache/llamafile-bench
 BENCH_TYPES ?= q4_0 q8_0 q4_k_m
-BENCH_ARGS  ?= -p 512 -n 128 -r 3 -t 2 -o md
-BENCH_MODELS := $(BENCH_DIR)/tinyllama-f16.gguf $(foreach t,$(BENCH_TYPES),$(BENCH_DIR)/tinyllama-$(t).gguf)
+BENCH_ARGS  ?= -p 512 -n 128 -t 2 -r 5
+BENCH_OURS_ARGS ?= -p 512 -n 128 -r 3 -t 2 -o md
+BENCH_MODELS := $(foreach t,$(BENCH_TYPES),$(BENCH_DIR)/tinyllama-$(t).gguf) $(BENCH_DIR)/tinyllama-f16.gguf
+# The engine for this machine, run directly (bin/llamafile would start it
+# through its shell prelude).
+BENCH_ENGINE := bin/engines/$(ENGINE)-$(shell $(GO) env GOOS)-$(shell $(GO) env GOARCH)
 
-.PHONY: bench bench-models
+.PHONY: bench bench-ours bench-models
 
 bench: bin/$(ENGINE) $(BENCH_MODELS)
-	bin/$(ENGINE) --bench $(addprefix -m ,$(BENCH_MODELS)) $(BENCH_ARGS)
+	bin=$$(./scripts/build-llamacpp.sh) && \
+	LLAMAFILE=$(BENCH_ENGINE) LLAMA_BENCH="$${bin%% *}/llama-bench" GO=$(GO) \
+		./scripts/bench.sh $(BENCH_ARGS) $(BENCH_MODELS)
+
+bench-ours: bin/$(ENGINE) $(BENCH_MODELS)
+	bin/$(ENGINE) --bench $(addprefix -m ,$(BENCH_MODELS)) $(BENCH_OURS_ARGS)
 
 bench-models: $(BENCH_MODELS)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's llama-batched-bench and llama-server from the source the
+# Builds llama.cpp's llama-bench, llama-batched-bench and llama-server from the source the
 # reference kit unpacks (../shared/tools/reference/setup.sh), CPU only, to
 # measure our speed side by side with llama.cpp's (see README "Benchmarks").
 # Usage: scripts/build-llamacpp.sh [REFDIR]  (default REFDIR: /tmp/llama-ref)
@@ -26,5 +26,5 @@ case "$flags" in *avx_vnni*) native="$native -DGGML_AVX_VNNI=ON" ;; esac
 cmake -S "$ref/src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF \
   -DGGML_NATIVE=OFF $native \
   -DLLAMA_BUILD_TESTS=OFF -DGGML_CUDA=OFF -DGGML_METAL=OFF >/dev/null
-cmake --build "$build" --target llama-batched-bench llama-server -j"$(nproc)" >/dev/null
+cmake --build "$build" --target llama-batched-bench llama-server llama-bench -j"$(nproc)" >/dev/null
 echo "$build/bin ($(git -C "$ref/src" rev-parse HEAD))"
