@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -204,4 +206,95 @@ func holdsFile(t *testing.T, path string) bool {
 		}
 	}
 	return false
+}
+
+// TestVisionCLITwoImages: two --image files go where -p's two markers
+// are, in order, and with no marker both go before the text: the CLI's
+// greedy output is the in-process server's /completion of the same
+// prompt_string and multimodal_data, and swapping the images changes it.
+// Three markers for two images is an error naming both counts.
+func TestVisionCLITwoImages(t *testing.T) {
+	modelPath := testutil.SharedFile(t, "testdata/models/synth-llama-f32.gguf")
+	dir := t.TempDir()
+	mmproj, pngA := visionFiles(t, dir)
+	b, err := synthvision.PNG(synthvision.Image(50, 83, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pngB := filepath.Join(dir, "other.png")
+	if err := os.WriteFile(pngB, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	const twoMarkers = "Once upon a time <__image__> there was <__media__> a cat"
+	const noMarker = "there was a cat"
+	type run struct {
+		name, prompt string
+		images       []string
+	}
+	runs := []run{
+		{"A then B", twoMarkers, []string{pngA, pngB}},
+		{"B then A", twoMarkers, []string{pngB, pngA}},
+		{"no marker, A then B", noMarker, []string{pngA, pngB}},
+	}
+	cli := make([]string, len(runs))
+	for i, r := range runs {
+		args := []string{"-m", modelPath, "--mmproj", mmproj, "-c", "512", "-t", "2", "--temp", "0", "-n", "8", "--no-display-prompt", "--log-disable", "--ignore-eos", "-p", r.prompt}
+		for _, img := range r.images {
+			args = append(args, "--image", img)
+		}
+		res := llamafile(t, nil, args...)
+		if res.code != 0 {
+			t.Fatalf("%s: exit %d: %s", r.name, res.code, res.stderr)
+		}
+		cli[i] = strings.TrimSuffix(res.stdout, "\n\n")
+	}
+
+	base, stop := inProcessServer(t, "-m", modelPath, "--mmproj", mmproj, "-c", "512", "-np", "1", "-t", "2")
+	for i, r := range runs {
+		text := strings.ReplaceAll(r.prompt, engine.ImageMarker, engine.MediaMarker)
+		if !strings.Contains(text, engine.MediaMarker) {
+			text = strings.Repeat(engine.MediaMarker, len(r.images)) + text
+		}
+		data := make([]string, len(r.images))
+		for j, img := range r.images {
+			b, err := os.ReadFile(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data[j] = base64.StdEncoding.EncodeToString(b)
+		}
+		body, _ := json.Marshal(map[string]any{
+			"prompt":       map[string]any{"prompt_string": text, "multimodal_data": data},
+			"n_predict":    8,
+			"temperature":  0,
+			"ignore_eos":   true,
+			"cache_prompt": false,
+		})
+		var comp struct{ Content string }
+		if err := json.Unmarshal(postJSON(t, base+"/completion", string(body)), &comp); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: CLI %q, /completion %q", r.name, cli[i], comp.Content)
+		if cli[i] != comp.Content {
+			t.Errorf("%s: CLI output %q, /completion of %q with the images in that order %q", r.name, cli[i], text, comp.Content)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Error(err)
+	}
+	if cli[0] == cli[1] {
+		t.Errorf("the same output %q with the images swapped: the test cannot tell their order", cli[0])
+	}
+
+	res := llamafile(t, nil, "-m", modelPath, "--mmproj", mmproj, "-c", "512", "-t", "2", "-n", "1", "--image", pngA, "--image", pngB,
+		"-p", "<__image__> one <__media__> two <__image__> three")
+	if res.code != 1 {
+		t.Errorf("three markers, two images: exit %d, want 1: %s", res.code, res.stderr)
+	}
+	for _, w := range []string{"3 image markers", "2 --image"} {
+		if !strings.Contains(res.stderr, w) {
+			t.Errorf("three markers, two images: stderr does not say %q:\n%s", w, res.stderr)
+		}
+	}
 }
