@@ -3,20 +3,11 @@ package ape
 import (
 	"bytes"
 	"encoding/binary"
-	"runtime"
 	"strings"
 	"testing"
-)
 
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&a)
-	f()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
-}
+	"github.com/llamafile-go/llamafile/internal/testutil"
+)
 
 // allocCeiling is what reading n hostile bytes may allocate: a fixed
 // allowance (the at most 16384 candidate end records of the last 64 KiB
@@ -79,7 +70,7 @@ func TestAdversarialAllocations(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var err error
-			n := allocated(func() { _, err = findZip(bytes.NewReader(tc.data), int64(len(tc.data))) })
+			n := testutil.Allocated(func() { _, err = findZip(bytes.NewReader(tc.data), int64(len(tc.data))) })
 			t.Logf("%d bytes: %d KiB allocated, err %v", len(tc.data), n>>10, err)
 			if err == nil {
 				t.Fatal("found a zip archive")
@@ -101,7 +92,7 @@ func TestAdversarialAllocations(t *testing.T) {
 		t.Run("manifest of "+tc.name, func(t *testing.T) {
 			data := append([]byte(tc.head), make([]byte, 1<<20)...)
 			var err error
-			n := allocated(func() { _, err = Read(bytes.NewReader(data), int64(len(data))) })
+			n := testutil.Allocated(func() { _, err = Read(bytes.NewReader(data), int64(len(data))) })
 			t.Logf("%d KiB allocated, err %v", n>>10, err)
 			if err == nil {
 				t.Fatal("read a manifest")

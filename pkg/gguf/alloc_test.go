@@ -1,19 +1,10 @@
 package gguf
 
 import (
-	"runtime"
 	"testing"
-)
 
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&a)
-	f()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
-}
+	"github.com/llamafile-go/llamafile/internal/testutil"
+)
 
 // TestAdversarialAllocations: headers claiming huge counts or lengths fail
 // without allocating what they claim (a few MiB at most).
@@ -56,7 +47,7 @@ func TestAdversarialAllocations(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var err error
-			n := allocated(func() { _, err = Parse(tc.data) })
+			n := testutil.Allocated(func() { _, err = Parse(tc.data) })
 			if err == nil {
 				t.Fatal("parsed")
 			}

@@ -2,20 +2,11 @@ package zipalign
 
 import (
 	"bytes"
-	"runtime"
 	"strings"
 	"testing"
-)
 
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&a)
-	f()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
-}
+	"github.com/llamafile-go/llamafile/internal/testutil"
+)
 
 // allocCeiling is what reading n hostile bytes may allocate: a fixed
 // allowance and a modest factor of the input (an Entry and its index slot
@@ -73,7 +64,7 @@ func TestAdversarialAllocations(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var err error
-			n := allocated(func() { _, err = NewReader(bytes.NewReader(tc.data), int64(len(tc.data))) })
+			n := testutil.Allocated(func() { _, err = NewReader(bytes.NewReader(tc.data), int64(len(tc.data))) })
 			t.Logf("%d bytes: %d KiB allocated, err %v", len(tc.data), n>>10, err)
 			if (err == nil) != tc.ok {
 				t.Fatalf("NewReader: %v, want ok %v", err, tc.ok)
