@@ -68,7 +68,11 @@ func (gen *generator) char(pos int32) (rune, int32, bool) {
 			ranges = append(ranges, [2]rune{0, utf8.MaxRune})
 			p++
 		case g.elems[p+1].kind == kRngUpper:
-			ranges = append(ranges, [2]rune{rune(e.val), rune(g.elems[p+1].val)})
+			// A reversed range such as [z-a] matches nothing, as in
+			// llama.cpp, and gives no character to draw.
+			if lo, hi := rune(e.val), rune(g.elems[p+1].val); lo <= hi {
+				ranges = append(ranges, [2]rune{lo, hi})
+			}
 			p += 2
 		default:
 			ranges = append(ranges, [2]rune{rune(e.val), rune(e.val)})
@@ -81,7 +85,7 @@ func (gen *generator) char(pos int32) (rune, int32, bool) {
 	for try := 0; try < 200; try++ {
 		var c rune
 		switch {
-		case g.elems[pos].kind != kCharNot && try%2 == 0:
+		case g.elems[pos].kind != kCharNot && len(ranges) > 0 && try%2 == 0:
 			r := ranges[gen.rng.IntN(len(ranges))]
 			c = r[0] + rune(gen.rng.IntN(int(r[1]-r[0])+1))
 		case try%3 == 0:
