@@ -10,25 +10,28 @@ import (
 	"github.com/llamafile-go/llamafile/internal/testutil"
 )
 
-// TestGemma3Greedy holds gemma-3-270m's greedy completions to llama.cpp's
-// own spread: for each prompt (plain, and in Gemma's chat format), ours
-// must agree with one of llama.cpp's two CPU builds for at least as long
-// as the two builds agree with each other.
-func TestGemma3Greedy(t *testing.T) {
-	path := testutil.Gemma3(t)
-	raw, err := os.ReadFile("testdata/gemma3-greedy.json")
+// spreadCase is one prompt of a greedy spread golden: llama.cpp's greedy
+// completions by its best CPU build here and by its generic x86-64 one.
+type spreadCase struct {
+	Prompt        string
+	Chat          bool
+	Best, Generic string
+}
+
+// greedySpread reads a greedy spread golden from testdata (written by
+// tools/reference-extra/spread_golden.py) and returns its cases with our
+// greedy completion of each, on the model at path.
+func greedySpread(t *testing.T, path, golden string) ([]spreadCase, []string) {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/" + golden)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var golden struct {
+	var g struct {
 		NPredict int `json:"n_predict"`
-		Cases    []struct {
-			Prompt        string
-			Chat          bool
-			Best, Generic string
-		}
+		Cases    []spreadCase
 	}
-	if err := json.Unmarshal(raw, &golden); err != nil {
+	if err := json.Unmarshal(raw, &g); err != nil {
 		t.Fatal(err)
 	}
 	m, err := Open(path, Options{ContextSize: 256, Threads: 2})
@@ -40,28 +43,42 @@ func TestGemma3Greedy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	same := 0
-	for _, tc := range golden.Cases {
+	var ours []string
+	for _, tc := range g.Cases {
 		c.Reset()
 		var text strings.Builder
-		if _, err := c.Generate(m.Tokenize(tc.Prompt, true, true), Greedy{}, golden.NPredict, func(tok int32) bool {
+		if _, err := c.Generate(m.Tokenize(tc.Prompt, true, true), Greedy{}, g.NPredict, func(tok int32) bool {
 			text.Write(m.TokenToPiece(tok))
 			return true
 		}); err != nil {
 			t.Fatalf("%q: %v", tc.Prompt, err)
 		}
-		got := text.String()
-		builds := commonPrefix([]byte(tc.Best), []byte(tc.Generic))
-		ours := max(commonPrefix([]byte(got), []byte(tc.Best)), commonPrefix([]byte(got), []byte(tc.Generic)))
+		ours = append(ours, text.String())
+	}
+	return g.Cases, ours
+}
+
+// agree returns the bytes a and b share from their start.
+func agree(a, b string) int { return commonPrefix([]byte(a), []byte(b)) }
+
+// TestGemma3Greedy holds gemma-3-270m's greedy completions to llama.cpp's
+// own spread: for each prompt (plain, and in Gemma's chat format), ours
+// must agree with one of llama.cpp's two CPU builds for at least as long
+// as the two builds agree with each other.
+func TestGemma3Greedy(t *testing.T) {
+	cases, ours := greedySpread(t, testutil.Gemma3(t), "gemma3-greedy.json")
+	same := 0
+	for i, tc := range cases {
+		got := ours[i]
 		if got == tc.Best || got == tc.Generic {
 			same++
 		}
-		if ours < builds {
+		if o, b := max(agree(got, tc.Best), agree(got, tc.Generic)), agree(tc.Best, tc.Generic); o < b {
 			t.Errorf("%q (chat %v): ours agrees for %d bytes, llama.cpp's builds with each other for %d\n ours    %q\n best    %q\n generic %q",
-				tc.Prompt, tc.Chat, ours, builds, got, tc.Best, tc.Generic)
+				tc.Prompt, tc.Chat, o, b, got, tc.Best, tc.Generic)
 		}
 	}
-	t.Logf("%d of %d completions equal one of llama.cpp's builds' whole", same, len(golden.Cases))
+	t.Logf("%d of %d completions equal one of llama.cpp's builds' whole", same, len(cases))
 }
 
 // TestGemma3SlidingWindowCache checks the memory of gemma-3-270m's cache
