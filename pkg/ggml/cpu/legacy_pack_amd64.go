@@ -27,9 +27,16 @@ func floatPacker(eb, g int) func(dst, src []byte, rowBytes, cols int) {
 		steps := cols / 16
 		dst = dst[:steps*g*sb]
 		_ = src[(g-1)*rowBytes+steps*sb-1]
+		// Array conversions move the 32 or 64 bytes of a step inline,
+		// where copy calls memmove for each.
 		for s := 0; s < steps; s++ {
 			for r := 0; r < g; r++ {
-				copy(dst[(s*g+r)*sb:(s*g+r+1)*sb], src[r*rowBytes+s*sb:])
+				d, o := dst[(s*g+r)*sb:], src[r*rowBytes+s*sb:]
+				if sb == 32 {
+					*(*[32]byte)(d) = *(*[32]byte)(o)
+				} else {
+					*(*[64]byte)(d) = *(*[64]byte)(o)
+				}
 			}
 		}
 	}
