@@ -8,11 +8,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-
-	"github.com/llamafile-go/llamafile/internal/testutil"
-	"github.com/llamafile-go/llamafile/pkg/chat"
-	"github.com/llamafile-go/llamafile/pkg/engine"
-	"github.com/llamafile-go/llamafile/pkg/sample"
 )
 
 // allocBodyLimit is the body limit of TestAdversarialAllocations' server.
@@ -66,21 +61,7 @@ func TestAdversarialAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a model and megabyte bodies")
 	}
-	m, err := engine.Open(testutil.SharedFile(t, "testdata/models/stories260k.gguf"), engine.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	sched, err := m.NewScheduler(engine.ServeOptions{Slots: 1, ContextSize: 64, Embeddings: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sched.Close()
-	srv, err := New(Config{Defaults: sample.DefaultParams(), DefaultMaxTokens: 4, Embeddings: true, MaxBodyBytes: allocBodyLimit})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.SetBackend(&Engine{Model: m, Scheduler: sched, Template: chat.Default(), TemplateSource: "chatml"})
+	srv := storiesServer(t, 64, allocBodyLimit)
 	h := srv.Handler()
 	post := func(t *testing.T, path, body string, status int, says string) {
 		t.Helper()
@@ -111,11 +92,7 @@ func TestAdversarialAllocations(t *testing.T) {
 	deep := strings.Repeat(`{"a":[`, 100000)
 	nested := strings.Repeat(`[`, 60000)
 	numbers := `{"a":[` + strings.TrimSuffix(strings.Repeat(`0,`, 400<<10), ",") + `]}`
-	for _, r := range srv.Routes() {
-		path, ok := strings.CutPrefix(r.Pattern, "POST ")
-		if !ok {
-			continue
-		}
+	for _, path := range postPaths(srv) {
 		t.Run(path, func(t *testing.T) {
 			post(t, path, deep, 413, "JSON objects and arrays")
 			post(t, path, nested, 400, "exceeded max depth")

@@ -19,7 +19,10 @@ import (
 	"time"
 
 	"github.com/llamafile-go/llamafile/internal/procstat"
+	"github.com/llamafile-go/llamafile/internal/testutil"
+	"github.com/llamafile-go/llamafile/pkg/chat"
 	"github.com/llamafile-go/llamafile/pkg/engine"
+	"github.com/llamafile-go/llamafile/pkg/sample"
 )
 
 // The server under faults: slow and vanishing clients, bodies past the
@@ -452,6 +455,13 @@ func postRoutes(t *testing.T, base string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return postPaths(srv)
+}
+
+// postPaths returns the paths of srv's POST routes (Server.Routes), so
+// that the tests walking every route also reach aliases and routes added
+// later.
+func postPaths(srv *Server) []string {
 	var paths []string
 	for _, r := range srv.Routes() {
 		if path, ok := strings.CutPrefix(r.Pattern, "POST "); ok {
@@ -459,6 +469,30 @@ func postRoutes(t *testing.T, base string) []string {
 		}
 	}
 	return paths
+}
+
+// storiesServer returns a server on stories260k with one slot of
+// contextSize cells, embeddings on, at most 4 tokens per reply unless a
+// request asks for more, and bodies up to maxBody bytes; the model and
+// scheduler close when tb ends.
+func storiesServer(tb testing.TB, contextSize int, maxBody int64) *Server {
+	tb.Helper()
+	m, err := engine.Open(testutil.SharedFile(tb, "testdata/models/stories260k.gguf"), engine.Options{Threads: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { m.Close() })
+	sched, err := m.NewScheduler(engine.ServeOptions{Slots: 1, ContextSize: contextSize, Embeddings: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { sched.Close() })
+	srv, err := New(Config{Defaults: sample.DefaultParams(), DefaultMaxTokens: 4, Embeddings: true, MaxBodyBytes: maxBody})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv.SetBackend(&Engine{Model: m, Scheduler: sched, Template: chat.Default(), TemplateSource: "chatml"})
+	return srv
 }
 
 // wrongTypes sends, for every POST route and every field of its request

@@ -8,11 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/llamafile-go/llamafile/internal/testutil"
-	"github.com/llamafile-go/llamafile/pkg/chat"
-	"github.com/llamafile-go/llamafile/pkg/engine"
-	"github.com/llamafile-go/llamafile/pkg/sample"
 )
 
 // fuzzBodies are request bodies of every endpoint's shape, valid and not.
@@ -44,31 +39,11 @@ func FuzzEndpoints(f *testing.F) {
 	for _, b := range fuzzBodies {
 		f.Add([]byte(b))
 	}
-	m, err := engine.Open(testutil.SharedFile(f, "testdata/models/stories260k.gguf"), engine.Options{Threads: 1})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer m.Close()
 	// A small context bounds every generation (no context shift), whatever
 	// n_predict a body asks for.
-	sched, err := m.NewScheduler(engine.ServeOptions{Slots: 1, ContextSize: 48, Embeddings: true})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer sched.Close()
-	cfg := Config{Defaults: sample.DefaultParams(), DefaultMaxTokens: 4, Embeddings: true, MaxBodyBytes: 64 << 10}
-	srv, err := New(cfg)
-	if err != nil {
-		f.Fatal(err)
-	}
-	srv.SetBackend(&Engine{Model: m, Scheduler: sched, Template: chat.Default(), TemplateSource: "chatml"})
+	srv := storiesServer(f, 48, 64<<10)
 	h := srv.Handler()
-	var paths []string
-	for _, r := range srv.Routes() {
-		if path, ok := strings.CutPrefix(r.Pattern, "POST "); ok {
-			paths = append(paths, path)
-		}
-	}
+	paths := postPaths(srv)
 	for _, want := range []string{"/v1/chat/completions", "/completions", "/embeddings", "/rerank", "/reranking", "/v1/reranking", "/v1/messages"} {
 		if !slices.Contains(paths, want) {
 			f.Fatalf("POST %s is not among the routes %q", want, paths)
