@@ -10,11 +10,10 @@
 # A package may name its own CPU models after a colon (pkg/ggml has no
 # assembly: one model is enough).
 #
-# Go's signal-based asynchronous preemption can deadlock a program under
-# qemu-user (go.dev/issue/70329, go.dev/issue/36981): CI's pkg/model run
-# hung twice at a barrier that the other goroutines had long passed. The
-# binaries run with GODEBUG=asyncpreemptoff=1; goroutines are still
-# preempted at function calls, and every spin loop here yields.
+# qemu-user on an x86 host lets a store-release pass a later load-acquire
+# (ARMv8 orders them): a parker that published itself with a plain atomic
+# store missed wake-ups, and CI's pkg/model run hung three times at a
+# barrier. Publishing is now a swap; TestBarrierWakeups hangs without it.
 #
 # Without qemu-aarch64-static the tests are skipped with a message, except
 # when CI=true, where that is an error. Environment: GO (go command), QEMU
@@ -50,7 +49,7 @@ for spec in "${pkgs[@]}"; do
 	[ -e "$bin" ] || continue # no test files
 	for cpu in "${pcpus[@]}"; do
 		start=$SECONDS
-		if (cd "$root/$pkg" && GODEBUG=asyncpreemptoff=1 "$QEMU" -cpu "$cpu" "$bin" -test.timeout 25m ${ARM64_TESTFLAGS:-} >"$tmp/out" 2>&1); then
+		if (cd "$root/$pkg" && "$QEMU" -cpu "$cpu" "$bin" -test.timeout 25m ${ARM64_TESTFLAGS:-} >"$tmp/out" 2>&1); then
 			[ -z "${ARM64_TESTFLAGS:-}" ] || cat "$tmp/out"
 			echo "ok   $pkg	linux/arm64 qemu -cpu $cpu	$((SECONDS - start))s"
 		else

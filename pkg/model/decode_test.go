@@ -149,3 +149,43 @@ func TestStateGoroutinesExit(t *testing.T) {
 	}
 	t.Errorf("%d goroutines before, %d after the States were dropped", before, n)
 }
+
+// TestBarrierWakeups has the members of a team park at nearly every one
+// of many barriers (no spinning first), more members than processors, so
+// that a member publishing itself parked races with the last arriver's
+// wake-up again and again. A wake-up lost in that race leaves a member
+// parked for good: the test fails when the barriers stop advancing. (With
+// the parker publishing by a plain store, qemu-user hung this way within a
+// few hundred thousand barriers, on both CPU models.)
+func TestBarrierWakeups(t *testing.T) {
+	const n, rounds = 4, 100000
+	tm := newTeam(n)
+	defer tm.close()
+	tm.bar.spin = 0
+	var passed atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tm.run(func(id int) {
+			for range rounds {
+				tm.bar.wait(id)
+				if id == 0 {
+					passed.Add(1)
+				}
+			}
+		})
+	}()
+	last := int64(-1)
+	for {
+		select {
+		case <-done:
+			return
+		case <-time.After(20 * time.Second):
+			p := passed.Load()
+			if p == last {
+				t.Fatalf("the team stopped at barrier %d of %d: a member missed its wake-up", p, rounds)
+			}
+			last = p
+		}
+	}
+}

@@ -41,6 +41,7 @@ const teamIdle = 2 * time.Millisecond
 func newTeam(n int) *team {
 	t := &team{n: n}
 	t.bar.n = int32(n)
+	t.bar.spin = barrierSpin
 	t.bar.members = newParkers(n)
 	return t
 }
@@ -117,7 +118,8 @@ func (t *team) helper(id int, seen uint64) {
 // processor back.
 type barrier struct {
 	n       int32
-	_       [cacheLine - 4]byte
+	spin    time.Duration // how long to spin before parking
+	_       [cacheLine - 12]byte
 	count   atomic.Int32
 	_       [cacheLine - 4]byte
 	gen     atomic.Uint32
@@ -153,8 +155,16 @@ func newParkers(n int) []parker {
 
 // park blocks until done reports true, with the member's parker p
 // published as parked; the side that makes done true calls unpark after.
+//
+// Publishing is a swap, not a store: the store-then-load here against
+// the waker's store-then-swap is a Dekker pattern, which needs the
+// publish ordered before the load of done. ARMv8 orders a store-release
+// before a later load-acquire, but qemu-user's translation of them on an
+// x86 host does not (no fence between the two), and members then missed
+// their wake-up and hung in CI's arm64 runs; an atomic read-modify-write
+// is a full barrier everywhere.
 func (p *parker) park(done func() bool) {
-	p.state.Store(parked)
+	p.state.Swap(parked)
 	if done() && p.state.Swap(running) == parked {
 		return // no wake-up was or will be sent
 	}
@@ -194,7 +204,7 @@ func (b *barrier) wait(id int) {
 			start = time.Now()
 			continue
 		}
-		if time.Since(start) < barrierSpin {
+		if time.Since(start) < b.spin {
 			// Let other goroutines run when members outnumber the
 			// processors.
 			runtime.Gosched()

@@ -133,8 +133,11 @@ func (p *Pool) worker(w *poolWorker) {
 			}
 			// Park. Run clears sleeping and sends a wake-up after it
 			// publishes a job; checking the state after setting sleeping
-			// closes the race with a job published meanwhile.
-			w.sleeping.Store(true)
+			// closes the race with a job published meanwhile. Setting it
+			// is a swap, a full barrier, so that the load below cannot
+			// pass it (qemu-user lets a store-release pass a later
+			// load-acquire on x86 hosts; see model's parker).
+			w.sleeping.Swap(true)
 			if st = p.state.Load(); st>>seqShift != last || p.quit.Load() {
 				if !w.sleeping.CompareAndSwap(true, false) {
 					<-w.wake // Run or Close sent one: consume it
