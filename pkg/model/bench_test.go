@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/llamafile-go/llamafile/internal/testutil"
+	"github.com/llamafile-go/llamafile/pkg/gguf"
 )
 
 // benchModels are the shared models the benchmarks run.
@@ -33,6 +34,23 @@ func benchModelPaths(b *testing.B) map[string]string {
 	return paths
 }
 
+// openBenchModel opens path as the CLI does by default: weights repacked
+// for this CPU's kernels ($LLAMAFILE_BENCH_NO_REPACK set: in place, as
+// --no-repack).
+func openBenchModel(b *testing.B, path string) *Model {
+	b.Helper()
+	f, err := gguf.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	m, err := LoadWith(f, LoadOptions{Repack: os.Getenv("LLAMAFILE_BENCH_NO_REPACK") == ""})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
 // benchTokens returns n token ids spread over the vocabulary.
 func benchTokens(m *Model, n int) []int32 {
 	toks := make([]int32, n)
@@ -56,7 +74,7 @@ func benchPrompt() int {
 func BenchmarkPrefill(b *testing.B) {
 	for name, path := range benchModelPaths(b) {
 		b.Run(name, func(b *testing.B) {
-			m := openModel(b, path)
+			m := openBenchModel(b, path)
 			pp := benchPrompt()
 			s, err := m.NewState(StateOptions{ContextSize: pp + 64, BatchSize: pp, Threads: 2})
 			if err != nil {
@@ -84,7 +102,7 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	for name, path := range benchModelPaths(b) {
 		b.Run(name, func(b *testing.B) {
-			m := openModel(b, path)
+			m := openBenchModel(b, path)
 			s, err := m.NewState(StateOptions{ContextSize: depth + 64, Threads: 2})
 			if err != nil {
 				b.Fatal(err)

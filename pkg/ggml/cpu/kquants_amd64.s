@@ -119,8 +119,20 @@ GLOBL kqShufQ6K<>(SB), RODATA|NOPTR, $128
 // 128-bit halves of Y2, the mins terms (min times the sum of the
 // sub-block's activations, from the bsums) in the four int32 lanes of X4,
 // and d*yd, dmin*yd in lanes 0 and 1 of X5. It clobbers AX, BX, DX, R8-R10,
-// Y3-Y6.
+// Y3-Y6. KSCALEMIN512 is the same but leaves the scales in words 0-7 of Y2
+// only, for VPERMW to pick from.
 #define KSCALEMIN \
+	KSCALEMINA; \
+	VPERMQ $0x44, Y2, Y2; \
+	KSCALEMINB
+
+#define KSCALEMIN512 \
+	KSCALEMINA; \
+	KSCALEMINB
+
+// KSCALEMINA and KSCALEMINB are KSCALEMIN before and after its scales
+// are copied to the high half.
+#define KSCALEMINA \
 	MOVL 4(SI), AX; \
 	MOVL 8(SI), BX; \
 	MOVL 12(SI), DX; \
@@ -147,8 +159,9 @@ GLOBL kqShufQ6K<>(SB), RODATA|NOPTR, $128
 	VMOVQ R8, X2; \
 	VPINSRQ $1, R10, X2, X2; \
 	VPMOVZXBW X2, Y2; \
-	VEXTRACTI128 $1, Y2, X3; \
-	VPERMQ $0x44, Y2, Y2; \
+	VEXTRACTI128 $1, Y2, X3
+
+#define KSCALEMINB \
 	VMOVDQU 260(DI), Y4; \
 	VEXTRACTI128 $1, Y4, X5; \
 	VPHADDW X5, X4, X4; \
@@ -676,29 +689,74 @@ DATA kqShiftQ6K<>+112(SB)/8, $0x0002000200020002
 DATA kqShiftQ6K<>+120(SB)/8, $0x0002000200020002
 GLOBL kqShiftQ6K<>(SB), RODATA|NOPTR, $128
 
+// kqPermQ4K<> row j (64 bytes) selects for words 0-15 of a ZMM the int16
+// scale of sub-block 2j and for words 16-31 that of sub-block 2j+1.
+DATA kqPermQ4K<>+0(SB)/8, $0x0000000000000000
+DATA kqPermQ4K<>+8(SB)/8, $0x0000000000000000
+DATA kqPermQ4K<>+16(SB)/8, $0x0000000000000000
+DATA kqPermQ4K<>+24(SB)/8, $0x0000000000000000
+DATA kqPermQ4K<>+32(SB)/8, $0x0001000100010001
+DATA kqPermQ4K<>+40(SB)/8, $0x0001000100010001
+DATA kqPermQ4K<>+48(SB)/8, $0x0001000100010001
+DATA kqPermQ4K<>+56(SB)/8, $0x0001000100010001
+DATA kqPermQ4K<>+64(SB)/8, $0x0002000200020002
+DATA kqPermQ4K<>+72(SB)/8, $0x0002000200020002
+DATA kqPermQ4K<>+80(SB)/8, $0x0002000200020002
+DATA kqPermQ4K<>+88(SB)/8, $0x0002000200020002
+DATA kqPermQ4K<>+96(SB)/8, $0x0003000300030003
+DATA kqPermQ4K<>+104(SB)/8, $0x0003000300030003
+DATA kqPermQ4K<>+112(SB)/8, $0x0003000300030003
+DATA kqPermQ4K<>+120(SB)/8, $0x0003000300030003
+DATA kqPermQ4K<>+128(SB)/8, $0x0004000400040004
+DATA kqPermQ4K<>+136(SB)/8, $0x0004000400040004
+DATA kqPermQ4K<>+144(SB)/8, $0x0004000400040004
+DATA kqPermQ4K<>+152(SB)/8, $0x0004000400040004
+DATA kqPermQ4K<>+160(SB)/8, $0x0005000500050005
+DATA kqPermQ4K<>+168(SB)/8, $0x0005000500050005
+DATA kqPermQ4K<>+176(SB)/8, $0x0005000500050005
+DATA kqPermQ4K<>+184(SB)/8, $0x0005000500050005
+DATA kqPermQ4K<>+192(SB)/8, $0x0006000600060006
+DATA kqPermQ4K<>+200(SB)/8, $0x0006000600060006
+DATA kqPermQ4K<>+208(SB)/8, $0x0006000600060006
+DATA kqPermQ4K<>+216(SB)/8, $0x0006000600060006
+DATA kqPermQ4K<>+224(SB)/8, $0x0007000700070007
+DATA kqPermQ4K<>+232(SB)/8, $0x0007000700070007
+DATA kqPermQ4K<>+240(SB)/8, $0x0007000700070007
+DATA kqPermQ4K<>+248(SB)/8, $0x0007000700070007
+GLOBL kqPermQ4K<>(SB), RODATA|NOPTR, $256
+
 // Q4KSTEP512 handles sub-blocks 2j and 2j+1 of a Q4_K block (qs at QOFF,
 // q8 at YOFF): the low nibbles go in the low half of Z8 and the high
 // nibbles in the high half, matching the 64 contiguous q8; row pair SOFF of
-// kqShufQ4K picks their scales from Z2. Adds to Z7.
-#define Q4KSTEP512(QOFF, YOFF, SOFF) \
-	VMOVDQU      QOFF(SI), Y8; \
-	VPSRLW       $4, Y8, Y9; \
-	VINSERTI64X4 $1, Y9, Z8, Z8; \
-	VPANDD       Z15, Z8, Z8; \
-	VPMADDUBSW   YOFF(DI), Z8, Z8; \
-	VPSHUFB      kqShufQ4K<>+SOFF(SB), Z2, Z10; \
-	VPDPWSSD     Z10, Z8, Z7
+// PERM (a row of kqPermQ4K) picks their scales from Z2. Adds to ACC, with scratch Z(T0)
+// (YT0 its YMM name), YT1 and Z(T2).
+#define Q4KSTEP512(QOFF, YOFF, PERM, ACC, ZT0, YT0, YT1, ZT2) \
+	VMOVDQU      QOFF(SI), YT0; \
+	VPSRLW       $4, YT0, YT1; \
+	VINSERTI64X4 $1, YT1, ZT0, ZT0; \
+	VPANDD       Z15, ZT0, ZT0; \
+	VPMADDUBSW   YOFF(DI), ZT0, ZT0; \
+	VPERMW       Z2, PERM, ZT2; \
+	VPDPWSSD     ZT2, ZT0, ACC
 
 // Q4KBLOCK512 adds the dot product of the Q4_K block at SI and the Q8_K
-// block at DI to X0 (Z15 holds the byte mask 0x0f).
+// block at DI to X0 (Z15 holds the byte mask 0x0f, Z16-Z19 the rows of
+// kqPermQ4K). Each step's scales come from one VPERMW of the eight words
+// KSCALEMIN512 leaves, where copying them to every lane first took two more
+// cross-lane shuffles, and the steps add to two accumulators (Z7, Z11)
+// rather than one chain; integer sums do not depend on the order, so the
+// results are unchanged. Measured on Zen 4 with the weights in cache, 2-3%
+// faster; the vector units, not latency, bound the block (a vector
+// unpacking of the scales in place of KSCALEMIN's scalar code was slower).
 #define Q4KBLOCK512 \
-	KSCALEMIN; \
-	VSHUFI64X2 $0x44, Z2, Z2, Z2; \
+	KSCALEMIN512; \
 	VPXORD Z7, Z7, Z7; \
-	Q4KSTEP512(16, 4, 0); \
-	Q4KSTEP512(48, 68, 64); \
-	Q4KSTEP512(80, 132, 128); \
-	Q4KSTEP512(112, 196, 192); \
+	VPXORD Z11, Z11, Z11; \
+	Q4KSTEP512(16, 4, Z16, Z7, Z8, Y8, Y9, Z10); \
+	Q4KSTEP512(48, 68, Z17, Z11, Z12, Y12, Y13, Z14); \
+	Q4KSTEP512(80, 132, Z18, Z7, Z8, Y8, Y9, Z10); \
+	Q4KSTEP512(112, 196, Z19, Z11, Z12, Y12, Y13, Z14); \
+	VPADDD Z11, Z7, Z7; \
 	VEXTRACTI64X4 $1, Z7, Y8; \
 	VPADDD Y8, Y7, Y7; \
 	KFINISH2
@@ -799,10 +857,15 @@ DONE: \
 	VZEROUPPER; \
 	RET
 
-// Q4KSETUP512 loads the constant of Q4KBLOCK512: Z15 = 0x0f bytes.
+// Q4KSETUP512 loads the constants of Q4KBLOCK512: Z15 = 0x0f bytes,
+// Z16-Z19 the VPERMW indexes of the four steps' scales.
 #define Q4KSETUP512 \
 	MOVL         $0x0f0f0f0f, AX; \
-	VPBROADCASTD AX, Z15
+	VPBROADCASTD AX, Z15; \
+	VMOVDQU64    kqPermQ4K<>+0(SB), Z16; \
+	VMOVDQU64    kqPermQ4K<>+64(SB), Z17; \
+	VMOVDQU64    kqPermQ4K<>+128(SB), Z18; \
+	VMOVDQU64    kqPermQ4K<>+192(SB), Z19
 
 // func kqRowsQ4KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
 TEXT ·kqRowsQ4KAVX512(SB), NOSPLIT, $0-48
