@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/llamafile-go/llamafile/internal/testutil"
-	"github.com/llamafile-go/llamafile/pkg/gguf"
 )
 
 // benchModels are the shared models the benchmarks run.
@@ -39,16 +38,7 @@ func benchModelPaths(b *testing.B) map[string]string {
 // --no-repack).
 func openBenchModel(b *testing.B, path string) *Model {
 	b.Helper()
-	f, err := gguf.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { f.Close() })
-	m, err := LoadWith(f, LoadOptions{Repack: os.Getenv("LLAMAFILE_BENCH_NO_REPACK") == ""})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return m
+	return loadModel(b, path, LoadOptions{Repack: os.Getenv("LLAMAFILE_BENCH_NO_REPACK") == ""})
 }
 
 // benchTokens returns n token ids spread over the vocabulary.

@@ -93,12 +93,19 @@ func argmax(x []float32) int {
 
 func openModel(t testing.TB, path string) *Model {
 	t.Helper()
+	return loadModel(t, path, LoadOptions{})
+}
+
+// loadModel opens path and loads it with opts; the file is closed when
+// the test ends.
+func loadModel(t testing.TB, path string, opts LoadOptions) *Model {
+	t.Helper()
 	f, err := gguf.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	m, err := Load(f)
+	m, err := LoadWith(f, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

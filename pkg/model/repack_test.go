@@ -17,16 +17,7 @@ import (
 // loadRepacked opens path and loads it with repacking.
 func loadRepacked(t *testing.T, path string) *Model {
 	t.Helper()
-	f, err := gguf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	m, err := LoadWith(f, LoadOptions{Repack: true, Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return loadModel(t, path, LoadOptions{Repack: true, Threads: 2})
 }
 
 // TestRepackSameLogits checks that repacked weights give the logits of
