@@ -100,7 +100,7 @@ func kqTiles(f kqFeatures) []kqTile {
 		{"Q4_K/AVX2", ggml.TypeQ4_K, f.avx2, t2(kqTileQ4KAVX2, kqDotQ4KAVX2, q4_KBytes), kqTileTokens2},
 		{"Q6_K/AVX2", ggml.TypeQ6_K, f.avx2, t2(kqTileQ6KAVX2, kqDotQ6KAVX2, q6_KBytes), kqTileTokens2},
 		{"Q5_K/AVX2", ggml.TypeQ5_K, f.avx2, t2(kqTileQ5KAVX2, kqDotQ5KAVX2, q5_KBytes), kqTileTokens2},
-		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, kqTileKernel(kqTileQ4KAVX512, kqAsmMatVec(kqRowsQ4KAVX512), q4_KBytes, kqTileTokens, kqTileTokens, 0), kqTileTokens},
+		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, kqTileKernel(kqTileQ4KAVX512, kqMatVecQ4KAVX512, q4_KBytes, kqTileTokens, kqTileTokens, 0), kqTileTokens},
 		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, kqTileKernel(kqTileQ6KAVX512, kqAsmMatVec(kqRowsQ6KAVX512), q6_KBytes, kqTileTokens, kqTileTokensAsm, kqTileMaxBlocks), kqTileTokens},
 		{"Q5_K/AVX512", ggml.TypeQ5_K, avx512, kqTileKernel(kqTileQ5KAVX512, kqDotMatVec(kqDotQ5KAVX2), q5_KBytes, kqTileTokens, kqTileTokens, 0), kqTileTokens},
 		{"Q3_K/AVX512", ggml.TypeQ3_K, avx512, t8(kqTileQ3KAVX512, kqDotQ3KAVX2, q3_KBytes), kqTileTokens},
@@ -238,6 +238,22 @@ func kqDotQ6KAVX512(nb int, x, y *byte) float32 {
 
 //go:noescape
 func kqRowsQ4KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
+
+//go:noescape
+func kqRows4Q4KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
+
+// kqMatVecQ4KAVX512 is the AVX-512 Q4_K matrix-vector product: groups of
+// four rows through kqRows4Q4KAVX512, the rest one at a time; both give
+// the vecDot results bit for bit.
+func kqMatVecQ4KAVX512(nb int, w []byte, ws, rows int, y []byte, out []float32) {
+	r4 := rows &^ 3
+	if r4 > 0 {
+		kqRows4Q4KAVX512(nb, &w[0], ws, r4, &y[0], &out[0])
+	}
+	if rows > r4 {
+		kqRowsQ4KAVX512(nb, &w[r4*ws], ws, rows-r4, &y[0], &out[r4])
+	}
+}
 
 //go:noescape
 func kqRowsQ6KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
