@@ -3,6 +3,8 @@
 package cpu
 
 import (
+	"math"
+
 	"github.com/llamafile-go/llamafile/pkg/ggml"
 	"golang.org/x/sys/cpu"
 )
@@ -100,8 +102,8 @@ func kqTiles(f kqFeatures) []kqTile {
 		{"Q4_K/AVX2", ggml.TypeQ4_K, f.avx2, t2(kqTileQ4KAVX2, kqDotQ4KAVX2, q4_KBytes), kqTileTokens2},
 		{"Q6_K/AVX2", ggml.TypeQ6_K, f.avx2, t2(kqTileQ6KAVX2, kqDotQ6KAVX2, q6_KBytes), kqTileTokens2},
 		{"Q5_K/AVX2", ggml.TypeQ5_K, f.avx2, t2(kqTileQ5KAVX2, kqDotQ5KAVX2, q5_KBytes), kqTileTokens2},
-		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, kqTileKernel(kqTileQ4KAVX512, kqMatVecQ4KAVX512, q4_KBytes, kqTileTokens, kqTileTokens, 0), kqTileTokens},
-		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, kqTileKernel(kqTileQ6KAVX512, kqAsmMatVec(kqRowsQ6KAVX512), q6_KBytes, kqTileTokens, kqTileTokensAsm, kqTileMaxBlocks), kqTileTokens},
+		{"Q4_K/AVX512", ggml.TypeQ4_K, avx512, kqTileKernel(kqTileQ4KAVX512, kqRows4(kqRows4Q4KAVX512, kqRowsQ4KAVX512, kqRows4MaxQ4K), q4_KBytes, kqTileTokens, kqTileTokens, 0), kqTileTokens},
+		{"Q6_K/AVX512", ggml.TypeQ6_K, avx512, kqTileKernel(kqTileQ6KAVX512, kqRows4(kqRows4Q6KAVX512, kqRowsQ6KAVX512, kqRows4MaxQ6K), q6_KBytes, kqTileTokens, kqTileTokensAsm, kqTileMaxBlocks), kqTileTokens},
 		{"Q5_K/AVX512", ggml.TypeQ5_K, avx512, kqTileKernel(kqTileQ5KAVX512, kqDotMatVec(kqDotQ5KAVX2), q5_KBytes, kqTileTokens, kqTileTokens, 0), kqTileTokens},
 		{"Q3_K/AVX512", ggml.TypeQ3_K, avx512, t8(kqTileQ3KAVX512, kqDotQ3KAVX2, q3_KBytes), kqTileTokens},
 		{"Q2_K/AVX512", ggml.TypeQ2_K, avx512, t8(kqTileQ2KAVX512, kqDotQ2KAVX2, q2_KBytes), kqTileTokens},
@@ -242,21 +244,43 @@ func kqRowsQ4KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
 //go:noescape
 func kqRows4Q4KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
 
-// kqMatVecQ4KAVX512 is the AVX-512 Q4_K matrix-vector product: groups of
-// four rows through kqRows4Q4KAVX512, the rest one at a time; both give
-// the vecDot results bit for bit.
-func kqMatVecQ4KAVX512(nb int, w []byte, ws, rows int, y []byte, out []float32) {
-	r4 := rows &^ 3
-	if r4 > 0 {
-		kqRows4Q4KAVX512(nb, &w[0], ws, r4, &y[0], &out[0])
-	}
-	if rows > r4 {
-		kqRowsQ4KAVX512(nb, &w[r4*ws], ws, rows-r4, &y[0], &out[r4])
+// kqRows4 makes a kqMatVec of an assembly kernel for groups of four rows
+// and one for single rows (both give the vecDot results bit for bit): the
+// groups of four go through four, when rows have at most maxBlocks blocks,
+// and the rest through one.
+//
+// The four-row kernels prefetch the next group as one stream, since the
+// hardware prefetchers do not follow four rows read side by side. With
+// long rows the group is far ahead of its use and the prefetched lines
+// are evicted first: the Q6_K one was slower than the single-row kernel
+// on a 5632-column matrix (and faster on 2048 columns); the Q4_K one was
+// not, its blocks being smaller.
+func kqRows4(four, one func(nb int, w *byte, ws, rows int, y *byte, out *float32), maxBlocks int) kqMatVec {
+	return func(nb int, w []byte, ws, rows int, y []byte, out []float32) {
+		r4 := rows &^ 3
+		if nb > maxBlocks {
+			r4 = 0
+		}
+		if r4 > 0 {
+			four(nb, &w[0], ws, r4, &y[0], &out[0])
+		}
+		if rows > r4 {
+			one(nb, &w[r4*ws], ws, rows-r4, &y[0], &out[r4])
+		}
 	}
 }
 
+// The longest rows, in blocks, that go through the four-row kernels.
+const (
+	kqRows4MaxQ4K = math.MaxInt
+	kqRows4MaxQ6K = 8
+)
+
 //go:noescape
 func kqRowsQ6KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
+
+//go:noescape
+func kqRows4Q6KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
 
 //go:noescape
 func kqTileQ4KAVX2(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, ldo int)

@@ -440,45 +440,55 @@ func BenchmarkKQuantTile(b *testing.B) {
 	}
 }
 
-// TestKQuantMatVecQ4K checks the AVX-512 Q4_K matrix-vector product, whose
-// groups of four rows go through a kernel of their own, against the
-// one-row kernel bit for bit and against the generic vecDot: every row
-// count from 1 to 13 (whole groups and every remainder), row lengths of
-// 1, 3 and 8 blocks, and rows further apart than their length (a slice of
-// columns' stride).
-func TestKQuantMatVecQ4K(t *testing.T) {
+// TestKQuantMatVec checks the AVX-512 Q4_K and Q6_K matrix-vector
+// products with their four-row kernels taking rows of any length,
+// against the one-row kernels bit for bit and against the generic vecDot:
+// every row count from 1 to 13 (whole groups and every remainder), row
+// lengths of 1, 3 and 8 blocks, and rows further apart than their length
+// (a slice of columns' stride).
+func TestKQuantMatVec(t *testing.T) {
 	if f := kqDetect(); !f.avx2 || !f.avx512 {
 		t.Skip("no AVX-512 VNNI")
 	}
-	generic := genericKernelSet().vecDot[ggml.TypeQ4_K]
-	r := newRand()
-	for _, nb := range []int{1, 3, 8} {
-		for _, pad := range []int{0, 3 * q4_KBytes} {
-			for rows := 1; rows <= 13; rows++ {
-				n, ws := nb*qkK, nb*q4_KBytes+pad
-				w := make([]byte, rows*ws)
-				for i := 0; i < rows; i++ {
-					copy(w[i*ws:], randomWeights(r, ggml.TypeQ4_K, scalesOf(ggml.TypeQ4_K), 1, n))
-				}
-				y := make([]byte, nb*q8_KBytes)
-				quantizeQ8_KGeneric(y, randomFloats(r, n, 1))
-				out := make([]float32, rows+1)
-				out[rows] = 42 // must be left alone
-				kqMatVecQ4KAVX512(nb, w, ws, rows, y, out[:rows])
-				for i := 0; i < rows; i++ {
-					row := w[i*ws : i*ws+nb*q4_KBytes]
-					if one := kqDotQ4KAVX512(nb, &row[0], &y[0]); math.Float32bits(out[i]) != math.Float32bits(one) {
-						t.Fatalf("%d blocks, %d rows, stride %d: row %d: %g, the one-row kernel %g", nb, rows, ws, i, out[i], one)
+	for _, k := range []struct {
+		t   ggml.Type
+		bb  int
+		mv  kqMatVec
+		one func(nb int, x, y *byte) float32
+	}{
+		{ggml.TypeQ4_K, q4_KBytes, kqRows4(kqRows4Q4KAVX512, kqRowsQ4KAVX512, math.MaxInt), kqDotQ4KAVX512},
+		{ggml.TypeQ6_K, q6_KBytes, kqRows4(kqRows4Q6KAVX512, kqRowsQ6KAVX512, math.MaxInt), kqDotQ6KAVX512},
+	} {
+		generic := genericKernelSet().vecDot[k.t]
+		r := newRand()
+		for _, nb := range []int{1, 3, 8} {
+			for _, pad := range []int{0, 3 * k.bb} {
+				for rows := 1; rows <= 13; rows++ {
+					n, ws := nb*qkK, nb*k.bb+pad
+					w := make([]byte, rows*ws)
+					for i := 0; i < rows; i++ {
+						copy(w[i*ws:], randomWeights(r, k.t, scalesOf(k.t), 1, n))
 					}
-					want := generic(n, row, y)
-					mag := dotMagnitude(t, ggml.TypeQ4_K, row, y, n)
-					if d := math.Abs(float64(out[i]) - float64(want)); d > 1e-6*mag ||
-						genericUnfused && math.Float32bits(out[i]) != math.Float32bits(want) {
-						t.Fatalf("%d blocks, %d rows, stride %d: row %d: %g, generic %g", nb, rows, ws, i, out[i], want)
+					y := make([]byte, nb*q8_KBytes)
+					quantizeQ8_KGeneric(y, randomFloats(r, n, 1))
+					out := make([]float32, rows+1)
+					out[rows] = 42 // must be left alone
+					k.mv(nb, w, ws, rows, y, out[:rows])
+					for i := 0; i < rows; i++ {
+						row := w[i*ws : i*ws+nb*k.bb]
+						if one := k.one(nb, &row[0], &y[0]); math.Float32bits(out[i]) != math.Float32bits(one) {
+							t.Fatalf("%v, %d blocks, %d rows, stride %d: row %d: %g, the one-row kernel %g", k.t, nb, rows, ws, i, out[i], one)
+						}
+						want := generic(n, row, y)
+						mag := dotMagnitude(t, k.t, row, y, n)
+						if d := math.Abs(float64(out[i]) - float64(want)); d > 1e-6*mag ||
+							genericUnfused && math.Float32bits(out[i]) != math.Float32bits(want) {
+							t.Fatalf("%v, %d blocks, %d rows, stride %d: row %d: %g, generic %g", k.t, nb, rows, ws, i, out[i], want)
+						}
 					}
-				}
-				if out[rows] != 42 {
-					t.Fatalf("%d rows: wrote past the last row", rows)
+					if out[rows] != 42 {
+						t.Fatalf("%v, %d rows: wrote past the last row", k.t, rows)
+					}
 				}
 			}
 		}
