@@ -10,10 +10,14 @@
 # llama-bench (one timed repetition each, after each one's warm-up), and the
 # machine's streaming read bandwidth with THREADS threads (internal/membw),
 # so that all three see the same phase of a shared machine. It prints the
-# medians of the rounds: tokens/s of both, their ratio (above 1: llamafile
-# is faster), the generation bound (bandwidth / bytes one token's pass
-# reads) and how close llamafile's generation comes to it. Both process the
-# prompt as one batch of PP tokens (-b PP -ub PP).
+# medians of the rounds: tokens/s of both; their ratio (above 1: llamafile
+# is faster) as the median of each round's ratio, with the rounds' range,
+# since a shared machine's memory bandwidth changes by tens of percent from
+# one minute to the next and the two runs of a round see the same phase;
+# the generation bound (the median bandwidth / bytes one token's pass
+# reads) and how close llamafile's generation comes to it (the median of
+# each round's generation against that round's bandwidth). Both process
+# the prompt as one batch of PP tokens (-b PP -ub PP).
 #
 # Environment:
 #   LLAMAFILE    llamafile executable (default: bin/llamafile)
@@ -61,48 +65,59 @@ median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { if (N
 # "n_prompt": 0 (tg).
 pick() { grep -E "\"$1\": *0[,}]"; }
 
-declare -A ours_pp ours_tg ref_pp ref_tg bytes
+declare -A ours_pp ours_tg ref_pp ref_tg bytes rat_pp rat_tg frac last_tg
 bws=""
+# ratio A B: A/B, or nothing when either is missing.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.4f", a / b }'; }
 for ((r = 1; r <= rounds; r++)); do
 	for m in "$@"; do
 		echo "bench: round $r/$rounds: $(basename "$m")" >&2
 		out=$("$llamafile" --bench -m "$m" -p "$pp" -n "$tg" -b "$pp" -ub "$pp" -r 1 -t "$threads" -o jsonl)
-		ours_pp[$m]+=" $(pick n_gen <<<"$out" | field avg_ts)"
-		ours_tg[$m]+=" $(pick n_prompt <<<"$out" | field avg_ts)"
+		opp=$(pick n_gen <<<"$out" | field avg_ts) otg=$(pick n_prompt <<<"$out" | field avg_ts)
 		out=$("$llamabench" -m "$m" -p "$pp" -n "$tg" -b "$pp" -ub "$pp" -r 1 -t "$threads" -o jsonl 2>/dev/null)
 		commit=$(sed -n 's/.*"build_commit": *"\([^"]*\)".*/\1/p' <<<"$out" | head -n 1)
-		ref_pp[$m]+=" $(pick n_gen <<<"$out" | field avg_ts)"
-		ref_tg[$m]+=" $(pick n_prompt <<<"$out" | field avg_ts)"
+		rpp=$(pick n_gen <<<"$out" | field avg_ts) rtg=$(pick n_prompt <<<"$out" | field avg_ts)
+		ours_pp[$m]+=" $opp" ours_tg[$m]+=" $otg" ref_pp[$m]+=" $rpp" ref_tg[$m]+=" $rtg"
+		rat_pp[$m]+=" $(ratio "$opp" "$rpp")" rat_tg[$m]+=" $(ratio "$otg" "$rtg")"
+		last_tg[$m]=$otg
 	done
 	# The bandwidth of this round; the bytes per token at the average cache
 	# position of a tg run from an empty cache.
 	out=$("$MEMBW" -t "$threads" -pos $((tg / 2)) "$@")
 	bws+=" $(field bandwidth_gbs <<<"$out")"
+	bwr=$(field bandwidth_gbs <<<"$out")
 	for m in "$@"; do
 		bytes[$m]=$(grep -F "\"model\":\"$m\"" <<<"$out" | field token_bytes)
+		# This round's generation against this round's bound.
+		frac[$m]+=" $(awk -v a="${last_tg[$m]}" -v bw="$bwr" -v by="${bytes[$m]}" 'BEGIN { if (a != "" && bw > 0 && by > 0) printf "%.4f", a * by / (bw * 1e9) }')"
 	done
 done
 
 bw=$(median <<<"$bws")
-echo "| model | test | llamafile t/s | llama.cpp t/s | ratio | bound t/s | llamafile / bound |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+echo "| model | test | llamafile t/s | llama.cpp t/s | ratio | ratio, rounds | bound t/s | llamafile / bound |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for m in "$@"; do
 	for t in pp tg; do
 		if [ $t = pp ]; then
-			a=$(median <<<"${ours_pp[$m]}") b=$(median <<<"${ref_pp[$m]}") n=$pp
+			a=$(median <<<"${ours_pp[$m]}") b=$(median <<<"${ref_pp[$m]}") n=$pp rs=${rat_pp[$m]} f=""
 		else
-			a=$(median <<<"${ours_tg[$m]}") b=$(median <<<"${ref_tg[$m]}") n=$tg
+			a=$(median <<<"${ours_tg[$m]}") b=$(median <<<"${ref_tg[$m]}") n=$tg rs=${rat_tg[$m]} f=$(median <<<"${frac[$m]}")
 		fi
+		rm=$(median <<<"$rs")
+		lo=$(tr ' ' '\n' <<<"$rs" | sed '/^$/d' | sort -g | head -n 1)
+		hi=$(tr ' ' '\n' <<<"$rs" | sed '/^$/d' | sort -g | tail -n 1)
 		awk -v m="$(basename "$m")" -v t="$t$n" -v a="$a" -v b="$b" -v bw="$bw" -v by="${bytes[$m]}" -v tg="$([ $t = tg ] && echo 1 || echo 0)" \
+			-v rm="$rm" -v lo="$lo" -v hi="$hi" -v f="$f" \
 			'BEGIN {
 				bound = (tg && by > 0) ? bw * 1e9 / by : 0
-				printf "| %s | %s | %.2f | %.2f | %s | %s | %s |\n", m, t, a, b,
-					(b > 0 ? sprintf("%.2f", a / b) : "-"),
+				printf "| %s | %s | %.2f | %.2f | %s | %s | %s | %s |\n", m, t, a, b,
+					(rm != "nan" ? sprintf("%.2f", rm) : "-"),
+					(lo != "" ? sprintf("%.2f-%.2f", lo, hi) : ""),
 					(bound > 0 ? sprintf("%.1f", bound) : ""),
-					(bound > 0 ? sprintf("%.0f%%", 100 * a / bound) : "")
+					(f != "" && f != "nan" ? sprintf("%.0f%%", 100 * f) : "")
 			}'
 	done
 done
 echo
 echo "streaming read bandwidth, $threads threads: $(awk -v b="$bw" 'BEGIN { printf "%.1f", b }') GB/s (median; rounds:$bws)"
-echo "medians of $rounds alternating rounds, $threads threads, $(uname -m), $(date -u +%Y-%m-%dT%H:%M:%SZ), llama-bench at ${commit:-?}"
+echo "medians of $rounds alternating rounds (ratio: the median of each round's ratio, ours and llama.cpp's run one after the other; llamafile / bound: the median of each round's generation against that round's bandwidth), $threads threads, $(uname -m), $(date -u +%Y-%m-%dT%H:%M:%SZ), llama-bench at ${commit:-?}"
