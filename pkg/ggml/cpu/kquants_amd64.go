@@ -125,15 +125,6 @@ func kqDotMatVec(dot func(nb int, x, y *byte) float32) kqMatVec {
 	}
 }
 
-// kqAsmMatVec makes a kqMatVec of an assembly matrix-vector kernel, which
-// takes all the rows in one call: the rows of a 2048-column matrix are
-// only 8 blocks long, too short to pay for a call each.
-func kqAsmMatVec(fn func(nb int, w *byte, ws, rows int, y *byte, out *float32)) kqMatVec {
-	return func(nb int, w []byte, ws, rows int, y []byte, out []float32) {
-		fn(nb, &w[0], ws, rows, &y[0], &out[0])
-	}
-}
-
 // kqTileAsm is the signature of the assembly tile kernels: rows weight rows
 // from w (ws bytes apart) times nt Q8_K rows of nb blocks from pan
 // (contiguous), into out[t*ldo+r].

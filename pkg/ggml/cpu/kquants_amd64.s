@@ -725,38 +725,34 @@ DATA kqPermQ4K<>+240(SB)/8, $0x0007000700070007
 DATA kqPermQ4K<>+248(SB)/8, $0x0007000700070007
 GLOBL kqPermQ4K<>(SB), RODATA|NOPTR, $256
 
-// Q4KSTEP512 handles sub-blocks 2j and 2j+1 of a Q4_K block (qs at QOFF,
-// q8 at YOFF): the low nibbles go in the low half of Z8 and the high
-// nibbles in the high half, matching the 64 contiguous q8; row pair SOFF of
-// PERM (a row of kqPermQ4K) picks their scales from Z2. Adds to ACC, with scratch Z(T0)
-// (YT0 its YMM name), YT1 and Z(T2).
-#define Q4KSTEP512(QOFF, YOFF, PERM, ACC, ZT0, YT0, YT1, ZT2) \
-	VMOVDQU      QOFF(SI), YT0; \
-	VPSRLW       $4, YT0, YT1; \
-	VINSERTI64X4 $1, YT1, ZT0, ZT0; \
-	VPANDD       Z15, ZT0, ZT0; \
-	VPMADDUBSW   YOFF(DI), ZT0, ZT0; \
-	VPERMW       Z2, PERM, ZT2; \
-	VPDPWSSD     ZT2, ZT0, ACC
+// Q4KSTEP4 handles sub-blocks 2j and 2j+1 of a Q4_K row's block: the 32 qs
+// bytes at Q, whose low nibbles go in the low half of Z9 and high nibbles
+// in the high half, matching the 64 contiguous q8 at YOFF(DI); the scales
+// picked by PERM (a row of kqPermQ4K or kqPermQ4KHi) from ZW; added to
+// ACC; Z9-Z11 scratch (Z15 the byte mask 0x0f).
+#define Q4KSTEP4(Q, YOFF, ZW, PERM, ACC) \
+	VMOVDQU      Q, Y9; \
+	VPSRLW       $4, Y9, Y10; \
+	VINSERTI64X4 $1, Y10, Z9, Z9; \
+	VPANDD       Z15, Z9, Z9; \
+	VPMADDUBSW   YOFF(DI), Z9, Z9; \
+	VPERMW       ZW, PERM, Z11; \
+	VPDPWSSD     Z11, Z9, ACC
 
 // Q4KBLOCK512 adds the dot product of the Q4_K block at SI and the Q8_K
 // block at DI to X0 (Z15 holds the byte mask 0x0f, Z16-Z19 the rows of
 // kqPermQ4K). Each step's scales come from one VPERMW of the eight words
 // KSCALEMIN512 leaves, where copying them to every lane first took two more
-// cross-lane shuffles, and the steps add to two accumulators (Z7, Z11)
-// rather than one chain; integer sums do not depend on the order, so the
-// results are unchanged. Measured on Zen 4 with the weights in cache, 2-3%
-// faster; the vector units, not latency, bound the block (a vector
-// unpacking of the scales in place of KSCALEMIN's scalar code was slower).
+// cross-lane shuffles (2-3% faster with the weights in cache on Zen 4; a
+// vector unpacking of the scales in place of KSCALEMIN's scalar code was
+// slower).
 #define Q4KBLOCK512 \
 	KSCALEMIN512; \
 	VPXORD Z7, Z7, Z7; \
-	VPXORD Z11, Z11, Z11; \
-	Q4KSTEP512(16, 4, Z16, Z7, Z8, Y8, Y9, Z10); \
-	Q4KSTEP512(48, 68, Z17, Z11, Z12, Y12, Y13, Z14); \
-	Q4KSTEP512(80, 132, Z18, Z7, Z8, Y8, Y9, Z10); \
-	Q4KSTEP512(112, 196, Z19, Z11, Z12, Y12, Y13, Z14); \
-	VPADDD Z11, Z7, Z7; \
+	Q4KSTEP4(16(SI), 4, Z2, Z16, Z7); \
+	Q4KSTEP4(48(SI), 68, Z2, Z17, Z7); \
+	Q4KSTEP4(80(SI), 132, Z2, Z18, Z7); \
+	Q4KSTEP4(112(SI), 196, Z2, Z19, Z7); \
 	VEXTRACTI64X4 $1, Z7, Y8; \
 	VPADDD Y8, Y7, Y7; \
 	KFINISH2
@@ -864,44 +860,18 @@ DATA kqDeint8<>+16(SB)/8, $0x0000000300000001
 DATA kqDeint8<>+24(SB)/8, $0x0000000700000005
 GLOBL kqDeint8<>(SB), RODATA|NOPTR, $32
 
-// Q4KSTEP4 is Q4KSTEP512 for one row of kqRows4Q4KAVX512: the 32 qs bytes
-// at Q, the q8 at YOFF(DI), the row's scales picked by PERM from ZW, added
-// to ACC; Z9-Z11 scratch.
-#define Q4KSTEP4(Q, YOFF, ZW, PERM, ACC) \
-	VMOVDQU      Q, Y9; \
-	VPSRLW       $4, Y9, Y10; \
-	VINSERTI64X4 $1, Y10, Z9, Z9; \
-	VPANDD       Z15, Z9, Z9; \
-	VPMADDUBSW   YOFF(DI), Z9, Z9; \
-	VPERMW       ZW, PERM, Z11; \
-	VPDPWSSD     Z11, Z9, ACC
 
 // Q6KHALF512 handles 128 values of a Q6_K block: ql at QL (64 bytes), qh
 // at QH (32 bytes), q8 at YOFF. The first ZMM holds values 0-63 (low
 // nibbles of ql, qh bits 0-1 and 2-3), the second values 64-127 (high
 // nibbles, qh bits 4-5 and 6-7). PA and PB pick their groups' scales from
 // Z1. Z15 = 0x0f bytes, Z14 = 0x30 bytes, Z13 and Z12 the qh word shifts.
-#define Q6KHALF512(QL, QH, YOFF, PA, PB) \
-	VMOVDQU64       QL(SI), Z6; \
-	VBROADCASTI64X4 QH(SI), Z8; \
-	VPSLLVW         Z13, Z8, Z9; \
-	VPANDD          Z14, Z9, Z9; \
-	VMOVDQA64       Z6, Z10; \
-	VPTERNLOGD      $0xea, Z9, Z15, Z10; \
-	VPMADDUBSW      YOFF(DI), Z10, Z10; \
-	VPERMW          Z1, PA, Z11; \
-	VPDPWSSD        Z11, Z10, Z7; \
-	VPSRLVW         Z12, Z8, Z9; \
-	VPANDD          Z14, Z9, Z9; \
-	VPSRLW          $4, Z6, Z6; \
-	VPTERNLOGD      $0xea, Z9, Z15, Z6; \
-	VPMADDUBSW      (YOFF+64)(DI), Z6, Z6; \
-	VPERMW          Z1, PB, Z11; \
-	VPDPWSSD        Z11, Z6, Z7
+#define Q6KHALF512(QL, QH, YOFF, PA, PB) Q6KHALF4(QL(SI), QH(SI), YOFF, Z1, PA, PB, Z7)
 
-// Q6KHALF4 is Q6KHALF512 for one row of kqRows6Q6KAVX512: ql at QL, qh at
-// QH (memory operands), q8 at YOFF(DI), the row's scales picked by PA and
-// PB from ZS, added to ACC; Z6 and Z8-Z11 scratch.
+// Q6KHALF4 is Q6KHALF512 with the operands named: ql at QL, qh at QH
+// (memory operands), q8 at YOFF(DI), the row's scales picked by PA and PB
+// from ZS, added to ACC; Z6 and Z8-Z11 scratch. kqRows4Q6KAVX512 calls it
+// for each of its rows.
 #define Q6KHALF4(QL, QH, YOFF, ZS, PA, PB, ACC) \
 	VMOVDQU64       QL, Z6; \
 	VBROADCASTI64X4 QH, Z8; \
@@ -1016,6 +986,56 @@ TEXT ·kqRowsQ6KAVX512(SB), NOSPLIT, $0-48
 
 
 
+// KPREFETCH9(O) prefetches the nine cache lines from O(R9) on.
+#define KPREFETCH9(O) \
+	PREFETCHT0 (O+0)(R9); \
+	PREFETCHT0 (O+64)(R9); \
+	PREFETCHT0 (O+128)(R9); \
+	PREFETCHT0 (O+192)(R9); \
+	PREFETCHT0 (O+256)(R9); \
+	PREFETCHT0 (O+320)(R9); \
+	PREFETCHT0 (O+384)(R9); \
+	PREFETCHT0 (O+448)(R9); \
+	PREFETCHT0 (O+512)(R9)
+
+// The frame of the four-row kernels (kqRows4Q4KAVX512, kqRows4Q6KAVX512):
+// KROWS4GROUP starts a group of four rows (SI its first row's blocks, R9
+// the next group, DI the Q8_K row, CX the blocks, X0 the four sums);
+// KROWS4END ends a block of BB bytes and, after the last, stores the four
+// sums and goes on to the next group (R13 groups left) or returns.
+#define KROWS4GROUP(GROUP, STORE) \
+GROUP: \
+	MOVQ   R11, SI; \
+	LEAQ   (R11)(R12*4), R9; \
+	MOVQ   y+32(FP), DI; \
+	MOVQ   AX, CX; \
+	VXORPS X0, X0, X0; \
+	TESTQ  CX, CX; \
+	JLE    STORE
+
+#define KROWS4END(BB, BLOCK, GROUP, STORE, DONE) \
+	ADDQ $BB, SI; \
+	ADDQ $292, DI; \
+	DECQ CX; \
+	JNZ  BLOCK; \
+STORE: \
+	VMOVUPS X0, (R14); \
+	ADDQ    $16, R14; \
+	LEAQ    (R11)(R12*4), R11; \
+	DECQ    R13; \
+	JNZ     GROUP; \
+DONE: \
+	VZEROUPPER; \
+	RET
+
+// KSUM4 reduces the int32 lanes of Y1-Y4 (rows A-D) by a transposing
+// VPHADDD tree: lane r of the 128-bit halves of Y1 holds half of row r's
+// sum (the caller adds the halves).
+#define KSUM4 \
+	VPHADDD Y2, Y1, Y1; \
+	VPHADDD Y4, Y3, Y3; \
+	VPHADDD Y3, Y1, Y1
+
 // func kqRows4Q4KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
 //
 // kqRows4Q4KAVX512 is kqRowsQ4KAVX512 for four rows at a time (rows a
@@ -1058,28 +1078,13 @@ TEXT ·kqRows4Q4KAVX512(SB), NOSPLIT, $0-48
 	SHRQ $2, R13
 	JZ   q4k4done
 
-q4k4group:
-	MOVQ   R11, SI
-	LEAQ   (R11)(R12*4), R9
-	MOVQ   y+32(FP), DI
-	MOVQ   AX, CX
-	VXORPS X0, X0, X0
-	TESTQ  CX, CX
-	JLE    q4k4store
+	KROWS4GROUP(q4k4group, q4k4store)
 
 q4k4block:
 	// The next group's rows, which the hardware prefetchers follow poorly
 	// as four streams, arrive as one: R9 walks them at the pace this
 	// group's blocks are read (4*144 bytes a block).
-	PREFETCHT0 0(R9)
-	PREFETCHT0 64(R9)
-	PREFETCHT0 128(R9)
-	PREFETCHT0 192(R9)
-	PREFETCHT0 256(R9)
-	PREFETCHT0 320(R9)
-	PREFETCHT0 384(R9)
-	PREFETCHT0 448(R9)
-	PREFETCHT0 512(R9)
+	KPREFETCH9(0)
 	ADDQ $576, R9
 
 	// The four rows' scales and mins: bytes 0-7 scales, 8-15 mins of row
@@ -1147,9 +1152,7 @@ q4k4block:
 	VPADDD        Y9, Y3, Y3
 	VEXTRACTI64X4 $1, Z4, Y10
 	VPADDD        Y10, Y4, Y4
-	VPHADDD       Y2, Y1, Y1
-	VPHADDD       Y4, Y3, Y3
-	VPHADDD       Y3, Y1, Y1
+	KSUM4
 	VEXTRACTI128  $1, Y1, X5
 	VPADDD        X5, X1, X1
 
@@ -1176,21 +1179,7 @@ q4k4block:
 	VSUBPS        X6, X1, X1
 	VADDPS        X1, X0, X0
 
-	ADDQ $144, SI
-	ADDQ $292, DI
-	DECQ CX
-	JNZ  q4k4block
-
-q4k4store:
-	VMOVUPS X0, (R14)
-	ADDQ    $16, R14
-	LEAQ    (R11)(R12*4), R11
-	DECQ    R13
-	JNZ     q4k4group
-
-q4k4done:
-	VZEROUPPER
-	RET
+	KROWS4END(144, q4k4block, q4k4group, q4k4store, q4k4done)
 
 // func kqRows4Q6KAVX512(nb int, w *byte, ws, rows int, y *byte, out *float32)
 //
@@ -1227,25 +1216,10 @@ TEXT ·kqRows4Q6KAVX512(SB), NOSPLIT, $0-48
 	SHRQ $2, R13
 	JZ   q6k4done
 
-q6k4group:
-	MOVQ   R11, SI
-	LEAQ   (R11)(R12*4), R9
-	MOVQ   y+32(FP), DI
-	MOVQ   AX, CX
-	VXORPS X0, X0, X0
-	TESTQ  CX, CX
-	JLE    q6k4store
+	KROWS4GROUP(q6k4group, q6k4store)
 
 q6k4block:
-	PREFETCHT0 0(R9)
-	PREFETCHT0 64(R9)
-	PREFETCHT0 128(R9)
-	PREFETCHT0 192(R9)
-	PREFETCHT0 256(R9)
-	PREFETCHT0 320(R9)
-	PREFETCHT0 384(R9)
-	PREFETCHT0 448(R9)
-	PREFETCHT0 512(R9)
+	KPREFETCH9(0)
 	PREFETCHT0 576(R9)
 	PREFETCHT0 640(R9)
 	PREFETCHT0 704(R9)
@@ -1308,9 +1282,7 @@ q6k4block:
 	VPADDD        Y6, Y4, Y4
 	VEXTRACTI64X4 $1, Z31, Y8
 	VPSUBD        Y8, Y4, Y4
-	VPHADDD       Y2, Y1, Y1
-	VPHADDD       Y4, Y3, Y3
-	VPHADDD       Y3, Y1, Y1
+	KSUM4
 	VEXTRACTI128  $1, Y1, X6
 	VPADDD        X6, X1, X1
 
@@ -1319,21 +1291,7 @@ q6k4block:
 	VMULPS    X7, X1, X1
 	VADDPS    X1, X0, X0
 
-	ADDQ $210, SI
-	ADDQ $292, DI
-	DECQ CX
-	JNZ  q6k4block
-
-q6k4store:
-	VMOVUPS X0, (R14)
-	ADDQ    $16, R14
-	LEAQ    (R11)(R12*4), R11
-	DECQ    R13
-	JNZ     q6k4group
-
-q6k4done:
-	VZEROUPPER
-	RET
+	KROWS4END(210, q6k4block, q6k4group, q6k4store, q6k4done)
 
 // Tile kernels (AVX-512 VNNI): rows weight rows times nt <= 8 Q8_K
 // activation rows. The panel is the converted Q8_K rows themselves, nb
