@@ -84,8 +84,8 @@ for ((r = 1; r <= rounds; r++)); do
 	# The bandwidth of this round; the bytes per token at the average cache
 	# position of a tg run from an empty cache.
 	out=$("$MEMBW" -t "$threads" -pos $((tg / 2)) "$@")
-	bws+=" $(field bandwidth_gbs <<<"$out")"
 	bwr=$(field bandwidth_gbs <<<"$out")
+	bws+=" $bwr"
 	for m in "$@"; do
 		bytes[$m]=$(grep -F "\"model\":\"$m\"" <<<"$out" | field token_bytes)
 		# This round's generation against this round's bound.

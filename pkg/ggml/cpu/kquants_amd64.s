@@ -728,7 +728,7 @@ GLOBL kqPermQ4K<>(SB), RODATA|NOPTR, $256
 // Q4KSTEP4 handles sub-blocks 2j and 2j+1 of a Q4_K row's block: the 32 qs
 // bytes at Q, whose low nibbles go in the low half of Z9 and high nibbles
 // in the high half, matching the 64 contiguous q8 at YOFF(DI); the scales
-// picked by PERM (a row of kqPermQ4K or kqPermQ4KHi) from ZW; added to
+// picked by PERM (a row of kqPermQ4K, or one of KPERMHI's) from ZW; added to
 // ACC; Z9-Z11 scratch (Z15 the byte mask 0x0f).
 #define Q4KSTEP4(Q, YOFF, ZW, PERM, ACC) \
 	VMOVDQU      Q, Y9; \
@@ -758,80 +758,6 @@ GLOBL kqPermQ4K<>(SB), RODATA|NOPTR, $256
 	KFINISH2
 
 
-// kqQ4KIdxL4<>, kqQ4KMaskL4<>, kqQ4KIdxH4<> and kqQ4KIdxB4<> are kqQ4KIdxL<>,
-// kqQ4KMaskL<>, kqQ4KIdxH<> and kqQ4KIdxB<> in each 128-bit lane of a ZMM,
-// for four rows' scales at once.
-DATA kqQ4KIdxL4<>+0(SB)/8, $0x0b0a090803020100
-DATA kqQ4KIdxL4<>+8(SB)/8, $0x8080808007060504
-DATA kqQ4KIdxL4<>+16(SB)/8, $0x0b0a090803020100
-DATA kqQ4KIdxL4<>+24(SB)/8, $0x8080808007060504
-DATA kqQ4KIdxL4<>+32(SB)/8, $0x0b0a090803020100
-DATA kqQ4KIdxL4<>+40(SB)/8, $0x8080808007060504
-DATA kqQ4KIdxL4<>+48(SB)/8, $0x0b0a090803020100
-DATA kqQ4KIdxL4<>+56(SB)/8, $0x8080808007060504
-GLOBL kqQ4KIdxL4<>(SB), RODATA|NOPTR, $64
-DATA kqQ4KMaskL4<>+0(SB)/8, $0x0f0f0f0f3f3f3f3f
-DATA kqQ4KMaskL4<>+8(SB)/8, $0x000000003f3f3f3f
-DATA kqQ4KMaskL4<>+16(SB)/8, $0x0f0f0f0f3f3f3f3f
-DATA kqQ4KMaskL4<>+24(SB)/8, $0x000000003f3f3f3f
-DATA kqQ4KMaskL4<>+32(SB)/8, $0x0f0f0f0f3f3f3f3f
-DATA kqQ4KMaskL4<>+40(SB)/8, $0x000000003f3f3f3f
-DATA kqQ4KMaskL4<>+48(SB)/8, $0x0f0f0f0f3f3f3f3f
-DATA kqQ4KMaskL4<>+56(SB)/8, $0x000000003f3f3f3f
-GLOBL kqQ4KMaskL4<>(SB), RODATA|NOPTR, $64
-DATA kqQ4KIdxH4<>+0(SB)/8, $0x8080808080808080
-DATA kqQ4KIdxH4<>+8(SB)/8, $0x0b0a090880808080
-DATA kqQ4KIdxH4<>+16(SB)/8, $0x8080808080808080
-DATA kqQ4KIdxH4<>+24(SB)/8, $0x0b0a090880808080
-DATA kqQ4KIdxH4<>+32(SB)/8, $0x8080808080808080
-DATA kqQ4KIdxH4<>+40(SB)/8, $0x0b0a090880808080
-DATA kqQ4KIdxH4<>+48(SB)/8, $0x8080808080808080
-DATA kqQ4KIdxH4<>+56(SB)/8, $0x0b0a090880808080
-GLOBL kqQ4KIdxH4<>(SB), RODATA|NOPTR, $64
-DATA kqQ4KIdxB4<>+0(SB)/8, $0x0302010080808080
-DATA kqQ4KIdxB4<>+8(SB)/8, $0x0706050480808080
-DATA kqQ4KIdxB4<>+16(SB)/8, $0x0302010080808080
-DATA kqQ4KIdxB4<>+24(SB)/8, $0x0706050480808080
-DATA kqQ4KIdxB4<>+32(SB)/8, $0x0302010080808080
-DATA kqQ4KIdxB4<>+40(SB)/8, $0x0706050480808080
-DATA kqQ4KIdxB4<>+48(SB)/8, $0x0302010080808080
-DATA kqQ4KIdxB4<>+56(SB)/8, $0x0706050480808080
-GLOBL kqQ4KIdxB4<>(SB), RODATA|NOPTR, $64
-// kqPermQ4KHi<> is kqPermQ4K<> for the second row of a pair: its scales
-// are words 16-23 of the pair's ZMM.
-DATA kqPermQ4KHi<>+0(SB)/8, $0x0010001000100010
-DATA kqPermQ4KHi<>+8(SB)/8, $0x0010001000100010
-DATA kqPermQ4KHi<>+16(SB)/8, $0x0010001000100010
-DATA kqPermQ4KHi<>+24(SB)/8, $0x0010001000100010
-DATA kqPermQ4KHi<>+32(SB)/8, $0x0011001100110011
-DATA kqPermQ4KHi<>+40(SB)/8, $0x0011001100110011
-DATA kqPermQ4KHi<>+48(SB)/8, $0x0011001100110011
-DATA kqPermQ4KHi<>+56(SB)/8, $0x0011001100110011
-DATA kqPermQ4KHi<>+64(SB)/8, $0x0012001200120012
-DATA kqPermQ4KHi<>+72(SB)/8, $0x0012001200120012
-DATA kqPermQ4KHi<>+80(SB)/8, $0x0012001200120012
-DATA kqPermQ4KHi<>+88(SB)/8, $0x0012001200120012
-DATA kqPermQ4KHi<>+96(SB)/8, $0x0013001300130013
-DATA kqPermQ4KHi<>+104(SB)/8, $0x0013001300130013
-DATA kqPermQ4KHi<>+112(SB)/8, $0x0013001300130013
-DATA kqPermQ4KHi<>+120(SB)/8, $0x0013001300130013
-DATA kqPermQ4KHi<>+128(SB)/8, $0x0014001400140014
-DATA kqPermQ4KHi<>+136(SB)/8, $0x0014001400140014
-DATA kqPermQ4KHi<>+144(SB)/8, $0x0014001400140014
-DATA kqPermQ4KHi<>+152(SB)/8, $0x0014001400140014
-DATA kqPermQ4KHi<>+160(SB)/8, $0x0015001500150015
-DATA kqPermQ4KHi<>+168(SB)/8, $0x0015001500150015
-DATA kqPermQ4KHi<>+176(SB)/8, $0x0015001500150015
-DATA kqPermQ4KHi<>+184(SB)/8, $0x0015001500150015
-DATA kqPermQ4KHi<>+192(SB)/8, $0x0016001600160016
-DATA kqPermQ4KHi<>+200(SB)/8, $0x0016001600160016
-DATA kqPermQ4KHi<>+208(SB)/8, $0x0016001600160016
-DATA kqPermQ4KHi<>+216(SB)/8, $0x0016001600160016
-DATA kqPermQ4KHi<>+224(SB)/8, $0x0017001700170017
-DATA kqPermQ4KHi<>+232(SB)/8, $0x0017001700170017
-DATA kqPermQ4KHi<>+240(SB)/8, $0x0017001700170017
-DATA kqPermQ4KHi<>+248(SB)/8, $0x0017001700170017
-GLOBL kqPermQ4KHi<>(SB), RODATA|NOPTR, $256
 // kqMinsSel4<> selects the mins lanes (4-7 and 12-15 of each of two
 // VPMADDWD results) of four rows: row r's four in 128-bit lane r.
 DATA kqMinsSel4<>+0(SB)/8, $0x0000000500000004
@@ -998,6 +924,26 @@ TEXT ·kqRowsQ6KAVX512(SB), NOSPLIT, $0-48
 	PREFETCHT0 (O+448)(R9); \
 	PREFETCHT0 (O+512)(R9)
 
+// KROWS4ARGS loads the arguments of a four-row kernel but nb: R11 w, R12
+// ws, R8 3*ws, R13 rows, R14 out.
+#define KROWS4ARGS \
+	MOVQ w+8(FP), R11; \
+	MOVQ ws+16(FP), R12; \
+	MOVQ rows+24(FP), R13; \
+	MOVQ out+40(FP), R14; \
+	LEAQ (R12)(R12*2), R8
+
+// KPERMHI sets D0-D3 to the VPERMW indexes S0-S3 plus 16 words: the same
+// picks from the second row of a pair, whose words start at 16. It
+// clobbers BX.
+#define KPERMHI(S0, S1, S2, S3, D0, D1, D2, D3) \
+	MOVL         $0x00100010, BX; \
+	VPBROADCASTD BX, D3; \
+	VPADDW       D3, S0, D0; \
+	VPADDW       D3, S1, D1; \
+	VPADDW       D3, S2, D2; \
+	VPADDW       D3, S3, D3
+
 // The frame of the four-row kernels (kqRows4Q4KAVX512, kqRows4Q6KAVX512):
 // KROWS4GROUP starts a group of four rows (SI its first row's blocks, R9
 // the next group, DI the Q8_K row, CX the blocks, X0 the four sums);
@@ -1053,28 +999,21 @@ DONE: \
 // memory bandwidth varies by tens of percent from minute to minute.
 //
 // Registers: SI row A's block, DI the Q8_K block, R12 ws, R8 3*ws, CX
-// blocks left, R9 the prefetches, R11 the group's first row, R13 groups left, R14 out; Z0 the
-// rows' sums, Z1-Z4 the rows' block sums, Z7 and Z8 rows A,B and C,D
-// scales and mins as words, Z12 the sub-block sums of the bsums in every
+// blocks left, R9 the prefetches, R11 the group's first row, R13 groups
+// left, R14 out; Z0 the rows' sums, Z1-Z4 the rows' block sums, Z7 and
+// Z8 rows A,B and C,D scales and mins as words, Z12 the sub-block sums of the bsums in every
 // 128-bit lane, Y13 the rows' d*yd and dmin*yd, Z15 the 0x0f bytes,
-// Z16-Z19 kqPermQ4K, Z20-Z23 kqPermQ4KHi.
+// Z16-Z19 kqPermQ4K (rows A and C), Z20-Z23 the same for rows B and D,
+// Z24-Z27 kqQ4KIdxL, kqQ4KMaskL, kqQ4KIdxH and kqQ4KIdxB in every lane.
 TEXT ·kqRows4Q4KAVX512(SB), NOSPLIT, $0-48
-	MOVQ nb+0(FP), AX
-	MOVQ w+8(FP), R11
-	MOVQ ws+16(FP), R12
-	MOVQ rows+24(FP), R13
-	MOVQ out+40(FP), R14
-	LEAQ (R12)(R12*2), R8
-	MOVL $0x0f0f0f0f, BX
-	VPBROADCASTD BX, Z15
-	VMOVDQU64 kqPermQ4K<>+0(SB), Z16
-	VMOVDQU64 kqPermQ4K<>+64(SB), Z17
-	VMOVDQU64 kqPermQ4K<>+128(SB), Z18
-	VMOVDQU64 kqPermQ4K<>+192(SB), Z19
-	VMOVDQU64 kqPermQ4KHi<>+0(SB), Z20
-	VMOVDQU64 kqPermQ4KHi<>+64(SB), Z21
-	VMOVDQU64 kqPermQ4KHi<>+128(SB), Z22
-	VMOVDQU64 kqPermQ4KHi<>+192(SB), Z23
+	KROWS4ARGS
+	Q4KSETUP512
+	KPERMHI(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	VBROADCASTI32X4 kqQ4KIdxL<>(SB), Z24
+	VBROADCASTI32X4 kqQ4KMaskL<>(SB), Z25
+	VBROADCASTI32X4 kqQ4KIdxH<>(SB), Z26
+	VBROADCASTI32X4 kqQ4KIdxB<>(SB), Z27
+	MOVQ nb+0(FP), AX // after Q4KSETUP512, which clobbers AX
 	SHRQ $2, R13
 	JZ   q4k4done
 
@@ -1094,11 +1033,11 @@ q4k4block:
 	VINSERTI32X4 $2, 4(SI)(R12*2), Z5, Z5
 	VINSERTI32X4 $3, 4(SI)(R8*1), Z5, Z5
 	VPSRLW       $4, Z5, Z6
-	VPSHUFB      kqQ4KIdxL4<>(SB), Z5, Z7
-	VPANDD       kqQ4KMaskL4<>(SB), Z7, Z7
-	VPSHUFB      kqQ4KIdxH4<>(SB), Z6, Z6
+	VPSHUFB      Z24, Z5, Z7
+	VPANDD       Z25, Z7, Z7
+	VPSHUFB      Z26, Z6, Z6
 	VPANDD       Z15, Z6, Z6
-	VPSHUFB      kqQ4KIdxB4<>(SB), Z5, Z5
+	VPSHUFB      Z27, Z5, Z5
 	VPSRLW       $2, Z5, Z5
 	VPANDD.BCST  kqMask30<>(SB), Z5, Z5
 	VPTERNLOGD   $0xfe, Z6, Z5, Z7
@@ -1200,18 +1139,9 @@ q4k4block:
 // scales times bsums, Z12-Z15 Q6KSETUP512's constants, Z20-Z23 the scale
 // permutations of rows A and C, Z24-Z27 those of rows B and D.
 TEXT ·kqRows4Q6KAVX512(SB), NOSPLIT, $0-48
-	MOVQ w+8(FP), R11
-	MOVQ ws+16(FP), R12
-	MOVQ rows+24(FP), R13
-	MOVQ out+40(FP), R14
-	LEAQ (R12)(R12*2), R8
+	KROWS4ARGS
 	Q6KSETUP512
-	MOVL $0x00100010, BX
-	VPBROADCASTD BX, Z24
-	VPADDW Z24, Z23, Z27
-	VPADDW Z24, Z22, Z26
-	VPADDW Z24, Z21, Z25
-	VPADDW Z24, Z20, Z24
+	KPERMHI(Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27)
 	MOVQ nb+0(FP), AX // after Q6KSETUP512, which clobbers AX
 	SHRQ $2, R13
 	JZ   q6k4done
