@@ -6,4 +6,5 @@ package cpu
 // write.
 //
 //go:generate go run -C _asm/legacy . -dir ../..
+//go:generate go run -C _asm/kquant . -dir ../..
 //go:generate go run -C _asm/neon . -dir ../..

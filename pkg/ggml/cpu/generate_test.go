@@ -28,6 +28,7 @@ func TestGeneratedAssemblyFresh(t *testing.T) {
 		files []string
 	}{
 		{"_asm/legacy", []string{"legacy_amd64.s", "legacy_avx2_amd64.s"}},
+		{"_asm/kquant", []string{"kquants_packed_amd64.s"}},
 		{"_asm/neon", []string{"neon_tile_arm64.s"}},
 	} {
 		out := t.TempDir()

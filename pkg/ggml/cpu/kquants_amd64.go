@@ -27,6 +27,7 @@ type kqFeatures struct {
 	bmi2 bool
 	// avx512 is AVX-512 F, BW and VL with VNNI (on top of avx2).
 	avx512 bool
+	vbmi   bool // AVX-512 VBMI (VPERMB)
 }
 
 func kqDetect() kqFeatures {
@@ -36,6 +37,7 @@ func kqDetect() kqFeatures {
 		bmi2: cpu.X86.HasBMI2,
 		avx512: cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
 			cpu.X86.HasAVX512VNNI,
+		vbmi: cpu.X86.HasAVX512VBMI,
 	}
 }
 
@@ -198,6 +200,7 @@ func useKQuants(k *kernelSet, f kqFeatures) {
 		// The converted Q8_K rows are the panels.
 		k.panel[ggml.TypeQ8_K] = panelKind{tokens: pt}
 	}
+	useKQuantsPacked(k, f)
 }
 
 //go:noescape
