@@ -28,6 +28,7 @@ type kqFeatures struct {
 	// avx512 is AVX-512 F, BW and VL with VNNI (on top of avx2).
 	avx512 bool
 	vbmi   bool // AVX-512 VBMI (VPERMB)
+	gfni   bool // GFNI with AVX-512 encodings
 }
 
 func kqDetect() kqFeatures {
@@ -38,6 +39,7 @@ func kqDetect() kqFeatures {
 		avx512: cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
 			cpu.X86.HasAVX512VNNI,
 		vbmi: cpu.X86.HasAVX512VBMI,
+		gfni: cpu.X86.HasAVX512GFNI,
 	}
 }
 

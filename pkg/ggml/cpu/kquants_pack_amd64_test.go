@@ -16,7 +16,7 @@ import (
 // a partial group, and weights at the ends of their ranges (all quants
 // and scales at their maximum, with activations at +-127).
 func TestPackedKQuants(t *testing.T) {
-	for _, wt := range []ggml.Type{ggml.TypeQ4_K} {
+	for _, wt := range []ggml.Type{ggml.TypeQ4_K, ggml.TypeQ6_K} {
 		if kern.packed[wt].layout == 0 {
 			t.Skipf("%v: no packed layout on this CPU", wt)
 		}
@@ -29,16 +29,25 @@ func TestPackedKQuants(t *testing.T) {
 			{16, 256, false}, {32, 768, false}, {48, 2048, false}, {37, 5632, false},
 			{16, 512, true}, {21, 256, true},
 		} {
-			var scales []int
-			if wt == ggml.TypeQ4_K {
-				scales = []int{0, 2}
-			}
+			scales := scalesOfType(wt)
 			data := randomWeights(r, wt, scales, c.rows, c.cols)
 			if c.extreme {
+				// Q4_K: quants 15, scales and mins 63; Q6_K: quants 31,
+				// scales -128 (then 127 for every other block).
 				bb := wt.BlockBytes()
 				for b := 0; b < len(data); b += bb {
-					for i := 4; i < bb; i++ {
-						data[b+i] = 0xff
+					switch wt {
+					case ggml.TypeQ4_K:
+						for i := 4; i < bb; i++ {
+							data[b+i] = 0xff
+						}
+					case ggml.TypeQ6_K:
+						for i := 0; i < 192; i++ {
+							data[b+i] = 0xff
+						}
+						for i := 192; i < 208; i++ {
+							data[b+i] = 0x80 - byte(b/bb%2)
+						}
 					}
 				}
 			}

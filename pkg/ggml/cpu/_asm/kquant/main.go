@@ -71,16 +71,28 @@ func (g *gen) data() {
 		g.raw(fmt.Sprintf("DATA %s<>+0(SB)/4, $0x%08x\n", c.name, c.v))
 		g.raw(fmt.Sprintf("GLOBL %s<>(SB), RODATA|NOPTR, $4\n\n", c.name))
 	}
+	// GF(2) affine matrices (VGF2P8AFFINEQB) that move bits 6 and 7 of
+	// each byte to bits 0-1, 2-3 and 4-5, clearing the rest: output bit i
+	// is the parity of matrix byte 7-i and the input byte.
+	for _, c := range []struct {
+		name string
+		to   int
+	}{{"kqGF67to01", 0}, {"kqGF67to23", 2}, {"kqGF67to45", 4}} {
+		v := uint64(0x40)<<(8*(7-c.to)) | uint64(0x80)<<(8*(6-c.to))
+		g.raw(fmt.Sprintf("DATA %s<>+0(SB)/8, $0x%016x\n", c.name, v))
+		g.raw(fmt.Sprintf("GLOBL %s<>(SB), RODATA|NOPTR, $8\n\n", c.name))
+	}
 }
 
-// Q4_K packed column offsets, Q8_K block offsets, and the scratch area.
+// Packed column sizes, Q8_K block offsets, and the scratch area.
 const (
 	q4kColBytes = 16 * 144
+	q6kColBytes = 16 * 210
 	q8kBytes    = 292
 	q8kQs       = 4
 	q8kBsums    = 260
 
-	scratchSC  = 0    // 8 registers: sub-block j's scales, one dword per row (even j: 16 times)
+	scratchSC  = 0    // sub-block j's scales, one dword per row (Q4_K: 8, even j 16 times; Q6_K: 16)
 	scratchTok = 1024 // per token: 64 bytes of integer sums, 64 of mins terms, 64 of float sums
 	tokBytes   = 192
 	tokISum    = 0
@@ -229,22 +241,155 @@ func (g *gen) q4k() {
 	g.i("DECQ R9")
 	g.i("JNZ q4kp_block")
 
-	// The group's 16 sums of every token.
+	g.storeGroup("q4kp")
+	g.i("VZEROUPPER")
+	g.i("RET")
+}
+
+// q6k writes kqPackedQ6KAVX512, for Q6_K rows packed as
+//
+//	0    the 16 rows' fp16 d
+//	32   the scales, as pairs: sub-blocks 2i and 2i+1 of row r at 32+32i+2r
+//	288  the 6-bit quants u (the value plus 32), three registers per
+//	     sub-block g of 16 values: byte e of row r's dword in register
+//	     3g+c (at 288+64(3g+c)+4r+e) holds u[16g+4c+e] in bits 0-5 and
+//	     bits 2c, 2c+1 of u[16g+12+e] in bits 6-7.
+//
+// So the first three dwords of a sub-block are one AND each and the
+// fourth gathers the three registers' top bits (three VGF2P8AFFINEQB, one
+// VPTERNLOGD). Each sub-block's sum of u times the activations, times its
+// scale (VPMULLD), goes into the integer sum; 32 times the scales against
+// the bsums (VPDPWSSD of the scale pairs with each bsum pair) comes off it
+// at the end of the block, so that the integer sum is the generic
+// kernel's, and the float part is its d*yd*isum.
+//
+// Registers as q4k's, with Z20 the byte mask 0x3f, Z21-Z28 the scale
+// pairs as words and Z29 d.
+func (g *gen) q6k() {
+	const fn = "kqPackedQ6KAVX512"
+	g.raw("\n// func " + fn + "(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte)\n")
+	g.raw("TEXT ·" + fn + "(SB), NOSPLIT, $0-64\n")
+	g.i("MOVQ w+0(FP), AX")
+	g.i("MOVQ groups+8(FP), R14")
+	g.i("MOVQ nb+24(FP), R8")
+	g.i("MOVQ nt+32(FP), R10")
+	g.i("MOVQ out+40(FP), R11")
+	g.i("MOVQ ldo+48(FP), R12")
+	g.i("SHLQ $2, R12")
+	g.i("MOVQ scratch+56(FP), DI")
+	g.i("ADDQ $63, DI")
+	g.i("ANDQ $-64, DI")
+	g.i("IMUL3Q $%d, R8, R13", q8kBytes)
+	g.i("VPBROADCASTD kqPack3f<>(SB), Z20")
+
+	g.label("q6kp_group")
+	g.i("VPXORD Z16, Z16, Z16")
+	g.tokenLoop("q6kp_zero", func() {
+		g.i("VMOVDQU64 Z16, %d(SI)", tokFSum)
+	})
+	g.i("MOVQ pan+16(FP), BX")
+	g.i("MOVQ R8, R9")
+
+	g.label("q6kp_block")
+	// The scales: pairs as words in Z21-Z28, one dword each in the
+	// scratch area.
+	for i := 0; i < 8; i++ {
+		p := 21 + i
+		g.i("VPMOVSXBW %d(AX), Z%d", 32+32*i, p)
+		g.i("VPSLLD $16, Z%d, Z0", p)
+		g.i("VPSRAD $16, Z0, Z0")
+		g.i("VPSRAD $16, Z%d, Z1", p)
+		g.i("VMOVDQU64 Z0, %d(DI)", scratchSC+64*(2*i))
+		g.i("VMOVDQU64 Z1, %d(DI)", scratchSC+64*(2*i+1))
+	}
+	g.i("VCVTPH2PS (AX), Z29")
+
+	// 32 times each token's sum of the scales against its bsums.
+	g.tokenLoop("q6kp_bsums", func() {
+		g.i("VPXORD Z16, Z16, Z16")
+		g.i("VPXORD Z17, Z17, Z17")
+		for i := 0; i < 8; i++ {
+			g.i("VPDPWSSD.BCST %d(DX), Z%d, Z%d", q8kBsums+4*i, 21+i, 16+i%2)
+		}
+		g.i("VPADDD Z17, Z16, Z16")
+		g.i("VPSLLD $5, Z16, Z16")
+		g.i("VMOVDQU64 Z16, %d(SI)", tokMins)
+	})
+
+	// Sub-blocks 4q..4q+3 of every token.
+	for q := 0; q < 4; q++ {
+		for s := 0; s < 4; s++ {
+			sb := 4*q + s
+			base := 288 + 64*3*sb
+			g.i("VMOVDQU64 %d(AX), Z16", base)
+			g.i("VMOVDQU64 %d(AX), Z17", base+64)
+			g.i("VMOVDQU64 %d(AX), Z18", base+128)
+			g.i("VGF2P8AFFINEQB.BCST $0, kqGF67to01<>(SB), Z16, Z%d", 4*s+3)
+			g.i("VPANDD Z20, Z16, Z%d", 4*s)
+			g.i("VGF2P8AFFINEQB.BCST $0, kqGF67to23<>(SB), Z17, Z19")
+			g.i("VPANDD Z20, Z17, Z%d", 4*s+1)
+			g.i("VGF2P8AFFINEQB.BCST $0, kqGF67to45<>(SB), Z18, Z17")
+			g.i("VPANDD Z20, Z18, Z%d", 4*s+2)
+			g.i("VPTERNLOGD $0xfe, Z17, Z19, Z%d", 4*s+3)
+		}
+		g.tokenLoop(fmt.Sprintf("q6kp_q%d", q), func() {
+			for a := 16; a < 20; a++ {
+				g.i("VPXORD Z%d, Z%d, Z%d", a, a, a)
+			}
+			for c := 0; c < 4; c++ {
+				for s := 0; s < 4; s++ {
+					g.i("VPDPBUSD.BCST %d(DX), Z%d, Z%d", q8kQs+16*(4*q+s)+4*c, 4*s+c, 16+s)
+				}
+			}
+			for s := 0; s < 4; s++ {
+				g.i("VPMULLD %d(DI), Z%d, Z%d", scratchSC+64*(4*q+s), 16+s, 16+s)
+			}
+			g.i("VPADDD Z17, Z16, Z16")
+			g.i("VPADDD Z19, Z18, Z18")
+			g.i("VPADDD Z18, Z16, Z16")
+			if q > 0 {
+				g.i("VPADDD %d(SI), Z16, Z16", tokISum)
+			}
+			g.i("VMOVDQU64 Z16, %d(SI)", tokISum)
+		})
+	}
+
+	// The block's float part, as the generic kernel: sum += d*yd*isum.
+	g.tokenLoop("q6kp_float", func() {
+		g.i("VMOVDQU64 %d(SI), Z16", tokISum)
+		g.i("VPSUBD %d(SI), Z16, Z16", tokMins)
+		g.i("VCVTDQ2PS Z16, Z16")
+		g.i("VMULPS.BCST (DX), Z29, Z17")
+		g.i("VMULPS Z17, Z16, Z16")
+		g.i("VADDPS %d(SI), Z16, Z16", tokFSum)
+		g.i("VMOVDQU64 Z16, %d(SI)", tokFSum)
+	})
+	g.i("ADDQ $%d, AX", q6kColBytes)
+	g.i("ADDQ $%d, BX", q8kBytes)
+	g.i("DECQ R9")
+	g.i("JNZ q6kp_block")
+	g.storeGroup("q6kp")
+	g.i("VZEROUPPER")
+	g.i("RET")
+}
+
+// storeGroup writes the group's 16 sums of every token to out and moves
+// R11 to the next group's, looping back to label+"_group" while groups
+// are left.
+func (g *gen) storeGroup(label string) {
 	g.i("MOVQ R11, BX") // token 0's outputs; BX is free until the next group
 	g.i("LEAQ %d(DI), SI", scratchTok)
 	g.i("MOVQ R10, CX")
-	g.label("q4kp_store")
+	g.label(label + "_store")
 	g.i("VMOVDQU64 %d(SI), Z16", tokFSum)
 	g.i("VMOVUPS Z16, (BX)")
 	g.i("ADDQ R12, BX")
 	g.i("ADDQ $%d, SI", tokBytes)
 	g.i("DECQ CX")
-	g.i("JNZ q4kp_store")
+	g.i("JNZ %s_store", label)
 	g.i("ADDQ $64, R11")
 	g.i("DECQ R14")
-	g.i("JNZ q4kp_group")
-	g.i("VZEROUPPER")
-	g.i("RET")
+	g.i("JNZ %s_group", label)
 }
 
 func main() {
@@ -254,6 +399,7 @@ func main() {
 	g.raw("// Code generated by _asm/kquant; DO NOT EDIT.\n\n//go:build !noasm\n\n#include \"textflag.h\"\n\n")
 	g.data()
 	g.q4k()
+	g.q6k()
 	if err := os.WriteFile(filepath.Join(*dir, "kquants_packed_amd64.s"), g.b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
