@@ -179,7 +179,8 @@ func Load(f *gguf.File) (*Model, error) { return LoadWith(f, LoadOptions{}) }
 type LoadOptions struct {
 	// Repack copies the weights of the types this CPU's kernels have a
 	// faster layout for (cpu.Pack: on amd64 with AVX-512, Q4_0, Q4_1,
-	// Q5_0, Q5_1, Q8_0, IQ4_NL, F16 and F32) into that layout, as
+	// Q5_0, Q5_1, Q8_0, IQ4_NL, F16 and F32, and with VBMI and GFNI
+	// Q4_K, Q5_K and Q6_K) into that layout, as
 	// llama.cpp repacks by default, and releases the file's pages they
 	// came from (gguf.File.Release), so resident memory stays about the
 	// file's size. Results are the same bit for bit. Without it the

@@ -14,6 +14,7 @@ import (
 const (
 	layoutQ4K16 = 3
 	layoutQ6K16 = 4
+	layoutQ5K16 = 5
 )
 
 // kqPackRows is the rows per group of the packed K-quant layouts.
@@ -38,6 +39,33 @@ func packQ4K16(dst, src []byte, rowBytes, cols int) {
 			}
 			for k := 0; k < 32; k++ {
 				*(*[4]byte)(col[256+64*k+4*r:]) = *(*[4]byte)(x[16+4*k:])
+			}
+		}
+	}
+}
+
+// packQ5K16 is the pack function of layoutQ5K16: layoutQ4K16's column
+// (d, dmin, scales, quants) and then the rows' fifth bits.
+func packQ5K16(dst, src []byte, rowBytes, cols int) {
+	const g = kqPackRows
+	nb := cols / qkK
+	pbb := g * q5_KBytes
+	dst = dst[:nb*pbb]
+	_ = src[(g-1)*rowBytes+nb*q5_KBytes-1]
+	for b := 0; b < nb; b++ {
+		col := (*[g * q5_KBytes]byte)(dst[b*pbb:])
+		for r := 0; r < g; r++ {
+			x := (*[q5_KBytes]byte)(src[r*rowBytes+b*q5_KBytes:])
+			*(*[2]byte)(col[2*r:]) = *(*[2]byte)(x[0:])
+			*(*[2]byte)(col[32+2*r:]) = *(*[2]byte)(x[2:])
+			for i := 0; i < 12; i++ {
+				col[64+16*i+r] = x[4+i]
+			}
+			for k := 0; k < 32; k++ {
+				*(*[4]byte)(col[256+64*k+4*r:]) = *(*[4]byte)(x[48+4*k:])
+			}
+			for k := 0; k < 8; k++ {
+				*(*[4]byte)(col[g*q4_KBytes+64*k+4*r:]) = *(*[4]byte)(x[16+4*k:])
 			}
 		}
 	}
@@ -119,10 +147,16 @@ func useKQuantsPacked(k *kernelSet, f kqFeatures) {
 	if f.avx2 && f.avx512 && f.vbmi {
 		k.packed[ggml.TypeQ4_K] = packedKernel{tile: kqPackedTile(kqPackedQ4KAVX512, q4_KBytes), pack: packQ4K16, layout: layoutQ4K16}
 	}
+	if f.avx2 && f.avx512 && f.vbmi && f.gfni {
+		k.packed[ggml.TypeQ5_K] = packedKernel{tile: kqPackedTile(kqPackedQ5KAVX512, q5_KBytes), pack: packQ5K16, layout: layoutQ5K16}
+	}
 	if f.avx2 && f.avx512 && f.gfni {
 		k.packed[ggml.TypeQ6_K] = packedKernel{tile: kqPackedTile(kqPackedQ6KAVX512, q6_KBytes), pack: packQ6K16, layout: layoutQ6K16}
 	}
 }
+
+//go:noescape
+func kqPackedQ5KAVX512(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte)
 
 //go:noescape
 func kqPackedQ6KAVX512(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte)

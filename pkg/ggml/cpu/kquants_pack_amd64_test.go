@@ -16,7 +16,7 @@ import (
 // a partial group, and weights at the ends of their ranges (all quants
 // and scales at their maximum, with activations at +-127).
 func TestPackedKQuants(t *testing.T) {
-	for _, wt := range []ggml.Type{ggml.TypeQ4_K, ggml.TypeQ6_K} {
+	for _, wt := range []ggml.Type{ggml.TypeQ4_K, ggml.TypeQ5_K, ggml.TypeQ6_K} {
 		if kern.packed[wt].layout == 0 {
 			t.Skipf("%v: no packed layout on this CPU", wt)
 		}
@@ -32,12 +32,13 @@ func TestPackedKQuants(t *testing.T) {
 			scales := scalesOfType(wt)
 			data := randomWeights(r, wt, scales, c.rows, c.cols)
 			if c.extreme {
-				// Q4_K: quants 15, scales and mins 63; Q6_K: quants 31,
-				// scales -128 (then 127 for every other block).
+				// Q4_K and Q5_K: quants 15 (31), scales and mins 63;
+				// Q6_K: quants 31, scales -128 (then 127 for every other
+				// block).
 				bb := wt.BlockBytes()
 				for b := 0; b < len(data); b += bb {
 					switch wt {
-					case ggml.TypeQ4_K:
+					case ggml.TypeQ4_K, ggml.TypeQ5_K:
 						for i := 4; i < bb; i++ {
 							data[b+i] = 0xff
 						}

@@ -84,7 +84,8 @@ func (m Matrix) Slice(row0, rows int) Matrix {
 // Pack returns m with a copy of its weights rearranged for this CPU's
 // matrix kernels, where they have a faster layout for m's type (on amd64
 // with AVX-512: the 32-element block types Q4_0, Q4_1, Q5_0, Q5_1, Q8_0
-// and IQ4_NL, and F16 and F32 with a multiple of 16 columns), and m
+// and IQ4_NL, F16 and F32 with a multiple of 16 columns, and with VBMI
+// and GFNI the K-quants Q4_K, Q5_K and Q6_K), and m
 // itself otherwise. Products with the packed matrix
 // give the same results, bit for bit, and read only the copy (except for
 // rows past the last whole group of rows), so the memory of Data is left

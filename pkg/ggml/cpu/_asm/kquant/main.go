@@ -82,11 +82,18 @@ func (g *gen) data() {
 		g.raw(fmt.Sprintf("DATA %s<>+0(SB)/8, $0x%016x\n", c.name, v))
 		g.raw(fmt.Sprintf("GLOBL %s<>(SB), RODATA|NOPTR, $8\n\n", c.name))
 	}
+	// kqGFBitTo4: eight matrices, the s-th moving bit s to bit 4 and
+	// clearing the rest (Q5_K's fifth bits).
+	for b := 0; b < 8; b++ {
+		g.raw(fmt.Sprintf("DATA kqGFBitTo4<>+%d(SB)/8, $0x%016x\n", 8*b, uint64(1)<<b<<24))
+	}
+	g.raw("GLOBL kqGFBitTo4<>(SB), RODATA|NOPTR, $64\n\n")
 }
 
 // Packed column sizes, Q8_K block offsets, and the scratch area.
 const (
 	q4kColBytes = 16 * 144
+	q5kColBytes = 16 * 176
 	q6kColBytes = 16 * 210
 	q8kBytes    = 292
 	q8kQs       = 4
@@ -114,15 +121,24 @@ func (g *gen) tokenLoop(label string, body func()) {
 	g.i("JNZ %s", label)
 }
 
-// q4k writes kqPackedQ4KAVX512.
+// q4k writes kqPackedQ4KAVX512, or with q5 kqPackedQ5KAVX512 for Q5_K
+// rows packed as Q4_K's with the 16 rows' 32 bytes of fifth bits after
+// the quants, dword k (bytes 4k..4k+3, the high bits of qs dword k of every
+// sub-block pair) of row r at 2304+64k+4r. Those eight registers are
+// loaded once a block (Z21-Z28, after the mins); VGF2P8AFFINEQB moves
+// pair p's bits 2p and 2p+1 to bit 4, and VPTERNLOGD adds them to the
+// nibbles, so Q5_K takes both nibbles as values (no sixteenfold scales).
 //
 // Registers: AX the weights, BX token 0's Q8_K block, R8 blocks per row,
 // R9 blocks left, R10 tokens, R11 the group's outputs, R12 ldo in bytes,
 // R13 a token's Q8_K row bytes, R14 groups left, DI the scratch area.
 // Z20 holds the byte mask 0x0f, Z29 and Z30 the block's d and dmin as
 // float32, K1 selects byte 0 of each dword, K2 bytes 0 and 2.
-func (g *gen) q4k() {
-	const fn = "kqPackedQ4KAVX512"
+func (g *gen) q4k(q5 bool) {
+	fn, lp, col := "kqPackedQ4KAVX512", "q4kp", q4kColBytes
+	if q5 {
+		fn, lp, col = "kqPackedQ5KAVX512", "q5kp", q5kColBytes
+	}
 	g.raw("\n// func " + fn + "(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte)\n")
 	g.raw("TEXT ·" + fn + "(SB), NOSPLIT, $0-64\n")
 	g.i("MOVQ w+0(FP), AX")
@@ -142,15 +158,15 @@ func (g *gen) q4k() {
 	g.i("MOVQ $0x5555555555555555, CX")
 	g.i("KMOVQ CX, K2")
 
-	g.label("q4kp_group")
+	g.label(lp + "_group")
 	g.i("VPXORD Z16, Z16, Z16")
-	g.tokenLoop("q4kp_zero", func() {
+	g.tokenLoop(lp+"_zero", func() {
 		g.i("VMOVDQU64 Z16, %d(SI)", tokFSum)
 	})
 	g.i("MOVQ pan+16(FP), BX")
 	g.i("MOVQ R8, R9")
 
-	g.label("q4kp_block")
+	g.label(lp + "_block")
 	// Scales and mins of the 16 rows, one lane per byte index:
 	// Z3 = sc 0-3, Z4 = m 0-3, Z5 = sc 4-7, Z7 = m 4-7 (byte r of lane j).
 	g.i("VMOVDQU64 64(AX), Z0")
@@ -175,7 +191,7 @@ func (g *gen) q4k() {
 		}
 		idx := 8 + j%4
 		g.i("VPERMB.Z Z%d, Z%d, K1, Z12", sc, idx)
-		if j%2 == 0 {
+		if j%2 == 0 && !q5 {
 			g.i("VPSLLD $4, Z12, Z12")
 		}
 		g.i("VMOVDQU64 Z12, %d(DI)", scratchSC+64*j)
@@ -185,7 +201,7 @@ func (g *gen) q4k() {
 	g.i("VCVTPH2PS 32(AX), Z30")
 
 	// The mins terms of every token.
-	g.tokenLoop("q4kp_mins", func() {
+	g.tokenLoop(lp+"_mins", func() {
 		g.i("VPXORD Z16, Z16, Z16")
 		g.i("VPXORD Z17, Z17, Z17")
 		for j := 0; j < 8; j++ {
@@ -195,14 +211,29 @@ func (g *gen) q4k() {
 		g.i("VMOVDQU64 Z16, %d(SI)", tokMins)
 	})
 
+	if q5 {
+		for k := 0; k < 8; k++ {
+			g.i("VMOVDQU64 %d(AX), Z%d", q4kColBytes+64*k, 21+k)
+		}
+	}
+
 	// Sub-blocks 2p and 2p+1 of every token.
 	for p := 0; p < 4; p++ {
 		for k := 0; k < 8; k++ {
+			if q5 {
+				g.i("VMOVDQU64 %d(AX), Z%d", 256+512*p+64*k, 8+k)
+				g.i("VGF2P8AFFINEQB.BCST $0, kqGFBitTo4<>+%d(SB), Z%d, Z%d", 8*(2*p), 21+k, k)
+				g.i("VPTERNLOGD $0xf8, Z20, Z%d, Z%d", 8+k, k) // bit 4 | low nibble
+				g.i("VPSRLW $4, Z%d, Z%d", 8+k, 8+k)
+				g.i("VGF2P8AFFINEQB.BCST $0, kqGFBitTo4<>+%d(SB), Z%d, Z16", 8*(2*p+1), 21+k)
+				g.i("VPTERNLOGD $0xec, Z20, Z16, Z%d", 8+k) // high nibble | bit 4
+				continue
+			}
 			g.i("VMOVDQU64 %d(AX), Z%d", 256+512*p+64*k, k)
 			g.i("VPANDND Z%d, Z20, Z%d", k, 8+k)
 			g.i("VPANDD Z20, Z%d, Z%d", k, k)
 		}
-		g.tokenLoop(fmt.Sprintf("q4kp_p%d", p), func() {
+		g.tokenLoop(fmt.Sprintf("%s_p%d", lp, p), func() {
 			for a := 16; a < 20; a++ {
 				g.i("VPXORD Z%d, Z%d, Z%d", a, a, a)
 			}
@@ -223,9 +254,11 @@ func (g *gen) q4k() {
 	}
 
 	// The block's float part, as the generic kernel: sum += d*yd*isum - dmin*yd*mins.
-	g.tokenLoop("q4kp_float", func() {
+	g.tokenLoop(lp+"_float", func() {
 		g.i("VMOVDQU64 %d(SI), Z16", tokISum)
-		g.i("VPSRAD $4, Z16, Z16")
+		if !q5 {
+			g.i("VPSRAD $4, Z16, Z16")
+		}
 		g.i("VCVTDQ2PS Z16, Z16")
 		g.i("VMULPS.BCST (DX), Z29, Z17")
 		g.i("VMULPS Z17, Z16, Z16")
@@ -236,12 +269,12 @@ func (g *gen) q4k() {
 		g.i("VADDPS %d(SI), Z16, Z16", tokFSum)
 		g.i("VMOVDQU64 Z16, %d(SI)", tokFSum)
 	})
-	g.i("ADDQ $%d, AX", q4kColBytes)
+	g.i("ADDQ $%d, AX", col)
 	g.i("ADDQ $%d, BX", q8kBytes)
 	g.i("DECQ R9")
-	g.i("JNZ q4kp_block")
+	g.i("JNZ %s_block", lp)
 
-	g.storeGroup("q4kp")
+	g.storeGroup(lp)
 	g.i("VZEROUPPER")
 	g.i("RET")
 }
@@ -398,7 +431,8 @@ func main() {
 	g := &gen{}
 	g.raw("// Code generated by _asm/kquant; DO NOT EDIT.\n\n//go:build !noasm\n\n#include \"textflag.h\"\n\n")
 	g.data()
-	g.q4k()
+	g.q4k(false)
+	g.q4k(true)
 	g.q6k()
 	if err := os.WriteFile(filepath.Join(*dir, "kquants_packed_amd64.s"), g.b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
