@@ -13,7 +13,7 @@ import (
 // a model generates; the MB/s column is weight bytes per second.
 
 // decodeTypes are the weight types of the usual model files.
-var decodeTypes = []ggml.Type{ggml.TypeQ4_0, ggml.TypeQ8_0, ggml.TypeQ4_K, ggml.TypeQ6_K, ggml.TypeF16}
+var decodeTypes = []ggml.Type{ggml.TypeQ4_0, ggml.TypeQ8_0, ggml.TypeQ4_K, ggml.TypeQ5_K, ggml.TypeQ6_K, ggml.TypeF16}
 
 // decodeShapes are the rows×cols of TinyLlama's matrices: query and output
 // projections, key and value projections, gate and up, down, and the

@@ -45,7 +45,7 @@ func packQ4K16(dst, src []byte, rowBytes, cols int) {
 }
 
 // packQ5K16 is the pack function of layoutQ5K16: layoutQ4K16's column
-// (d, dmin, scales, quants) and then the rows' fifth bits.
+// (d, dmin, scales, quants) with the rows' fifth bits before the quants.
 func packQ5K16(dst, src []byte, rowBytes, cols int) {
 	const g = kqPackRows
 	nb := cols / qkK
@@ -62,10 +62,10 @@ func packQ5K16(dst, src []byte, rowBytes, cols int) {
 				col[64+16*i+r] = x[4+i]
 			}
 			for k := 0; k < 32; k++ {
-				*(*[4]byte)(col[256+64*k+4*r:]) = *(*[4]byte)(x[48+4*k:])
+				*(*[4]byte)(col[768+64*k+4*r:]) = *(*[4]byte)(x[48+4*k:])
 			}
 			for k := 0; k < 8; k++ {
-				*(*[4]byte)(col[g*q4_KBytes+64*k+4*r:]) = *(*[4]byte)(x[16+4*k:])
+				*(*[4]byte)(col[256+64*k+4*r:]) = *(*[4]byte)(x[16+4*k:])
 			}
 		}
 	}

@@ -122,9 +122,12 @@ func (g *gen) tokenLoop(label string, body func()) {
 }
 
 // q4k writes kqPackedQ4KAVX512, or with q5 kqPackedQ5KAVX512 for Q5_K
-// rows packed as Q4_K's with the 16 rows' 32 bytes of fifth bits after
-// the quants, dword k (bytes 4k..4k+3, the high bits of qs dword k of every
-// sub-block pair) of row r at 2304+64k+4r. Those eight registers are
+// rows packed as Q4_K's with the 16 rows' 32 bytes of fifth bits before
+// the quants: dword k (bytes 4k..4k+3, the high bits of qs dword k of
+// every sub-block pair) of row r at 256+64k+4r, the quants from 768. A
+// column is read in order: with the fifth bits after the quants, read
+// first, one token streamed at 10 GB/s a thread where Q4_K streams at 27
+// (BenchmarkMatVec). Those eight registers are
 // loaded once a block (Z21-Z28, after the mins); VGF2P8AFFINEQB moves
 // pair p's bits 2p and 2p+1 to bit 4, and VPTERNLOGD adds them to the
 // nibbles, so Q5_K takes both nibbles as values (no sixteenfold scales).
@@ -213,7 +216,7 @@ func (g *gen) q4k(q5 bool) {
 
 	if q5 {
 		for k := 0; k < 8; k++ {
-			g.i("VMOVDQU64 %d(AX), Z%d", q4kColBytes+64*k, 21+k)
+			g.i("VMOVDQU64 %d(AX), Z%d", 256+64*k, 21+k)
 		}
 	}
 
@@ -221,7 +224,7 @@ func (g *gen) q4k(q5 bool) {
 	for p := 0; p < 4; p++ {
 		for k := 0; k < 8; k++ {
 			if q5 {
-				g.i("VMOVDQU64 %d(AX), Z%d", 256+512*p+64*k, 8+k)
+				g.i("VMOVDQU64 %d(AX), Z%d", 768+512*p+64*k, 8+k)
 				g.i("VGF2P8AFFINEQB.BCST $0, kqGFBitTo4<>+%d(SB), Z%d, Z%d", 8*(2*p), 21+k, k)
 				g.i("VPTERNLOGD $0xf8, Z20, Z%d, Z%d", 8+k, k) // bit 4 | low nibble
 				g.i("VPSRLW $4, Z%d, Z%d", 8+k, 8+k)
