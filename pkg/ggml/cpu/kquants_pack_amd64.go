@@ -23,49 +23,50 @@ const kqPackRows = 16
 // packQ4K16 is the pack function of layoutQ4K16: kqPackRows rows of cols
 // elements (row r at src[r*rowBytes:]) into dst.
 func packQ4K16(dst, src []byte, rowBytes, cols int) {
-	const g = kqPackRows
-	nb := cols / qkK
-	pbb := g * q4_KBytes
-	dst = dst[:nb*pbb]
-	_ = src[(g-1)*rowBytes+nb*q4_KBytes-1]
-	for b := 0; b < nb; b++ {
-		col := (*[g * q4_KBytes]byte)(dst[b*pbb:])
-		for r := 0; r < g; r++ {
-			x := (*[q4_KBytes]byte)(src[r*rowBytes+b*q4_KBytes:])
-			*(*[2]byte)(col[2*r:]) = *(*[2]byte)(x[0:])
-			*(*[2]byte)(col[32+2*r:]) = *(*[2]byte)(x[2:])
-			for i := 0; i < 12; i++ {
-				col[64+16*i+r] = x[4+i]
-			}
-			for k := 0; k < 32; k++ {
-				*(*[4]byte)(col[256+64*k+4*r:]) = *(*[4]byte)(x[16+4*k:])
-			}
-		}
-	}
+	packQ4KLike(dst, src, rowBytes, cols, q4_KBytes, 16, 256, -1)
 }
 
 // packQ5K16 is the pack function of layoutQ5K16: layoutQ4K16's column
 // (d, dmin, scales, quants) with the rows' fifth bits before the quants.
 func packQ5K16(dst, src []byte, rowBytes, cols int) {
+	packQ4KLike(dst, src, rowBytes, cols, q5_KBytes, 48, 768, 16)
+}
+
+// packQ4KLike packs Q4_K or Q5_K rows (bb bytes a block, the quants at qs,
+// the fifth bits at qh or none if qh < 0) into columns of d, dmin, the
+// scales, the fifth bits at 256 and the quants at qsAt.
+func packQ4KLike(dst, src []byte, rowBytes, cols, bb, qs, qsAt, qh int) {
 	const g = kqPackRows
 	nb := cols / qkK
-	pbb := g * q5_KBytes
+	pbb := g * bb
 	dst = dst[:nb*pbb]
-	_ = src[(g-1)*rowBytes+nb*q5_KBytes-1]
+	_ = src[(g-1)*rowBytes+nb*bb-1]
 	for b := 0; b < nb; b++ {
-		col := (*[g * q5_KBytes]byte)(dst[b*pbb:])
+		col := dst[b*pbb : (b+1)*pbb]
+		// Fixed-size views, so that the loops below need no bounds
+		// checks (with them packing went at a third of the speed).
+		ds, sc, qcol := (*[64]byte)(col), (*[192]byte)(col[64:]), (*[2048]byte)(col[qsAt:])
+		var hcol *[512]byte
+		if qh >= 0 {
+			hcol = (*[512]byte)(col[256:])
+		}
 		for r := 0; r < g; r++ {
-			x := (*[q5_KBytes]byte)(src[r*rowBytes+b*q5_KBytes:])
-			*(*[2]byte)(col[2*r:]) = *(*[2]byte)(x[0:])
-			*(*[2]byte)(col[32+2*r:]) = *(*[2]byte)(x[2:])
+			x := src[r*rowBytes+b*bb : r*rowBytes+(b+1)*bb]
+			*(*[2]byte)(ds[2*r:]) = *(*[2]byte)(x[0:])
+			*(*[2]byte)(ds[32+2*r:]) = *(*[2]byte)(x[2:])
+			s := (*[12]byte)(x[4:])
 			for i := 0; i < 12; i++ {
-				col[64+16*i+r] = x[4+i]
+				sc[16*i+r] = s[i]
 			}
+			q := (*[128]byte)(x[qs:])
 			for k := 0; k < 32; k++ {
-				*(*[4]byte)(col[768+64*k+4*r:]) = *(*[4]byte)(x[48+4*k:])
+				*(*[4]byte)(qcol[64*k+4*r:]) = *(*[4]byte)(q[4*k:])
 			}
-			for k := 0; k < 8; k++ {
-				*(*[4]byte)(col[256+64*k+4*r:]) = *(*[4]byte)(x[16+4*k:])
+			if hcol != nil {
+				h := (*[32]byte)(x[qh:])
+				for k := 0; k < 8; k++ {
+					*(*[4]byte)(hcol[64*k+4*r:]) = *(*[4]byte)(h[4*k:])
+				}
 			}
 		}
 	}

@@ -142,32 +142,14 @@ func (g *gen) q4k(q5 bool) {
 	if q5 {
 		fn, lp, col = "kqPackedQ5KAVX512", "q5kp", q5kColBytes
 	}
-	g.raw("\n// func " + fn + "(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte)\n")
-	g.raw("TEXT ·" + fn + "(SB), NOSPLIT, $0-64\n")
-	g.i("MOVQ w+0(FP), AX")
-	g.i("MOVQ groups+8(FP), R14")
-	g.i("MOVQ nb+24(FP), R8")
-	g.i("MOVQ nt+32(FP), R10")
-	g.i("MOVQ out+40(FP), R11")
-	g.i("MOVQ ldo+48(FP), R12")
-	g.i("SHLQ $2, R12")
-	g.i("MOVQ scratch+56(FP), DI")
-	g.i("ADDQ $63, DI")
-	g.i("ANDQ $-64, DI")
-	g.i("IMUL3Q $%d, R8, R13", q8kBytes)
+	g.prologue(fn)
 	g.i("VPBROADCASTD kqPack0f<>(SB), Z20")
 	g.i("MOVQ $0x1111111111111111, CX")
 	g.i("KMOVQ CX, K1")
 	g.i("MOVQ $0x5555555555555555, CX")
 	g.i("KMOVQ CX, K2")
 
-	g.label(lp + "_group")
-	g.i("VPXORD Z16, Z16, Z16")
-	g.tokenLoop(lp+"_zero", func() {
-		g.i("VMOVDQU64 Z16, %d(SI)", tokFSum)
-	})
-	g.i("MOVQ pan+16(FP), BX")
-	g.i("MOVQ R8, R9")
+	g.groupStart(lp)
 
 	g.label(lp + "_block")
 	// Scales and mins of the 16 rows, one lane per byte index:
@@ -303,28 +285,10 @@ func (g *gen) q4k(q5 bool) {
 // pairs as words and Z29 d.
 func (g *gen) q6k() {
 	const fn = "kqPackedQ6KAVX512"
-	g.raw("\n// func " + fn + "(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte)\n")
-	g.raw("TEXT ·" + fn + "(SB), NOSPLIT, $0-64\n")
-	g.i("MOVQ w+0(FP), AX")
-	g.i("MOVQ groups+8(FP), R14")
-	g.i("MOVQ nb+24(FP), R8")
-	g.i("MOVQ nt+32(FP), R10")
-	g.i("MOVQ out+40(FP), R11")
-	g.i("MOVQ ldo+48(FP), R12")
-	g.i("SHLQ $2, R12")
-	g.i("MOVQ scratch+56(FP), DI")
-	g.i("ADDQ $63, DI")
-	g.i("ANDQ $-64, DI")
-	g.i("IMUL3Q $%d, R8, R13", q8kBytes)
+	g.prologue(fn)
 	g.i("VPBROADCASTD kqPack3f<>(SB), Z20")
 
-	g.label("q6kp_group")
-	g.i("VPXORD Z16, Z16, Z16")
-	g.tokenLoop("q6kp_zero", func() {
-		g.i("VMOVDQU64 Z16, %d(SI)", tokFSum)
-	})
-	g.i("MOVQ pan+16(FP), BX")
-	g.i("MOVQ R8, R9")
+	g.groupStart("q6kp")
 
 	g.label("q6kp_block")
 	// The scales: pairs as words in Z21-Z28, one dword each in the
@@ -407,6 +371,37 @@ func (g *gen) q6k() {
 	g.storeGroup("q6kp")
 	g.i("VZEROUPPER")
 	g.i("RET")
+}
+
+// prologue starts the packed kernel fn (w *byte, groups int, pan *byte,
+// nb, nt int, out *float32, ldo int, scratch *byte) with its arguments in
+// the registers q4k describes.
+func (g *gen) prologue(fn string) {
+	g.raw("\n// func " + fn + "(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte)\n")
+	g.raw("TEXT ·" + fn + "(SB), NOSPLIT, $0-64\n")
+	g.i("MOVQ w+0(FP), AX")
+	g.i("MOVQ groups+8(FP), R14")
+	g.i("MOVQ nb+24(FP), R8")
+	g.i("MOVQ nt+32(FP), R10")
+	g.i("MOVQ out+40(FP), R11")
+	g.i("MOVQ ldo+48(FP), R12")
+	g.i("SHLQ $2, R12")
+	g.i("MOVQ scratch+56(FP), DI")
+	g.i("ADDQ $63, DI")
+	g.i("ANDQ $-64, DI")
+	g.i("IMUL3Q $%d, R8, R13", q8kBytes)
+}
+
+// groupStart begins a group of rows (label+"_group"): the tokens' float
+// sums cleared, BX at token 0's first Q8_K block, R9 counting the blocks.
+func (g *gen) groupStart(label string) {
+	g.label(label + "_group")
+	g.i("VPXORD Z16, Z16, Z16")
+	g.tokenLoop(label+"_zero", func() {
+		g.i("VMOVDQU64 Z16, %d(SI)", tokFSum)
+	})
+	g.i("MOVQ pan+16(FP), BX")
+	g.i("MOVQ R8, R9")
 }
 
 // storeGroup writes the group's 16 sums of every token to out and moves
