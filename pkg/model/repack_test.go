@@ -22,8 +22,9 @@ func loadRepacked(t *testing.T, path string) *Model {
 
 // TestRepackSameLogits checks that repacked weights give the logits of
 // the weights used in place, bit for bit, in a batch and token by token,
-// for the shared synthetic llamas of the types with a packed layout (and
-// one without, Q4_K_M) and the mixture of experts.
+// for the shared synthetic llamas of the types with a packed layout
+// (Q4_K_M's Q4_K and Q6_K too, where this CPU has VBMI and GFNI) and the
+// mixture of experts.
 func TestRepackSameLogits(t *testing.T) {
 	for _, name := range []string{"synth-llama-q4_0", "synth-llama-q4_1", "synth-llama-q5_0", "synth-llama-q5_1", "synth-llama-q8_0",
 		"synth-llama-f16", "synth-llama-f32", "synth-llama-q4_k_m", "synth-moe-q4_0"} {
@@ -61,49 +62,59 @@ func TestRepackSameLogits(t *testing.T) {
 	}
 }
 
-// TestRepackMemory loads SmolLM2 (Q4_1, which repacks) with repacking and
-// checks what the repacking promises: loading takes well under a second,
+// TestRepackMemory loads SmolLM2 (Q4_1) and gemma-3-270m (Q4_K_M), which
+// repack, with repacking and checks what the repacking promises: loading takes well under a second,
 // and after a generated token the process's resident memory has grown by
 // no more than the file's size and the cache plus 100 MiB, the file's
 // pages of the repacked weights having been released (without, it would
 // grow by about twice the file's size: the limit of 1.5 times tells).
 func TestRepackMemory(t *testing.T) {
-	path := testutil.SmolLM2(t)
-	st, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runtime.GC()
-	before, ok := residentBytes()
-	if !ok {
-		t.Skip("no resident memory figure on this system")
-	}
-	start := time.Now()
-	m := loadRepacked(t, path)
-	load := time.Since(start)
-	s, err := m.NewState(StateOptions{ContextSize: 512, Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Eval(benchTokens(m, 32), 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Eval([]int32{5}, 32); err != nil {
-		t.Fatal(err)
-	}
-	runtime.GC()
-	after, _ := residentBytes()
-	limit := st.Size() + s.CacheBytes() + 100<<20
-	t.Logf("load %v; resident memory grew by %.1f MiB (file %.1f MiB, cache %.1f MiB)", load,
-		float64(after-before)/(1<<20), float64(st.Size())/(1<<20), float64(s.CacheBytes())/(1<<20))
-	if after-before > limit {
-		t.Errorf("resident memory grew by %d bytes, more than the file, the cache and 100 MiB (%d)", after-before, limit)
-	}
-	if released := st.Size()*3/2 + s.CacheBytes(); after-before > released {
-		t.Errorf("resident memory grew by %d bytes, more than 1.5 times the file and the cache (%d): the file's pages were not released", after-before, released)
-	}
-	if load > time.Second {
-		t.Errorf("loading %.0f MiB with repacking took %v", float64(st.Size())/(1<<20), load)
+	for _, c := range []struct {
+		name string
+		path func(testing.TB) string
+	}{
+		{"SmolLM2 Q4_1", testutil.SmolLM2},
+		{"gemma-3-270m Q4_K_M", testutil.Gemma3}, // Q4_K and Q6_K, packed where this CPU can
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := c.path(t)
+			st, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runtime.GC()
+			before, ok := residentBytes()
+			if !ok {
+				t.Skip("no resident memory figure on this system")
+			}
+			start := time.Now()
+			m := loadRepacked(t, path)
+			load := time.Since(start)
+			s, err := m.NewState(StateOptions{ContextSize: 512, Threads: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Eval(benchTokens(m, 32), 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Eval([]int32{5}, 32); err != nil {
+				t.Fatal(err)
+			}
+			runtime.GC()
+			after, _ := residentBytes()
+			limit := st.Size() + s.CacheBytes() + 100<<20
+			t.Logf("load %v; resident memory grew by %.1f MiB (file %.1f MiB, cache %.1f MiB)", load,
+				float64(after-before)/(1<<20), float64(st.Size())/(1<<20), float64(s.CacheBytes())/(1<<20))
+			if after-before > limit {
+				t.Errorf("resident memory grew by %d bytes, more than the file, the cache and 100 MiB (%d)", after-before, limit)
+			}
+			if released := st.Size()*3/2 + s.CacheBytes(); after-before > released {
+				t.Errorf("resident memory grew by %d bytes, more than 1.5 times the file and the cache (%d): the file's pages were not released", after-before, released)
+			}
+			if load > time.Second {
+				t.Errorf("loading %.0f MiB with repacking took %v", float64(st.Size())/(1<<20), load)
+			}
+		})
 	}
 }
 
