@@ -63,11 +63,12 @@ func TestRepackSameLogits(t *testing.T) {
 }
 
 // TestRepackMemory loads SmolLM2 (Q4_1) and gemma-3-270m (Q4_K_M), which
-// repack, with repacking and checks what the repacking promises: loading takes well under a second,
-// and after a generated token the process's resident memory has grown by
-// no more than the file's size and the cache plus 100 MiB, the file's
-// pages of the repacked weights having been released (without, it would
-// grow by about twice the file's size: the limit of 1.5 times tells).
+// repack, with repacking and checks what the repacking promises: loading
+// takes well under a second, and after a generated token the process's
+// resident memory has grown by no more than the file's size and the cache
+// plus 100 MiB, the file's pages of the repacked weights having been
+// released (without, it would grow by about twice the file's size: the
+// limit of 1.5 times tells).
 func TestRepackMemory(t *testing.T) {
 	for _, c := range []struct {
 		name string

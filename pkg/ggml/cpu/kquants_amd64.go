@@ -141,22 +141,10 @@ type kqTileAsm func(w *byte, ws, rows int, pan *byte, nb, nt int, out *float32, 
 // through mv, which computes the same one token at a time.
 func kqTileKernel(fn kqTileAsm, mv kqMatVec, bb, maxTokens, asmTokens, maxBlocks int) tileKernel {
 	return tileKernel{rows: kqTileRows, fn: func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int) {
-		nb := cols / qkK
-		if rows <= 0 || nt <= 0 {
+		nb, ok := kqTileArgs(w, wStride, rows, panel, nt, cols, out, ldo, bb, maxTokens)
+		if !ok {
 			return
 		}
-		if nt > maxTokens {
-			panic("cpu: K-quant tile kernel: too many tokens")
-		}
-		if nb == 0 {
-			for t := 0; t < nt; t++ {
-				clear(out[t*ldo : t*ldo+rows])
-			}
-			return
-		}
-		_ = w[(rows-1)*wStride+nb*bb-1]
-		_ = panel[nt*nb*q8_KBytes-1]
-		_ = out[(nt-1)*ldo+rows-1]
 		token := func(t int) { mv(nb, w, wStride, rows, panel[t*nb*q8_KBytes:], out[t*ldo:]) }
 		if nt == 1 || maxBlocks > 0 && nb > maxBlocks {
 			for t := 0; t < nt; t++ {
@@ -172,6 +160,31 @@ func kqTileKernel(fn kqTileAsm, mv kqMatVec, bb, maxTokens, asmTokens, maxBlocks
 			}
 		}
 	}}
+}
+
+// kqTileArgs checks the bounds the K-quant assembly kernels rely on, for
+// a call of a tileKernel on weights of bb bytes a block taking at most
+// maxTokens tokens, and returns the blocks per row. It returns false when
+// no kernel need run: no rows or tokens, or rows of no blocks (whose
+// outputs it clears).
+func kqTileArgs(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo, bb, maxTokens int) (nb int, ok bool) {
+	nb = cols / qkK
+	if rows <= 0 || nt <= 0 {
+		return nb, false
+	}
+	if nt > maxTokens {
+		panic("cpu: K-quant tile kernel: too many tokens")
+	}
+	if nb == 0 {
+		for t := 0; t < nt; t++ {
+			clear(out[t*ldo : t*ldo+rows])
+		}
+		return nb, false
+	}
+	_ = w[(rows-1)*wStride+nb*bb-1]
+	_ = panel[nt*nb*q8_KBytes-1]
+	_ = out[(nt-1)*ldo+rows-1]
+	return nb, true
 }
 
 // useKQuantsAMD64 installs the amd64 kernels for the K-quant types (Q2_K to

@@ -8,8 +8,8 @@ import (
 	"github.com/llamafile-go/llamafile/pkg/ggml"
 )
 
-// The packed K-quant layouts of the AVX-512 kernels kqPackedQ4KAVX512
-// and kqPackedQ6KAVX512: groups of 16 rows, block column by block column,
+// The packed K-quant layouts of the AVX-512 kernels kqPackedQ4KAVX512,
+// kqPackedQ5KAVX512 and kqPackedQ6KAVX512: groups of 16 rows, block column by block column,
 // as _asm/kquant describes them.
 const (
 	layoutQ4K16 = 3
@@ -112,33 +112,18 @@ func packQ6K16(dst, src []byte, rowBytes, cols int) {
 	}
 }
 
-// kqPackScratch is the scratch area of the packed kernels: the scales of
-// a block and three registers per token, with room to align it to 64
-// bytes.
-const kqPackScratch = 1024 + 192*kqTileTokens + 64
-
 // kqPackedTile wraps an assembly kernel for packed groups of kqPackRows
-// rows of bb bytes per block.
-func kqPackedTile(fn func(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte), bb int) tileKernel {
+// rows of bb bytes per block (whose scratch area is in its own frame).
+func kqPackedTile(fn func(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int), bb int) tileKernel {
 	return tileKernel{rows: kqPackRows, fn: func(w []byte, wStride, rows int, panel []byte, nt, cols int, out []float32, ldo int) {
-		nb := cols / qkK
-		if rows <= 0 || nt <= 0 {
+		nb, ok := kqTileArgs(w, wStride, rows, panel, nt, cols, out, ldo, bb, kqTileTokens)
+		if !ok {
 			return
 		}
-		if nt > kqTileTokens || rows%kqPackRows != 0 || wStride != nb*bb {
-			panic("cpu: packed K-quant kernel: bad call")
+		if rows%kqPackRows != 0 || wStride != nb*bb {
+			panic("cpu: packed K-quant kernel: rows not in whole packed groups")
 		}
-		if nb == 0 {
-			for t := 0; t < nt; t++ {
-				clear(out[t*ldo : t*ldo+rows])
-			}
-			return
-		}
-		_ = w[rows*wStride-1]
-		_ = panel[nt*nb*q8_KBytes-1]
-		_ = out[(nt-1)*ldo+rows-1]
-		var scratch [kqPackScratch]byte
-		fn(&w[0], rows/kqPackRows, &panel[0], nb, nt, &out[0], ldo, &scratch[0])
+		fn(&w[0], rows/kqPackRows, &panel[0], nb, nt, &out[0], ldo)
 	}}
 }
 
@@ -157,10 +142,10 @@ func useKQuantsPacked(k *kernelSet, f kqFeatures) {
 }
 
 //go:noescape
-func kqPackedQ5KAVX512(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte)
+func kqPackedQ5KAVX512(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int)
 
 //go:noescape
-func kqPackedQ6KAVX512(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte)
+func kqPackedQ6KAVX512(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int)
 
 //go:noescape
-func kqPackedQ4KAVX512(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte)
+func kqPackedQ4KAVX512(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int)

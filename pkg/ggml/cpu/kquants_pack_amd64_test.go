@@ -16,10 +16,13 @@ import (
 // a partial group, and weights at the ends of their ranges (all quants
 // and scales at their maximum, with activations at +-127).
 func TestPackedKQuants(t *testing.T) {
+	tested := 0
 	for _, wt := range []ggml.Type{ggml.TypeQ4_K, ggml.TypeQ5_K, ggml.TypeQ6_K} {
 		if kern.packed[wt].layout == 0 {
-			t.Skipf("%v: no packed layout on this CPU", wt)
+			t.Logf("%v: no packed layout on this CPU", wt)
+			continue
 		}
+		tested++
 		dot := genericKernelSet().vecDot[wt]
 		r := newRand()
 		for _, c := range []struct {
@@ -88,5 +91,8 @@ func TestPackedKQuants(t *testing.T) {
 				}
 			}
 		}
+	}
+	if tested == 0 {
+		t.Skip("no packed K-quant layout on this CPU")
 	}
 }

@@ -67,8 +67,8 @@ DATA kqGFBitTo4<>+56(SB)/8, $0x0000000080000000
 GLOBL kqGFBitTo4<>(SB), RODATA|NOPTR, $64
 
 
-// func kqPackedQ4KAVX512(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte)
-TEXT ·kqPackedQ4KAVX512(SB), NOSPLIT, $0-64
+// func kqPackedQ4KAVX512(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int)
+TEXT ·kqPackedQ4KAVX512(SB), 0, $4160-56
 	MOVQ w+0(FP), AX
 	MOVQ groups+8(FP), R14
 	MOVQ nb+24(FP), R8
@@ -76,7 +76,7 @@ TEXT ·kqPackedQ4KAVX512(SB), NOSPLIT, $0-64
 	MOVQ out+40(FP), R11
 	MOVQ ldo+48(FP), R12
 	SHLQ $2, R12
-	MOVQ scratch+56(FP), DI
+	LEAQ (SP), DI
 	ADDQ $63, DI
 	ANDQ $-64, DI
 	IMUL3Q $292, R8, R13
@@ -439,8 +439,8 @@ q4kp_store:
 	VZEROUPPER
 	RET
 
-// func kqPackedQ5KAVX512(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte)
-TEXT ·kqPackedQ5KAVX512(SB), NOSPLIT, $0-64
+// func kqPackedQ5KAVX512(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int)
+TEXT ·kqPackedQ5KAVX512(SB), 0, $4160-56
 	MOVQ w+0(FP), AX
 	MOVQ groups+8(FP), R14
 	MOVQ nb+24(FP), R8
@@ -448,7 +448,7 @@ TEXT ·kqPackedQ5KAVX512(SB), NOSPLIT, $0-64
 	MOVQ out+40(FP), R11
 	MOVQ ldo+48(FP), R12
 	SHLQ $2, R12
-	MOVQ scratch+56(FP), DI
+	LEAQ (SP), DI
 	ADDQ $63, DI
 	ANDQ $-64, DI
 	IMUL3Q $292, R8, R13
@@ -910,8 +910,8 @@ q5kp_store:
 	VZEROUPPER
 	RET
 
-// func kqPackedQ6KAVX512(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte)
-TEXT ·kqPackedQ6KAVX512(SB), NOSPLIT, $0-64
+// func kqPackedQ6KAVX512(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int)
+TEXT ·kqPackedQ6KAVX512(SB), 0, $4160-56
 	MOVQ w+0(FP), AX
 	MOVQ groups+8(FP), R14
 	MOVQ nb+24(FP), R8
@@ -919,7 +919,7 @@ TEXT ·kqPackedQ6KAVX512(SB), NOSPLIT, $0-64
 	MOVQ out+40(FP), R11
 	MOVQ ldo+48(FP), R12
 	SHLQ $2, R12
-	MOVQ scratch+56(FP), DI
+	LEAQ (SP), DI
 	ADDQ $63, DI
 	ANDQ $-64, DI
 	IMUL3Q $292, R8, R13

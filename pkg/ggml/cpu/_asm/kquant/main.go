@@ -105,6 +105,12 @@ const (
 	tokISum    = 0
 	tokMins    = 64
 	tokFSum    = 128
+	maxTokens  = 16 // the most tokens a call takes (package cpu's kqTileTokens)
+
+	// frameBytes is the kernels' stack frame: the scratch area, with room
+	// to align it to 64 bytes. It lives in the frame, which is not zeroed,
+	// rather than in a Go array the wrapper would clear on every call.
+	frameBytes = scratchTok + tokBytes*maxTokens + 64
 )
 
 // tokenLoop emits a loop over the call's tokens: DX walks their Q8_K
@@ -374,11 +380,12 @@ func (g *gen) q6k() {
 }
 
 // prologue starts the packed kernel fn (w *byte, groups int, pan *byte,
-// nb, nt int, out *float32, ldo int, scratch *byte) with its arguments in
-// the registers q4k describes.
+// nb, nt int, out *float32, ldo int) with its arguments in the registers
+// q4k describes and DI at the scratch area in its frame (not NOSPLIT: the
+// frame is larger than a nosplit function may take).
 func (g *gen) prologue(fn string) {
-	g.raw("\n// func " + fn + "(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int, scratch *byte)\n")
-	g.raw("TEXT ·" + fn + "(SB), NOSPLIT, $0-64\n")
+	g.raw("\n// func " + fn + "(w *byte, groups int, pan *byte, nb, nt int, out *float32, ldo int)\n")
+	g.raw(fmt.Sprintf("TEXT ·%s(SB), 0, $%d-56\n", fn, frameBytes))
 	g.i("MOVQ w+0(FP), AX")
 	g.i("MOVQ groups+8(FP), R14")
 	g.i("MOVQ nb+24(FP), R8")
@@ -386,7 +393,7 @@ func (g *gen) prologue(fn string) {
 	g.i("MOVQ out+40(FP), R11")
 	g.i("MOVQ ldo+48(FP), R12")
 	g.i("SHLQ $2, R12")
-	g.i("MOVQ scratch+56(FP), DI")
+	g.i("LEAQ (SP), DI")
 	g.i("ADDQ $63, DI")
 	g.i("ANDQ $-64, DI")
 	g.i("IMUL3Q $%d, R8, R13", q8kBytes)
